@@ -1,0 +1,1 @@
+"""Settings, the `jbl` command line, channel adapters and the wiring of it all."""

@@ -1,0 +1,86 @@
+"""`jbl`: the command line of the bot. Every command has --help; errors go to stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from bot.bootstrap import App, build_app, init_database
+from bot.console import chat_in_terminal
+from bot.settings import SettingsError, config_path, load_settings
+
+NAME = re.compile(r"^[\w.-]{1,40}$")
+
+
+class UsageError(Exception):
+    """The command was given something it cannot use; the message says what."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jbl", description="Jumat Beli Lokal: the chat shop of Jakarta's UMKM."
+    )
+    parser.add_argument("--config", help="settings file (default: $JBL_CONFIG or ./config.toml)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="database schema and data")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    init = db_commands.add_parser("init", help="create or upgrade the schema (idempotent)")
+    init.add_argument("--demo", action="store_true", help="also load the demo catalog")
+    init.set_defaults(run=_db_init)
+
+    chat = commands.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--as", dest="name", default="warga", help="chat as console:NAME")
+    chat.add_argument("--demo", action="store_true", help="prepare the demo database first")
+    chat.set_defaults(run=_chat)
+    return parser
+
+
+async def _db_init(app: App, args: argparse.Namespace) -> None:
+    loaded = await init_database(app, demo=args.demo)
+    print(f"database ready: {app.engine.url.render_as_string(hide_password=True)}")
+    if args.demo:
+        print(
+            "demo catalog loaded" if loaded else "demo skipped: the catalog already has merchants"
+        )
+
+
+async def _chat(app: App, args: argparse.Namespace) -> None:
+    if not NAME.match(args.name):
+        raise UsageError("--as takes letters, digits, '.', '_' or '-' (at most 40)")
+    if args.demo:
+        await init_database(app, demo=True)
+    if sys.stdin.isatty():
+        print(f"jbl chat as console:{args.name}. Type /start; Ctrl-D ends.\n")
+    await chat_in_terminal(app, args.name)
+
+
+async def _run(
+    command: Callable[[App, argparse.Namespace], Awaitable[None]], args: argparse.Namespace
+) -> None:
+    app = build_app(load_settings(config_path(args.config)))
+    try:
+        await command(app, args)
+    finally:
+        await app.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(_run(args.run, args))
+    except (SettingsError, UsageError) as error:
+        print(f"jbl: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

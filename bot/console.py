@@ -1,0 +1,104 @@
+"""The console channel: a chat in the terminal, one line in, replies and notices out."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import uuid
+from typing import TYPE_CHECKING, TextIO
+
+from handlers.messages import Incoming, Reply
+from handlers.notices import render_notice
+from models.outbox import take_pending_for
+from models.people import Person
+from models.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
+# While the person is idle, new notices (e.g. an order for a merchant) show this often.
+POLL_SECONDS = 2.0
+
+
+def render(reply: Reply) -> str:
+    """The reply's text, its photo as a link, then each button as `N. label`."""
+    lines = [reply.text]
+    if reply.photo_url:
+        lines.append(f"[foto] {reply.photo_url}")
+    lines += [f"{n}. {button.label}" for n, button in enumerate(reply.buttons, start=1)]
+    return "\n".join(lines)
+
+
+class ConsoleChat:
+    def __init__(self, app: App, name: str, output: TextIO) -> None:
+        self.app = app
+        self.identity = f"console:{name}"
+        self.name = name
+        self.output = output
+        # Ids unique across runs, so a restarted chat is never taken for a redelivery.
+        self._run = uuid.uuid4().hex[:12]
+        self._sequence = 0
+
+    def _show(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            self.output.write(render(reply) + "\n\n")
+        self.output.flush()
+
+    async def say(self, line: str) -> None:
+        self._sequence += 1
+        incoming = Incoming(
+            identity=self.identity,
+            message_id=f"{self._run}-{self._sequence}",
+            text=line,
+            display_name=self.name,
+        )
+        self._show(await self.app.conversation.handle(incoming))
+        await self.show_notices()
+
+    async def show_notices(self) -> None:
+        """Shows messages the outbox holds for this chat, marking them delivered."""
+        async with UnitOfWork(self.app.sessions) as uow:
+            rows = await take_pending_for(uow.session, self.identity, self.app.clock())
+            replies = []
+            for row in rows:
+                person = await uow.session.get(Person, row.person_id)
+                language = person.language if person else "id"
+                replies.append(await render_notice(uow.session, row, language))
+            await uow.commit()
+        self._show(replies)
+
+    async def run(self, lines: asyncio.Queue[str | None]) -> None:
+        await self.show_notices()
+        while True:
+            try:
+                line = await asyncio.wait_for(lines.get(), POLL_SECONDS)
+            except TimeoutError:
+                await self.show_notices()
+                continue
+            if line is None:
+                return
+            if line.strip():
+                await self.say(line.rstrip("\n"))
+
+
+def read_lines(source: TextIO, lines: asyncio.Queue[str | None]) -> None:
+    """Feeds lines from a blocking stream into the queue from a daemon thread.
+
+    A daemon thread, because a read blocked on a terminal must not keep Ctrl-C from ending
+    the program. None marks the end of input.
+    """
+    loop = asyncio.get_running_loop()
+
+    def pump() -> None:
+        for line in iter(source.readline, ""):
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+
+
+async def chat_in_terminal(app: App, name: str) -> None:
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+    read_lines(sys.stdin, lines)
+    await ConsoleChat(app, name, sys.stdout).run(lines)

@@ -1,0 +1,154 @@
+"""Typed settings from `config.toml`, each overridable as `JBL_<SECTION>__<KEY>`."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG = Path("config.toml")
+_URL_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is one line naming it."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite+aiosqlite:///jbl.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        if not url.startswith(_URL_SCHEMES):
+            raise ValueError(f"must start with one of {', '.join(_URL_SCHEMES)}")
+        return url
+
+
+class HttpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class TelegramSettings(Section):
+    token: SecretStr | None = None
+    api_base_url: str = "https://api.telegram.org/bot"
+    webhook_url: str | None = None
+    secret_token: SecretStr | None = None
+    rate_per_s: float = Field(30.0, gt=0)
+    per_chat_per_s: float = Field(1.0, gt=0)
+
+
+class WhatsappSettings(Section):
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    from_number: str | None = None
+    public_url: str | None = None
+    api_base_url: str = "https://api.twilio.com"
+    rate_per_s: float = Field(80.0, gt=0)
+    broadcast_content_sid: str | None = None
+    notice_content_sid: str | None = None
+
+
+class BroadcastSettings(Section):
+    weekday: int = Field(4, ge=0, le=6)
+    time: str = "07:00"
+    timezone: str = "Asia/Jakarta"
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must be HH:MM, e.g. 07:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("must be an IANA time zone, e.g. Asia/Jakarta") from error
+        return value
+
+
+class OrderSettings(Section):
+    remind_after_minutes: int = Field(120, ge=1)
+    expire_after_minutes: int = Field(1440, ge=1)
+
+
+class I18nSettings(Section):
+    default_language: str = Field("id", pattern="^(id|en)$")
+
+
+class CatalogSettings(Section):
+    page_size: int = Field(8, ge=1, le=8)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JBL_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    whatsapp: WhatsappSettings = WhatsappSettings()
+    broadcast: BroadcastSettings = BroadcastSettings()
+    orders: OrderSettings = OrderSettings()
+    i18n: I18nSettings = I18nSettings()
+    catalog: CatalogSettings = CatalogSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, which comes in as init arguments.
+        return (env_settings, init_settings)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.broadcast.timezone)
+
+
+def config_path(explicit: str | None = None) -> Path:
+    return Path(explicit or os.environ.get("JBL_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Reads the file (if there is one) and the environment; raises `SettingsError`."""
+    path = path or config_path()
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise SettingsError(f"{path}: not valid TOML: {error}") from error
+    try:
+        return Settings(**data)
+    except ValidationError as error:
+        raise SettingsError(_one_line(error)) from error
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"])
+    env = "JBL_" + "__".join(str(part).upper() for part in first["loc"])
+    more = len(error.errors()) - 1
+    tail = f" (and {more} more)" if more else ""
+    return f"setting {name} ({env}): {first['msg']}{tail}"

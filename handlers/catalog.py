@@ -1,0 +1,122 @@
+"""The Friday catalog: categories with this week's featured one first, pages, product cards."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.formatting import long_date, priced_label
+from handlers.menu import menu_button
+from handlers.messages import Button, Reply
+from handlers.money import format_rupiah
+from models.catalog import (
+    CatalogPage,
+    Product,
+    RankKey,
+    active_product,
+    catalog_page,
+    categories_in_rotation,
+)
+from models.errors import Refusal
+from models.friday import edition_date, featured_category
+
+if TYPE_CHECKING:
+    from handlers.context import Chat
+
+
+async def catalog(chat: Chat) -> list[Reply]:
+    """This week's edition: the featured category first, then the others."""
+    chat.end_step()
+    friday = edition_date(chat.today)
+    featured = await featured_category(chat.session, friday)
+    others = [c for c in await categories_in_rotation(chat.session) if c.id != featured.id]
+    buttons = [
+        Button(chat.t("featured_label", name=featured.name(chat.language)), f"c:{featured.id}")
+    ]
+    buttons += [Button(c.name(chat.language), f"c:{c.id}") for c in others]
+    buttons.append(menu_button(chat))
+    heading = chat.t(
+        "catalog_today" if friday == chat.today else "catalog_friday",
+        date=long_date(friday, chat.language),
+        category=featured.name(chat.language),
+    )
+    return [Reply(heading, tuple(buttons))]
+
+
+def _cursor(key: RankKey) -> str:
+    return f"{int(key.curated)}:{key.recent_sold}:{key.product_id}"
+
+
+async def category_page(
+    chat: Chat, category_id: int, direction: str | None = None, key: RankKey | None = None
+) -> list[Reply]:
+    """A page of a category's products, best first, with next/previous."""
+    chat.end_step()
+    categories = {c.id: c for c in await categories_in_rotation(chat.session)}
+    category = categories.get(category_id)
+    if category is None:
+        raise Refusal("category_gone")
+    page = await catalog_page(
+        chat.session,
+        category_id,
+        after=key if direction == "n" else None,
+        before=key if direction == "p" else None,
+        size=chat.config.page_size,
+    )
+    if not page.products and key is not None:
+        page = await catalog_page(chat.session, category_id, size=chat.config.page_size)
+    this_page = f"c:{category_id}" + (f":{direction}:{_cursor(key)}" if key else "")
+    chat.keep(back=this_page)
+    name = category.name(chat.language)
+    if not page.products:
+        return [
+            Reply(chat.t("category_empty", category=name), (Button(chat.t("btn_back"), "cat"),))
+        ]
+    return [Reply(chat.t("category_page", category=name), _page_buttons(chat, category_id, page))]
+
+
+def _page_buttons(chat: Chat, category_id: int, page: CatalogPage) -> tuple[Button, ...]:
+    buttons = [Button(priced_label(p.name, p.price), f"p:{p.id}") for p in page.products]
+    if page.has_previous:
+        buttons.append(Button(chat.t("btn_previous"), f"c:{category_id}:p:{_cursor(page.first)}"))
+    if page.has_next:
+        buttons.append(Button(chat.t("btn_next"), f"c:{category_id}:n:{_cursor(page.last)}"))
+    buttons.append(Button(chat.t("btn_categories"), "cat"))
+    return tuple(buttons)
+
+
+def card_text(chat: Chat, product: Product) -> str:
+    stock = (
+        chat.t("stock_left", stock=product.stock, unit=product.unit)
+        if product.stock > 0
+        else chat.t("sold_out")
+    )
+    lines = [
+        product.name,
+        chat.t("card_merchant", merchant=product.merchant.name, area=product.merchant.area),
+        chat.t("card_price", price=format_rupiah(product.price), unit=product.unit),
+        stock,
+    ]
+    if product.curated:
+        lines.append(chat.t("curated"))
+    if product.description:
+        lines += ["", product.description]
+    return "\n".join(lines)
+
+
+async def product_card(chat: Chat, product_id: int) -> list[Reply]:
+    """A product's card with its photo and the buttons to buy it."""
+    chat.end_step()
+    product = await active_product(chat.session, product_id)
+    if product is None:
+        raise Refusal("product_gone")
+    buttons = []
+    if product.stock > 0:
+        buttons += [
+            Button(chat.t("btn_add_one"), f"a:{product.id}:1"),
+            Button(chat.t("btn_choose_quantity"), f"q:{product.id}"),
+        ]
+    buttons += [
+        Button(chat.t("btn_cart"), "cart"),
+        Button(chat.t("btn_back"), chat.state.data.get("back", f"c:{product.category_id}")),
+    ]
+    return [Reply(card_text(chat, product), tuple(buttons), photo_url=product.photo_url)]

@@ -1,0 +1,252 @@
+"""Checkout: name, phone, delivery or pickup, payment, summary, then one order per merchant."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from handlers.cart import cart_text
+from handlers.formatting import shorten
+from handlers.menu import menu_button
+from handlers.messages import Button, Reply
+from handlers.money import format_rupiah
+from handlers.phones import display_phone, normalize_phone
+from models.carts import cart_groups
+from models.errors import Refusal
+from models.ordering import (
+    CASH,
+    DELIVERY,
+    PICKUP,
+    TRANSFER,
+    CheckoutDetails,
+    orders_of_checkout,
+    place_orders,
+)
+
+if TYPE_CHECKING:
+    from handlers.context import Chat
+    from models.ordering import Order
+
+FIELDS = ("co_name", "co_phone", "co_delivery", "co_address", "co_payment", "co_token")
+NAME_LIMITS = (2, 80)
+ADDRESS_LIMITS = (10, 300)
+
+
+def _cancel(chat: Chat) -> Button:
+    return Button(chat.t("btn_cancel_checkout"), "co:x")
+
+
+def _reset(chat: Chat, **values: str | None) -> None:
+    chat.state.data = {
+        **{k: v for k, v in chat.state.data.items() if k not in FIELDS},
+        **{k: v for k, v in values.items() if v is not None},
+    }
+
+
+async def start(chat: Chat) -> list[Reply]:
+    """Begins checkout; with details remembered from the last order it goes to the summary."""
+    if not await cart_groups(chat.session, chat.person.id):
+        raise Refusal("cart_empty")
+    person = chat.person
+    remembered = person.contact_name and person.phone and person.delivery and person.payment
+    if remembered and (person.delivery == PICKUP or person.address):
+        _reset(
+            chat,
+            co_name=person.contact_name,
+            co_phone=person.phone,
+            co_delivery=person.delivery,
+            co_address=person.address,
+            co_payment=person.payment,
+        )
+    else:
+        _reset(chat)
+    return await _next(chat)
+
+
+async def edit(chat: Chat) -> list[Reply]:
+    """Enters the details again, offering the remembered ones as buttons."""
+    _reset(chat)
+    return await _next(chat)
+
+
+async def _next(chat: Chat) -> list[Reply]:
+    """Asks for the first missing detail, or shows the summary when none is missing."""
+    data, person = chat.state.data, chat.person
+    if "co_name" not in data:
+        chat.begin_step("co_name")
+        buttons = [_cancel(chat)]
+        if person.contact_name:
+            buttons.insert(0, Button(chat.t("btn_use", value=person.contact_name), "co:use:name"))
+        return [Reply(chat.t("ask_name"), tuple(buttons))]
+    if "co_phone" not in data:
+        chat.begin_step("co_phone")
+        buttons = [_cancel(chat)]
+        if person.phone:
+            label = chat.t("btn_use", value=display_phone(person.phone))
+            buttons.insert(0, Button(label, "co:use:phone"))
+        return [Reply(chat.t("ask_phone"), tuple(buttons), ask_phone=True)]
+    if "co_delivery" not in data:
+        chat.end_step()
+        buttons = (
+            Button(chat.t("btn_delivery"), f"co:d:{DELIVERY}"),
+            Button(chat.t("btn_pickup"), f"co:d:{PICKUP}"),
+            _cancel(chat),
+        )
+        return [Reply(chat.t("ask_delivery"), buttons)]
+    if data["co_delivery"] == DELIVERY and "co_address" not in data:
+        chat.begin_step("co_address")
+        buttons = [_cancel(chat)]
+        if person.address:
+            label = chat.t("btn_use", value=shorten(person.address, 30))
+            buttons.insert(0, Button(label, "co:use:address"))
+        return [Reply(chat.t("ask_address"), tuple(buttons))]
+    if "co_payment" not in data:
+        chat.end_step()
+        buttons = (
+            Button(chat.t("btn_pay_cash"), f"co:pay:{CASH}"),
+            Button(chat.t("btn_pay_transfer"), f"co:pay:{TRANSFER}"),
+            _cancel(chat),
+        )
+        return [Reply(chat.t("ask_payment"), buttons)]
+    return await _summary(chat)
+
+
+async def _summary(chat: Chat) -> list[Reply]:
+    chat.end_step()
+    groups = await cart_groups(chat.session, chat.person.id)
+    if not groups:
+        raise Refusal("cart_empty")
+    # A fresh token per summary: confirming an older summary cannot place a changed cart.
+    token = secrets.token_hex(8)
+    chat.keep(co_token=token)
+    data = chat.state.data
+    where = (
+        chat.t("summary_delivery", address=data["co_address"])
+        if data["co_delivery"] == DELIVERY
+        else chat.t("summary_pickup")
+    )
+    text = "\n".join(
+        [
+            chat.t("summary_heading"),
+            "",
+            cart_text(chat, groups),
+            "",
+            chat.t("summary_contact", name=data["co_name"], phone=display_phone(data["co_phone"])),
+            where,
+            chat.t(f"summary_payment_{data['co_payment']}"),
+        ]
+    )
+    buttons = (
+        Button(chat.t("btn_confirm_order"), f"co:ok:{token}"),
+        Button(chat.t("btn_edit_details"), "co:edit"),
+        _cancel(chat),
+    )
+    return [Reply(text, buttons)]
+
+
+async def typed_name(chat: Chat, text: str) -> list[Reply]:
+    """Takes the recipient's name."""
+    name = " ".join(text.split())
+    low, high = NAME_LIMITS
+    if not low <= len(name) <= high:
+        return [Reply(chat.t("name_invalid", low=low, high=high), (_cancel(chat),))]
+    chat.keep(co_name=name)
+    return await _next(chat)
+
+
+async def typed_phone(chat: Chat, text: str) -> list[Reply]:
+    """Takes a phone number, typed or shared, and normalises it to +62…."""
+    phone = normalize_phone(text)
+    if phone is None:
+        chat.begin_step("co_phone")
+        return [Reply(chat.t("phone_invalid"), (_cancel(chat),), ask_phone=True)]
+    chat.keep(co_phone=phone)
+    return await _next(chat)
+
+
+async def typed_address(chat: Chat, text: str) -> list[Reply]:
+    """Takes the delivery address."""
+    address = " ".join(text.split())
+    low, high = ADDRESS_LIMITS
+    if not low <= len(address) <= high:
+        return [Reply(chat.t("address_invalid", low=low, high=high), (_cancel(chat),))]
+    chat.keep(co_address=address)
+    return await _next(chat)
+
+
+async def use_remembered(chat: Chat, field: str) -> list[Reply]:
+    """Takes a remembered detail (name, phone or address) instead of typing it again."""
+    value = {
+        "name": chat.person.contact_name,
+        "phone": chat.person.phone,
+        "address": chat.person.address,
+    }[field]
+    if value is None:
+        raise Refusal("stale_button")
+    chat.keep(**{f"co_{field}": value})
+    return await _next(chat)
+
+
+async def choose_delivery(chat: Chat, delivery: str) -> list[Reply]:
+    """Delivery to an address, or pickup at the merchant."""
+    if "co_phone" not in chat.state.data:
+        return await _next(chat)
+    chat.keep(co_delivery=delivery)
+    return await _next(chat)
+
+
+async def choose_payment(chat: Chat, payment: str) -> list[Reply]:
+    """Cash on delivery/pickup, or transfer/QRIS to the merchant."""
+    if "co_delivery" not in chat.state.data:
+        return await _next(chat)
+    chat.keep(co_payment=payment)
+    return await _next(chat)
+
+
+async def cancel(chat: Chat) -> list[Reply]:
+    """Leaves checkout; the cart stays as it was."""
+    chat.end_step()
+    _reset(chat)
+    buttons = (Button(chat.t("btn_view_cart"), "cart"), menu_button(chat))
+    return [Reply(chat.t("checkout_cancelled"), buttons)]
+
+
+async def confirm(chat: Chat, token: str) -> list[Reply]:
+    """Places the orders of the summary the person saw, once, however often they press."""
+    placed = await orders_of_checkout(chat.session, token)
+    if placed:
+        return [_placed_reply(chat, placed, again=True)]
+    data = chat.state.data
+    if data.get("co_token") != token or any(f not in data for f in FIELDS if f != "co_address"):
+        return [Reply(chat.t("summary_outdated")), *await _next(chat)]
+    details = CheckoutDetails(
+        contact_name=data["co_name"],
+        phone=data["co_phone"],
+        delivery=data["co_delivery"],
+        address=data.get("co_address"),
+        payment=data["co_payment"],
+    )
+    try:
+        orders = await place_orders(chat.session, chat.person, token, details, chat.now)
+    except Refusal as refusal:
+        buttons = (Button(chat.t("btn_view_cart"), "cart"), menu_button(chat))
+        return [Reply(chat.t(refusal.key, **refusal.params), buttons)]
+    person = chat.person
+    person.contact_name, person.phone = details.contact_name, details.phone
+    person.delivery, person.payment = details.delivery, details.payment
+    if details.address:
+        person.address = details.address
+    _reset(chat)
+    return [_placed_reply(chat, orders, again=False)]
+
+
+def _placed_reply(chat: Chat, orders: list[Order], *, again: bool) -> Reply:
+    lines = [chat.t("orders_already_placed" if again else "orders_placed"), ""]
+    lines += [
+        chat.t("placed_line", order=o.id, merchant=o.merchant.name, total=format_rupiah(o.total))
+        for o in orders
+    ]
+    if not again:
+        lines += ["", chat.t("orders_placed_next")]
+    buttons = (Button(chat.t("btn_orders"), "o"), menu_button(chat))
+    return Reply("\n".join(lines), buttons)

@@ -1,0 +1,57 @@
+"""What a handler gets: the person, their chat state, the session, the clock and texts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from handlers.texts import text
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from handlers.messages import Incoming
+    from models.chats import ChatState
+    from models.people import Person
+
+
+@dataclass(frozen=True)
+class ConversationConfig:
+    timezone: ZoneInfo
+    default_language: str = "id"
+    page_size: int = 8
+
+
+@dataclass
+class Chat:
+    session: AsyncSession
+    person: Person
+    state: ChatState
+    incoming: Incoming
+    now: datetime
+    config: ConversationConfig
+
+    @property
+    def language(self) -> str:
+        return self.person.language
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.config.timezone).date()
+
+    def t(self, key: str, **params: Any) -> str:
+        return text(self.person.language, key, **params)
+
+    def begin_step(self, step: str, **data: Any) -> None:
+        """Waits for typed text for `step`, keeping `data` for it."""
+        self.state.step = step
+        self.keep(**data)
+
+    def keep(self, **data: Any) -> None:
+        # A new dict, so the JSON column is seen as changed.
+        self.state.data = {**self.state.data, **data}
+
+    def end_step(self) -> None:
+        self.state.step = None

@@ -1,0 +1,162 @@
+"""One incoming message → one transaction → replies, rendered only after the commit."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import IntegrityError
+
+from handlers import menu
+from handlers.context import Chat, ConversationConfig
+from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
+from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
+from handlers.texts import language_of, text
+from models.chats import chat_state, claim_message
+from models.errors import Refusal
+from models.people import person_for_identity
+from models.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+_COMMAND = re.compile(r"^/(\w{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
+_MENU_NUMBER = re.compile(r"^\s*(\d{1,4})\s*[.)]?\s*$")
+
+
+class Conversation:
+    """The core every channel hands its messages to."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: ConversationConfig,
+        clock: Clock,
+    ) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.clock = clock
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Handles a message once; a redelivered message id gets no second answer."""
+        for attempt in (1, 2):
+            try:
+                return await self._handle_once(incoming)
+            except IntegrityError:
+                # A concurrent delivery of the same message, or a concurrent confirm of the
+                # same checkout, committed first: the retry sees its result.
+                if attempt == 2:
+                    raise
+                log.info("retrying %s after a concurrent write", incoming.message_id)
+        raise AssertionError("unreachable")
+
+    async def _handle_once(self, incoming: Incoming) -> list[Reply]:
+        async with UnitOfWork(self.sessions) as uow:
+            session, now = uow.session, self.clock()
+            if not await claim_message(session, incoming.channel, incoming.message_id, now):
+                return []
+            language = language_of(incoming.language_hint, self.config.default_language)
+            person = await person_for_identity(
+                session, incoming.identity, incoming.display_name, language, now
+            )
+            state = await chat_state(session, incoming.identity, now)
+            chat = Chat(session, person, state, incoming, now, self.config)
+            replies = await self._answer(chat)
+            menu_reply = next((r for r in reversed(replies) if r.buttons), None)
+            state.menu = [b.payload for b in menu_reply.buttons] if menu_reply else []
+            state.labels = [b.label for b in menu_reply.buttons] if menu_reply else []
+            state.updated_at = now
+            await uow.commit()
+        return replies
+
+    async def _answer(self, chat: Chat) -> list[Reply]:
+        if chat.person.blocked:
+            return [Reply(chat.t("blocked"))]
+        action = self._action(chat)
+        try:
+            async with chat.session.begin_nested():
+                return await action(chat)
+        except Refusal as refusal:
+            # The savepoint is rolled back: a refused action changes nothing.
+            return [refusal_reply(chat, refusal)]
+
+    def _action(self, chat: Chat) -> Callable[[Chat], Awaitable[list[Reply]]]:
+        incoming, state = chat.incoming, chat.state
+        if incoming.payload is not None:
+            return route_payload(incoming.payload) or menu.stale_button
+        if incoming.shared_phone is not None and state.step == "co_phone":
+            return lambda c: STEPS["co_phone"](c, incoming.shared_phone or "")
+        typed = (incoming.text or "").strip()
+        if not typed:
+            return menu.not_understood
+        if len(typed) > MAX_TEXT_LENGTH:
+            return lambda c: _too_long(c)
+        command = _COMMAND.match(typed)
+        if command:
+            handler = COMMANDS.get(command[1].lower())
+            if handler is None:
+                return lambda c: _unknown_command(c, command[1])
+            args = (command[2] or "").strip()
+            return lambda c: handler(c, args)
+        pressed = _pressed(state.menu, state.labels, typed, numbers=state.step not in NUMERIC_STEPS)
+        if pressed is not None:
+            return route_payload(pressed) or menu.stale_button
+        if state.step in STEPS:
+            return lambda c: STEPS[state.step or ""](c, typed)
+        number = _MENU_NUMBER.match(typed)
+        if number:
+            return lambda c: _not_on_menu(c, int(number[1]))
+        return menu.not_understood
+
+
+def _pressed(payloads: list[str], labels: list[str], typed: str, *, numbers: bool) -> str | None:
+    """The payload of the menu button the person chose by typing its number or its label."""
+    number = _MENU_NUMBER.match(typed)
+    if number and numbers:
+        index = int(number[1])
+        return payloads[index - 1] if 1 <= index <= len(payloads) else None
+    wanted = _plain(typed)
+    matches = [p for p, label in zip(payloads, labels, strict=True) if _plain(label) == wanted]
+    return matches[0] if wanted and matches else None
+
+
+def _plain(label: str) -> str:
+    """A label as a person would type it: no emoji or punctuation, any case."""
+    return " ".join(re.sub(r"[^\w\s]", " ", label).lower().split())
+
+
+def refusal_reply(chat: Chat, refusal: Refusal) -> Reply:
+    params: dict[str, Any] = {
+        key: text(chat.language, f"status_{value}") if key == "status" else value
+        for key, value in refusal.params.items()
+    }
+    return Reply(chat.t(refusal.key, **params), menu.main_menu_buttons(chat))
+
+
+async def _too_long(chat: Chat) -> list[Reply]:
+    return [Reply(chat.t("too_long", limit=MAX_TEXT_LENGTH), _current_menu(chat))]
+
+
+async def _unknown_command(chat: Chat, command: str) -> list[Reply]:
+    return [Reply(chat.t("unknown_command", command=command[:32]), menu.main_menu_buttons(chat))]
+
+
+async def _not_on_menu(chat: Chat, number: int) -> list[Reply]:
+    buttons = _current_menu(chat)
+    if not buttons:
+        return await menu.not_understood(chat)
+    return [Reply(chat.t("not_on_menu", number=number, last=len(buttons)), buttons)]
+
+
+def _current_menu(chat: Chat) -> tuple[Button, ...]:
+    """The menu the person last saw, shown again so their choice still works."""
+    state = chat.state
+    return tuple(
+        Button(label, payload) for label, payload in zip(state.labels, state.menu, strict=True)
+    )

@@ -1,0 +1,42 @@
+"""The values that cross between channels and the conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A longer message is refused before anything is looked up.
+MAX_TEXT_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did: typed text or pressed a button (`payload`)."""
+
+    identity: str
+    message_id: str
+    text: str | None = None
+    payload: str | None = None
+    display_name: str = ""
+    # The language the platform reports for the person, used for their first reply.
+    language_hint: str | None = None
+    # A phone number the person shared through the platform (Telegram's contact button).
+    shared_phone: str | None = None
+
+    @property
+    def channel(self) -> str:
+        return self.identity.split(":", 1)[0]
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    photo_url: str | None = None
+    # Rendering hint: a channel that can should offer a "share my phone number" button.
+    ask_phone: bool = False

@@ -1,0 +1,98 @@
+"""A resident's orders: the list with states, one order's details, cancelling a pending one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.menu import menu_button
+from handlers.messages import Button, Reply
+from handlers.money import format_rupiah
+from handlers.phones import display_phone
+from models.ordering import DELIVERY, PENDING, cancel_order, order_of_person, orders_of_person
+
+if TYPE_CHECKING:
+    from handlers.context import Chat
+    from models.ordering import Order
+
+
+def status_name(chat: Chat, status: str) -> str:
+    return chat.t(f"status_{status}")
+
+
+async def list_orders(chat: Chat) -> list[Reply]:
+    """The person's latest orders, each a button to its details."""
+    chat.end_step()
+    orders = await orders_of_person(chat.session, chat.person.id)
+    if not orders:
+        buttons = (Button(chat.t("btn_catalog"), "cat"), menu_button(chat))
+        return [Reply(chat.t("orders_none"), buttons)]
+    lines = [chat.t("orders_heading")]
+    lines += [
+        chat.t(
+            "order_line",
+            order=o.id,
+            merchant=o.merchant.name,
+            total=format_rupiah(o.total),
+            status=status_name(chat, o.status),
+        )
+        for o in orders
+    ]
+    buttons = [Button(chat.t("btn_order", order=o.id), f"o:{o.id}") for o in orders]
+    buttons.append(menu_button(chat))
+    return [Reply("\n".join(lines), tuple(buttons))]
+
+
+def order_text(chat: Chat, order: Order) -> str:
+    lines = [
+        chat.t("order_heading", order=order.id, merchant=order.merchant.name),
+        chat.t("order_status", status=status_name(chat, order.status)),
+        "",
+    ]
+    lines += [
+        chat.t(
+            "cart_line",
+            product=item.name,
+            quantity=item.quantity,
+            price=format_rupiah(item.unit_price),
+            subtotal=format_rupiah(item.subtotal),
+        )
+        for item in order.items
+    ]
+    lines += [
+        chat.t("order_total", total=format_rupiah(order.total)),
+        "",
+        chat.t("summary_contact", name=order.contact_name, phone=display_phone(order.phone)),
+        chat.t("summary_delivery", address=order.address)
+        if order.delivery == DELIVERY
+        else chat.t("summary_pickup"),
+        chat.t(f"summary_payment_{order.payment}"),
+    ]
+    return "\n".join(lines)
+
+
+async def show_order(chat: Chat, order_id: int) -> list[Reply]:
+    """One order's items, state and details; a pending one can be cancelled."""
+    chat.end_step()
+    order = await order_of_person(chat.session, chat.person.id, order_id)
+    buttons = []
+    if order.status == PENDING:
+        buttons.append(Button(chat.t("btn_cancel_order"), f"ox:{order.id}"))
+    buttons += [Button(chat.t("btn_orders"), "o"), menu_button(chat)]
+    return [Reply(order_text(chat, order), tuple(buttons))]
+
+
+async def ask_cancel(chat: Chat, order_id: int) -> list[Reply]:
+    """Asks before cancelling: a cancelled order cannot be taken back."""
+    order = await order_of_person(chat.session, chat.person.id, order_id)
+    buttons = (
+        Button(chat.t("btn_yes_cancel"), f"ox:{order.id}:y"),
+        Button(chat.t("btn_no_keep"), f"o:{order.id}"),
+    )
+    return [Reply(chat.t("confirm_cancel", order=order.id), buttons)]
+
+
+async def cancel(chat: Chat, order_id: int) -> list[Reply]:
+    """Cancels a pending order and returns its stock."""
+    order = await cancel_order(chat.session, chat.person, order_id, chat.now)
+    buttons = (Button(chat.t("btn_orders"), "o"), menu_button(chat))
+    return [Reply(chat.t("order_cancelled", order=order.id), buttons)]

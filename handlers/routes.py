@@ -1,0 +1,109 @@
+"""Which handler answers which command, button payload and step: the whole map, in one place."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from handlers import cart, catalog, checkout, menu, orders, search
+from models.catalog import RankKey
+from models.ordering import CASH, DELIVERY, PICKUP, TRANSFER
+
+if TYPE_CHECKING:
+    from handlers.context import Chat
+    from handlers.messages import Reply
+
+Handler = Callable[["Chat"], Awaitable[list["Reply"]]]
+
+# Commands in Indonesian and English; `args` is the text after the command.
+COMMANDS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
+    "start": lambda chat, args: menu.start(chat),
+    "menu": lambda chat, args: menu.main_menu(chat),
+    "bantuan": lambda chat, args: menu.help_text(chat),
+    "help": lambda chat, args: menu.help_text(chat),
+    "bahasa": lambda chat, args: menu.choose_language(chat),
+    "language": lambda chat, args: menu.choose_language(chat),
+    "katalog": lambda chat, args: catalog.catalog(chat),
+    "catalog": lambda chat, args: catalog.catalog(chat),
+    "cari": lambda chat, args: search.search(chat, args) if args else search.ask_query(chat),
+    "search": lambda chat, args: search.search(chat, args) if args else search.ask_query(chat),
+    "keranjang": lambda chat, args: cart.show_cart(chat),
+    "cart": lambda chat, args: cart.show_cart(chat),
+    "checkout": lambda chat, args: checkout.start(chat),
+    "pesanan": lambda chat, args: orders.list_orders(chat),
+    "orders": lambda chat, args: orders.list_orders(chat),
+    "batal": lambda chat, args: menu.main_menu(chat),
+    "cancel": lambda chat, args: menu.main_menu(chat),
+}
+
+
+def _key(curated: str, sold: str, product_id: str) -> RankKey:
+    return RankKey(curated == "1", int(sold), int(product_id))
+
+
+@dataclass(frozen=True)
+class PayloadRoute:
+    pattern: re.Pattern[str]
+    handle: Callable[..., Awaitable[list[Reply]]]
+
+
+def _route(pattern: str, handle: Callable[..., Awaitable[list[Reply]]]) -> PayloadRoute:
+    return PayloadRoute(re.compile(pattern), handle)
+
+
+_ID = r"(\d{1,12})"
+# Button payloads, read top to bottom; a payload that matches none is stale or forged.
+PAYLOADS: tuple[PayloadRoute, ...] = (
+    _route(r"menu", lambda chat: menu.main_menu(chat)),
+    _route(r"help", lambda chat: menu.help_text(chat)),
+    _route(r"lang", lambda chat: menu.choose_language(chat)),
+    _route(r"lang:(id|en)", lambda chat, code: menu.set_language(chat, code)),
+    _route(r"cat", lambda chat: catalog.catalog(chat)),
+    _route(rf"c:{_ID}", lambda chat, c: catalog.category_page(chat, int(c))),
+    _route(
+        rf"c:{_ID}:([np]):([01]):(\d{{1,9}}):{_ID}",
+        lambda chat, c, d, cu, s, p: catalog.category_page(chat, int(c), d, _key(cu, s, p)),
+    ),
+    _route(rf"p:{_ID}", lambda chat, p: catalog.product_card(chat, int(p))),
+    _route(r"find", lambda chat: search.ask_query(chat)),
+    _route(r"s:(\d{1,6})", lambda chat, offset: search.search_page(chat, int(offset))),
+    _route(rf"a:{_ID}:(\d{{1,6}})", lambda chat, p, q: cart.add(chat, int(p), int(q))),
+    _route(rf"q:{_ID}", lambda chat, p: cart.ask_quantity(chat, int(p), "add")),
+    _route(rf"qs:{_ID}", lambda chat, p: cart.ask_quantity(chat, int(p), "set")),
+    _route(r"cart", lambda chat: cart.show_cart(chat)),
+    _route(r"cart:clear", lambda chat: cart.clear(chat)),
+    _route(rf"ci:{_ID}", lambda chat, p: cart.item_menu(chat, int(p))),
+    _route(rf"ci:{_ID}:(\d{{1,6}})", lambda chat, p, q: cart.change(chat, int(p), int(q))),
+    _route(r"co", lambda chat: checkout.start(chat)),
+    _route(r"co:edit", lambda chat: checkout.edit(chat)),
+    _route(r"co:x", lambda chat: checkout.cancel(chat)),
+    _route(r"co:use:(name|phone|address)", lambda chat, f: checkout.use_remembered(chat, f)),
+    _route(rf"co:d:({DELIVERY}|{PICKUP})", lambda chat, d: checkout.choose_delivery(chat, d)),
+    _route(rf"co:pay:({CASH}|{TRANSFER})", lambda chat, p: checkout.choose_payment(chat, p)),
+    _route(r"co:ok:([0-9a-f]{16})", lambda chat, token: checkout.confirm(chat, token)),
+    _route(r"o", lambda chat: orders.list_orders(chat)),
+    _route(rf"o:{_ID}", lambda chat, o: orders.show_order(chat, int(o))),
+    _route(rf"ox:{_ID}", lambda chat, o: orders.ask_cancel(chat, int(o))),
+    _route(rf"ox:{_ID}:y", lambda chat, o: orders.cancel(chat, int(o))),
+)
+
+# Steps that wait for typed text, by the name the chat state keeps.
+STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
+    "search": search.search,
+    "quantity": cart.typed_quantity,
+    "co_name": checkout.typed_name,
+    "co_phone": checkout.typed_phone,
+    "co_address": checkout.typed_address,
+}
+# In these steps a typed number is the answer, not the choice of a menu button.
+NUMERIC_STEPS = frozenset({"quantity"})
+
+
+def route_payload(payload: str) -> Callable[[Chat], Awaitable[list[Reply]]] | None:
+    for route in PAYLOADS:
+        match = route.pattern.fullmatch(payload)
+        if match:
+            return lambda chat, m=match, r=route: r.handle(chat, *m.groups())
+    return None

@@ -1,0 +1,156 @@
+"""Categories, merchants and products, and the ranked, keyset-paginated catalog query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    select,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name_id: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    # Place in the weekly rotation of featured categories, 0-based.
+    rotation: Mapped[int] = mapped_column(Integer, unique=True)
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_id
+
+
+class Merchant(Base):
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kota: Mapped[str] = mapped_column(String(40))
+    kecamatan: Mapped[str] = mapped_column(String(60))
+    kelurahan: Mapped[str | None] = mapped_column(String(60))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def area(self) -> str:
+        parts = [self.kelurahan, self.kecamatan, self.kota]
+        return ", ".join(p for p in parts if p)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        # Serves the catalog page: equality on category/active, then the ranking key in order.
+        Index("ix_products_catalog", "category_id", "active", "curated", "recent_sold", "id"),
+        Index("ix_products_merchant", "merchant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(20), default="pcs")
+    photo_url: Mapped[str | None] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    curated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Units sold in the last four weeks; kept current at checkout/cancel and recomputed by the
+    # ranking job so that old sales age out.
+    recent_sold: Mapped[int] = mapped_column(Integer, default=0)
+    # Product name, merchant name and category names: what text search matches.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    merchant: Mapped[Merchant] = relationship(lazy="joined", innerjoin=True)
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+
+
+def search_text_for(product_name: str, merchant_name: str, category: Category) -> str:
+    return f"{product_name} {merchant_name} {category.name_id} {category.name_en}"
+
+
+@dataclass(frozen=True)
+class RankKey:
+    """Where a product stands in the catalog order; a page cursor is the key of an edge item."""
+
+    curated: bool
+    recent_sold: int
+    product_id: int
+
+    @classmethod
+    def of(cls, product: Product) -> RankKey:
+        return cls(product.curated, product.recent_sold, product.id)
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    products: list[Product]
+    has_previous: bool
+    has_next: bool
+
+    @property
+    def first(self) -> RankKey:
+        return RankKey.of(self.products[0])
+
+    @property
+    def last(self) -> RankKey:
+        return RankKey.of(self.products[-1])
+
+
+async def categories_in_rotation(session: AsyncSession) -> list[Category]:
+    return list(await session.scalars(select(Category).order_by(Category.rotation)))
+
+
+async def catalog_page(
+    session: AsyncSession,
+    category_id: int,
+    *,
+    after: RankKey | None = None,
+    before: RankKey | None = None,
+    size: int = 8,
+) -> CatalogPage:
+    """One page of a category, best first: curated, then most sold recently, then newest.
+
+    Keyset pagination: a page is defined by the key of its neighbour, so products added,
+    hidden or sold out meanwhile never shift other products between pages.
+    """
+    key = tuple_(Product.curated, Product.recent_sold, Product.id)
+    query = select(Product).where(Product.category_id == category_id, Product.active)
+    descending = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
+    ascending = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
+    if before is not None:
+        query = query.where(key > (before.curated, before.recent_sold, before.product_id))
+        rows = list(await session.scalars(query.order_by(*ascending).limit(size + 1)))
+        if len(rows) <= size:
+            # Fewer products than a page lie before: the start of the catalog is that page.
+            return await catalog_page(session, category_id, size=size)
+        return CatalogPage(list(reversed(rows[:size])), has_previous=True, has_next=True)
+    if after is not None:
+        query = query.where(key < (after.curated, after.recent_sold, after.product_id))
+    rows = list(await session.scalars(query.order_by(*descending).limit(size + 1)))
+    return CatalogPage(rows[:size], has_previous=after is not None, has_next=len(rows) > size)
+
+
+async def active_product(session: AsyncSession, product_id: int) -> Product | None:
+    product = await session.get(Product, product_id)
+    return product if product is not None and product.active else None

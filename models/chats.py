@@ -1,0 +1,60 @@
+"""What must survive a restart of a conversation: the last menu, the current step, seen ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+
+
+class ChatState(Base):
+    """One per chat identity, so a person on two channels has a menu on each."""
+
+    __tablename__ = "chat_states"
+
+    identity: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # Payloads of the last menu's buttons, in order: typing "3" presses the third.
+    menu: Mapped[list[str]] = mapped_column(JSON, default=list)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The step waiting for typed text (search query, quantity, checkout field), if any.
+    step: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProcessedMessage(Base):
+    """Channel message ids already handled: a redelivered message is ignored."""
+
+    __tablename__ = "processed_messages"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+async def claim_message(
+    session: AsyncSession, channel: str, message_id: str, now: datetime
+) -> bool:
+    """True the first time a message id is seen; the claim commits with the handling."""
+    if await session.get(ProcessedMessage, (channel, message_id)) is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedMessage(channel=channel, message_id=message_id, at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def chat_state(session: AsyncSession, identity: str, now: datetime) -> ChatState:
+    state = await session.get(ChatState, identity)
+    if state is None:
+        state = ChatState(identity=identity, menu=[], labels=[], step=None, data={}, updated_at=now)
+        session.add(state)
+    return state

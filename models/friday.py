@@ -1,0 +1,59 @@
+"""The Friday calendar: which category each Friday features."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import Date, ForeignKey, String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+from models.catalog import Category
+
+FRIDAY = 4
+# A Friday on which the rotation starts with category 0; every later Friday moves one on.
+ROTATION_EPOCH = date(2026, 1, 2)
+
+
+class FridayEdition(Base):
+    __tablename__ = "friday_editions"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    headline: Mapped[str | None] = mapped_column(String(300))
+
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+
+
+def edition_date(today: date) -> date:
+    """This week's Friday: today when it is Friday, else the coming one."""
+    return today + timedelta(days=(FRIDAY - today.weekday()) % 7)
+
+
+def rotation_index(friday: date, categories: int) -> int:
+    return ((friday - ROTATION_EPOCH).days // 7) % categories
+
+
+async def featured_category(session: AsyncSession, friday: date) -> Category:
+    """The planned category of that Friday, or the rotation's when nobody planned one."""
+    edition = await session.get(FridayEdition, friday)
+    if edition is not None:
+        return edition.category
+    count = await session.scalar(select(func.count()).select_from(Category))
+    if not count:
+        raise LookupError("no categories: run `jbl db init`")
+    index = rotation_index(friday, count)
+    category = await session.scalar(select(Category).where(Category.rotation == index))
+    assert category is not None
+    return category
+
+
+async def plan_rotation(session: AsyncSession, first_friday: date, weeks: int) -> None:
+    """Writes the rotation into the calendar for `weeks` Fridays, keeping existing plans."""
+    for week in range(weeks):
+        friday = first_friday + timedelta(weeks=week)
+        if await session.get(FridayEdition, friday) is None:
+            category = await featured_category(session, friday)
+            session.add(FridayEdition(date=friday, category_id=category.id))
+    await session.flush()

@@ -1,0 +1,16 @@
+"""Alembic environment: migrations run on a connection handed over by `models.migrate`."""
+
+from alembic import context
+
+from models import carts, catalog, chats, friday, ordering, outbox, people  # noqa: F401
+from models.base import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,290 @@
+"""Orders: checkout of a cart into one order per merchant, stock reservation, state changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    case,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+
+from models.base import Base, UTCDateTime
+from models.carts import cart_groups, empty_cart
+from models.catalog import Merchant, Product
+from models.errors import Refusal
+from models.outbox import notify_merchant
+from models.people import Person
+
+PENDING = "pending"
+CONFIRMED = "confirmed"
+READY = "ready"
+SHIPPED = "shipped"
+COMPLETED = "completed"
+REJECTED = "rejected"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+STATUSES = (PENDING, CONFIRMED, READY, SHIPPED, COMPLETED, REJECTED, CANCELLED, EXPIRED)
+# Ending in one of these returns the reserved stock.
+UNFULFILLED = (REJECTED, CANCELLED, EXPIRED)
+
+DELIVERY = "delivery"
+PICKUP = "pickup"
+CASH = "cash"
+TRANSFER = "transfer"
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        # One checkout yields at most one order per merchant, however often it is confirmed.
+        UniqueConstraint("checkout_id", "merchant_id"),
+        CheckConstraint(f"status IN {STATUSES!r}", name="status_known"),
+        Index("ix_orders_person", "person_id", "id"),
+        Index("ix_orders_merchant_status", "merchant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkout_id: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    contact_name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str] = mapped_column(String(20))
+    delivery: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(300))
+    payment: Mapped[str] = mapped_column(String(10))
+    total: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    merchant: Mapped[Merchant] = relationship(lazy="joined", innerjoin=True)
+    items: Mapped[list[OrderItem]] = relationship(lazy="selectin", order_by="OrderItem.id")
+
+
+class OrderItem(Base):
+    """A line of an order, with the product's name and price as they were when ordered."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (Index("ix_order_items_product", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    unit_price: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    @property
+    def subtotal(self) -> int:
+        return self.unit_price * self.quantity
+
+
+class OrderEvent(Base):
+    """Every change of an order's state, with who made it and when."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    note: Mapped[str | None] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class CheckoutDetails:
+    contact_name: str
+    phone: str
+    delivery: str
+    address: str | None
+    payment: str
+
+
+async def orders_of_checkout(session: AsyncSession, checkout_id: str) -> list[Order]:
+    rows = await session.scalars(
+        select(Order).where(Order.checkout_id == checkout_id).order_by(Order.id)
+    )
+    return list(rows)
+
+
+async def place_orders(
+    session: AsyncSession,
+    person: Person,
+    checkout_id: str,
+    details: CheckoutDetails,
+    now: datetime,
+) -> list[Order]:
+    """Turns the person's cart into one pending order per merchant, reserving the stock.
+
+    All or nothing: when any product lacks stock, `Refusal` is raised and everything this
+    call wrote is rolled back to a savepoint, so the caller may go on with its transaction.
+    """
+    async with session.begin_nested():
+        return await _place_orders(session, person, checkout_id, details, now)
+
+
+async def _place_orders(
+    session: AsyncSession,
+    person: Person,
+    checkout_id: str,
+    details: CheckoutDetails,
+    now: datetime,
+) -> list[Order]:
+    groups = await cart_groups(session, person.id)
+    if not groups:
+        raise Refusal("cart_empty")
+    items = sorted((item for group in groups for item in group.items), key=lambda i: i.product_id)
+    # One conditional UPDATE per product, in id order so concurrent checkouts never deadlock:
+    # the row lock (PostgreSQL) or the write lock (SQLite) makes check and take one step.
+    for item in items:
+        reserved = await session.execute(
+            update(Product)
+            .where(
+                Product.id == item.product_id,
+                Product.active,
+                Product.stock >= item.quantity,
+            )
+            .values(
+                stock=Product.stock - item.quantity,
+                recent_sold=Product.recent_sold + item.quantity,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if reserved.rowcount != 1:  # type: ignore[attr-defined]
+            product = item.product
+            await session.refresh(product)
+            if not product.active:
+                raise Refusal("product_gone_named", product=product.name)
+            raise Refusal("not_enough_stock", product=product.name, left=product.stock)
+    orders = []
+    for group in groups:
+        order = Order(
+            checkout_id=checkout_id,
+            person_id=person.id,
+            merchant_id=group.merchant.id,
+            status=PENDING,
+            contact_name=details.contact_name,
+            phone=details.phone,
+            delivery=details.delivery,
+            address=details.address if details.delivery == DELIVERY else None,
+            payment=details.payment,
+            total=group.total,
+            created_at=now,
+            updated_at=now,
+            items=[
+                OrderItem(
+                    product_id=item.product_id,
+                    name=item.product.name,
+                    unit_price=item.product.price,
+                    quantity=item.quantity,
+                )
+                for item in group.items
+            ],
+        )
+        session.add(order)
+        await session.flush()
+        session.add(
+            OrderEvent(order_id=order.id, to_status=PENDING, actor_person_id=person.id, at=now)
+        )
+        await notify_merchant(session, group.merchant.id, "order_new", {"order_id": order.id}, now)
+        orders.append(order)
+    await empty_cart(session, person.id)
+    # The reservation changed stock behind the ORM's back.
+    for item in items:
+        session.expire(item.product)
+    await session.flush()
+    return orders
+
+
+async def _transition(
+    session: AsyncSession,
+    order: Order,
+    allowed_from: tuple[str, ...],
+    to_status: str,
+    actor_person_id: int | None,
+    now: datetime,
+    note: str | None = None,
+) -> None:
+    """Moves the order only if it is still in an allowed state; of racing moves one wins."""
+    moved = await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(allowed_from))
+        .values(status=to_status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        await session.refresh(order)
+        raise Refusal("order_not_in_state", order=order.id, status=order.status)
+    previous = order.status
+    await session.refresh(order)
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=previous,
+            to_status=to_status,
+            actor_person_id=actor_person_id,
+            note=note,
+            at=now,
+        )
+    )
+    if to_status in UNFULFILLED:
+        for item in order.items:
+            await session.execute(
+                update(Product)
+                .where(Product.id == item.product_id)
+                .values(
+                    stock=Product.stock + item.quantity,
+                    recent_sold=case(
+                        (Product.recent_sold > item.quantity, Product.recent_sold - item.quantity),
+                        else_=0,
+                    ),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            product = await session.get(Product, item.product_id)
+            if product is not None:
+                session.expire(product)
+    await session.flush()
+
+
+async def order_of_person(session: AsyncSession, person_id: int, order_id: int) -> Order:
+    """The person's own order; someone else's is refused exactly like one that doesn't exist."""
+    order = await session.get(Order, order_id)
+    if order is None or order.person_id != person_id:
+        raise Refusal("order_not_found")
+    return order
+
+
+async def cancel_order(
+    session: AsyncSession, person: Person, order_id: int, now: datetime
+) -> Order:
+    order = await order_of_person(session, person.id, order_id)
+    await _transition(session, order, (PENDING,), CANCELLED, person.id, now)
+    await notify_merchant(
+        session, order.merchant_id, "order_cancelled", {"order_id": order.id}, now
+    )
+    return order
+
+
+async def orders_of_person(session: AsyncSession, person_id: int, limit: int = 10) -> list[Order]:
+    rows = await session.scalars(
+        select(Order)
+        .where(Order.person_id == person_id)
+        .order_by(Order.id.desc())
+        .limit(limit)
+        .options(selectinload(Order.items))
+    )
+    return list(rows)

@@ -1,0 +1,94 @@
+"""Persons, the chat identities they write from, and their roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime
+
+LANGUAGES = ("id", "en")
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    language: Mapped[str] = mapped_column(String(2), default="id")
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Checkout details, remembered for the next order.
+    contact_name: Mapped[str | None] = mapped_column(String(80))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    delivery: Mapped[str | None] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(300))
+    payment: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    identities: Mapped[list[Identity]] = relationship(back_populates="person")
+
+
+class Identity(Base):
+    """`console:<name>`, `telegram:<user id>` or `whatsapp:+62…`: one chat account of a person."""
+
+    __tablename__ = "identities"
+
+    identity: Mapped[str] = mapped_column(String(80), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+    @property
+    def channel(self) -> str:
+        return self.identity.split(":", 1)[0]
+
+
+class Role(Base):
+    """`staff`, or `merchant` with the merchant the person operates."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("person_id", "role", "merchant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
+
+
+async def person_for_identity(
+    session: AsyncSession, identity: str, display_name: str, language: str, now: datetime
+) -> Person:
+    """The person behind an identity, created on their first message."""
+    row = await session.get(Identity, identity, options=[])
+    if row is not None:
+        row.last_seen_at = now
+        person = await session.get(Person, row.person_id)
+        assert person is not None
+        return person
+    person = Person(display_name=display_name[:120], language=language, created_at=now)
+    session.add(person)
+    await session.flush()
+    session.add(Identity(identity=identity, person_id=person.id, last_seen_at=now))
+    await session.flush()
+    return person
+
+
+async def preferred_identity(session: AsyncSession, person_id: int) -> str | None:
+    """The identity the person wrote from most recently: where messages to them go."""
+    return await session.scalar(
+        select(Identity.identity)
+        .where(Identity.person_id == person_id)
+        .order_by(Identity.last_seen_at.desc())
+        .limit(1)
+    )
+
+
+async def operators_of(session: AsyncSession, merchant_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(Role.person_id).where(Role.role == "merchant", Role.merchant_id == merchant_id)
+    )
+    return list(rows)

@@ -1,0 +1,32 @@
+"""The unit of work: the only place that commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+class UnitOfWork:
+    """`async with uow:` opens one transaction; it is rolled back unless `commit()` ran."""
+
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()

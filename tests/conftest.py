@@ -1,0 +1,122 @@
+"""Fixtures: a real database per test (SQLite file, or PostgreSQL when JBL_TEST_DATABASE_URL is
+set), the real app built by the composition root, a clock the test controls, and people who chat."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.bootstrap import App, build_app, init_database
+from bot.settings import DatabaseSettings, Settings
+from models.base import Base
+from models.db import create_engine
+from models.migrate import upgrade
+from tests.people import Chatter
+
+PG_URL = os.environ.get("JBL_TEST_DATABASE_URL")
+# A Tuesday morning in Jakarta: this week's edition is Friday 27 November 2026.
+TUESDAY = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Time as the test sets it; the app reads it through `__call__`."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        if PG_URL:
+            async with engine.begin() as connection:
+                await connection.execute(text("DROP SCHEMA public CASCADE"))
+                await connection.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrates once per run: a template SQLite file, or the PostgreSQL test database."""
+    if PG_URL:
+        asyncio.run(_migrate(PG_URL))
+        return PG_URL
+    template = tmp_path_factory.mktemp("template") / "jbl.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{template}"))
+    return str(template)
+
+
+async def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(migrated: str, tmp_path: Path) -> str:
+    """An empty, migrated database of this test's own."""
+    if PG_URL:
+        await _truncate(PG_URL)
+        return PG_URL
+    path = tmp_path / "jbl.db"
+    shutil.copy(migrated, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(TUESDAY)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database=DatabaseSettings(url=database_url))
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[App]:
+    """The real app with the demo catalog loaded."""
+    app = build_app(settings, clock)
+    await init_database(app, demo=True)
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+@pytest.fixture
+def budi(app: App) -> Chatter:
+    return Chatter(app, "console:budi")
+
+
+@pytest.fixture
+def sari(app: App) -> Chatter:
+    return Chatter(app, "console:sari")
+
+
+@pytest.fixture
+def env_without_jbl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No JBL_* variables from the machine leak into settings under test."""
+    for name in list(os.environ):
+        if name.startswith("JBL_") and name != "JBL_TEST_DATABASE_URL":
+            monkeypatch.delenv(name)
+    yield
