@@ -11,7 +11,7 @@ from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from handlers.phones import display_phone, normalize_phone
-from models.carts import cart_groups
+from models.carts import CartGroup, cart_groups
 from models.errors import Refusal
 from models.ordering import (
     CASH,
@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from handlers.context import Chat
     from models.ordering import Order
 
-FIELDS = ("co_name", "co_phone", "co_delivery", "co_address", "co_payment", "co_token")
+FIELDS = ("co_name", "co_phone", "co_delivery", "co_address", "co_payment", "co_token", "co_cart")
+REQUIRED = ("co_name", "co_phone", "co_delivery", "co_payment", "co_token", "co_cart")
 NAME_LIMITS = (2, 80)
 ADDRESS_LIMITS = (10, 300)
 
@@ -116,9 +117,10 @@ async def _summary(chat: Chat) -> list[Reply]:
     groups = await cart_groups(chat.session, chat.person.id)
     if not groups:
         raise Refusal("cart_empty")
-    # A fresh token per summary: confirming an older summary cannot place a changed cart.
+    # A fresh token per summary, and the cart it showed: confirming an older summary, or a
+    # summary whose cart or prices changed since, shows the current summary instead.
     token = secrets.token_hex(8)
-    chat.keep(co_token=token)
+    chat.keep(co_token=token, co_cart=_fingerprint(groups))
     data = chat.state.data
     where = (
         chat.t("summary_delivery", address=data["co_address"])
@@ -142,6 +144,10 @@ async def _summary(chat: Chat) -> list[Reply]:
         _cancel(chat),
     )
     return [Reply(text, buttons)]
+
+
+def _fingerprint(groups: list[CartGroup]) -> list[list[int]]:
+    return [[i.product_id, i.quantity, i.product.price] for g in groups for i in g.items]
 
 
 async def typed_name(chat: Chat, text: str) -> list[Reply]:
@@ -217,7 +223,12 @@ async def confirm(chat: Chat, token: str) -> list[Reply]:
     if placed:
         return [_placed_reply(chat, placed, again=True)]
     data = chat.state.data
-    if data.get("co_token") != token or any(f not in data for f in FIELDS if f != "co_address"):
+    current = _fingerprint(await cart_groups(chat.session, chat.person.id))
+    if (
+        any(field not in data for field in REQUIRED)
+        or data["co_token"] != token
+        or data["co_cart"] != current
+    ):
         return [Reply(chat.t("summary_outdated")), *await _next(chat)]
     details = CheckoutDetails(
         contact_name=data["co_name"],

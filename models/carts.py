@@ -43,7 +43,9 @@ class CartGroup:
 
 async def cart_items(session: AsyncSession, person_id: int) -> list[CartItem]:
     rows = await session.scalars(
-        select(CartItem).where(CartItem.person_id == person_id).order_by(CartItem.added_at)
+        select(CartItem)
+        .where(CartItem.person_id == person_id)
+        .order_by(CartItem.added_at, CartItem.product_id)
     )
     return list(rows)
 

@@ -174,7 +174,7 @@ async def _place_orders(
         order = Order(
             checkout_id=checkout_id,
             person_id=person.id,
-            merchant_id=group.merchant.id,
+            merchant=group.merchant,
             status=PENDING,
             contact_name=details.contact_name,
             phone=details.phone,

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 
 from models.catalog import Product
-from models.outbox import OutboxMessage
 from models.ordering import Order
+from models.outbox import OutboxMessage
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -30,9 +30,11 @@ async def products(app: App) -> list[Product]:
         return found
 
 
-async def set_product(app: App, name: str, **values: Any) -> None:
+async def set_product(app: App, product_name: str, **values: Any) -> None:
     async with UnitOfWork(app.sessions) as uow:
-        await uow.session.execute(update(Product).where(Product.name == name).values(**values))
+        await uow.session.execute(
+            update(Product).where(Product.name == product_name).values(**values)
+        )
         await uow.commit()
 
 

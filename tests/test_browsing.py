@@ -84,7 +84,7 @@ async def test_next_page_is_stable_when_products_change_meanwhile(app, budi: Cha
     first_page = [label for label in budi.labels if "· Rp" in label]
     # Meanwhile a first-page product is hidden and another becomes the best seller.
     await db.set_product(app, first_page[0].split(" · ")[0], active=False)
-    await db.set_product(app, "Kue <Lapis> & \"Legit\"", curated=True, recent_sold=999)
+    await db.set_product(app, 'Kue <Lapis> & "Legit"', curated=True, recent_sold=999)
     await budi.choose("Berikutnya")
     second_page = [label for label in budi.labels if "· Rp" in label]
     assert not set(first_page) & set(second_page)

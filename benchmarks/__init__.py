@@ -1,0 +1,1 @@
+"""Benchmarks that drive the real app at production scale; run them as `python -m benchmarks.X`."""

@@ -1,0 +1,116 @@
+"""Whatever a person sends, they get a clear answer in their language and nothing changes."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from handlers.messages import Incoming
+from models.carts import CartItem
+from models.chats import ProcessedMessage
+from models.people import Person
+from models.uow import UnitOfWork
+from tests import db
+from tests.people import Chatter
+
+
+async def test_unknown_command_and_text_get_a_helpful_reply(budi: Chatter) -> None:
+    await budi.send("/belanja")
+    assert "Perintah /belanja tidak dikenal. Ketik /bantuan" in budi.text
+    await budi.send("halo bot, apa kabar?")
+    assert "Maaf, saya belum mengerti pesan itu" in budi.text
+    assert budi.labels[0] == "🛍️ Katalog Jumat"
+
+
+async def test_a_number_not_on_the_menu_shows_the_menu_again(budi: Chatter) -> None:
+    await budi.send("/start")
+    await budi.send("9")
+    assert "Nomor 9 tidak ada di menu. Ketik nomor 1 sampai 5:" in budi.text
+    assert len(budi.labels) == 5
+    await budi.send("0")
+    assert "Nomor 0 tidak ada di menu" in budi.text
+    await budi.send("1")
+    assert "Katalog Jumat Beli Lokal" in budi.text
+
+
+async def test_typing_a_label_chooses_it(budi: Chatter) -> None:
+    await budi.send("/start")
+    await budi.send("keranjang")
+    assert "Keranjang Anda masih kosong" in budi.text
+
+
+async def test_forged_and_stale_payloads_are_refused(app, budi: Chatter) -> None:
+    product = await db.product(app, "Jamu Pegal Linu Serbuk isi 10")
+    for payload in [
+        "x" * 64,
+        "p:abc",
+        "p:99999999",
+        "c:99",
+        "c:1:n:2:0:1",
+        "ci:1:5",
+        "co:ok:0000000000000000",
+        "lang:fr",
+        "a:99999999:1",
+        f"q:{product.id}:9",
+        "",
+    ]:
+        await budi.send_payload(payload)
+        assert budi.text, payload
+        assert "Traceback" not in budi.text
+    assert await db.count(app, CartItem) == 0
+    await budi.send_payload("p:99999999")
+    assert "Maaf, produk itu sudah tidak tersedia." in budi.text
+    await budi.send_payload("c:1:n:2:0:1")
+    assert "Tombol itu sudah tidak berlaku" in budi.text
+
+
+async def test_over_long_text_is_refused_politely(budi: Chatter) -> None:
+    await budi.send("/cari " + "kopi " * 300)
+    assert "Pesan terlalu panjang (maksimal 1000 karakter)" in budi.text
+    await budi.send("/cari " + "k" * 200)
+    assert "Kata pencarian terlalu panjang" in budi.text
+
+
+async def test_refusals_speak_the_persons_language(budi: Chatter) -> None:
+    await budi.send("/language")
+    await budi.choose("English")
+    await budi.send("/blah")
+    assert "I don't know the command /blah" in budi.text
+    await budi.send_payload("o:424242")
+    assert "That order was not found in your account." in budi.text
+
+
+async def test_a_blocked_person_is_told_and_nothing_changes(app, budi: Chatter) -> None:
+    await budi.send("/start")
+    async with UnitOfWork(app.sessions) as uow:
+        person = await uow.session.get(Person, (await budi.person()).id)
+        assert person is not None
+        person.blocked = True
+        await uow.commit()
+    product = await db.product(app, "Jamu Pegal Linu Serbuk isi 10")
+    await budi.send_payload(f"a:{product.id}:1")
+    assert "akun Anda sedang diblokir" in budi.text
+    assert await db.count(app, CartItem) == 0
+
+
+async def test_a_redelivered_message_is_handled_once(app, budi: Chatter) -> None:
+    product = await db.product(app, "Jamu Pegal Linu Serbuk isi 10")
+    incoming = Incoming(identity="console:budi", message_id="same-1", payload=f"a:{product.id}:1")
+    first = await app.conversation.handle(incoming)
+    again = await app.conversation.handle(incoming)
+    assert "masuk keranjang" in first[0].text
+    assert again == []
+    await budi.send("/keranjang")
+    assert "1 × Rp20.000" in budi.text
+    assert await db.count(app, ProcessedMessage) == 2
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=1200))
+async def test_any_text_gets_an_answer_and_never_fills_the_cart(app, text: str) -> None:
+    stranger = Chatter(app, "console:stranger")
+    await stranger.send(text)
+    assert stranger.replies and all(reply.text for reply in stranger.replies)
+    assert await db.count(app, CartItem) == 0
