@@ -1,0 +1,23 @@
+"""The jobs the scheduler runs, each a plain coroutine over the session factory and a clock."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from models.ranking import refresh_recent_sales
+from models.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+async def refresh_ranking(
+    sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
+) -> None:
+    """Nightly: products whose sales are older than four weeks sink in the catalog."""
+    async with UnitOfWork(sessions) as uow:
+        await refresh_recent_sales(uow.session, clock())
+        await uow.commit()

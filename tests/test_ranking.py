@@ -1,0 +1,61 @@
+"""What sold in the last four weeks stays on top; older sales age out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from scheduler.jobs import refresh_ranking
+from tests import db
+from tests.people import Chatter
+
+
+async def buy(chatter: Chatter, query: str, label: str, quantity: int) -> None:
+    await chatter.send(f"/cari {query}")
+    await chatter.choose(label)
+    await chatter.choose("Pilih jumlah")
+    await chatter.send(str(quantity))
+    await chatter.send("/checkout")
+    if "Ringkasan" not in chatter.text:
+        await chatter.send("Budi")
+        await chatter.send("081234567890")
+        await chatter.choose("Ambil sendiri")
+        await chatter.choose("Bayar tunai")
+    await chatter.choose("Pesan sekarang")
+    assert "Terima kasih" in chatter.text
+
+
+def first_page(chatter: Chatter) -> list[str]:
+    return [label.split(" · ")[0] for label in chatter.labels if "· Rp" in label]
+
+
+async def test_a_product_that_sells_rises_and_sinks_again_after_four_weeks(
+    app, budi: Chatter, clock
+) -> None:
+    await db.set_product(app, "Jamu Sinom 500 ml", curated=False)
+    await buy(budi, "jamu sinom", "Jamu Sinom", 5)
+    await budi.send("/katalog")
+    await budi.choose("Produk Kesehatan")
+    before = first_page(budi)
+    non_curated = [p.name for p in await db.products(app) if not p.curated]
+    assert before[[n in non_curated for n in before].index(True)] == "Jamu Sinom 500 ml"
+
+    clock.advance(timedelta(weeks=3))
+    await refresh_ranking(app.sessions, clock)
+    assert (await db.product(app, "Jamu Sinom 500 ml")).recent_sold == 5
+
+    clock.advance(timedelta(weeks=2))
+    await refresh_ranking(app.sessions, clock)
+    assert (await db.product(app, "Jamu Sinom 500 ml")).recent_sold == 0
+    await budi.send("/katalog")
+    await budi.choose("Produk Kesehatan")
+    assert "Jamu Sinom 500 ml" not in first_page(budi)[: before.index("Jamu Sinom 500 ml") + 1]
+
+
+async def test_cancelled_orders_do_not_count_as_sales(app, budi: Chatter) -> None:
+    await buy(budi, "jamu sinom", "Jamu Sinom", 4)
+    await budi.send("/pesanan")
+    await budi.choose("#1")
+    await budi.choose("Batalkan pesanan")
+    await budi.choose("Ya, batalkan")
+    await refresh_ranking(app.sessions, budi.app.clock)
+    assert (await db.product(app, "Jamu Sinom 500 ml")).recent_sold == 0
