@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from handlers.formatting import shorten
@@ -15,15 +16,13 @@ from models.errors import Refusal
 if TYPE_CHECKING:
     from handlers.context import Chat
 
-# Typed quantities longer than this are not numbers anyone means.
-MAX_QUANTITY_DIGITS = 6
+_QUANTITY = re.compile(r"^[+-]?\d+$")
 
 
 def parse_quantity(text: str) -> int | None:
+    """A typed whole number, sign included, so that -3 and 10^9 get the rule they break."""
     cleaned = text.strip()
-    if not cleaned.isdecimal() or len(cleaned) > MAX_QUANTITY_DIGITS:
-        return None
-    return int(cleaned)
+    return int(cleaned) if _QUANTITY.match(cleaned) else None
 
 
 def _back(chat: Chat) -> Button:

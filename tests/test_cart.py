@@ -67,9 +67,11 @@ async def test_bad_quantities_are_refused_and_change_nothing(app, budi: Chatter)
     await open_product(budi, "jamu pegal", "Jamu Pegal Linu")
     await budi.choose("Pilih jumlah")
     for typed, reply in [
-        ("-3", "Ketik jumlah sebagai angka"),
+        ("-3", "Jumlah minimal 1."),
         ("dua", "Ketik jumlah sebagai angka"),
-        ("1000000000", "Ketik jumlah sebagai angka"),
+        ("2,5", "Ketik jumlah sebagai angka"),
+        ("1000000000", "Jumlah terlalu besar: maksimal 99 per produk."),
+        ("9" * 900, "Jumlah terlalu besar: maksimal 99 per produk."),
         ("0", "Jumlah minimal 1."),
         ("100", "Jumlah terlalu besar: maksimal 99 per produk."),
         ("41", "Stok Jamu Pegal Linu Serbuk isi 10 tidak cukup: tinggal 40."),
