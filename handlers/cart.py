@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from handlers.formatting import shorten
+from handlers.formatting import item_line, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
@@ -67,16 +67,10 @@ def cart_text(chat: Chat, groups: list[CartGroup]) -> str:
     lines = [chat.t("cart_heading")]
     for group in groups:
         lines += ["", chat.t("cart_merchant", merchant=group.merchant.name)]
-        for item in group.items:
-            lines.append(
-                chat.t(
-                    "cart_line",
-                    product=item.product.name,
-                    quantity=item.quantity,
-                    price=format_rupiah(item.product.price),
-                    subtotal=format_rupiah(item.quantity * item.product.price),
-                )
-            )
+        lines += [
+            item_line(chat.language, item.product.name, item.quantity, item.product.price)
+            for item in group.items
+        ]
         lines.append(chat.t("cart_subtotal", subtotal=format_rupiah(group.total)))
     total = sum(group.total for group in groups)
     lines += ["", chat.t("cart_total", total=format_rupiah(total), orders=len(groups))]

@@ -6,7 +6,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from handlers.cart import cart_text
-from handlers.formatting import shorten
+from handlers.formatting import handover_lines, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
@@ -122,22 +122,15 @@ async def _summary(chat: Chat) -> list[Reply]:
     token = secrets.token_hex(8)
     chat.keep(co_token=token, co_cart=_fingerprint(groups))
     data = chat.state.data
-    where = (
-        chat.t("summary_delivery", address=data["co_address"])
-        if data["co_delivery"] == DELIVERY
-        else chat.t("summary_pickup")
+    handover = handover_lines(
+        chat.language,
+        data["co_name"],
+        data["co_phone"],
+        data["co_delivery"],
+        data.get("co_address"),
+        data["co_payment"],
     )
-    text = "\n".join(
-        [
-            chat.t("summary_heading"),
-            "",
-            cart_text(chat, groups),
-            "",
-            chat.t("summary_contact", name=data["co_name"], phone=display_phone(data["co_phone"])),
-            where,
-            chat.t(f"summary_payment_{data['co_payment']}"),
-        ]
-    )
+    text = "\n".join([chat.t("summary_heading"), "", cart_text(chat, groups), "", *handover])
     buttons = (
         Button(chat.t("btn_confirm_order"), f"co:ok:{token}"),
         Button(chat.t("btn_edit_details"), "co:edit"),
@@ -150,14 +143,20 @@ def _fingerprint(groups: list[CartGroup]) -> list[list[int]]:
     return [[i.product_id, i.quantity, i.product.price] for g in groups for i in g.items]
 
 
+async def _typed_text(
+    chat: Chat, text: str, field: str, limits: tuple[int, int], error: str
+) -> list[Reply]:
+    value = " ".join(text.split())
+    low, high = limits
+    if not low <= len(value) <= high:
+        return [Reply(chat.t(error, low=low, high=high), (_cancel(chat),))]
+    chat.keep(**{field: value})
+    return await _next(chat)
+
+
 async def typed_name(chat: Chat, text: str) -> list[Reply]:
     """Takes the recipient's name."""
-    name = " ".join(text.split())
-    low, high = NAME_LIMITS
-    if not low <= len(name) <= high:
-        return [Reply(chat.t("name_invalid", low=low, high=high), (_cancel(chat),))]
-    chat.keep(co_name=name)
-    return await _next(chat)
+    return await _typed_text(chat, text, "co_name", NAME_LIMITS, "name_invalid")
 
 
 async def typed_phone(chat: Chat, text: str) -> list[Reply]:
@@ -172,12 +171,7 @@ async def typed_phone(chat: Chat, text: str) -> list[Reply]:
 
 async def typed_address(chat: Chat, text: str) -> list[Reply]:
     """Takes the delivery address."""
-    address = " ".join(text.split())
-    low, high = ADDRESS_LIMITS
-    if not low <= len(address) <= high:
-        return [Reply(chat.t("address_invalid", low=low, high=high), (_cancel(chat),))]
-    chat.keep(co_address=address)
-    return await _next(chat)
+    return await _typed_text(chat, text, "co_address", ADDRESS_LIMITS, "address_invalid")
 
 
 async def use_remembered(chat: Chat, field: str) -> list[Reply]:

@@ -7,6 +7,9 @@ from datetime import date
 from babel.dates import format_date
 
 from handlers.money import format_rupiah
+from handlers.phones import display_phone
+from handlers.texts import text
+from models.ordering import DELIVERY
 
 # Longer button labels are cut: chat clients show about this much on one line.
 MAX_LABEL = 48
@@ -25,3 +28,28 @@ def shorten(text: str, limit: int) -> str:
 def priced_label(name: str, price: int) -> str:
     price_text = format_rupiah(price)
     return f"{shorten(name, MAX_LABEL - len(price_text) - 3)} · {price_text}"
+
+
+def item_line(language: str, product: str, quantity: int, unit_price: int) -> str:
+    """`• Kopi Susu — 2 × Rp70.000 = Rp140.000`: a line of a cart, order or notice."""
+    return text(
+        language,
+        "cart_line",
+        product=product,
+        quantity=quantity,
+        price=format_rupiah(unit_price),
+        subtotal=format_rupiah(quantity * unit_price),
+    )
+
+
+def handover_lines(
+    language: str, name: str, phone: str, delivery: str, address: str | None, payment: str
+) -> list[str]:
+    """Who receives the order, where, and how they pay."""
+    return [
+        text(language, "summary_contact", name=name, phone=display_phone(phone)),
+        text(language, "summary_delivery", address=address)
+        if delivery == DELIVERY
+        else text(language, "summary_pickup"),
+        text(language, f"summary_payment_{payment}"),
+    ]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers.formatting import handover_lines, item_line
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
-from handlers.phones import display_phone
-from models.ordering import DELIVERY, PENDING, cancel_order, order_of_person, orders_of_person
+from models.ordering import PENDING, cancel_order, order_of_person, orders_of_person
 
 if TYPE_CHECKING:
     from handlers.context import Chat
@@ -48,26 +48,20 @@ def order_text(chat: Chat, order: Order) -> str:
         chat.t("order_status", status=status_name(chat, order.status)),
         "",
     ]
-    lines += [
-        chat.t(
-            "cart_line",
-            product=item.name,
-            quantity=item.quantity,
-            price=format_rupiah(item.unit_price),
-            subtotal=format_rupiah(item.subtotal),
-        )
-        for item in order.items
-    ]
-    lines += [
-        chat.t("order_total", total=format_rupiah(order.total)),
-        "",
-        chat.t("summary_contact", name=order.contact_name, phone=display_phone(order.phone)),
-        chat.t("summary_delivery", address=order.address)
-        if order.delivery == DELIVERY
-        else chat.t("summary_pickup"),
-        chat.t(f"summary_payment_{order.payment}"),
-    ]
+    lines += order_item_lines(chat.language, order)
+    lines += [chat.t("order_total", total=format_rupiah(order.total)), ""]
+    lines += order_handover_lines(chat.language, order)
     return "\n".join(lines)
+
+
+def order_item_lines(language: str, order: Order) -> list[str]:
+    return [item_line(language, i.name, i.quantity, i.unit_price) for i in order.items]
+
+
+def order_handover_lines(language: str, order: Order) -> list[str]:
+    return handover_lines(
+        language, order.contact_name, order.phone, order.delivery, order.address, order.payment
+    )
 
 
 async def show_order(chat: Chat, order_id: int) -> list[Reply]:

@@ -17,26 +17,24 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Chat"], Awaitable[list["Reply"]]]
 
-# Commands in Indonesian and English; `args` is the text after the command.
-COMMANDS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
-    "start": lambda chat, args: menu.start(chat),
-    "menu": lambda chat, args: menu.main_menu(chat),
-    "bantuan": lambda chat, args: menu.help_text(chat),
-    "help": lambda chat, args: menu.help_text(chat),
-    "bahasa": lambda chat, args: menu.choose_language(chat),
-    "language": lambda chat, args: menu.choose_language(chat),
-    "katalog": lambda chat, args: catalog.catalog(chat),
-    "catalog": lambda chat, args: catalog.catalog(chat),
-    "cari": lambda chat, args: search.search(chat, args) if args else search.ask_query(chat),
-    "search": lambda chat, args: search.search(chat, args) if args else search.ask_query(chat),
-    "keranjang": lambda chat, args: cart.show_cart(chat),
-    "cart": lambda chat, args: cart.show_cart(chat),
-    "checkout": lambda chat, args: checkout.start(chat),
-    "pesanan": lambda chat, args: orders.list_orders(chat),
-    "orders": lambda chat, args: orders.list_orders(chat),
-    "batal": lambda chat, args: menu.main_menu(chat),
-    "cancel": lambda chat, args: menu.main_menu(chat),
-}
+
+def _search(chat: Chat, args: str) -> Awaitable[list[Reply]]:
+    return search.search(chat, args) if args else search.ask_query(chat)
+
+
+# Commands by their Indonesian and English names; `args` is the text after the command.
+_COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Reply]]]], ...] = (
+    (("start",), lambda chat, args: menu.start(chat)),
+    (("menu", "batal", "cancel"), lambda chat, args: menu.main_menu(chat)),
+    (("bantuan", "help"), lambda chat, args: menu.help_text(chat)),
+    (("bahasa", "language"), lambda chat, args: menu.choose_language(chat)),
+    (("katalog", "catalog"), lambda chat, args: catalog.catalog(chat)),
+    (("cari", "search"), _search),
+    (("keranjang", "cart"), lambda chat, args: cart.show_cart(chat)),
+    (("checkout",), lambda chat, args: checkout.start(chat)),
+    (("pesanan", "orders"), lambda chat, args: orders.list_orders(chat)),
+)
+COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
 
 
 def _key(curated: str, sold: str, product_id: str) -> RankKey:

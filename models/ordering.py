@@ -133,15 +133,11 @@ async def place_orders(
     call wrote is rolled back to a savepoint, so the caller may go on with its transaction.
     """
     async with session.begin_nested():
-        return await _place_orders(session, person, checkout_id, details, now)
+        return await _reserve_and_create(session, person, checkout_id, details, now)
 
 
-async def _place_orders(
-    session: AsyncSession,
-    person: Person,
-    checkout_id: str,
-    details: CheckoutDetails,
-    now: datetime,
+async def _reserve_and_create(
+    session: AsyncSession, person: Person, checkout_id: str, details: CheckoutDetails, now: datetime
 ) -> list[Order]:
     groups = await cart_groups(session, person.id)
     if not groups:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from models.catalog import Product
 from models.ordering import Order
@@ -15,19 +15,22 @@ if TYPE_CHECKING:
     from bot.bootstrap import App
 
 
-async def product(app: App, name: str) -> Product:
+async def _all(app: App, query: Select[Any]) -> list[Any]:
+    """Rows read in their own session and detached from it, for plain attribute access."""
     async with UnitOfWork(app.sessions) as uow:
-        found = await uow.session.scalar(select(Product).where(Product.name == name))
-        assert found is not None, name
+        found = list(await uow.session.scalars(query))
         uow.session.expunge_all()
         return found
+
+
+async def product(app: App, name: str) -> Product:
+    found = await _all(app, select(Product).where(Product.name == name))
+    assert len(found) == 1, name
+    return found[0]
 
 
 async def products(app: App) -> list[Product]:
-    async with UnitOfWork(app.sessions) as uow:
-        found = list(await uow.session.scalars(select(Product).order_by(Product.id)))
-        uow.session.expunge_all()
-        return found
+    return await _all(app, select(Product).order_by(Product.id))
 
 
 async def set_product(app: App, product_name: str, **values: Any) -> None:
@@ -39,17 +42,11 @@ async def set_product(app: App, product_name: str, **values: Any) -> None:
 
 
 async def orders(app: App) -> list[Order]:
-    async with UnitOfWork(app.sessions) as uow:
-        found = list(await uow.session.scalars(select(Order).order_by(Order.id)))
-        uow.session.expunge_all()
-        return found
+    return await _all(app, select(Order).order_by(Order.id))
 
 
 async def outbox(app: App) -> list[OutboxMessage]:
-    async with UnitOfWork(app.sessions) as uow:
-        found = list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        uow.session.expunge_all()
-        return found
+    return await _all(app, select(OutboxMessage).order_by(OutboxMessage.id))
 
 
 async def count(app: App, model: type) -> int:

@@ -6,6 +6,7 @@ from bot.bootstrap import build_app
 from models.ordering import Order
 from models.outbox import OutboxMessage
 from tests import db
+from tests.dialogs import add_to_cart
 from tests.people import Chatter
 
 ADDRESS = "Jl. Tebet Raya No. 10, RT 01/RW 02, Tebet Barat"
@@ -13,13 +14,8 @@ ADDRESS = "Jl. Tebet Raya No. 10, RT 01/RW 02, Tebet Barat"
 
 async def fill_cart(chatter: Chatter) -> None:
     """Two products from two merchants: 2 × Kopi Susu Pandan and 1 × Jamu Pegal Linu."""
-    await chatter.send("/cari kopi susu pandan")
-    await chatter.choose("Kopi Susu Pandan")
-    await chatter.choose("Pilih jumlah")
-    await chatter.send("2")
-    await chatter.send("/cari jamu pegal")
-    await chatter.choose("Jamu Pegal Linu")
-    await chatter.choose("Tambah 1")
+    await add_to_cart(chatter, "kopi susu pandan", "Kopi Susu Pandan", 2)
+    await add_to_cart(chatter, "jamu pegal", "Jamu Pegal Linu")
 
 
 async def check_out(chatter: Chatter, *, phone: str = "0812 3456 7890") -> None:

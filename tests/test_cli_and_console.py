@@ -15,6 +15,7 @@ from bot.settings import SettingsError, load_settings
 from models.catalog import Product
 from models.people import Role
 from models.uow import UnitOfWork
+from tests.dialogs import order_for_pickup
 from tests.people import Chatter
 
 JBL = str(Path(sys.executable).parent / "jbl")
@@ -71,12 +72,7 @@ async def test_a_merchant_operator_sees_new_orders_in_their_console(
     # The demo operator `penjual` runs the first demo merchant; Budi buys from that shop.
     operator_product = await _a_product_of_the_operators_shop(app)
     await budi.send_payload(f"a:{operator_product.id}:2")
-    await budi.send("/checkout")
-    await budi.send("Budi Santoso")
-    await budi.send("0812 3456 7890")
-    await budi.choose("Ambil sendiri")
-    await budi.choose("Bayar tunai")
-    await budi.choose("Pesan sekarang")
+    await order_for_pickup(budi)
 
     first = run_jbl("chat", "--as", "penjual", database_url=database_url, cwd=tmp_path)
     assert first.returncode == 0, first.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests import db
+from tests.dialogs import add_to_cart, summary_for_pickup
 from tests.people import Chatter
 
 BUYERS = 20
@@ -15,14 +16,8 @@ async def test_exactly_the_stock_is_sold_when_buyers_race(app) -> None:
     await db.set_product(app, "Madu Hitam Pahit 350 g", stock=UNITS)
     buyers = [Chatter(app, f"console:buyer{n}") for n in range(BUYERS)]
     for buyer in buyers:
-        await buyer.send("/cari madu hitam")
-        await buyer.choose("Madu Hitam")
-        await buyer.choose("Tambah 1")
-        await buyer.send("/checkout")
-        await buyer.send(f"Pembeli {buyer.identity}")
-        await buyer.send("081234567890")
-        await buyer.choose("Ambil sendiri")
-        await buyer.choose("Bayar tunai")
+        await add_to_cart(buyer, "madu hitam", "Madu Hitam")
+        await summary_for_pickup(buyer, name=f"Pembeli {buyer.identity}")
     confirms = [buyer.button("Pesan sekarang") for buyer in buyers]
 
     await asyncio.gather(*(b.send_payload(c) for b, c in zip(buyers, confirms, strict=True)))
