@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, String
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,19 +40,21 @@ class ProcessedMessage(Base):
 async def claim_message(
     session: AsyncSession, channel: str, message_id: str, now: datetime
 ) -> bool:
-    """True the first time a message id is seen; the claim commits with the handling."""
+    """True the first time a message id is seen; the claim commits with the handling.
+
+    Two deliveries of one id racing each other both get True here; the loser's commit fails
+    on the primary key, and the caller's retry then sees the claim and gets False.
+    """
     if await session.get(ProcessedMessage, (channel, message_id)) is not None:
         return False
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedMessage(channel=channel, message_id=message_id, at=now))
-    except IntegrityError:
-        return False
+    session.add(ProcessedMessage(channel=channel, message_id=message_id, at=now))
     return True
 
 
 async def chat_state(session: AsyncSession, identity: str, now: datetime) -> ChatState:
-    state = await session.get(ChatState, identity)
+    """The chat's state, locked until commit: one chat's messages are handled one at a time
+    even by several processes (SQLite serialises every write transaction anyway)."""
+    state = await session.get(ChatState, identity, with_for_update=True)
     if state is None:
         state = ChatState(identity=identity, menu=[], labels=[], step=None, data={}, updated_at=now)
         session.add(state)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -114,3 +116,12 @@ async def test_any_text_gets_an_answer_and_never_fills_the_cart(app, text: str) 
     await stranger.send(text)
     assert stranger.replies and all(reply.text for reply in stranger.replies)
     assert await db.count(app, CartItem) == 0
+
+
+async def test_the_same_message_delivered_twice_at_once_is_handled_once(app, budi: Chatter) -> None:
+    product = await db.product(app, "Jamu Pegal Linu Serbuk isi 10")
+    incoming = Incoming(identity="console:budi", message_id="dup-1", payload=f"a:{product.id}:1")
+    answers = await asyncio.gather(*(app.conversation.handle(incoming) for _ in range(4)))
+    assert sorted(len(replies) for replies in answers) == [0, 0, 0, 1]
+    await budi.send("/keranjang")
+    assert "1 × Rp20.000" in budi.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.bootstrap import build_app
 from models.ordering import Order
 from models.outbox import OutboxMessage
@@ -141,6 +143,22 @@ async def test_confirming_twice_places_the_orders_once(app, budi: Chatter) -> No
     await budi.send_payload(confirm)
     await budi.send_payload(confirm)
     assert "Pesanan ini sudah dibuat sebelumnya" in budi.text
+    assert len(await db.orders(app)) == 2
+    assert (await db.product(app, "Kopi Susu Pandan 1 L")).stock == 13
+
+
+async def test_confirming_twice_at_once_places_the_orders_once(app, budi: Chatter) -> None:
+    await fill_cart(budi)
+    await check_out(budi)
+    confirm = budi.button("Pesan sekarang")
+    presses = [Chatter(app, "console:budi") for _ in range(3)]
+    await asyncio.gather(*(press.send_payload(confirm) for press in presses))
+    texts = sorted(press.text.split("\n")[0] for press in presses)
+    assert texts == [
+        "Pesanan ini sudah dibuat sebelumnya:",
+        "Pesanan ini sudah dibuat sebelumnya:",
+        "✅ Terima kasih! Pesanan Anda sudah dibuat:",
+    ]
     assert len(await db.orders(app)) == 2
     assert (await db.product(app, "Kopi Susu Pandan 1 L")).stock == 13
 
