@@ -49,14 +49,22 @@ class Conversation:
             try:
                 return await self._handle_once(incoming)
             except IntegrityError:
-                # A concurrent delivery of the same message, or a concurrent confirm of the
-                # same checkout, committed first: the retry sees its result.
+                # A concurrent first message of the same person, or a concurrent confirm of
+                # the same checkout, committed first: the retry sees its result.
                 if attempt == 2:
                     raise
                 log.info("retrying %s after a concurrent write", incoming.message_id)
         raise AssertionError("unreachable")
 
     async def _handle_once(self, incoming: Incoming) -> list[Reply]:
+        try:
+            return await self._in_transaction(incoming, None)
+        except Refusal as refusal:
+            # Everything the refused action wrote was rolled back with its transaction; this
+            # one only records the message as handled and tells the person why.
+            return await self._in_transaction(incoming, refusal)
+
+    async def _in_transaction(self, incoming: Incoming, refusal: Refusal | None) -> list[Reply]:
         async with UnitOfWork(self.sessions) as uow:
             session, now = uow.session, self.clock()
             if not await claim_message(session, incoming.channel, incoming.message_id, now):
@@ -67,24 +75,18 @@ class Conversation:
             )
             state = await chat_state(session, incoming.identity, now)
             chat = Chat(session, person, state, incoming, now, self.config)
-            replies = await self._answer(chat)
+            if person.blocked:
+                replies = [Reply(chat.t("blocked"))]
+            elif refusal is not None:
+                replies = [refusal_reply(chat, refusal)]
+            else:
+                replies = await self._action(chat)(chat)
             menu_reply = next((r for r in reversed(replies) if r.buttons), None)
             state.menu = [b.payload for b in menu_reply.buttons] if menu_reply else []
             state.labels = [b.label for b in menu_reply.buttons] if menu_reply else []
             state.updated_at = now
             await uow.commit()
         return replies
-
-    async def _answer(self, chat: Chat) -> list[Reply]:
-        if chat.person.blocked:
-            return [Reply(chat.t("blocked"))]
-        action = self._action(chat)
-        try:
-            async with chat.session.begin_nested():
-                return await action(chat)
-        except Refusal as refusal:
-            # The savepoint is rolled back: a refused action changes nothing.
-            return [refusal_reply(chat, refusal)]
 
     def _action(self, chat: Chat) -> Callable[[Chat], Awaitable[list[Reply]]]:
         incoming, state = chat.incoming, chat.state

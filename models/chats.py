@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, String
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,13 +44,16 @@ async def claim_message(
 ) -> bool:
     """True the first time a message id is seen; the claim commits with the handling.
 
-    Two deliveries of one id racing each other both get True here; the loser's commit fails
-    on the primary key, and the caller's retry then sees the claim and gets False.
+    A delivery racing another of the same id waits on the key until that one commits, then
+    inserts nothing and gets False.
     """
-    if await session.get(ProcessedMessage, (channel, message_id)) is not None:
-        return False
-    session.add(ProcessedMessage(channel=channel, message_id=message_id, at=now))
-    return True
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
+    claimed = await session.execute(
+        insert(ProcessedMessage)
+        .values(channel=channel, message_id=message_id, at=now)
+        .on_conflict_do_nothing()
+    )
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def chat_state(session: AsyncSession, identity: str, now: datetime) -> ChatState:

@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import (
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
-    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+    # One connection: SQLite has one writer at a time anyway, and waiting for the pool is a
+    # fair queue where waiting on the file lock would poll with growing sleeps. Other
+    # processes on the same file still queue on the busy timeout.
+    engine = create_async_engine(
+        url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, UTCDateTime
 
 LANGUAGES = ("id", "en")
+LAST_SEEN_PRECISION = timedelta(minutes=10)
 
 
 class Person(Base):
@@ -63,11 +64,16 @@ async def person_for_identity(
     session: AsyncSession, identity: str, display_name: str, language: str, now: datetime
 ) -> Person:
     """The person behind an identity, created on their first message."""
-    row = await session.get(Identity, identity, options=[])
-    if row is not None:
-        row.last_seen_at = now
-        person = await session.get(Person, row.person_id)
-        assert person is not None
+    found = (
+        await session.execute(
+            select(Person, Identity).join(Identity).where(Identity.identity == identity)
+        )
+    ).first()
+    if found is not None:
+        person, row = found
+        # Recorded coarsely: it only decides which chat messages to the person go to.
+        if now - row.last_seen_at > LAST_SEEN_PRECISION:
+            row.last_seen_at = now
         return person
     person = Person(display_name=display_name[:120], language=language, created_at=now)
     session.add(person)

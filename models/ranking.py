@@ -25,6 +25,11 @@ async def refresh_recent_sales(session: AsyncSession, now: datetime) -> None:
         )
         .scalar_subquery()
     )
+    # Only rows whose figure changes are written: each write also moves the product in the
+    # search index.
     await session.execute(
-        update(Product).values(recent_sold=sold).execution_options(synchronize_session=False)
+        update(Product)
+        .where(Product.recent_sold != sold)
+        .values(recent_sold=sold)
+        .execution_options(synchronize_session=False)
     )

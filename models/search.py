@@ -15,6 +15,7 @@ from models.catalog import Product
 
 MAX_WORDS = 5
 MAX_WORD_LENGTH = 30
+_ID_MASK = 0xFFFFFFFF
 # Letters and digits only: both FTS tokenizers split on underscores and punctuation.
 WORD = re.compile(r"[^\W_]+")
 
@@ -28,41 +29,48 @@ def search_words(query: str) -> list[str]:
 async def search_products(
     session: AsyncSession, words: list[str], *, offset: int = 0, limit: int = 8
 ) -> list[Product]:
-    """Active products matching every word as a prefix, best match first."""
+    """Active products matching every word as a prefix, in catalog order: curated first,
+    then what sold most in the last four weeks, then newest.
+
+    Both databases find the page without scoring every match (see the migration), so a word
+    found in a hundred thousand products costs about what a rare one does.
+    """
     if not words:
         return []
     if session.get_bind().dialect.name == "sqlite":
         # Each word quoted, so FTS5 syntax typed by a person is taken as plain text.
         match = " AND ".join('"{}"*'.format(w.replace('"', "")) for w in words)
+        key = literal_column("rowid")
         ranked = (
-            select(literal_column("rowid").label("id"), literal_column("rank").label("score"))
-            .select_from(text("product_fts"))
-            .where(text("product_fts MATCH :match"))
+            select(key.label("key"))
+            .select_from(text("product_search"))
+            .where(text("product_search MATCH :match"))
+            .order_by(key)
+            .offset(offset)
+            .limit(limit)
             .subquery()
         )
+        # The low 32 bits of the key hold the product id, counted down (newest first).
+        product_id = _ID_MASK - ranked.c.key.op("&")(_ID_MASK)
         query = (
             select(Product)
-            .join(ranked, ranked.c.id == Product.id)
+            .join(ranked, Product.id == product_id)
             .where(Product.active)
-            .order_by(ranked.c.score, Product.curated.desc(), Product.recent_sold.desc())
+            .order_by(ranked.c.key)
             .params(match=match)
         )
-    else:
-        # The configuration is a literal, not a parameter, so the GIN index expression matches.
-        config = literal_column("'simple'::regconfig")
-        tsquery = func.to_tsquery(config, " & ".join(f"{_pg_lexeme(w)}:*" for w in words))
-        vector = func.to_tsvector(config, Product.search_text)
-        query = (
-            select(Product)
-            .where(vector.op("@@")(tsquery), Product.active)
-            .order_by(
-                func.ts_rank(vector, tsquery).desc(),
-                Product.curated.desc(),
-                Product.recent_sold.desc(),
-            )
-        )
-    rows = await session.scalars(query.order_by(Product.id).offset(offset).limit(limit))
-    return list(rows)
+        return list(await session.scalars(query))
+    # The configuration is a literal, not a parameter, so the planner can use the GIN index.
+    config = literal_column("'simple'::regconfig")
+    tsquery = func.to_tsquery(config, " & ".join(f"{_pg_lexeme(w)}:*" for w in words))
+    query = (
+        select(Product)
+        .where(literal_column("products.search_vector").op("@@")(tsquery), Product.active)
+        .order_by(Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
 
 
 def _pg_lexeme(word: str) -> str:

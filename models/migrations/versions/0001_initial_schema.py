@@ -317,39 +317,54 @@ def downgrade() -> None:
     # ### end Alembic commands ###
 
 
-# Text search over products.search_text: an external-content FTS5 table kept in step by
-# triggers on SQLite, a GIN expression index on PostgreSQL (models/search.py queries both).
+# Text search over products.search_text, returning matches best first without ranking them all:
+# a popular word matches a tenth of a million products, and scoring every match would take
+# hundreds of milliseconds. models/search.py queries both forms.
+#
+# SQLite: an FTS5 table of the active products whose rowid is the product's place in the
+# catalog order (curated, then recent sales, then newest), so FTS5 walks matches in rank order
+# and stops after a page. Triggers keep it in step with products.
+RANK_KEY = (
+    "(((1 - {row}.curated) << 52) | ((1048575 - min({row}.recent_sold, 1048575)) << 32)"
+    " | (4294967295 - {row}.id))"
+)
 SQLITE_SEARCH = [
-    "CREATE VIRTUAL TABLE product_fts USING fts5("
-    "search_text, content='products', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
-    "CREATE TRIGGER products_fts_insert AFTER INSERT ON products BEGIN "
-    "INSERT INTO product_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
-    "CREATE TRIGGER products_fts_delete AFTER DELETE ON products BEGIN "
-    "INSERT INTO product_fts(product_fts, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); END",
-    "CREATE TRIGGER products_fts_update AFTER UPDATE OF search_text ON products BEGIN "
-    "INSERT INTO product_fts(product_fts, rowid, search_text) "
-    "VALUES ('delete', old.id, old.search_text); "
-    "INSERT INTO product_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE VIRTUAL TABLE product_search USING fts5("
+    "search_text, tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "CREATE TRIGGER product_search_insert AFTER INSERT ON products WHEN new.active BEGIN "
+    f"INSERT INTO product_search(rowid, search_text) "
+    f"VALUES ({RANK_KEY.format(row='new')}, new.search_text); END",
+    "CREATE TRIGGER product_search_update "
+    "AFTER UPDATE OF active, curated, recent_sold, search_text ON products BEGIN "
+    f"DELETE FROM product_search WHERE rowid = {RANK_KEY.format(row='old')}; "
+    f"INSERT INTO product_search(rowid, search_text) "
+    f"SELECT {RANK_KEY.format(row='new')}, new.search_text WHERE new.active; END",
+    "CREATE TRIGGER product_search_delete AFTER DELETE ON products BEGIN "
+    f"DELETE FROM product_search WHERE rowid = {RANK_KEY.format(row='old')}; END",
+]
+# PostgreSQL: a stored tsvector with a GIN index for rare words, and the catalog order as a
+# partial index, so for common words the planner walks products best first and stops.
+POSTGRES_SEARCH = [
+    "ALTER TABLE products ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, search_text)) STORED",
+    "CREATE INDEX ix_products_search ON products USING gin (search_vector)",
+    "CREATE INDEX ix_products_popular ON products "
+    "(curated DESC, recent_sold DESC, id DESC) WHERE active",
 ]
 
 
 def create_search_index() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_SEARCH:
-            op.execute(statement)
-    else:
-        op.execute(
-            "CREATE INDEX ix_products_search ON products "
-            "USING gin (to_tsvector('simple'::regconfig, search_text))"
-        )
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in SQLITE_SEARCH if sqlite else POSTGRES_SEARCH:
+        op.execute(statement)
 
 
 def drop_search_index() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER products_fts_{name}")
-        op.execute("DROP TABLE product_fts")
+        for name in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER product_search_{name}")
+        op.execute("DROP TABLE product_search")
     else:
+        op.execute("DROP INDEX ix_products_popular")
         op.execute("DROP INDEX ix_products_search")
+        op.execute("ALTER TABLE products DROP COLUMN search_vector")
