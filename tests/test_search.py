@@ -68,3 +68,17 @@ async def test_search_with_no_words_asks_again(budi: Chatter) -> None:
     await budi.send("/cari")
     await budi.send("?!")
     assert "Ketik nama produk" in budi.text
+
+
+async def test_results_come_in_catalog_order_and_follow_changes(app, budi: Chatter) -> None:
+    await db.set_product(app, "Kopi Drip Bag isi 10", curated=True, recent_sold=500)
+    await budi.send("/cari kopi")
+    assert found(budi)[0] == "Kopi Drip Bag isi 10"
+    curated = {p.name for p in await db.products(app) if p.curated}
+    flags = [name in curated for name in found(budi)]
+    assert flags == sorted(flags, reverse=True)  # curated before the rest
+    await db.set_product(app, "Kopi Drip Bag isi 10", curated=False, recent_sold=0)
+    await budi.send("/cari kopi drip")
+    assert found(budi) == ["Kopi Drip Bag isi 10"]
+    await budi.send("/cari kopi")
+    assert found(budi)[0] != "Kopi Drip Bag isi 10"
