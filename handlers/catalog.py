@@ -10,6 +10,7 @@ from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from models.catalog import (
     CatalogPage,
+    Category,
     Product,
     RankKey,
     active_product,
@@ -27,8 +28,9 @@ async def catalog(chat: Chat) -> list[Reply]:
     """This week's edition: the featured category first, then the others."""
     chat.end_step()
     friday = edition_date(chat.today)
-    featured = await featured_category(chat.session, friday)
-    others = [c for c in await categories_in_rotation(chat.session) if c.id != featured.id]
+    categories = await categories_in_rotation(chat.session)
+    featured = await featured_category(chat.session, friday, categories)
+    others = [c for c in categories if c.id != featured.id]
     buttons = [
         Button(chat.t("featured_label", name=featured.name(chat.language)), f"c:{featured.id}")
     ]
@@ -51,8 +53,7 @@ async def category_page(
 ) -> list[Reply]:
     """A page of a category's products, best first, with next/previous."""
     chat.end_step()
-    categories = {c.id: c for c in await categories_in_rotation(chat.session)}
-    category = categories.get(category_id)
+    category = await chat.session.get(Category, category_id)
     if category is None:
         raise Refusal("category_gone")
     page = await catalog_page(

@@ -15,9 +15,8 @@ from handlers.context import Chat, ConversationConfig
 from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
 from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
-from models.chats import chat_state, claim_message
+from models.chats import claim_message, open_chat
 from models.errors import Refusal
-from models.people import person_for_identity
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -70,10 +69,9 @@ class Conversation:
             if not await claim_message(session, incoming.channel, incoming.message_id, now):
                 return []
             language = language_of(incoming.language_hint, self.config.default_language)
-            person = await person_for_identity(
+            person, state = await open_chat(
                 session, incoming.identity, incoming.display_name, language, now
             )
-            state = await chat_state(session, incoming.identity, now)
             chat = Chat(session, person, state, incoming, now, self.config)
             if person.blocked:
                 replies = [Reply(chat.t("blocked"))]

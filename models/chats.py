@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, select
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
+from models.people import Identity, Person, new_person, seen
 
 
 class ChatState(Base):
@@ -56,11 +57,30 @@ async def claim_message(
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def chat_state(session: AsyncSession, identity: str, now: datetime) -> ChatState:
-    """The chat's state, locked until commit: one chat's messages are handled one at a time
-    even by several processes (SQLite serialises every write transaction anyway)."""
-    state = await session.get(ChatState, identity, with_for_update=True)
+async def open_chat(
+    session: AsyncSession, identity: str, display_name: str, language: str, now: datetime
+) -> tuple[Person, ChatState]:
+    """The person behind the identity and the chat's state, created on a first message.
+
+    The identity row is locked until commit, so one chat's messages are handled one at a
+    time even by several processes (SQLite serialises every write transaction anyway).
+    """
+    found = (
+        await session.execute(
+            select(Person, Identity, ChatState)
+            .join(Identity, Identity.person_id == Person.id)
+            .outerjoin(ChatState, ChatState.identity == Identity.identity)
+            .where(Identity.identity == identity)
+            .with_for_update(of=Identity)
+        )
+    ).first()
+    if found is None:
+        person, row = await new_person(session, identity, display_name, language, now)
+        state = None
+    else:
+        person, row, state = found
+        seen(row, now)
     if state is None:
         state = ChatState(identity=identity, menu=[], labels=[], step=None, data={}, updated_at=now)
         session.add(state)
-    return state
+    return person, state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
@@ -13,13 +14,15 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+WRITE_LOCK = "jbl_write_lock"
+
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
-    # One connection: SQLite has one writer at a time anyway, and waiting for the pool is a
-    # fair queue where waiting on the file lock would poll with growing sleeps. Other
-    # processes on the same file still queue on the busy timeout.
+    # One connection: SQLite has one writer at a time anyway, and queueing in this process
+    # (see `session_factory`) is fair where waiting on the file lock polls with growing
+    # sleeps. Other processes on the same file still queue on the busy timeout.
     engine = create_async_engine(
         url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0
     )
@@ -45,4 +48,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    info = {}
+    if engine.dialect.name == "sqlite":
+        # SQLite has one writer at a time. The unit of work takes this lock first, so writers
+        # of this process queue in order; the pool alone lets a task that has just finished
+        # take the connection again before the ones waiting, starving them for seconds.
+        info[WRITE_LOCK] = asyncio.Lock()
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)

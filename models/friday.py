@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import Date, ForeignKey, String, func, select
+from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
-from models.catalog import Category
+from models.catalog import Category, categories_in_rotation
 
 FRIDAY = 4
 # A Friday on which the rotation starts with category 0; every later Friday moves one on.
@@ -35,25 +35,27 @@ def rotation_index(friday: date, categories: int) -> int:
     return ((friday - ROTATION_EPOCH).days // 7) % categories
 
 
-async def featured_category(session: AsyncSession, friday: date) -> Category:
-    """The planned category of that Friday, or the rotation's when nobody planned one."""
+async def featured_category(
+    session: AsyncSession, friday: date, categories: list[Category]
+) -> Category:
+    """The planned category of that Friday, or the rotation's when nobody planned one.
+
+    `categories` are all of them in rotation order; callers have them at hand already.
+    """
     edition = await session.get(FridayEdition, friday)
     if edition is not None:
         return edition.category
-    count = await session.scalar(select(func.count()).select_from(Category))
-    if not count:
+    if not categories:
         raise LookupError("no categories: run `jbl db init`")
-    index = rotation_index(friday, count)
-    category = await session.scalar(select(Category).where(Category.rotation == index))
-    assert category is not None
-    return category
+    return categories[rotation_index(friday, len(categories))]
 
 
 async def plan_rotation(session: AsyncSession, first_friday: date, weeks: int) -> None:
     """Writes the rotation into the calendar for `weeks` Fridays, keeping existing plans."""
+    categories = await categories_in_rotation(session)
     for week in range(weeks):
         friday = first_friday + timedelta(weeks=week)
         if await session.get(FridayEdition, friday) is None:
-            category = await featured_category(session, friday)
+            category = await featured_category(session, friday, categories)
             session.add(FridayEdition(date=friday, category_id=category.id))
     await session.flush()

@@ -60,27 +60,23 @@ class Role(Base):
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
 
 
-async def person_for_identity(
+async def new_person(
     session: AsyncSession, identity: str, display_name: str, language: str, now: datetime
-) -> Person:
-    """The person behind an identity, created on their first message."""
-    found = (
-        await session.execute(
-            select(Person, Identity).join(Identity).where(Identity.identity == identity)
-        )
-    ).first()
-    if found is not None:
-        person, row = found
-        # Recorded coarsely: it only decides which chat messages to the person go to.
-        if now - row.last_seen_at > LAST_SEEN_PRECISION:
-            row.last_seen_at = now
-        return person
+) -> tuple[Person, Identity]:
+    """The person writing from an identity for the first time."""
     person = Person(display_name=display_name[:120], language=language, created_at=now)
     session.add(person)
     await session.flush()
-    session.add(Identity(identity=identity, person_id=person.id, last_seen_at=now))
+    row = Identity(identity=identity, person_id=person.id, last_seen_at=now)
+    session.add(row)
     await session.flush()
-    return person
+    return person, row
+
+
+def seen(row: Identity, now: datetime) -> None:
+    # Recorded coarsely: it only decides which chat messages to the person go to.
+    if now - row.last_seen_at > LAST_SEEN_PRECISION:
+        row.last_seen_at = now
 
 
 async def preferred_identity(session: AsyncSession, person_id: int) -> str | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.db import WRITE_LOCK
 
 
 class UnitOfWork:
@@ -17,6 +20,9 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
+        self._lock: asyncio.Lock | None = self.session.info.get(WRITE_LOCK)
+        if self._lock is not None:
+            await self._lock.acquire()
         return self
 
     async def __aexit__(
@@ -25,8 +31,12 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.session.rollback()
-        await self.session.close()
+        try:
+            await self.session.rollback()
+            await self.session.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
 
     async def commit(self) -> None:
         await self.session.commit()
