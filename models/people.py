@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
 
-LANGUAGES = ("id", "en")
 LAST_SEEN_PRECISION = timedelta(minutes=10)
 
 
@@ -42,10 +41,6 @@ class Identity(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship(back_populates="identities")
-
-    @property
-    def channel(self) -> str:
-        return self.identity.split(":", 1)[0]
 
 
 class Role(Base):
