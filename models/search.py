@@ -1,7 +1,7 @@
 """Word-prefix text search over product, merchant and category names.
 
-SQLite answers from an FTS5 index, PostgreSQL from a GIN full-text index; both are created
-by the migration and follow `products.search_text`.
+SQLite answers from an FTS5 index keyed by catalog rank, PostgreSQL from a GIN full-text index
+and the catalog-order index; the migration creates them and they follow `products`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.catalog import Product
 
 MAX_WORDS = 5
+# How many of the best products PostgreSQL checks before it treats a word as rare.
+POPULAR_WINDOW = 5000
 MAX_WORD_LENGTH = 30
 _ID_MASK = 0xFFFFFFFF
 # Letters and digits only: both FTS tokenizers split on underscores and punctuation.
@@ -60,17 +62,61 @@ async def search_products(
             .params(match=match)
         )
         return list(await session.scalars(query))
-    # The configuration is a literal, not a parameter, so the planner can use the GIN index.
+    return await _search_postgres(session, words, offset, limit)
+
+
+async def _search_postgres(
+    session: AsyncSession, words: list[str], offset: int, limit: int
+) -> list[Product]:
+    """Two bounded plans instead of trusting the planner's guess of how common a prefix is.
+
+    First the best `POPULAR_WINDOW` active products in catalog order are checked: a common
+    word fills the page from them, and any match outside them ranks lower. Only when they
+    hold too few matches is the word rare enough to collect all its matches from the GIN
+    index and sort them.
+    """
     config = literal_column("'simple'::regconfig")
     tsquery = func.to_tsquery(config, " & ".join(f"{_pg_lexeme(w)}:*" for w in words))
-    query = (
-        select(Product)
-        .where(literal_column("products.search_vector").op("@@")(tsquery), Product.active)
-        .order_by(Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
-        .offset(offset)
-        .limit(limit)
+    vector = literal_column("products.search_vector")
+    rank = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
+    window = (
+        select(Product.id, Product.curated, Product.recent_sold, vector.label("vector"))
+        .where(Product.active)
+        .order_by(*rank)
+        .limit(POPULAR_WINDOW)
+        .subquery()
     )
-    return list(await session.scalars(query))
+    ids = list(
+        await session.scalars(
+            select(window.c.id)
+            .where(window.c.vector.op("@@")(tsquery))
+            .order_by(window.c.curated.desc(), window.c.recent_sold.desc(), window.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    if len(ids) < limit:
+        # MATERIALIZED keeps the planner from walking the catalog order for a rare word.
+        matches = (
+            select(Product.id, Product.curated, Product.recent_sold)
+            .where(vector.op("@@")(tsquery), Product.active)
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+        ids = list(
+            await session.scalars(
+                select(matches.c.id)
+                .order_by(
+                    matches.c.curated.desc(), matches.c.recent_sold.desc(), matches.c.id.desc()
+                )
+                .offset(offset)
+                .limit(limit)
+            )
+        )
+    if not ids:
+        return []
+    found = {p.id: p for p in await session.scalars(select(Product).where(Product.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def _pg_lexeme(word: str) -> str:
