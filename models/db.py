@@ -14,7 +14,30 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-WRITE_LOCK = "jbl_write_lock"
+WRITE_QUEUE = "jbl_write_queue"
+
+
+class WriteQueue:
+    """Lets one unit of work of this process at a time use a SQLite database, in arrival order.
+
+    A second unit of work opened inside the first by the same task would wait for itself
+    forever; it is refused instead.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[object] | None = None
+
+    async def enter(self) -> None:
+        task = asyncio.current_task()
+        if task is not None and self._holder is task:
+            raise RuntimeError("a unit of work is already open in this task")
+        await self._lock.acquire()
+        self._holder = task
+
+    def leave(self) -> None:
+        self._holder = None
+        self._lock.release()
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -48,10 +71,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    info = {}
+    info: dict[str, WriteQueue] = {}
     if engine.dialect.name == "sqlite":
         # SQLite has one writer at a time. The unit of work takes this lock first, so writers
         # of this process queue in order; the pool alone lets a task that has just finished
         # take the connection again before the ones waiting, starving them for seconds.
-        info[WRITE_LOCK] = asyncio.Lock()
+        info[WRITE_QUEUE] = WriteQueue()
     return async_sessionmaker(engine, expire_on_commit=False, info=info)

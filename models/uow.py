@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.db import WRITE_LOCK
+from models.db import WRITE_QUEUE, WriteQueue
 
 
 class UnitOfWork:
@@ -20,9 +19,13 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
-        self._lock: asyncio.Lock | None = self.session.info.get(WRITE_LOCK)
-        if self._lock is not None:
-            await self._lock.acquire()
+        self._queue: WriteQueue | None = self.session.info.get(WRITE_QUEUE)
+        if self._queue is not None:
+            try:
+                await self._queue.enter()
+            except BaseException:
+                await self.session.close()
+                raise
         return self
 
     async def __aexit__(
@@ -35,8 +38,8 @@ class UnitOfWork:
             await self.session.rollback()
             await self.session.close()
         finally:
-            if self._lock is not None:
-                self._lock.release()
+            if self._queue is not None:
+                self._queue.leave()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -84,8 +84,9 @@ async def test_refusals_speak_the_persons_language(budi: Chatter) -> None:
 
 async def test_a_blocked_person_is_told_and_nothing_changes(app, budi: Chatter) -> None:
     await budi.send("/start")
+    person_id = (await budi.person()).id
     async with UnitOfWork(app.sessions) as uow:
-        person = await uow.session.get(Person, (await budi.person()).id)
+        person = await uow.session.get(Person, person_id)
         assert person is not None
         person.blocked = True
         await uow.commit()

@@ -1,0 +1,30 @@
+"""The unit of work: only it commits, and on SQLite a nested one fails instead of hanging."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from models.catalog import Category
+from models.uow import UnitOfWork
+from tests.conftest import PG_URL
+
+
+async def test_without_commit_nothing_is_kept(app) -> None:
+    async with UnitOfWork(app.sessions) as uow:
+        category = await uow.session.scalar(select(Category).where(Category.rotation == 0))
+        assert category is not None
+        category.name_id = "Diubah"
+    async with UnitOfWork(app.sessions) as uow:
+        names = set(await uow.session.scalars(select(Category.name_id)))
+    assert "Diubah" not in names
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="the write queue is SQLite's")
+async def test_a_nested_unit_of_work_is_refused_not_deadlocked(app) -> None:
+    async with UnitOfWork(app.sessions):
+        with pytest.raises(RuntimeError, match="already open in this task"):
+            async with UnitOfWork(app.sessions):
+                pass
+    async with UnitOfWork(app.sessions) as uow:  # the queue is free again
+        assert await uow.session.scalar(select(Category.id).limit(1))
