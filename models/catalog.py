@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.base import Base, UTCDateTime
 
@@ -89,6 +91,12 @@ def search_text_for(product_name: str, merchant_name: str, category: Category) -
     return f"{product_name} {merchant_name} {category.name_id} {category.name_en}"
 
 
+def best_first(columns: Any) -> tuple[ColumnElement[Any], ...]:
+    """The catalog order (curated, then recent sales, then newest) over `Product` or any
+    subquery or CTE with `curated`, `recent_sold` and `id` columns."""
+    return (columns.curated.desc(), columns.recent_sold.desc(), columns.id.desc())
+
+
 @dataclass(frozen=True)
 class RankKey:
     """Where a product stands in the catalog order; a page cursor is the key of an edge item."""
@@ -136,7 +144,6 @@ async def catalog_page(
     """
     key = tuple_(Product.curated, Product.recent_sold, Product.id)
     query = select(Product).where(Product.category_id == category_id, Product.active)
-    descending = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
     ascending = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     if before is not None:
         query = query.where(key > (before.curated, before.recent_sold, before.product_id))
@@ -147,7 +154,7 @@ async def catalog_page(
         return CatalogPage(list(reversed(rows[:size])), has_previous=True, has_next=True)
     if after is not None:
         query = query.where(key < (after.curated, after.recent_sold, after.product_id))
-    rows = list(await session.scalars(query.order_by(*descending).limit(size + 1)))
+    rows = list(await session.scalars(query.order_by(*best_first(Product)).limit(size + 1)))
     return CatalogPage(rows[:size], has_previous=after is not None, has_next=len(rows) > size)
 
 

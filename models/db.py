@@ -43,9 +43,8 @@ class WriteQueue:
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
-    # One connection: SQLite has one writer at a time anyway, and queueing in this process
-    # (see `session_factory`) is fair where waiting on the file lock polls with growing
-    # sleeps. Other processes on the same file still queue on the busy timeout.
+    # One connection: SQLite has one writer at a time anyway; writers of this process take
+    # turns in the `WriteQueue`, other processes on the same file wait on the busy timeout.
     engine = create_async_engine(
         url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0
     )
@@ -73,8 +72,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     info: dict[str, WriteQueue] = {}
     if engine.dialect.name == "sqlite":
-        # SQLite has one writer at a time. The unit of work takes this lock first, so writers
-        # of this process queue in order; the pool alone lets a task that has just finished
-        # take the connection again before the ones waiting, starving them for seconds.
+        # The unit of work enters this queue before taking the connection: the pool alone lets
+        # a task that has just finished take it again ahead of the waiting ones, starving
+        # them for seconds, and the file lock polls with growing sleeps.
         info[WRITE_QUEUE] = WriteQueue()
     return async_sessionmaker(engine, expire_on_commit=False, info=info)

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalog import Product
+from models.catalog import Product, best_first
 
 MAX_WORDS = 5
 # How many of the best products PostgreSQL checks before it treats a word as rare.
@@ -78,11 +78,10 @@ async def _search_postgres(
     config = literal_column("'simple'::regconfig")
     tsquery = func.to_tsquery(config, " & ".join(f"{_pg_lexeme(w)}:*" for w in words))
     vector = literal_column("products.search_vector")
-    rank = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
     window = (
         select(Product.id, Product.curated, Product.recent_sold, vector.label("vector"))
         .where(Product.active)
-        .order_by(*rank)
+        .order_by(*best_first(Product))
         .limit(POPULAR_WINDOW)
         .subquery()
     )
@@ -90,7 +89,7 @@ async def _search_postgres(
         await session.scalars(
             select(window.c.id)
             .where(window.c.vector.op("@@")(tsquery))
-            .order_by(window.c.curated.desc(), window.c.recent_sold.desc(), window.c.id.desc())
+            .order_by(*best_first(window.c))
             .offset(offset)
             .limit(limit)
         )
@@ -105,12 +104,7 @@ async def _search_postgres(
         )
         ids = list(
             await session.scalars(
-                select(matches.c.id)
-                .order_by(
-                    matches.c.curated.desc(), matches.c.recent_sold.desc(), matches.c.id.desc()
-                )
-                .offset(offset)
-                .limit(limit)
+                select(matches.c.id).order_by(*best_first(matches.c)).offset(offset).limit(limit)
             )
         )
     if not ids:
