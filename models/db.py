@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.sqlite_driver import OneTripDBAPI
+
 WRITE_QUEUE = "jbl_write_queue"
 
 
@@ -46,7 +48,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # One connection: SQLite has one writer at a time anyway; writers of this process take
     # turns in the `WriteQueue`, other processes on the same file wait on the busy timeout.
     engine = create_async_engine(
-        url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0
+        url,
+        echo=echo,
+        module=OneTripDBAPI(),
+        connect_args={"timeout": 30},
+        pool_size=1,
+        max_overflow=0,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

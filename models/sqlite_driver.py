@@ -1,0 +1,87 @@
+"""SQLAlchemy's aiosqlite adapter, with one trip to the database thread per statement.
+
+The stock adapter awaits aiosqlite four times per statement (open a cursor, execute, fetch,
+close), and each await is a hand-off to aiosqlite's thread and back. A chat message runs about
+six statements, so on SQLite those hand-offs, not the queries, were most of a message's time.
+Here the four steps run as one function on that thread. This leans on aiosqlite's private
+queue (`_execute`, `_conn`) exactly as SQLAlchemy's own adapter already does for
+`isolation_level`, which is why aiosqlite is pinned.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util.concurrency import await_only
+
+_Outcome = tuple[Any, int | None, int, list[Any]]
+
+
+def _execute(
+    connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool
+) -> _Outcome:
+    """Runs on aiosqlite's thread: the whole statement, rows included."""
+    cursor = connection._conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        else:
+            cursor.execute(operation, () if parameters is None else parameters)
+        if cursor.description:
+            return cursor.description, -1, -1, cursor.fetchall()
+        return None, cursor.lastrowid, cursor.rowcount, []
+    finally:
+        cursor.close()
+
+
+class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        self._run(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
+        self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        connection = self._connection
+        try:
+            description, lastrowid, rowcount, rows = self.await_(
+                connection._execute(_execute, connection, operation, parameters, many)
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self.description = description
+        self.lastrowid = lastrowid
+        self.rowcount = rowcount
+        self._rows = deque(rows)
+
+
+class _Connection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+
+    def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
+        if server_side:
+            return super().cursor(server_side=True)
+        return _OneTripCursor(self)
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """Passed as `module=` to `create_async_engine` for `sqlite+aiosqlite` URLs."""
+
+    def __init__(self) -> None:
+        super().__init__(aiosqlite, sqlite3)
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        connection = aiosqlite.connect(*arg, **kw)
+        # As in SQLAlchemy's adapter: a forgotten connection must not keep the process alive.
+        connection._thread.daemon = True
+        return _Connection(self, await_only(connection))
