@@ -36,7 +36,8 @@ async def add(chat: Chat, product_id: int, quantity: int) -> list[Reply]:
     text = chat.t(
         "added_to_cart", quantity=quantity, product=item.product.name, in_cart=item.quantity
     )
-    return [Reply(text, (Button(chat.t("btn_view_cart"), "cart"), _back(chat)))]
+    buttons = (Button(chat.t("btn_view_cart"), "cart"), _back(chat))
+    return [Reply(text, buttons, toast=chat.t("toast_added"))]
 
 
 async def ask_quantity(chat: Chat, product_id: int, mode: str) -> list[Reply]:

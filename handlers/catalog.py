@@ -9,10 +9,11 @@ from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from models.catalog import (
-    CatalogPage,
     Category,
+    Merchant,
     Product,
     RankKey,
+    Shelf,
     active_product,
     catalog_page,
     categories_in_rotation,
@@ -52,37 +53,68 @@ async def category_page(
     chat: Chat, category_id: int, direction: str | None = None, key: RankKey | None = None
 ) -> list[Reply]:
     """A page of a category's products, best first, with next/previous."""
-    chat.end_step()
     category = await chat.session.get(Category, category_id)
     if category is None:
         raise Refusal("category_gone")
+    name = category.name(chat.language)
+    return await _shelf_page(
+        chat,
+        Shelf("c", category_id),
+        direction,
+        key,
+        heading=chat.t("category_page", category=name),
+        empty=chat.t("category_empty", category=name),
+    )
+
+
+async def merchant_page(
+    chat: Chat, merchant_id: int, direction: str | None = None, key: RankKey | None = None
+) -> list[Reply]:
+    """A page of one merchant's products, best first (where a merchant's own link leads)."""
+    merchant = await chat.session.get(Merchant, merchant_id)
+    if merchant is None:
+        raise Refusal("merchant_gone")
+    return await _shelf_page(
+        chat,
+        Shelf("m", merchant_id),
+        direction,
+        key,
+        heading=chat.t("merchant_page", merchant=merchant.name, area=merchant.area),
+        empty=chat.t("merchant_empty", merchant=merchant.name),
+    )
+
+
+async def _shelf_page(
+    chat: Chat,
+    shelf: Shelf,
+    direction: str | None,
+    key: RankKey | None,
+    *,
+    heading: str,
+    empty: str,
+) -> list[Reply]:
+    chat.end_step()
+    size = chat.config.page_size
     page = await catalog_page(
         chat.session,
-        category_id,
+        shelf,
         after=key if direction == "n" else None,
         before=key if direction == "p" else None,
-        size=chat.config.page_size,
+        size=size,
     )
     if not page.products and key is not None:
-        page = await catalog_page(chat.session, category_id, size=chat.config.page_size)
-    this_page = f"c:{category_id}" + (f":{direction}:{_cursor(key)}" if key else "")
-    chat.keep(back=this_page)
-    name = category.name(chat.language)
+        page = await catalog_page(chat.session, shelf, size=size)
+    here = f"{shelf.kind}:{shelf.id}"
+    chat.keep(back=here + (f":{direction}:{_cursor(key)}" if key else ""))
     if not page.products:
-        return [
-            Reply(chat.t("category_empty", category=name), (Button(chat.t("btn_back"), "cat"),))
-        ]
-    return [Reply(chat.t("category_page", category=name), _page_buttons(chat, category_id, page))]
-
-
-def _page_buttons(chat: Chat, category_id: int, page: CatalogPage) -> tuple[Button, ...]:
+        return [Reply(empty, (Button(chat.t("btn_back"), "cat"),))]
     buttons = [Button(priced_label(p.name, p.price), f"p:{p.id}") for p in page.products]
     if page.has_previous:
-        buttons.append(Button(chat.t("btn_previous"), f"c:{category_id}:p:{_cursor(page.first)}"))
+        buttons.append(Button(chat.t("btn_previous"), f"{here}:p:{_cursor(page.first)}"))
     if page.has_next:
-        buttons.append(Button(chat.t("btn_next"), f"c:{category_id}:n:{_cursor(page.last)}"))
+        buttons.append(Button(chat.t("btn_next"), f"{here}:n:{_cursor(page.last)}"))
     buttons.append(Button(chat.t("btn_categories"), "cat"))
-    return tuple(buttons)
+    return [Reply(heading, tuple(buttons))]
 
 
 def card_text(chat: Chat, product: Product) -> str:

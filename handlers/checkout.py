@@ -85,7 +85,7 @@ async def _next(chat: Chat) -> list[Reply]:
         if person.phone:
             label = chat.t("btn_use", value=display_phone(person.phone))
             buttons.insert(0, Button(label, "co:use:phone"))
-        return [Reply(chat.t("ask_phone"), tuple(buttons), ask_phone=True)]
+        return [Reply(chat.t("ask_phone"), tuple(buttons), ask_phone=chat.t("btn_share_phone"))]
     if "co_delivery" not in data:
         chat.end_step()
         buttons = (
@@ -164,7 +164,8 @@ async def typed_phone(chat: Chat, text: str) -> list[Reply]:
     phone = normalize_phone(text)
     if phone is None:
         chat.begin_step("co_phone")
-        return [Reply(chat.t("phone_invalid"), (_cancel(chat),), ask_phone=True)]
+        share = chat.t("btn_share_phone")
+        return [Reply(chat.t("phone_invalid"), (_cancel(chat),), ask_phone=share)]
     chat.keep(co_phone=phone)
     return await _next(chat)
 

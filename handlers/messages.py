@@ -38,5 +38,9 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     photo_url: str | None = None
-    # Rendering hint: a channel that can should offer a "share my phone number" button.
-    ask_phone: bool = False
+    # Rendering hint: a channel that can should offer a "share my phone number" button with
+    # this label.
+    ask_phone: str | None = None
+    # A short notice for the button press that led here, where a platform shows one
+    # (Telegram's answer to a callback query); the text says it too.
+    toast: str | None = None

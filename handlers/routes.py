@@ -22,9 +22,29 @@ def _search(chat: Chat, args: str) -> Awaitable[list[Reply]]:
     return search.search(chat, args) if args else search.ask_query(chat)
 
 
+# What a link to the bot may carry for /start (Telegram's `?start=`): a product or a merchant.
+_START_LINK = re.compile(r"([pm])_(\d{1,12})")
+
+
+def start_link(kind: str, id: int) -> str:
+    """The /start argument that opens a product (`p`) or a merchant's products (`m`)."""
+    return f"{kind}_{id}"
+
+
+async def _start(chat: Chat, args: str) -> list[Reply]:
+    link = _START_LINK.fullmatch(args)
+    if link is None:
+        return await menu.start(chat)
+    kind, id = link[1], int(link[2])
+    if kind == "p":
+        chat.keep(back="cat")
+        return await catalog.product_card(chat, id)
+    return await catalog.merchant_page(chat, id)
+
+
 # Commands by their Indonesian and English names; `args` is the text after the command.
 _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Reply]]]], ...] = (
-    (("start",), lambda chat, args: menu.start(chat)),
+    (("start",), _start),
     (("menu", "batal", "cancel"), lambda chat, args: menu.main_menu(chat)),
     (("bantuan", "help"), lambda chat, args: menu.help_text(chat)),
     (("bahasa", "language"), lambda chat, args: menu.choose_language(chat)),
@@ -35,6 +55,28 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("pesanan", "orders"), lambda chat, args: orders.list_orders(chat)),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
+
+# The command menu a platform shows, per language: (command, text key of its description).
+COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
+    "id": (
+        ("start", "cmd_start"),
+        ("katalog", "cmd_catalog"),
+        ("cari", "cmd_search"),
+        ("keranjang", "cmd_cart"),
+        ("pesanan", "cmd_orders"),
+        ("bahasa", "cmd_language"),
+        ("bantuan", "cmd_help"),
+    ),
+    "en": (
+        ("start", "cmd_start"),
+        ("catalog", "cmd_catalog"),
+        ("search", "cmd_search"),
+        ("cart", "cmd_cart"),
+        ("orders", "cmd_orders"),
+        ("language", "cmd_language"),
+        ("help", "cmd_help"),
+    ),
+}
 
 
 def _key(curated: str, sold: str, product_id: str) -> RankKey:
@@ -63,6 +105,11 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     _route(
         rf"c:{_ID}:([np]):([01]):(\d{{1,9}}):{_ID}",
         lambda chat, c, d, cu, s, p: catalog.category_page(chat, int(c), d, _key(cu, s, p)),
+    ),
+    _route(rf"m:{_ID}", lambda chat, m: catalog.merchant_page(chat, int(m))),
+    _route(
+        rf"m:{_ID}:([np]):([01]):(\d{{1,9}}):{_ID}",
+        lambda chat, m, d, cu, s, p: catalog.merchant_page(chat, int(m), d, _key(cu, s, p)),
     ),
     _route(rf"p:{_ID}", lambda chat, p: catalog.product_card(chat, int(p))),
     _route(r"find", lambda chat: search.ask_query(chat)),

@@ -129,28 +129,40 @@ async def categories_in_rotation(session: AsyncSession) -> list[Category]:
     return list(await session.scalars(select(Category).order_by(Category.rotation)))
 
 
+@dataclass(frozen=True)
+class Shelf:
+    """What a catalog page lists: a category (`c`) or one merchant's products (`m`)."""
+
+    kind: str
+    id: int
+
+    def holds(self) -> ColumnElement[bool]:
+        column = Product.category_id if self.kind == "c" else Product.merchant_id
+        return column == self.id
+
+
 async def catalog_page(
     session: AsyncSession,
-    category_id: int,
+    shelf: Shelf,
     *,
     after: RankKey | None = None,
     before: RankKey | None = None,
     size: int = 8,
 ) -> CatalogPage:
-    """One page of a category, best first: curated, then most sold recently, then newest.
+    """One page of a shelf, best first: curated, then most sold recently, then newest.
 
     Keyset pagination: a page is defined by the key of its neighbour, so products added,
     hidden or sold out meanwhile never shift other products between pages.
     """
     key = tuple_(Product.curated, Product.recent_sold, Product.id)
-    query = select(Product).where(Product.category_id == category_id, Product.active)
+    query = select(Product).where(shelf.holds(), Product.active)
     ascending = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     if before is not None:
         query = query.where(key > (before.curated, before.recent_sold, before.product_id))
         rows = list(await session.scalars(query.order_by(*ascending).limit(size + 1)))
         if len(rows) <= size:
             # Fewer products than a page lie before: the start of the catalog is that page.
-            return await catalog_page(session, category_id, size=size)
+            return await catalog_page(session, shelf, size=size)
         return CatalogPage(list(reversed(rows[:size])), has_previous=True, has_next=True)
     if after is not None:
         query = query.where(key < (after.curated, after.recent_sold, after.product_id))

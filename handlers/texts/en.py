@@ -155,4 +155,19 @@ TEXTS: dict[str, str] = {
     # Messages to merchants
     "notice_order_new": "🔔 New order #{order} from {name} ({phone}):\n{items}\nTotal: {total}",
     "notice_order_cancelled": "Order #{order} was cancelled by the buyer. The stock has been returned.",
+    # Telegram and other chat platforms
+    "btn_share_phone": "📱 Send my number",
+    "toast_added": "Added to cart",
+    "group_pointer": "Hi! Jumat Beli Lokal shopping happens in a private chat with me: {link}",
+    "internal_error": "Sorry, something went wrong on our side. Please try again in a moment.",
+    "merchant_page": "{merchant} ({area}) — choose a product:",
+    "merchant_empty": "{merchant} has no products for sale yet.",
+    "merchant_gone": "That shop was not found.",
+    "cmd_start": "Start and main menu",
+    "cmd_catalog": "Friday catalog",
+    "cmd_search": "Search products, e.g. /search coffee",
+    "cmd_cart": "Shopping cart",
+    "cmd_orders": "My orders",
+    "cmd_language": "Change language",
+    "cmd_help": "Help",
 }

@@ -154,4 +154,21 @@ TEXTS: dict[str, str] = {
     # Messages to merchants
     "notice_order_new": "🔔 Pesanan baru #{order} dari {name} ({phone}):\n{items}\nTotal: {total}",
     "notice_order_cancelled": "Pesanan #{order} dibatalkan oleh pembeli. Stok sudah dikembalikan.",
+    # Telegram and other chat platforms
+    "btn_share_phone": "📱 Kirim nomor saya",
+    "toast_added": "Ditambahkan ke keranjang",
+    "group_pointer": (
+        "Halo! Belanja Jumat Beli Lokal dilakukan lewat chat pribadi dengan saya: {link}"
+    ),
+    "internal_error": "Maaf, ada gangguan di sistem kami. Silakan coba lagi sebentar lagi.",
+    "merchant_page": "{merchant} ({area}) — pilih produk:",
+    "merchant_empty": "{merchant} belum punya produk yang dijual.",
+    "merchant_gone": "Toko itu tidak ditemukan.",
+    "cmd_start": "Mulai dan menu utama",
+    "cmd_catalog": "Katalog Jumat",
+    "cmd_search": "Cari produk, mis. /cari kopi",
+    "cmd_cart": "Keranjang belanja",
+    "cmd_orders": "Pesanan saya",
+    "cmd_language": "Ganti bahasa",
+    "cmd_help": "Bantuan",
 }
