@@ -6,7 +6,8 @@ renders it in their language when it is delivered.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, select, update
@@ -14,17 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
-from models.people import operators_of, preferred_identity
+from models.people import Identity, Person, operators_of, preferred_identity
 
+# A row's life: pending → sending (claimed by one sender) → sent | unreachable | failed, or
+# back to pending with a later `due_at` to retry.
 PENDING = "pending"
+SENDING = "sending"
 SENT = "sent"
+UNREACHABLE = "unreachable"
+FAILED = "failed"
 # Addressed to a merchant that has no operator yet: kept until one joins.
 HELD = "held"
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "id"),)
+    # Serves the sender's claim: one channel's due rows in order.
+    __table_args__ = (Index("ix_outbox_queue", "channel", "status", "due_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -34,8 +41,13 @@ class OutboxMessage(Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     identity: Mapped[str | None] = mapped_column(String(80), index=True)
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    # Failed attempts so far (a platform's "slow down" is not a failure).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Pending: not before then. Sending: the claim lapses then, and the row is due again
+    # (the sender that claimed it crashed).
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -52,6 +64,7 @@ async def notify_person(
             channel=identity.split(":", 1)[0] if identity else None,
             identity=identity,
             status=PENDING if identity else HELD,
+            due_at=now,
             created_at=now,
         )
     )
@@ -71,6 +84,7 @@ async def notify_merchant(
                 payload=payload,
                 merchant_id=merchant_id,
                 status=HELD,
+                due_at=now,
                 created_at=now,
             )
         )
@@ -100,3 +114,121 @@ async def take_pending_for(
             .execution_options(synchronize_session=False)
         )
     return rows
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row a sender now owns, with what it needs to render and address it."""
+
+    message: OutboxMessage
+    language: str
+
+
+async def claim_due(
+    session: AsyncSession, channel: str, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[Claimed]:
+    """Takes up to `limit` due rows of a channel for `worker`, oldest due first.
+
+    Rows another sender is claiming right now are skipped (PostgreSQL's SKIP LOCKED; SQLite
+    has one writer anyway), and a lapsed claim is due again, so each row is sent by one
+    sender, and again only if that sender died before recording the outcome. Rows for a
+    chat that is unreachable end here, unsent.
+    """
+    due = (
+        select(OutboxMessage, Identity.unreachable_at, Person.language)
+        .join(Identity, Identity.identity == OutboxMessage.identity)
+        .join(Person, Person.id == Identity.person_id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status.in_((PENDING, SENDING)),
+            OutboxMessage.due_at <= now,
+        )
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(of=OutboxMessage, skip_locked=True)
+    )
+    claimed: list[Claimed] = []
+    unreachable: list[int] = []
+    for message, unreachable_at, language in (await session.execute(due)).all():
+        if unreachable_at is not None:
+            unreachable.append(message.id)
+        else:
+            claimed.append(Claimed(message, language))
+    if unreachable:
+        await _set(session, unreachable, status=UNREACHABLE, last_error="unreachable")
+    if claimed:
+        await _set(
+            session,
+            [c.message.id for c in claimed],
+            status=SENDING,
+            claimed_by=worker,
+            due_at=now + lease,
+        )
+    return claimed
+
+
+@dataclass
+class Outcomes:
+    """What a sender learnt about the rows it claimed, recorded in one transaction."""
+
+    sent: list[int]
+    # (row id, when to try again, why, whether it counts as a failed attempt)
+    retry: list[tuple[int, datetime, str, bool]]
+    failed: list[tuple[int, str]]
+    # (row id, identity, why)
+    unreachable: list[tuple[int, str, str]]
+    # Claimed but not sent because the sender is stopping: due again at once.
+    released: list[int]
+
+    @classmethod
+    def empty(cls) -> Outcomes:
+        return cls([], [], [], [], [])
+
+
+async def record_outcomes(
+    session: AsyncSession, outcomes: Outcomes, worker: str, now: datetime
+) -> None:
+    """Writes the outcomes of rows this worker still holds (a lapsed, re-claimed row is not
+    overwritten by the worker that lost it)."""
+    if outcomes.sent:
+        await _set(session, outcomes.sent, worker, status=SENT, sent_at=now, claimed_by=None)
+    for row_id, due_at, error, counts in outcomes.retry:
+        attempts = OutboxMessage.attempts + (1 if counts else 0)
+        await _set(
+            session,
+            [row_id],
+            worker,
+            status=PENDING,
+            due_at=due_at,
+            last_error=error[:500],
+            attempts=attempts,
+            claimed_by=None,
+        )
+    for row_id, error in outcomes.failed:
+        await _set(
+            session,
+            [row_id],
+            worker,
+            status=FAILED,
+            last_error=error[:500],
+            attempts=OutboxMessage.attempts + 1,
+            claimed_by=None,
+        )
+    for row_id, identity, error in outcomes.unreachable:
+        await _set(session, [row_id], worker, status=UNREACHABLE, last_error=error[:500])
+        await session.execute(
+            update(Identity)
+            .where(Identity.identity == identity, Identity.unreachable_at.is_(None))
+            .values(unreachable_at=now)
+        )
+    if outcomes.released:
+        await _set(session, outcomes.released, worker, status=PENDING, due_at=now, claimed_by=None)
+
+
+async def _set(
+    session: AsyncSession, row_ids: list[int], worker: str | None = None, **values: Any
+) -> None:
+    query = update(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
+    if worker is not None:
+        query = query.where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by == worker)
+    await session.execute(query.values(**values).execution_options(synchronize_session=False))

@@ -39,6 +39,9 @@ class Identity(Base):
     identity: Mapped[str] = mapped_column(String(80), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the platform said this chat cannot receive (bot blocked, account gone); nothing is
+    # sent to it until the person writes again.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship(back_populates="identities")
 
@@ -72,6 +75,9 @@ def seen(row: Identity, now: datetime) -> None:
     # Recorded coarsely: it only decides which chat messages to the person go to.
     if now - row.last_seen_at > LAST_SEEN_PRECISION:
         row.last_seen_at = now
+    # Writing to the bot again means they unblocked it.
+    if row.unreachable_at is not None:
+        row.unreachable_at = None
 
 
 async def preferred_identity(session: AsyncSession, person_id: int) -> str | None:
