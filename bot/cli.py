@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot.bootstrap import App, build_app, init_database
 from bot.console import chat_in_terminal
+from bot.run import ChannelFailed, NothingToRun, run, stop_on_signals
 from bot.settings import SettingsError, config_path, load_settings
+from bot.telegram.links import bot_username, print_links
 
 NAME = re.compile(r"^[\w.-]{1,40}$")
 
@@ -37,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--as", dest="name", default="warga", help="chat as console:NAME")
     chat.add_argument("--demo", action="store_true", help="prepare the demo database first")
     chat.set_defaults(run=_chat)
+
+    run = commands.add_parser(
+        "run", help="run the configured channels, the outbox senders and the HTTP server"
+    )
+    run.set_defaults(run=_serve)
+
+    links = commands.add_parser("links", help="print Telegram links that open a product or shop")
+    links.add_argument("kind", choices=("product", "merchant"))
+    links.add_argument("ids", nargs="*", type=int, metavar="ID", help="default: all")
+    links.add_argument("--bot", help="the bot's username (default: asked from Telegram)")
+    links.set_defaults(run=_links)
     return parser
 
 
@@ -59,6 +72,19 @@ async def _chat(app: App, args: argparse.Namespace) -> None:
     await chat_in_terminal(app, args.name)
 
 
+async def _serve(app: App, _args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    await run(app, stop)
+
+
+async def _links(app: App, args: argparse.Namespace) -> None:
+    username = args.bot or await bot_username(app.settings.telegram)
+    missing = await print_links(app, username, args.kind, args.ids)
+    if missing:
+        raise UsageError(f"no {args.kind} with id {', '.join(map(str, missing))}")
+
+
 async def _run(
     command: Callable[[App, argparse.Namespace], Awaitable[None]], args: argparse.Namespace
 ) -> None:
@@ -74,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(_run(args.run, args))
-    except (SettingsError, UsageError) as error:
+    except (SettingsError, UsageError, NothingToRun, ChannelFailed) as error:
         print(f"jbl: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -42,11 +50,30 @@ class HttpSettings(Section):
 
 class TelegramSettings(Section):
     token: SecretStr | None = None
-    api_base_url: str = "https://api.telegram.org/bot"
-    webhook_url: str | None = None
-    secret_token: SecretStr | None = None
+    api_base_url: str = Field("https://api.telegram.org/bot", pattern=r"^https?://")
+    webhook_url: str | None = Field(None, pattern=r"^https?://[^/]+")
+    secret_token: SecretStr | None = Field(None, validate_default=True)
     rate_per_s: float = Field(30.0, gt=0)
     per_chat_per_s: float = Field(1.0, gt=0)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, token: SecretStr | None) -> SecretStr | None:
+        # The shape BotFather gives; never echo the value itself.
+        if token is not None and not re.fullmatch(r"\d{1,20}:[\w-]{10,}", token.get_secret_value()):
+            raise ValueError("must look like 123456789:AAH… (the token BotFather gave)")
+        return token
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if secret is None:
+            if info.data.get("webhook_url"):
+                raise ValueError("is required when telegram.webhook_url is set")
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret.get_secret_value()):
+            raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return secret
 
 
 class WhatsappSettings(Section):

@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select, update
 from models.catalog import Product
 from models.ordering import Order
 from models.outbox import OutboxMessage
+from models.people import Role, new_person
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -52,3 +53,12 @@ async def outbox(app: App) -> list[OutboxMessage]:
 async def count(app: App, model: type) -> int:
     async with UnitOfWork(app.sessions) as uow:
         return await uow.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+async def add_operator(app: App, merchant_id: int, identity: str, language: str = "id") -> None:
+    """A merchant operator who chats from `identity` (joining by invite comes later)."""
+    async with UnitOfWork(app.sessions) as uow:
+        now = app.clock()
+        person, _ = await new_person(uow.session, identity, "Operator", language, now)
+        uow.session.add(Role(person_id=person.id, role="merchant", merchant_id=merchant_id))
+        await uow.commit()

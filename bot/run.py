@@ -1,0 +1,120 @@
+"""`jbl run`: every configured channel, the outbox senders and the HTTP server, one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from telegram.error import InvalidToken, TelegramError
+
+from bot.bootstrap import App, init_database
+from bot.delivery import Limits, OutboxSender
+from bot.telegram.channel import TelegramChannel
+from bot.web import build_web
+
+log = logging.getLogger(__name__)
+
+
+class NothingToRun(Exception):
+    """No channel is configured."""
+
+
+class ChannelFailed(Exception):
+    """A channel could not start; the message says which and why."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `jbl run` stops everything in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
+    """Runs until `stop` is set, then stops in order: no new updates, the fetched ones
+    handled, the sends in flight finished and recorded, claimed unsent rows given back.
+
+    `ready` is set once the channels are up and the HTTP port accepts connections.
+    """
+    settings = app.settings
+    if settings.telegram.token is None:
+        raise NothingToRun(
+            "no channel configured: set JBL_TELEGRAM__TOKEN to run the Telegram bot,"
+            " or try `jbl chat --demo` for a chat in this terminal"
+        )
+    await init_database(app, demo=False)
+    # Listening first: a webhook set at start may bring an update at once.
+    try:
+        listening = _listen(settings.http.host, settings.http.port)
+    except OSError as error:
+        raise ChannelFailed(
+            f"http: cannot listen on {settings.http.host}:{settings.http.port}: {error.strerror}"
+        ) from error
+    telegram = TelegramChannel(settings.telegram, app.conversation)
+    try:
+        await telegram.start()
+    except TelegramError as error:
+        listening.close()
+        await telegram.stop()
+        reason = "the token was refused" if isinstance(error, InvalidToken) else "cannot start"
+        raise ChannelFailed(f"telegram: {reason}: {error}") from error
+    sender = OutboxSender(
+        app.sessions,
+        telegram,
+        Limits(settings.telegram.rate_per_s, settings.telegram.per_chat_per_s),
+        app.clock,
+    )
+    web = build_web(app.engine, [telegram], telegram)
+    server = _Server(uvicorn.Config(web, log_level="warning", lifespan="off"))
+    sending = asyncio.create_task(sender.run(stop), name="outbox-telegram")
+    serving = asyncio.create_task(server.serve(sockets=[listening]), name="http")
+    if ready is not None:
+        ready.set()
+    try:
+        await _first_of(stop, serving)
+    finally:
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
+        await telegram.stop()
+        stop.set()
+        await sending
+        log.info("jbl stopped")
+
+
+async def _first_of(stop: asyncio.Event, serving: asyncio.Task[None]) -> None:
+    """Waits for a stop request, or for the HTTP server to end on its own (port taken)."""
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([stopping, serving], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if serving.done() and not stop.is_set():
+        serving.result()
+        raise ChannelFailed("http: the server stopped unexpectedly")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The HTTP socket, bound here so that a taken port is a clear error, not an exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+        # Listening already: connections wait in the backlog until the server takes them.
+        listening.listen(128)
+    except OSError:
+        listening.close()
+        raise
+    return listening
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)

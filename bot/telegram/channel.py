@@ -1,0 +1,273 @@
+"""The Telegram channel: updates in (long polling or webhook), replies and outbox rows out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from typing import Any
+
+from telegram import BotCommand, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.delivery import Rejected, RetryLater, Unreachable
+from bot.settings import TelegramSettings
+from bot.telegram.render import Outgoing, as_text, outgoing
+from handlers.dispatch import Conversation
+from handlers.messages import Incoming, Reply
+from handlers.routes import COMMAND_MENU
+from handlers.texts import language_of, text
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+# Only these reach the bot; channel posts, edits, inline queries and the rest are not asked for.
+ALLOWED_UPDATES = ["message", "callback_query"]
+# Bad requests that mean the chat itself is gone, not that this message was wrong.
+_GONE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
+# Bad requests that mean the photo, not the message, is the problem.
+_BAD_PHOTO = ("wrong file identifier", "failed to get http url content", "wrong type of the web")
+
+
+def identity_of(user_id: int) -> str:
+    return f"{CHANNEL}:{user_id}"
+
+
+def chat_id_of(identity: str) -> int:
+    return int(identity.split(":", 1)[1])
+
+
+class TelegramChannel:
+    """Hands each private message and button press to the conversation, and sends replies.
+
+    Also the outbox transport for Telegram (`deliver`).
+    """
+
+    channel = CHANNEL
+
+    def __init__(self, settings: TelegramSettings, conversation: Conversation) -> None:
+        if settings.token is None:
+            raise ValueError("telegram.token is not set")
+        # Opt in to python-telegram-bot's coming `retry_after` as a timedelta (read at use);
+        # without it every flood-control answer also raises a deprecation warning.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        self.settings = settings
+        self.conversation = conversation
+        self.webhook = settings.webhook_url is not None
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+            Application.builder()
+            .token(settings.token.get_secret_value())
+            .base_url(settings.api_base_url)
+            # Each update is handled in its own task; `_chat_locks` keeps one chat's in order.
+            .concurrent_updates(64)
+        )
+        if self.webhook:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.username = ""
+        self.running = False
+        self._chat_locks = KeyedLocks()
+        # The newest message this process sent to each chat: a press on it edits it in place.
+        self._last_sent: dict[int, int] = {}
+
+    @property
+    def bot(self) -> Any:
+        return self.application.bot
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        self.username = self.bot.username
+        await self._set_commands()
+        if self.webhook:
+            secret = self.settings.secret_token
+            await self.bot.set_webhook(
+                url=self.settings.webhook_url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            updater = self.application.updater
+            assert updater is not None
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await self.application.start()
+        self.running = True
+        log.info("telegram: @%s up (%s)", self.username, "webhook" if self.webhook else "polling")
+
+    async def stop(self) -> None:
+        """Stops fetching, finishes the updates already fetched, then closes."""
+        self.running = False
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def process(self, data: dict[str, Any]) -> None:
+        """One update that came by webhook, handled before the webhook is answered."""
+        update = Update.de_json(data, self.bot)
+        await self.application.process_update(update)
+
+    async def _set_commands(self) -> None:
+        for language, commands in COMMAND_MENU.items():
+            menu = [BotCommand(name, text(language, key)) for name, key in commands]
+            await self.bot.set_my_commands(menu, language_code=language)
+        default = self.conversation.config.default_language
+        await self.bot.set_my_commands(
+            [BotCommand(name, text(default, key)) for name, key in COMMAND_MENU[default]]
+        )
+
+    # ---- incoming ------------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None or user.is_bot:
+            return
+        if update.message is None and update.callback_query is None:
+            return
+        if chat.type != ChatType.PRIVATE:
+            await self._point_to_private_chat(update)
+            return
+        async with self._chat_locks.hold(chat.id):
+            await self._handle(update)
+
+    async def _handle(self, update: Update) -> None:
+        user = update.effective_user
+        assert user is not None
+        query = update.callback_query
+        message = update.message
+        contact = message.contact if message is not None else None
+        incoming = Incoming(
+            identity=identity_of(user.id),
+            message_id=str(update.update_id),
+            text=message.text if message is not None else None,
+            payload=query.data if query is not None else None,
+            display_name=user.full_name,
+            language_hint=user.language_code,
+            shared_phone=contact.phone_number if contact is not None else None,
+        )
+        try:
+            replies = await self.conversation.handle(incoming)
+        except Exception:
+            log.exception("telegram update %s could not be handled", update.update_id)
+            language = language_of(user.language_code, self.conversation.config.default_language)
+            replies = [Reply(text(language, "internal_error"))]
+        pressed = None
+        if query is not None:
+            toast = next((r.toast for r in replies if r.toast), None)
+            with contextlib.suppress(BadRequest):  # too old to answer: the replies still go
+                await query.answer(toast)
+            pressed = query.message if isinstance(query.message, Message) else None
+        await self._send_replies(user.id, replies, pressed)
+
+    async def _point_to_private_chat(self, update: Update) -> None:
+        message = update.message
+        user = update.effective_user
+        if message is None or user is None or not (message.text or "").startswith("/"):
+            return  # only commands addressed to the bot get the pointer
+        language = language_of(user.language_code, self.conversation.config.default_language)
+        link = f"https://t.me/{self.username}"
+        with contextlib.suppress(TelegramError):
+            await message.reply_text(text(language, "group_pointer", link=link))
+
+    # ---- outgoing ------------------------------------------------------------------------
+
+    async def _send_replies(
+        self, chat_id: int, replies: Sequence[Reply], pressed: Message | None
+    ) -> None:
+        for index, reply in enumerate(replies):
+            message = outgoing(reply)
+            if index == 0 and pressed is not None and await self._edit(pressed, message):
+                continue
+            sent = await self._send(chat_id, message, reply)
+            self._last_sent[chat_id] = sent.message_id
+
+    async def _edit(self, pressed: Message, message: Outgoing) -> bool:
+        """Replaces the pressed menu with the first reply when that reads naturally: the
+        pressed message is the newest, and both are text with inline buttons."""
+        chat_id = pressed.chat.id
+        if (
+            self._last_sent.get(chat_id) != pressed.message_id
+            or pressed.photo
+            or message.photo
+            or not message.inline
+        ):
+            return False
+        try:
+            await self.bot.edit_message_text(
+                message.html,
+                chat_id=chat_id,
+                message_id=pressed.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=message.markup,
+            )
+        except BadRequest as error:
+            return "not modified" in error.message.lower()
+        return True
+
+    async def _send(self, chat_id: int, message: Outgoing, reply: Reply) -> Message:
+        if message.photo is not None:
+            try:
+                return await self.bot.send_photo(
+                    chat_id,
+                    message.photo,
+                    caption=message.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=message.markup,
+                )
+            except BadRequest as error:
+                if not any(part in error.message.lower() for part in _BAD_PHOTO):
+                    raise
+                log.warning("telegram: photo %s not sent (%s); text instead", message.photo, error)
+                message = as_text(message, reply)
+        return await self.bot.send_message(
+            chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=message.markup
+        )
+
+    async def deliver(self, identity: str, replies: Sequence[Reply]) -> None:
+        """Outbox transport: sends rendered rows, translating Telegram's answers."""
+        chat_id = chat_id_of(identity)
+        try:
+            for reply in replies:
+                sent = await self._send(chat_id, outgoing(reply), reply)
+                self._last_sent[chat_id] = sent.message_id
+        except RetryAfter as error:
+            raise RetryLater(_seconds(error.retry_after)) from error
+        except Forbidden as error:
+            raise Unreachable(error.message) from error
+        except BadRequest as error:
+            if any(part in error.message.lower() for part in _GONE):
+                raise Unreachable(error.message) from error
+            raise Rejected(error.message) from error
+
+
+class KeyedLocks:
+    """One lock per chat, in memory only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
