@@ -14,11 +14,14 @@ import pytest
 from sqlalchemy import text
 
 from bot.bootstrap import App, build_app, init_database
-from bot.settings import DatabaseSettings, Settings
+from bot.settings import DatabaseSettings, Settings, TelegramSettings
+from bot.telegram.channel import TelegramChannel
 from models.base import Base
 from models.db import create_engine
 from models.migrate import upgrade
+from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
+from tests.telegram_bot import TOKEN
 
 PG_URL = os.environ.get("JBL_TEST_DATABASE_URL")
 # A Tuesday morning in Jakarta: this week's edition is Friday 27 November 2026.
@@ -111,6 +114,25 @@ def budi(app: App) -> Chatter:
 @pytest.fixture
 def sari(app: App) -> Chatter:
     return Chatter(app, "console:sari")
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API on 127.0.0.1."""
+    async with FakeTelegram(token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def channel(app: App, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
+    """The Telegram channel as the outbox transport only: nobody chats with it."""
+    settings = TelegramSettings(token=TOKEN, api_base_url=tg.base_url)
+    telegram = TelegramChannel(settings, app.conversation)
+    await telegram.application.initialize()
+    try:
+        yield telegram
+    finally:
+        await telegram.application.shutdown()
 
 
 @pytest.fixture

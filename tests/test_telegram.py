@@ -10,7 +10,6 @@ import pytest
 
 from bot.bootstrap import App
 from bot.delivery import Limits, OutboxSender
-from bot.settings import TelegramSettings
 from bot.telegram.channel import TelegramChannel
 from models.outbox import PENDING, SENT, UNREACHABLE
 from models.people import Identity
@@ -19,15 +18,9 @@ from tests.conftest import Clock
 from tests.dialogs import order_for_pickup
 from tests.fake_telegram import FakeMessage, FakeTelegram, TelegramUser
 from tests.people import Chatter
-from tests.telegram_bot import SECRET, TOKEN, Running, running_jbl
+from tests.telegram_bot import SECRET, Running, running_jbl
 
 MERCHANT_CHAT = 5005
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN) as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -128,6 +121,18 @@ async def test_html_typed_by_a_merchant_is_shown_as_typed(jbl: Running, tg: Fake
     card = await say(budi, f"/start p_{product.id}")
     assert shown(card).startswith('<b>Kopi & "Teh"</b>')
     assert (card.html or "").startswith('&lt;b&gt;Kopi &amp; "Teh"&lt;/b&gt;')
+
+
+async def test_a_long_description_is_cut_to_fit_a_photo_caption(
+    jbl: Running, tg: FakeTelegram
+) -> None:
+    product = (await db.products(jbl.app))[0]
+    await db.set_product(jbl.app, product.name, description="Enak & gurih. " * 200)
+    budi = tg.user(1001, "Budi")
+    card = await say(budi, f"/start p_{product.id}")
+    assert card.photo is not None
+    assert shown(card).endswith("…") and len(shown(card)) <= 1024
+    assert card.buttons[0] == "➕ Tambah 1"
 
 
 async def test_the_same_update_twice_is_answered_once(jbl: Running, tg: FakeTelegram) -> None:
@@ -254,6 +259,18 @@ async def test_a_webhook_without_the_secret_is_refused_and_changes_nothing(
         assert await tg.post_to_webhook(update, "wrong-secret-0123456789") == 403
         assert not budi.bot_messages
         assert not await known(jbl.app, "telegram:1001")
+        # Updates jbl did not ask for (channel posts, edits) are taken and ignored.
+        channel = {"id": -1007, "type": "channel", "title": "Info"}
+        post = {"update_id": 78, "channel_post": {**update["message"], "chat": channel}}
+        edit = {"update_id": 79, "edited_message": update["message"]}
+        assert await tg.post_to_webhook(post, SECRET) == 200
+        assert await tg.post_to_webhook(edit, SECRET) == 200
+        async with httpx.AsyncClient() as client:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            url = f"{jbl.base}/telegram/webhook"
+            assert (await client.post(url, json=["no"], headers=headers)).status_code == 400
+            assert (await client.post(url, content=b"{", headers=headers)).status_code == 400
+        assert not budi.bot_messages
 
         welcome = await say(budi, "/start")
         assert "Selamat datang" in shown(welcome)
@@ -262,18 +279,6 @@ async def test_a_webhook_without_the_secret_is_refused_and_changes_nothing(
 
 
 # ---- the outbox sender, round by round --------------------------------------------------
-
-
-@pytest.fixture
-async def channel(app: App, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
-    """The Telegram channel as the outbox transport, not polling (nobody writes to it)."""
-    settings = TelegramSettings(token=TOKEN, api_base_url=tg.base_url)
-    telegram = TelegramChannel(settings, app.conversation)
-    await telegram.application.initialize()
-    try:
-        yield telegram
-    finally:
-        await telegram.application.shutdown()
 
 
 def sender_for(app: App, channel: TelegramChannel) -> OutboxSender:

@@ -1,0 +1,197 @@
+"""`jbl run` and `jbl links` as an operator runs them, and the outbox sender's promises:
+a crash resends only what was in flight, two senders never send the same row."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from bot.bootstrap import App
+from bot.delivery import Limits, OutboxSender
+from bot.telegram.channel import TelegramChannel
+from models.outbox import FAILED, SENDING, SENT, claim_due
+from models.uow import UnitOfWork
+from tests import db
+from tests.conftest import Clock
+from tests.dialogs import order_for_pickup
+from tests.fake_telegram import FakeTelegram
+from tests.people import Chatter
+from tests.telegram_bot import TOKEN, free_port
+
+JBL = str(Path(sys.executable).parent / "jbl")
+
+
+def jbl_env(database_url: str, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
+    return env | {"JBL_DATABASE__URL": database_url, **settings}
+
+
+async def jbl(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        JBL,
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_run_without_a_channel_says_so_and_points_to_chat(
+    database_url: str, tmp_path: Path
+) -> None:
+    process = await jbl("run", env=jbl_env(database_url), cwd=tmp_path)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "JBL_TELEGRAM__TOKEN" in lines[0] and "jbl chat" in lines[0]
+
+
+async def test_a_bad_token_stops_start_up_with_one_line_naming_the_setting(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = jbl_env(database_url, JBL_TELEGRAM__TOKEN="not-a-token")
+    process = await jbl("run", env=env, cwd=tmp_path)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert err.decode().strip().startswith("jbl: setting telegram.token (JBL_TELEGRAM__TOKEN)")
+    assert "not-a-token" not in err.decode()
+
+
+async def test_sigterm_stops_jbl_run_cleanly_after_serving(
+    database_url: str, tmp_path: Path, tg: FakeTelegram
+) -> None:
+    env = jbl_env(
+        database_url,
+        JBL_TELEGRAM__TOKEN=TOKEN,
+        JBL_TELEGRAM__API_BASE_URL=tg.base_url,
+        JBL_HTTP__PORT=str(free_port()),
+    )
+    init = await jbl("db", "init", "--demo", env=env, cwd=tmp_path)
+    assert await asyncio.wait_for(init.wait(), 60) == 0
+    process = await jbl("run", env=env, cwd=tmp_path)
+    try:
+        budi = tg.user(1001, "Budi")
+        update_id = budi.send("/start")
+        welcome = await budi.wait_for_reply(update_id, timeout=60)
+        assert "Selamat datang" in (welcome.text or "")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert "Traceback" not in err.decode()
+    # Polling stopped after confirming what it fetched: nothing is fetched twice on restart.
+    polls = [c for c in tg.calls if c.method.lower() == "getupdates"]
+    assert int(polls[-1].params["offset"]) == update_id + 1
+
+
+async def test_links_open_a_product_and_a_merchant(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    product = (await db.products(app))[0]
+    env = jbl_env(database_url)
+    process = await jbl(
+        "links", "product", str(product.id), "--bot", "jbl_bot", env=env, cwd=tmp_path
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert out.decode() == f"https://t.me/jbl_bot?start=p_{product.id}\t{product.name}\n"
+    process = await jbl(
+        "links", "merchant", "1", "99999", "--bot", "jbl_bot", env=env, cwd=tmp_path
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert out.decode().startswith("https://t.me/jbl_bot?start=m_1\t")
+    assert "no merchant with id 99999" in err.decode()
+
+
+# ---- the sender's promises ----------------------------------------------------------------
+
+
+def sender(app: App, channel: TelegramChannel) -> OutboxSender:
+    return OutboxSender(app.sessions, channel, Limits(1000, 1000), app.clock)
+
+
+async def notices_for_operators(app: App, budi: Chatter, operators: int) -> None:
+    """One order whose merchant has `operators` operators on Telegram: one row each."""
+    product = (await db.products(app))[5]
+    for number in range(operators):
+        await db.add_operator(app, product.merchant_id, f"telegram:{7000 + number}")
+    await budi.send(f"/start p_{product.id}")
+    await budi.choose("Tambah 1")
+    await order_for_pickup(budi)
+
+
+def sends_per_chat(tg: FakeTelegram) -> Counter[str]:
+    return Counter(
+        str(c.params.get("chat_id")) for c in tg.calls if c.method.lower() == "sendmessage"
+    )
+
+
+async def test_a_crashed_senders_rows_are_sent_once_after_its_claim_lapses(
+    app: App, budi: Chatter, tg: FakeTelegram, channel: TelegramChannel, clock: Clock
+) -> None:
+    await notices_for_operators(app, budi, 3)
+    for number in range(3):
+        tg.user(7000 + number, f"Operator {number}")
+    # A sender claims two rows and dies before sending them.
+    async with UnitOfWork(app.sessions) as uow:
+        lease = timedelta(seconds=60)
+        died = await claim_due(uow.session, "telegram", "dead-sender", clock(), lease, 2)
+        await uow.commit()
+    assert len(died) == 2
+
+    survivor = sender(app, channel)
+    await survivor.send_due()
+    assert sum(sends_per_chat(tg).values()) == 1
+    statuses = Counter(r.status for r in await db.outbox(app) if r.channel == "telegram")
+    assert statuses == {SENDING: 2, SENT: 1}
+
+    clock.advance(timedelta(seconds=61))
+    await survivor.send_due()
+    assert sends_per_chat(tg) == {"7000": 1, "7001": 1, "7002": 1}
+    assert {r.status for r in await db.outbox(app) if r.channel == "telegram"} == {SENT}
+
+
+async def test_two_senders_at_once_send_every_row_exactly_once(
+    app: App, budi: Chatter, tg: FakeTelegram, channel: TelegramChannel
+) -> None:
+    await notices_for_operators(app, budi, 12)
+    for number in range(12):
+        tg.user(7000 + number, f"Operator {number}")
+    first, second = sender(app, channel), sender(app, channel)
+    # Small claims, so that the two interleave over several rounds.
+    first.limits = second.limits = Limits(1000, 1000, claim_seconds=0.003)
+    while True:
+        sent = await asyncio.gather(first.send_due(), second.send_due())
+        if not any(sent):
+            break
+    assert sends_per_chat(tg) == {str(7000 + n): 1 for n in range(12)}
+    assert {r.status for r in await db.outbox(app) if r.channel == "telegram"} == {SENT}
+
+
+async def test_a_row_that_keeps_failing_is_retried_with_backoff_then_failed_with_the_reason(
+    app: App, budi: Chatter, tg: FakeTelegram, channel: TelegramChannel, clock: Clock
+) -> None:
+    await notices_for_operators(app, budi, 1)
+    tg.user(7000, "Operator")
+    tg.fail_next("sendMessage", error_code=500, description="Internal Server Error", times=5)
+    outbox = sender(app, channel)
+    waits = []
+    for _ in range(5):
+        assert await outbox.send_due()
+        [row] = [r for r in await db.outbox(app) if r.channel == "telegram"]
+        if row.status == FAILED:
+            break
+        waits.append(row.due_at - clock())
+        assert not await outbox.send_due()  # not before its backoff
+        clock.advance(row.due_at - clock())
+    assert row.status == FAILED and row.attempts == 5
+    assert "Internal Server Error" in (row.last_error or "")
+    assert waits == sorted(waits) and waits[0] < waits[-1]
+    assert not tg.user(7000, "Operator").bot_messages
