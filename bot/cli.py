@@ -98,6 +98,10 @@ async def _run(
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # jbl's own progress is worth seeing; httpx at INFO would log request URLs, and a
+    # Telegram URL holds the bot token.
+    logging.getLogger("bot").setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         asyncio.run(_run(args.run, args))
     except (SettingsError, UsageError, NothingToRun, ChannelFailed) as error:

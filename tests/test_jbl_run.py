@@ -85,6 +85,8 @@ async def test_sigterm_stops_jbl_run_cleanly_after_serving(
         _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 0, err.decode()
     assert "Traceback" not in err.decode()
+    assert "telegram: @jbl_test_bot up (polling)" in err.decode()
+    assert TOKEN not in err.decode() and TOKEN.split(":")[1] not in err.decode()
     # Polling stopped after confirming what it fetched: nothing is fetched twice on restart.
     polls = [c for c in tg.calls if c.method.lower() == "getupdates"]
     assert int(polls[-1].params["offset"]) == update_id + 1

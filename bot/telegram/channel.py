@@ -26,6 +26,7 @@ from handlers.texts import language_of, text
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+REMEMBERED_CHATS = 50_000
 # Only these reach the bot; channel posts, edits, inline queries and the rest are not asked for.
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Bad requests that mean the chat itself is gone, not that this message was wrong.
@@ -71,10 +72,18 @@ class TelegramChannel:
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.username = ""
-        self.running = False
+        self._started = False
         self._chat_locks = KeyedLocks()
         # The newest message this process sent to each chat: a press on it edits it in place.
+        # Only recent chats are remembered; an older one gets a new message, which is fine.
         self._last_sent: dict[int, int] = {}
+
+    @property
+    def running(self) -> bool:
+        """Up and taking updates (for /healthz)."""
+        updater = self.application.updater
+        polling = updater is None or updater.running
+        return self._started and self.application.running and polling
 
     @property
     def bot(self) -> Any:
@@ -96,12 +105,12 @@ class TelegramChannel:
             assert updater is not None
             await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         await self.application.start()
-        self.running = True
+        self._started = True
         log.info("telegram: @%s up (%s)", self.username, "webhook" if self.webhook else "polling")
 
     async def stop(self) -> None:
         """Stops fetching, finishes the updates already fetched, then closes."""
-        self.running = False
+        self._started = False
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -187,7 +196,13 @@ class TelegramChannel:
             if index == 0 and pressed is not None and await self._edit(pressed, message):
                 continue
             sent = await self._send(chat_id, message, reply)
-            self._last_sent[chat_id] = sent.message_id
+            self._remember(chat_id, sent.message_id)
+
+    def _remember(self, chat_id: int, message_id: int) -> None:
+        self._last_sent.pop(chat_id, None)
+        self._last_sent[chat_id] = message_id
+        if len(self._last_sent) > REMEMBERED_CHATS:
+            del self._last_sent[next(iter(self._last_sent))]
 
     async def _edit(self, pressed: Message, message: Outgoing) -> bool:
         """Replaces the pressed menu with the first reply when that reads naturally: the
@@ -237,7 +252,7 @@ class TelegramChannel:
         try:
             for reply in replies:
                 sent = await self._send(chat_id, outgoing(reply), reply)
-                self._last_sent[chat_id] = sent.message_id
+                self._remember(chat_id, sent.message_id)
         except RetryAfter as error:
             raise RetryLater(_seconds(error.retry_after)) from error
         except Forbidden as error:
