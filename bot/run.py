@@ -16,6 +16,7 @@ from bot.bootstrap import App, init_database
 from bot.delivery import Limits, OutboxSender
 from bot.telegram.channel import TelegramChannel
 from bot.web import build_web
+from scheduler.setup import build_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
     )
     web = build_web(app.engine, [telegram], telegram)
     server = _Server(uvicorn.Config(web, log_level="warning", lifespan="off"))
+    scheduler = build_scheduler(app.sessions, app.clock, settings.timezone)
+    scheduler.start()
     sending = asyncio.create_task(sender.run(stop), name="outbox-telegram")
     serving = asyncio.create_task(server.serve(sockets=[listening]), name="http")
     if ready is not None:
@@ -79,6 +82,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
     try:
         await _first_of(stop, serving)
     finally:
+        scheduler.shutdown(wait=False)
         server.should_exit = True
         await asyncio.gather(serving, return_exceptions=True)
         await telegram.stop()

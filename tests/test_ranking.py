@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from scheduler.jobs import refresh_ranking
+from scheduler.setup import RANKING_JOB, build_scheduler
 from tests import db
 from tests.dialogs import add_to_cart, order_for_pickup
 from tests.people import Chatter
@@ -47,3 +49,13 @@ async def test_cancelled_orders_do_not_count_as_sales(app, budi: Chatter) -> Non
     await budi.choose("Ya, batalkan")
     await refresh_ranking(app.sessions, budi.app.clock)
     assert (await db.product(app, "Jamu Sinom 500 ml")).recent_sold == 0
+
+
+def test_jbl_run_refreshes_the_ranking_nightly_at_two_in_jakarta(app) -> None:
+    jakarta = ZoneInfo("Asia/Jakarta")
+    scheduler = build_scheduler(app.sessions, app.clock, jakarta)
+    trigger = scheduler.get_job(RANKING_JOB).trigger
+    tuesday_noon = datetime(2026, 11, 24, 12, 0, tzinfo=jakarta)
+    assert trigger.get_next_fire_time(None, tuesday_noon) == datetime(
+        2026, 11, 25, 2, 0, tzinfo=jakarta
+    )

@@ -1,0 +1,712 @@
+"""Telegram end to end: jbl's time from an update to its reply, next to a bare PTB echo bot.
+
+    python -m benchmarks.telegram                                 # SQLite file in a temp dir
+    python -m benchmarks.telegram --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench
+    python -m benchmarks.telegram --quick                         # small counts, smoke run
+    python -m benchmarks.telegram --profile                       # + where the time goes
+
+Two bots run one after the other in one process and one event loop, each against its own
+instance of the fake Telegram Bot API (`tests/fake_telegram.py`, uvicorn on 127.0.0.1 in that
+same loop):
+
+- echo: a minimal python-telegram-bot `Application` (the same PTB version, long polling with
+  `updater.start_polling` defaults, `concurrent_updates(64)` as jbl's channel has) whose
+  `MessageHandler(filters.TEXT)` answers `reply_text(message.text)`, and whose
+  `CallbackQueryHandler` answers the query and edits the pressed message to the button's data;
+- jbl: the real `jbl run` (`tests/telegram_bot.running_jbl`: migrations, demo catalog, the
+  Telegram channel, the outbox sender and the HTTP server) on the database given.
+
+Each bot is warmed up first (a few rounds of every message kind, and one /start from each
+burst user), then measured the same way by the same driver code:
+
+- text latency: N messages from one person, each sent once the previous one was answered;
+  timed with `time.perf_counter` from `user.send(...)` (the update is queued in the fake and the
+  pending getUpdates long poll is woken) to `await user.wait_for_reply(update_id)` returning
+  (the fake has stored the bot's sendMessage). jbl gets the commands a resident types (/start,
+  /katalog, /cari kopi, /keranjang, /bantuan: one reply each); the echo bot the same texts.
+- button latency: presses on an inline keyboard, timed the same way up to the edited message
+  (the query answered and the message edited in place). jbl: a category of /katalog, then
+  "📚 Kategori" back, and so on; echo: two buttons pressed in turn.
+- throughput: M messages from K people, all queued in the fake at once (round robin over the
+  people), messages/s from the first push to the fake storing the last reply.
+
+Included in every figure: the loopback HTTP round trips (getUpdates, sendMessage or
+answerCallbackQuery + editMessageText), PTB's JSON (de)serialisation and dispatch, the bot's
+handler (for jbl: the chat lock, `conversation.handle` with its SQL, rendering), and the fake
+server's own work (uvicorn, Starlette, its HTML parser and chat state), which runs in the same
+loop and is the same code for both bots: it adds the same absolute time to both, so it pulls the
+ratio towards 1. jbl's background tasks (the outbox sender's 0.25 s poll, its HTTP server) run
+during its phases and count as jbl's. Not included: bot start-up (migrations, demo data),
+warm-up, Telegram's real network and servers, TLS.
+
+With `--profile`, a further short text phase per bot runs under cProfile (slower; not part of
+the figures) and the main thread's time per message is split by area. Time spent in other
+threads (aiosqlite runs SQLite in its own thread) shows up as waiting in the event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import logging
+import os
+import platform
+import pstats
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import telegram
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from benchmarks.catalog import (
+    code_fingerprint,
+    kib_to_mib,
+    percentile,
+    pg_connect_args,
+    pg_database,
+    print_goals,
+)
+from handlers.texts import LANGUAGES
+from tests.fake_telegram import Call, FakeMessage, FakeTelegram, TelegramUser
+from tests.telegram_bot import TOKEN, running_jbl
+
+RATIO_GOAL = 1.5  # jbl's update→reply p50 at most this many times the bare echo bot's
+
+# What a resident types; each gets exactly one reply from jbl (checked as the run goes).
+JBL_TEXTS = ("/start", "/katalog", "/cari kopi", "/keranjang", "/bantuan")
+JBL_MENU = "/katalog"
+JBL_BACK = "📚 Kategori"  # on every category page: back to the /katalog message
+ECHO_MENU = "menu"
+ECHO_KEYBOARD = InlineKeyboardMarkup(
+    [[InlineKeyboardButton("A", callback_data="A"), InlineKeyboardButton("B", callback_data="B")]]
+)
+# A jbl reply that is an apology for an exception is an answer, but not a handled message.
+INTERNAL_ERRORS = tuple(texts["internal_error"] for texts in LANGUAGES.values())
+
+LATENCY_USER = 1001
+BURST_USER_BASE = 2001
+
+
+# --------------------------------------------------------------------------------------------
+# The bots
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bot:
+    """How to run one bot against a fake, and what its people type."""
+
+    name: str
+    running: Callable[[FakeTelegram], AbstractAsyncContextManager[None]]
+    texts: tuple[str, ...]
+    menu: str  # a text whose reply carries the inline keyboard of the press phase
+    presses: Callable[[FakeMessage], list[str]]  # labels to press in turn, from that reply
+
+
+async def echo_text(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.message
+    if message is None or message.text is None:
+        return
+    # One comparison, so that the same handler also serves the press phase its keyboard.
+    markup = ECHO_KEYBOARD if message.text == ECHO_MENU else None
+    await message.reply_text(message.text, reply_markup=markup)
+
+
+async def echo_press(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    await query.answer()
+    await query.edit_message_text(query.data, reply_markup=ECHO_KEYBOARD)
+
+
+@asynccontextmanager
+async def running_echo(tg: FakeTelegram) -> AsyncIterator[None]:
+    application = (
+        Application.builder()
+        .token(tg.token)
+        .base_url(tg.base_url)
+        # jbl's channel handles updates concurrently too; the same setting keeps the
+        # comparison about what the bots do with an update, not how PTB schedules them.
+        .concurrent_updates(64)
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT, echo_text))
+    application.add_handler(CallbackQueryHandler(echo_press))
+    await application.initialize()
+    updater = application.updater
+    assert updater is not None
+    await updater.start_polling()
+    await application.start()
+    try:
+        yield
+    finally:
+        await updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+def echo_bot() -> Bot:
+    return Bot("echo", running_echo, JBL_TEXTS, ECHO_MENU, lambda menu: menu.buttons)
+
+
+def jbl_bot(database_url: str) -> Bot:
+    @asynccontextmanager
+    async def running(tg: FakeTelegram) -> AsyncIterator[None]:
+        async with running_jbl(database_url, lambda: datetime.now(UTC), tg):
+            yield
+
+    def presses(catalog: FakeMessage) -> list[str]:
+        # Every category of the catalog, each followed by the way back; the last button of
+        # the catalog is "🏠 Menu".
+        return [step for category in catalog.buttons[:-1] for step in (category, JBL_BACK)]
+
+    return Bot("jbl", running, JBL_TEXTS, JBL_MENU, presses)
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Latencies:
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    problems: Counter[str] = field(default_factory=Counter)
+
+    def add(self, kind: str, seconds: float) -> None:
+        self.by_kind.setdefault(kind, []).append(seconds)
+
+    @property
+    def all(self) -> list[float]:
+        return [v for values in self.by_kind.values() for v in values]
+
+
+@dataclass
+class Burst:
+    messages: int
+    users: int
+    seconds: float
+    completions: list[float]  # seconds after the first push, one per reply stored
+    problems: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    @property
+    def sustained_rate(self) -> float:
+        """Replies per second between the 10th and the 90th percentile of completions: the
+        steady state, without the first getUpdates round trip and the tail."""
+        first, last = percentile(self.completions, 10), percentile(self.completions, 90)
+        count = sum(1 for t in self.completions if first < t <= last)
+        return count / (last - first) if last > first else float("nan")
+
+
+@dataclass
+class Measured:
+    name: str
+    texts: Latencies
+    presses: Latencies
+    burst: Burst
+    rss_kib: int | None  # VmRSS at the end of the bot's phases
+    maxrss_kib: int  # ru_maxrss at the end of the bot's phases
+    log_records: Counter[str]
+    profile: dict[str, float] | None = None  # area -> seconds per message
+
+
+def is_apology(message: FakeMessage) -> bool:
+    return any(apology in (message.text or "") for apology in INTERNAL_ERRORS)
+
+
+async def texts_phase(user: TelegramUser, texts: Sequence[str], count: int) -> Latencies:
+    result = Latencies()
+    sent_before = len(user.bot_messages)
+    for n in range(count):
+        text = texts[n % len(texts)]
+        started = time.perf_counter()
+        update_id = user.send(text)
+        reply = await user.wait_for_reply(update_id)
+        result.add(text, time.perf_counter() - started)
+        if is_apology(reply):
+            result.problems["apology for an internal error"] += 1
+    # A bot that answered with more than one message would still be sending the extra ones
+    # while the next update is timed: that would not be one reply per update.
+    extra = len(user.bot_messages) - sent_before - count
+    if extra:
+        result.problems["messages beyond one reply per update"] += extra
+    return result
+
+
+async def presses_phase(user: TelegramUser, bot: Bot, count: int) -> Latencies:
+    result = Latencies()
+    menu = await user.wait_for_reply(user.send(bot.menu))
+    labels = bot.presses(menu)
+    for n in range(count):
+        label = labels[n % len(labels)]
+        kind = "back to the menu" if label == JBL_BACK else "open a page"
+        if bot.name == "echo":
+            kind = "edit"
+        started = time.perf_counter()
+        update_id = user.press(label, menu.message_id)
+        reply = await user.wait_for_reply(update_id)
+        result.add(kind, time.perf_counter() - started)
+        if reply.message_id != menu.message_id:
+            result.problems["answered with a new message, not an edit"] += 1
+        if is_apology(reply):
+            result.problems["apology for an internal error"] += 1
+    return result
+
+
+class ReplyCounter:
+    """Counts the sendMessage calls the fake has answered since it was made, cheaply enough
+    to be the predicate of `tg.wait_for` (which re-checks it after every API call): only the
+    calls added since the last check are looked at, and the few still in flight."""
+
+    def __init__(self, tg: FakeTelegram, started: float) -> None:
+        self.tg = tg
+        self.started = started
+        self.seen = len(tg.calls)
+        self.in_flight: list[Call] = []
+        self.ok = 0
+        self.completions: list[float] = []
+        self.problems: Counter[str] = Counter()
+
+    def count(self) -> int:
+        calls = self.tg.calls
+        if self.seen < len(calls):
+            self.in_flight.extend(c for c in calls[self.seen :] if c.method == "sendMessage")
+            self.seen = len(calls)
+        if self.in_flight:
+            now = time.perf_counter() - self.started
+            still: list[Call] = []
+            for call in self.in_flight:
+                if call.status is None:
+                    still.append(call)
+                elif call.status == 200:
+                    self.ok += 1
+                    self.completions.append(now)
+                    if any(apology in str(call.params.get("text")) for apology in INTERNAL_ERRORS):
+                        self.problems["apology for an internal error"] += 1
+                else:
+                    self.problems[f"sendMessage answered {call.status}: {call.error}"] += 1
+            self.in_flight = still
+        return self.ok
+
+
+async def burst_phase(
+    tg: FakeTelegram, users: list[TelegramUser], texts: Sequence[str], count: int
+) -> Burst:
+    expected: Counter[int] = Counter()
+    before = {user.id: len(user.bot_messages) for user in users}
+    started = time.perf_counter()
+    counter = ReplyCounter(tg, started)
+    for n in range(count):
+        user = users[n % len(users)]
+        # Each person goes through the texts from a different point, so that at any moment
+        # the bot has a mix of commands in hand.
+        user.send(texts[(n // len(users) + user.id) % len(texts)])
+        expected[user.id] += 1
+    await tg.wait_for(
+        lambda: counter.count() >= count or bool(counter.problems),
+        timeout=60.0 + count / 10,
+        what=f"{count} replies to the burst",
+    )
+    seconds = time.perf_counter() - started
+    problems = counter.problems
+    for user in users:
+        got = len(user.bot_messages) - before[user.id]
+        if got != expected[user.id]:
+            problems["people with more or fewer replies than messages"] += 1
+    return Burst(count, len(users), seconds, counter.completions, problems)
+
+
+class LogCounter(logging.Handler):
+    """Counts warnings and errors logged anywhere (jbl, PTB, the fake) while a bot runs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        first_line = record.getMessage().splitlines()[0][:150]
+        self.records[f"{record.levelname} {record.name}: {first_line}"] += 1
+
+
+def current_rss_kib() -> int | None:
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
+    return int(line.split()[1]) if line else None
+
+
+async def measure(bot: Bot, args: argparse.Namespace) -> Measured:
+    log_counter = LogCounter()
+    logging.getLogger().addHandler(log_counter)
+    try:
+        async with FakeTelegram(token=TOKEN) as tg, bot.running(tg):
+            person = tg.user(LATENCY_USER, "Budi", language_code="id")
+            crowd = [
+                tg.user(BURST_USER_BASE + n, f"Warga {n}", language_code="id")
+                for n in range(args.users)
+            ]
+            # Warm-up: every code path of the phases below once or more, first contact of
+            # everyone (jbl creates their identity then), connections in PTB's pool opened.
+            await texts_phase(person, bot.texts, args.warmup)
+            await presses_phase(person, bot, max(args.warmup // 2, 4))
+            await asyncio.gather(*(u.wait_for_reply(u.send(bot.texts[0])) for u in crowd))
+
+            gc.collect()
+            texts = await texts_phase(person, bot.texts, args.messages)
+            gc.collect()
+            presses = await presses_phase(person, bot, args.presses)
+            gc.collect()
+            burst = await burst_phase(tg, crowd, bot.texts, args.burst)
+            rss = current_rss_kib()
+            maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            profile = None
+            if args.profile:
+                gc.collect()
+                profile = await profile_phase(person, bot, args.profile_messages)
+    finally:
+        logging.getLogger().removeHandler(log_counter)
+    return Measured(bot.name, texts, presses, burst, rss, maxrss, log_counter.records, profile)
+
+
+# --------------------------------------------------------------------------------------------
+# Profile (--profile)
+# --------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# (area, path fragments), first match wins; C functions are charged to their callers' area.
+AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "jbl (bot, handlers, models)",
+        tuple(f"{ROOT / p}{os.sep}" for p in ("bot", "handlers", "models")),
+    ),
+    ("fake server (tests/, uvicorn, starlette)", (str(ROOT / "tests"), "uvicorn", "starlette")),
+    ("SQLAlchemy", ("sqlalchemy",)),
+    ("DB driver (aiosqlite, asyncpg)", ("aiosqlite", "asyncpg", "sqlite3")),
+    ("python-telegram-bot", (f"{os.sep}telegram{os.sep}",)),
+    ("HTTP client (httpx, httpcore, h11, anyio)", ("httpx", "httpcore", "h11", "anyio")),
+    ("json", (f"{os.sep}json{os.sep}",)),
+    ("asyncio event loop", ("asyncio", "selectors")),
+)
+IDLE = "waiting in epoll (idle, or other threads)"
+
+
+def area_of(filename: str) -> str:
+    for area, fragments in AREAS:
+        if any(fragment in filename for fragment in fragments):
+            return area
+    return "other"
+
+
+def areas_of(stats: pstats.Stats) -> dict[str, float]:
+    """Seconds of own time by area. A C function (no source file) has no area of its own: its
+    time goes to the areas of its callers, in proportion, except the epoll wait."""
+    table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    seconds: Counter[str] = Counter()
+    for (filename, _line, name), (_cc, _nc, own, _cum, callers) in table.items():
+        if filename != "~":
+            seconds[area_of(filename)] += own
+        elif "poll" in name and "epoll" in name:
+            seconds[IDLE] += own
+        elif callers:
+            for (caller_file, _cl, _cn), edge in callers.items():
+                seconds[area_of(caller_file) if caller_file != "~" else "other"] += edge[2]
+        else:
+            seconds["other"] += own
+    return dict(seconds)
+
+
+async def profile_phase(user: TelegramUser, bot: Bot, count: int) -> dict[str, float]:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        await texts_phase(user, bot.texts, count)
+    finally:
+        profiler.disable()
+    seconds = areas_of(pstats.Stats(profiler))
+    return {area: s / count for area, s in seconds.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------
+
+
+def ms(seconds: float) -> float:
+    return 1000 * seconds
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+def print_latency_table(title: str, results: Sequence[tuple[str, Latencies]]) -> None:
+    print(f"\n-- {title} --")
+    print(
+        f"{'bot':<6}{'kind':<20}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'mean ms':>9}{'max ms':>9}"
+    )
+    for name, latencies in results:
+        rows = list(latencies.by_kind.items())
+        if len(rows) > 1:
+            rows.append(("all", latencies.all))
+        for kind, values in rows:
+            print(
+                f"{name:<6}{kind:<20}{len(values):>7}"
+                + "".join(f"{ms(percentile(values, p)):>9.2f}" for p in (50, 95, 99))
+                + f"{ms(mean(values)):>9.2f}{ms(max(values)):>9.2f}"
+            )
+        if latencies.problems:
+            print(f"{'':<6}PROBLEMS: {dict(latencies.problems)}")
+
+
+def print_bursts(results: Sequence[Measured]) -> None:
+    burst = results[0].burst
+    print(
+        f"\n-- throughput: {burst.messages:,} messages from {burst.users} people, all queued at"
+        " once --"
+    )
+    print(
+        f"{'bot':<6}{'seconds':>9}{'msg/s':>9}{'sustained msg/s':>17}"
+        f"{'first reply ms':>16}{'last reply ms':>15}"
+    )
+    for result in results:
+        b = result.burst
+        print(
+            f"{result.name:<6}{b.seconds:>9.2f}{b.rate:>9,.0f}{b.sustained_rate:>17,.0f}"
+            f"{ms(min(b.completions)):>16.1f}{ms(max(b.completions)):>15.1f}"
+        )
+        if b.problems:
+            print(f"{'':<6}PROBLEMS: {dict(b.problems)}")
+    print("(sustained: replies between the 10th and 90th percentile of completion times)")
+
+
+def print_ratios(echo: Measured, jbl: Measured) -> list[tuple[str, str, str, str]]:
+    def row(figure: str, echo_value: float, jbl_value: float, unit: str) -> float:
+        ratio = jbl_value / echo_value
+        print(f"{figure:<28}{echo_value:>10.2f}{jbl_value:>10.2f}  {unit:<6}{ratio:>8.2f}×")
+        return ratio
+
+    print("\n-- jbl / echo --")
+    print(f"{'figure':<28}{'echo':>10}{'jbl':>10}  {'unit':<6}{'jbl/echo':>9}")
+    text_p50 = row(
+        "text update→reply p50",
+        ms(percentile(echo.texts.all, 50)),
+        ms(percentile(jbl.texts.all, 50)),
+        "ms",
+    )
+    text_mean = row(
+        "text update→reply mean", ms(mean(echo.texts.all)), ms(mean(jbl.texts.all)), "ms"
+    )
+    row(
+        "text update→reply p99",
+        ms(percentile(echo.texts.all, 99)),
+        ms(percentile(jbl.texts.all, 99)),
+        "ms",
+    )
+    press_p50 = row(
+        "button press→edit p50",
+        ms(percentile(echo.presses.all, 50)),
+        ms(percentile(jbl.presses.all, 50)),
+        "ms",
+    )
+    press_mean = row(
+        "button press→edit mean", ms(mean(echo.presses.all)), ms(mean(jbl.presses.all)), "ms"
+    )
+    throughput = row("throughput", echo.burst.rate, jbl.burst.rate, "msg/s")
+    row("throughput, sustained", echo.burst.sustained_rate, jbl.burst.sustained_rate, "msg/s")
+
+    problems = sum(
+        sum(c.values()) for m in (echo, jbl) for c in (m.texts.problems, m.presses.problems)
+    ) + sum(sum(m.burst.problems.values()) for m in (echo, jbl))
+    return [
+        (
+            f"update→reply ratio (p50) ≤ {RATIO_GOAL}×",
+            f"≤ {RATIO_GOAL}×",
+            f"{text_p50:.2f}×",
+            "PASS" if text_p50 <= RATIO_GOAL else "FAIL",
+        ),
+        ("update→reply ratio (mean)", "(report)", f"{text_mean:.2f}×", "info"),
+        ("button press→edit ratio (p50)", "(report)", f"{press_p50:.2f}×", "info"),
+        ("button press→edit ratio (mean)", "(report)", f"{press_mean:.2f}×", "info"),
+        ("throughput ratio jbl/echo", "(report)", f"{throughput:.2f}×", "info"),
+        ("echo throughput", "(report)", f"{echo.burst.rate:,.0f} msg/s", "info"),
+        ("jbl throughput", "(report)", f"{jbl.burst.rate:,.0f} msg/s", "info"),
+        ("messages not answered right", "0", str(problems), "FAIL" if problems else "PASS"),
+    ]
+
+
+def print_memory_and_logs(results: Sequence[Measured]) -> None:
+    print("\n-- memory (one process: the echo bot ran first, then jbl) --")
+    for result in results:
+        rss = kib_to_mib(result.rss_kib) if result.rss_kib is not None else "?"
+        print(
+            f"after {result.name}'s phases: RSS {rss} (bot and its fake still running),"
+            f" peak RSS so far {kib_to_mib(result.maxrss_kib)}"
+        )
+    for result in results:
+        if result.log_records:
+            print(f"\nlogged while {result.name} ran (warnings and errors):")
+            for line, count in result.log_records.most_common(8):
+                print(f"  {count:5d}× {line}")
+
+
+def print_profile(results: Sequence[Measured], count: int) -> None:
+    profiled = [r for r in results if r.profile is not None]
+    if not profiled:
+        return
+    print(
+        f"\n-- where the time goes: {count} text messages per bot under cProfile, main thread,"
+        " ms per message (cProfile slows Python code, so only the split is meaningful) --"
+    )
+    areas = sorted(
+        {a for r in profiled for a in r.profile or {}},
+        key=lambda a: -max((r.profile or {}).get(a, 0.0) for r in profiled),
+    )
+    print(f"{'area':<44}" + "".join(f"{r.name:>10}" for r in profiled))
+    for area in areas:
+        cells = "".join(f"{ms((r.profile or {}).get(area, 0.0)):>10.2f}" for r in profiled)
+        print(f"{area:<44}{cells}")
+    totals = "".join(f"{ms(sum((r.profile or {}).values())):>10.2f}" for r in profiled)
+    print(f"{'total':<44}{totals}")
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+async def reset_postgres(url: str) -> str:
+    """An empty `public` schema in the named database (created if missing): jbl loads its demo
+    catalog into an empty catalog only, and the figures are for that catalog."""
+    import asyncpg
+
+    name = pg_database(url)
+    admin = await asyncpg.connect(**pg_connect_args(url, "postgres"))
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        version = await admin.fetchval("SHOW server_version")
+    finally:
+        await admin.close()
+    connection = await asyncpg.connect(**pg_connect_args(url))
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await connection.close()
+    return str(version)
+
+
+async def drive(args: argparse.Namespace) -> list[Measured]:
+    results = [await measure(echo_bot(), args)]
+    results.append(await measure(jbl_bot(args.database_url), args))
+    return results
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.telegram", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument(
+        "--database-url",
+        help="jbl's database: sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST:PORT/DB"
+        " (default: a SQLite file in a temp dir; a PostgreSQL database's public schema is"
+        " dropped and recreated)",
+    )
+    parser.add_argument(
+        "--messages", type=int, help="sequential text messages per bot (default 500; --quick 50)"
+    )
+    parser.add_argument("--presses", type=int, help="button presses per bot (default: --messages)")
+    parser.add_argument(
+        "--burst", type=int, help="throughput messages per bot (default 2,000; --quick 200)"
+    )
+    parser.add_argument("--users", type=int, help="people in the burst (default 50; --quick 10)")
+    parser.add_argument("--warmup", type=int, default=20, help="warm-up text messages per bot")
+    parser.add_argument("--quick", action="store_true", help="small counts for a smoke run")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
+    parser.add_argument("--profile", action="store_true", help="split the time by area")
+    parser.add_argument("--profile-messages", type=int, default=200, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.messages = args.messages or (50 if args.quick else 500)
+    args.presses = args.presses or args.messages
+    args.burst = args.burst or (200 if args.quick else 2_000)
+    args.users = args.users or (10 if args.quick else 50)
+    if min(args.messages, args.presses, args.burst, args.users, args.warmup) < 1:
+        parser.error("counts must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    # jbl's channel opts PTB in to this when it is built; the echo bot gets the same PTB.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    temp_dir = None
+    if not args.database_url:
+        temp_dir = tempfile.mkdtemp(prefix="jbl-bench-")
+        args.database_url = f"sqlite+aiosqlite:///{temp_dir}/jbl.db"
+    sqlite = args.database_url.startswith("sqlite")
+    try:
+        database = f"SQLite {sqlite3.sqlite_version}"
+        if not sqlite:
+            database = f"PostgreSQL server {asyncio.run(reset_postgres(args.database_url))}"
+        fingerprint = code_fingerprint()
+        print(
+            f"== jbl telegram benchmark: {args.database_url} ==\n"
+            f"python {platform.python_version()}, python-telegram-bot {telegram.__version__},"
+            f" httpx {httpx.__version__}, {database}, {os.cpu_count()} CPUs,"
+            f" {platform.platform()}\n"
+            f"app source (bot, handlers, models) {fingerprint}\n"
+            f"per bot: {args.warmup} warm-up texts, {args.messages} timed texts,"
+            f" {args.presses} timed presses, a burst of {args.burst:,} messages from"
+            f" {args.users} people; fake Telegram on 127.0.0.1, one event loop"
+        )
+        results = asyncio.run(drive(args))
+        echo, jbl = results
+        print_latency_table(
+            f"text messages: {args.messages} from one person, each sent after the previous reply",
+            [(r.name, r.texts) for r in results],
+        )
+        print_latency_table(
+            f"button presses: {args.presses} from one person, answered by an edit in place",
+            [(r.name, r.presses) for r in results],
+        )
+        print_bursts(results)
+        goals = print_ratios(echo, jbl)
+        print_memory_and_logs(results)
+        print_profile(results, args.profile_messages)
+        peak = kib_to_mib(jbl.maxrss_kib)
+        goals.append(("peak RSS (both bots, one process)", "(report)", peak, "info"))
+        print_goals(goals)
+        if code_fingerprint() != fingerprint:
+            print(f"\nWARNING: the app source changed during the run (now {code_fingerprint()})")
+    finally:
+        if temp_dir and not args.keep:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+        elif temp_dir:
+            print(f"\nkept {args.database_url}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
