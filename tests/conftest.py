@@ -128,11 +128,11 @@ async def channel(app: App, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
     """The Telegram channel as the outbox transport only: nobody chats with it."""
     settings = TelegramSettings(token=TOKEN, api_base_url=tg.base_url)
     telegram = TelegramChannel(settings, app.conversation)
-    await telegram.application.initialize()
+    await telegram.bot.initialize()
     try:
         yield telegram
     finally:
-        await telegram.application.shutdown()
+        await telegram.bot.shutdown()
 
 
 @pytest.fixture

@@ -92,6 +92,40 @@ async def test_sigterm_stops_jbl_run_cleanly_after_serving(
     assert int(polls[-1].params["offset"]) == update_id + 1
 
 
+async def test_after_kill_9_a_restart_answers_what_came_meanwhile_and_nothing_twice(
+    database_url: str, tmp_path: Path, tg: FakeTelegram
+) -> None:
+    env = jbl_env(
+        database_url,
+        JBL_TELEGRAM__TOKEN=TOKEN,
+        JBL_TELEGRAM__API_BASE_URL=tg.base_url,
+        JBL_HTTP__PORT=str(free_port()),
+    )
+    init = await jbl("db", "init", "--demo", env=env, cwd=tmp_path)
+    assert await asyncio.wait_for(init.wait(), 60) == 0
+    budi = tg.user(1001, "Budi")
+    process = await jbl("run", env=env, cwd=tmp_path)
+    try:
+        await budi.wait_for_reply(budi.send("/start"), timeout=60)
+    finally:
+        process.kill()
+        await asyncio.wait_for(process.wait(), 60)
+    meanwhile = budi.send("/keranjang")
+    process = await jbl("run", env=env, cwd=tmp_path)
+    try:
+        cart = await budi.wait_for_reply(meanwhile, timeout=60)
+        assert "Keranjang Anda masih kosong" in (cart.text or "")
+        # Whatever the killed process fetched is fetched again, and recognised.
+        after = await budi.wait_for_reply(budi.send("/bantuan"), timeout=60)
+        assert "Cara memakai" in (after.text or "")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.communicate(), 60)
+    texts = [m.text or "" for m in budi.bot_messages]
+    assert sum("Selamat datang" in t for t in texts) == 1
+    assert sum("Keranjang Anda masih kosong" in t for t in texts) == 1
+
+
 async def test_links_open_a_product_and_a_merchant(
     app: App, database_url: str, tmp_path: Path
 ) -> None:

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, Message, Update
+from telegram import Bot, BotCommand, CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.delivery import Rejected, RetryLater, Unreachable
 from bot.settings import TelegramSettings
@@ -27,6 +26,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 REMEMBERED_CHATS = 50_000
+# Long polling: how long one getUpdates waits for news.
+POLL_SECONDS = 30
 # Only these reach the bot; channel posts, edits, inline queries and the rest are not asked for.
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Bad requests that mean the chat itself is gone, not that this message was wrong.
@@ -60,19 +61,11 @@ class TelegramChannel:
         self.settings = settings
         self.conversation = conversation
         self.webhook = settings.webhook_url is not None
-        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
-            Application.builder()
-            .token(settings.token.get_secret_value())
-            .base_url(settings.api_base_url)
-            # Each update is handled in its own task; `_chat_locks` keeps one chat's in order.
-            .concurrent_updates(64)
-        )
-        if self.webhook:
-            builder = builder.updater(None)
-        self.application = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.bot = Bot(settings.token.get_secret_value(), base_url=settings.api_base_url)
         self.username = ""
-        self._started = False
+        self._polling: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._up = False
         self._chat_locks = KeyedLocks()
         # The newest message this process sent to each chat: a press on it edits it in place.
         # Only recent chats are remembered; an older one gets a new message, which is fine.
@@ -81,16 +74,11 @@ class TelegramChannel:
     @property
     def running(self) -> bool:
         """Up and taking updates (for /healthz)."""
-        updater = self.application.updater
-        polling = updater is None or updater.running
-        return self._started and self.application.running and polling
-
-    @property
-    def bot(self) -> Any:
-        return self.application.bot
+        polling = self._polling is None or not self._polling.done()
+        return self._up and polling and not self._stopping.is_set()
 
     async def start(self) -> None:
-        await self.application.initialize()
+        await self.bot.initialize()
         self.username = self.bot.username
         await self._set_commands()
         if self.webhook:
@@ -101,27 +89,73 @@ class TelegramChannel:
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            updater = self.application.updater
-            assert updater is not None
-            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        await self.application.start()
-        self._started = True
+            await self.bot.delete_webhook()
+            self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
+        self._up = True
         log.info("telegram: @%s up (%s)", self.username, "webhook" if self.webhook else "polling")
 
     async def stop(self) -> None:
-        """Stops fetching, finishes the updates already fetched, then closes."""
-        self._started = False
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
-        if self.application.running:
-            await self.application.stop()
-        await self.application.shutdown()
+        """Stops fetching after the updates already fetched are handled, then closes."""
+        self._stopping.set()
+        if self._polling is not None:
+            await self._polling
+        self._up = False
+        await self.bot.shutdown()
 
     async def process(self, data: dict[str, Any]) -> None:
         """One update that came by webhook, handled before the webhook is answered."""
         update = Update.de_json(data, self.bot)
-        await self.application.process_update(update)
+        await self._on_update(update)
+
+    async def _poll(self) -> None:
+        """Long polling that confirms a batch only once it is handled.
+
+        Telegram forgets updates below the offset asked for next, so a crash in the middle of
+        a batch fetches it again, and the update ids already handled are skipped by the
+        conversation: nothing is lost, nothing is handled twice.
+        """
+        offset: int | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            fetching = asyncio.ensure_future(
+                self.bot.get_updates(
+                    offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
+                )
+            )
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait([fetching, stopping], return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetching.done():
+                # Stopped while waiting: whatever that request would bring is not confirmed.
+                fetching.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await fetching
+                break
+            try:
+                updates = fetching.result()
+            except TelegramError as error:
+                failures += 1
+                delay = _seconds(error.retry_after) if isinstance(error, RetryAfter) else None
+                delay = delay or min(30.0, 2.0**failures)
+                log.warning("telegram: getUpdates failed (%s); again in %.0f s", error, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                continue
+            failures = 0
+            if updates:
+                # One chat's updates stay in order (`_chat_locks`); other chats run alongside.
+                outcomes = await asyncio.gather(
+                    *(self._on_update(update) for update in updates), return_exceptions=True
+                )
+                for update, outcome in zip(updates, outcomes, strict=True):
+                    if isinstance(outcome, Exception):
+                        # Not fetched again: an update that breaks jbl would break it forever.
+                        log.error("telegram update %s failed", update.update_id, exc_info=outcome)
+                offset = updates[-1].update_id + 1
+        if offset is not None:
+            # Confirms the last batch now, so the next start does not fetch it again.
+            with contextlib.suppress(TelegramError):
+                await self.bot.get_updates(offset=offset, timeout=0, limit=1)
 
     async def _set_commands(self) -> None:
         for language, commands in COMMAND_MENU.items():
@@ -134,7 +168,7 @@ class TelegramChannel:
 
     # ---- incoming ------------------------------------------------------------------------
 
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_update(self, update: Update) -> None:
         user = update.effective_user
         chat = update.effective_chat
         if user is None or chat is None or user.is_bot:
@@ -168,13 +202,24 @@ class TelegramChannel:
             log.exception("telegram update %s could not be handled", update.update_id)
             language = language_of(user.language_code, self.conversation.config.default_language)
             replies = [Reply(text(language, "internal_error"))]
-        pressed = None
-        if query is not None:
-            toast = next((r.toast for r in replies if r.toast), None)
-            with contextlib.suppress(BadRequest):  # too old to answer: the replies still go
-                await query.answer(toast)
+        try:
+            if query is None:
+                await self._send_replies(user.id, replies, None)
+                return
             pressed = query.message if isinstance(query.message, Message) else None
-        await self._send_replies(user.id, replies, pressed)
+            toast = next((r.toast for r in replies if r.toast), None)
+            # The spinner on the button and the new menu are independent: both at once.
+            await asyncio.gather(
+                self._answer(query, toast), self._send_replies(user.id, replies, pressed)
+            )
+        except TelegramError as error:
+            # Handled and committed; only telling the person failed (e.g. they blocked the
+            # bot meanwhile). Nothing to undo, and the update must not be fetched again.
+            log.warning("telegram update %s: reply not delivered: %s", update.update_id, error)
+
+    async def _answer(self, query: CallbackQuery, toast: str | None) -> None:
+        with contextlib.suppress(BadRequest):  # too old to answer: the replies still go
+            await query.answer(toast)
 
     async def _point_to_private_chat(self, update: Update) -> None:
         message = update.message
