@@ -1,11 +1,15 @@
-"""SQLAlchemy's aiosqlite adapter, with one trip to the database thread per statement.
+"""SQLAlchemy's aiosqlite adapter, with the thread used only where SQLite may wait.
 
 The stock adapter awaits aiosqlite four times per statement (open a cursor, execute, fetch,
 close), and each await is a hand-off to aiosqlite's thread and back. A chat message runs about
 six statements, so on SQLite those hand-offs, not the queries, were most of a message's time.
-Here the four steps run as one function on that thread. This leans on aiosqlite's private
-queue (`_execute`, `_conn`) exactly as SQLAlchemy's own adapter already does for
-`isolation_level`, which is why aiosqlite is pinned.
+
+Only one statement of ours can wait on another process: `BEGIN IMMEDIATE`, for the write lock
+(WAL readers never wait, and every transaction of jbl starts with that BEGIN). It goes to the
+thread, in one trip. Once it holds the lock, the transaction's statements, COMMIT and
+ROLLBACK do local work in microseconds to milliseconds, so they run right on the event loop.
+This leans on aiosqlite's private queue (`_execute`, `_conn`) exactly as SQLAlchemy's own
+adapter already does for `isolation_level`, which is why aiosqlite is pinned.
 """
 
 from __future__ import annotations
@@ -54,9 +58,14 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = self._connection
         try:
-            description, lastrowid, rowcount, rows = self.await_(
-                connection._execute(_execute, connection, operation, parameters, many)
-            )
+            if _may_wait(operation):
+                description, lastrowid, rowcount, rows = self.await_(
+                    connection._execute(_execute, connection, operation, parameters, many)
+                )
+            else:
+                description, lastrowid, rowcount, rows = _execute(
+                    connection, operation, parameters, many
+                )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         self.description = description
@@ -65,8 +74,24 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = deque(rows)
 
 
+def _may_wait(operation: str) -> bool:
+    return operation.lstrip()[:5].upper() == "BEGIN"
+
+
 class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
+
+    def commit(self) -> None:
+        try:
+            self._connection._conn.commit()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        try:
+            self._connection._conn.rollback()
+        except Exception as error:
+            self._handle_exception(error)
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+
 import pytest
 from sqlalchemy import select
 
@@ -28,3 +31,19 @@ async def test_a_nested_unit_of_work_is_refused_not_deadlocked(app) -> None:
                 pass
     async with UnitOfWork(app.sessions) as uow:  # the queue is free again
         assert await uow.session.scalar(select(Category.id).limit(1))
+
+
+@pytest.mark.skipif(PG_URL is not None, reason="SQLite's file lock")
+async def test_waiting_for_another_process_write_lock_leaves_the_event_loop_free(app, budi) -> None:
+    # Another process (here: a plain connection) holds SQLite's write lock.
+    other = sqlite3.connect(app.engine.url.database, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    handling = asyncio.create_task(budi.send("/start"))
+    # If the wait blocked the loop, these yields would not come back until the lock did.
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert not handling.done()
+    other.execute("COMMIT")
+    other.close()
+    await handling
+    assert "Selamat datang" in budi.text
