@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, select
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, String, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,6 +39,16 @@ class ProcessedMessage(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+@functools.cache
+def _claim_statement() -> TextClause:
+    # Text, because the dialects' INSERT … ON CONFLICT constructs are never statement-cached
+    # and were compiled again for every message; SQLite and PostgreSQL share this syntax.
+    return text(
+        "INSERT INTO processed_messages (channel, message_id, at)"
+        " VALUES (:channel, :message_id, :at) ON CONFLICT DO NOTHING"
+    ).bindparams(bindparam("at", type_=UTCDateTime()))
+
+
 async def claim_message(
     session: AsyncSession, channel: str, message_id: str, now: datetime
 ) -> bool:
@@ -48,11 +57,10 @@ async def claim_message(
     A delivery racing another of the same id waits on the key until that one commits, then
     inserts nothing and gets False.
     """
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
-    claimed = await session.execute(
-        insert(ProcessedMessage)
-        .values(channel=channel, message_id=message_id, at=now)
-        .on_conflict_do_nothing()
+    # Core on the connection, so that the count of inserted rows is known.
+    connection = await session.connection()
+    claimed = await connection.execute(
+        _claim_statement(), {"channel": channel, "message_id": message_id, "at": now}
     )
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 

@@ -63,8 +63,8 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
                     connection._execute(_execute, connection, operation, parameters, many)
                 )
             else:
-                description, lastrowid, rowcount, rows = _execute(
-                    connection, operation, parameters, many
+                description, lastrowid, rowcount, rows = self.await_(
+                    _right_here(connection, operation, parameters, many)
                 )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
@@ -72,6 +72,14 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self.lastrowid = lastrowid
         self.rowcount = rowcount
         self._rows = deque(rows)
+
+
+async def _right_here(
+    connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool
+) -> _Outcome:
+    """The statement, run by the awaiting task itself without yielding to the loop; still a
+    coroutine because SQLAlchemy's async layer insists that every statement be awaited."""
+    return _execute(connection, operation, parameters, many)
 
 
 def _may_wait(operation: str) -> bool:
