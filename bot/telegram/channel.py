@@ -103,9 +103,15 @@ class TelegramChannel:
         await self.bot.shutdown()
 
     async def process(self, data: dict[str, Any]) -> None:
-        """One update that came by webhook, handled before the webhook is answered."""
-        update = Update.de_json(data, self.bot)
-        await self._on_update(update)
+        """One update that came by webhook, handled before the webhook is answered.
+
+        An update that breaks jbl is logged and answered as taken, as in polling: Telegram
+        would otherwise deliver it again and again.
+        """
+        try:
+            await self._on_update(Update.de_json(data, self.bot))
+        except Exception:
+            log.exception("telegram update %s failed", data.get("update_id"))
 
     async def _poll(self) -> None:
         """Long polling that confirms a batch only once it is handled.
