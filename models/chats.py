@@ -6,7 +6,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, TextClause, bindparam, select, text
+from sqlalchemy import JSON, Select, String, TextClause, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,6 +65,18 @@ async def claim_message(
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
+@functools.cache
+def _chat_statement() -> Select[tuple[Person, Identity, ChatState]]:
+    # Built once: every message runs it, and building it was a third of its cost.
+    return (
+        select(Person, Identity, ChatState)
+        .join(Identity, Identity.person_id == Person.id)
+        .outerjoin(ChatState, ChatState.identity == Identity.identity)
+        .where(Identity.identity == bindparam("identity"))
+        .with_for_update(of=Identity)
+    )
+
+
 async def open_chat(
     session: AsyncSession, identity: str, display_name: str, language: str, now: datetime
 ) -> tuple[Person, ChatState]:
@@ -73,15 +85,7 @@ async def open_chat(
     The identity row is locked until commit, so one chat's messages are handled one at a
     time even by several processes (SQLite serialises every write transaction anyway).
     """
-    found = (
-        await session.execute(
-            select(Person, Identity, ChatState)
-            .join(Identity, Identity.person_id == Person.id)
-            .outerjoin(ChatState, ChatState.identity == Identity.identity)
-            .where(Identity.identity == identity)
-            .with_for_update(of=Identity)
-        )
-    ).first()
+    found = (await session.execute(_chat_statement(), {"identity": identity})).first()
     if found is None:
         person, row = await new_person(session, identity, display_name, language, now)
         state = None
