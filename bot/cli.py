@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot.bootstrap import App, build_app, init_database
 from bot.console import chat_in_terminal
+from bot.merchants import invite, print_merchants, unlink
 from bot.run import ChannelFailed, NothingToRun, run, stop_on_signals
 from bot.settings import SettingsError, config_path, load_settings
 from bot.telegram.links import bot_username, print_links
@@ -50,6 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     links.add_argument("ids", nargs="*", type=int, metavar="ID", help="default: all")
     links.add_argument("--bot", help="the bot's username (default: asked from Telegram)")
     links.set_defaults(run=_links)
+
+    merchant = commands.add_parser("merchant", help="merchants and the people who run them")
+    merchant_commands = merchant.add_subparsers(dest="merchant_command", required=True)
+    listing = merchant_commands.add_parser("list", help="merchants with ids and operators")
+    listing.add_argument("ids", nargs="*", type=int, metavar="ID", help="default: all")
+    listing.set_defaults(run=_merchant_list)
+    invite = merchant_commands.add_parser(
+        "invite", help="a single-use code (and Telegram link) that makes someone an operator"
+    )
+    invite.add_argument("merchant_id", type=int, metavar="ID")
+    invite.add_argument("--bot", help="the bot's username, for the link (default: asked)")
+    invite.set_defaults(run=_merchant_invite)
+    remove = merchant_commands.add_parser("remove-operator", help="revoke an operator")
+    remove.add_argument("merchant_id", type=int, metavar="ID")
+    remove.add_argument("identity", help="e.g. telegram:12345, whatsapp:+62…, console:name")
+    remove.set_defaults(run=_merchant_remove_operator)
     return parser
 
 
@@ -83,6 +100,28 @@ async def _links(app: App, args: argparse.Namespace) -> None:
     missing = await print_links(app, username, args.kind, args.ids)
     if missing:
         raise UsageError(f"no {args.kind} with id {', '.join(map(str, missing))}")
+
+
+async def _merchant_list(app: App, args: argparse.Namespace) -> None:
+    missing = await print_merchants(app, args.ids)
+    if missing:
+        raise UsageError(f"no merchant with id {', '.join(map(str, missing))}")
+
+
+async def _merchant_invite(app: App, args: argparse.Namespace) -> None:
+    username = args.bot
+    if username is None and app.settings.telegram.token is not None:
+        username = await bot_username(app.settings.telegram)
+    try:
+        print(await invite(app, args.merchant_id, username))
+    except LookupError as error:
+        raise UsageError(str(error)) from error
+
+
+async def _merchant_remove_operator(app: App, args: argparse.Namespace) -> None:
+    if not await unlink(app, args.merchant_id, args.identity):
+        raise UsageError(f"{args.identity} is not an operator of merchant {args.merchant_id}")
+    print(f"{args.identity} no longer runs merchant {args.merchant_id}")
 
 
 async def _run(

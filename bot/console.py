@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from handlers.messages import Incoming, Reply
 from handlers.notices import render_notice
+from models.chats import remember_menu
 from models.outbox import take_pending_for
 from models.people import Person
 from models.uow import UnitOfWork
@@ -28,6 +29,23 @@ def render(reply: Reply) -> str:
         lines.append(f"[foto] {reply.photo_url}")
     lines += [f"{n}. {button.label}" for n, button in enumerate(reply.buttons, start=1)]
     return "\n".join(lines)
+
+
+async def take_notices(app: App, identity: str) -> list[Reply]:
+    """The messages the outbox holds for a console chat, rendered, and marked delivered."""
+    async with UnitOfWork(app.sessions) as uow:
+        rows = await take_pending_for(uow.session, identity, app.clock())
+        replies = []
+        for row in rows:
+            person = await uow.session.get(Person, row.person_id)
+            language = person.language if person else "id"
+            replies.append(await render_notice(uow.session, row, language))
+        menu = next((r for r in reversed(replies) if r.buttons), None)
+        if menu is not None:
+            payloads, labels = [b.payload for b in menu.buttons], [b.label for b in menu.buttons]
+            await remember_menu(uow.session, identity, payloads, labels, app.clock())
+        await uow.commit()
+    return replies
 
 
 class ConsoleChat:
@@ -58,15 +76,7 @@ class ConsoleChat:
 
     async def show_notices(self) -> None:
         """Shows messages the outbox holds for this chat, marking them delivered."""
-        async with UnitOfWork(self.app.sessions) as uow:
-            rows = await take_pending_for(uow.session, self.identity, self.app.clock())
-            replies = []
-            for row in rows:
-                person = await uow.session.get(Person, row.person_id)
-                language = person.language if person else "id"
-                replies.append(await render_notice(uow.session, row, language))
-            await uow.commit()
-        self._show(replies)
+        self._show(await take_notices(self.app, self.identity))
 
     async def run(self, lines: asyncio.Queue[str | None]) -> None:
         await self.show_notices()

@@ -122,6 +122,10 @@ class CatalogSettings(Section):
     page_size: int = Field(8, ge=1, le=8)
 
 
+class MerchantSettings(Section):
+    invite_valid_days: int = Field(7, ge=1, le=90)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JBL_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
@@ -135,6 +139,7 @@ class Settings(BaseSettings):
     orders: OrderSettings = OrderSettings()
     i18n: I18nSettings = I18nSettings()
     catalog: CatalogSettings = CatalogSettings()
+    merchants: MerchantSettings = MerchantSettings()
 
     @classmethod
     def settings_customise_sources(

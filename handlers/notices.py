@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers.merchant import order_actions
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from handlers.orders import order_handover_lines, order_item_lines
@@ -34,5 +35,16 @@ async def render_notice(session: AsyncSession, message: OutboxMessage, language:
         # The buyer's name and phone are already in the first line.
         where_and_payment = order_handover_lines(language, order)[1:]
         reply_text = "\n".join([body, *where_and_payment])
-        return Reply(reply_text, (Button(text(language, "btn_menu"), "menu"),))
-    return Reply(text(language, f"notice_{message.kind}", order=order.id))
+        # Buttons for the order as it is now: a notice read late offers no stale moves.
+        buttons = order_actions(language, order)
+        return Reply(reply_text, (*buttons, Button(text(language, "btn_shop_orders"), "mso")))
+    if message.kind == "order_cancelled":
+        return Reply(text(language, "notice_order_cancelled", order=order.id))
+    said = text(
+        language,
+        f"notice_{message.kind}",
+        order=order.id,
+        merchant=order.merchant.name,
+        reason=message.payload.get("reason", ""),
+    )
+    return Reply(said, (Button(text(language, "btn_order", order=order.id), f"o:{order.id}"),))

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handlers import cart, catalog, checkout, menu, orders, search
+from handlers import cart, catalog, checkout, menu, merchant, orders, search
 from models.catalog import RankKey
 from models.ordering import CASH, DELIVERY, PICKUP, TRANSFER
 
@@ -22,8 +22,10 @@ def _search(chat: Chat, args: str) -> Awaitable[list[Reply]]:
     return search.search(chat, args) if args else search.ask_query(chat)
 
 
-# What a link to the bot may carry for /start (Telegram's `?start=`): a product or a merchant.
+# What a link to the bot may carry for /start (Telegram's `?start=`): a product, a merchant,
+# or a merchant invite.
 _START_LINK = re.compile(r"([pm])_(\d{1,12})")
+_JOIN_LINK = re.compile(r"join_([A-Za-z0-9]{4,20})")
 
 
 def start_link(kind: str, id: int) -> str:
@@ -31,7 +33,15 @@ def start_link(kind: str, id: int) -> str:
     return f"{kind}_{id}"
 
 
+def join_link(code: str) -> str:
+    """The /start argument that uses a merchant invite."""
+    return f"join_{code}"
+
+
 async def _start(chat: Chat, args: str) -> list[Reply]:
+    invite = _JOIN_LINK.fullmatch(args)
+    if invite is not None:
+        return await merchant.join(chat, invite[1])
     link = _START_LINK.fullmatch(args)
     if link is None:
         return await menu.start(chat)
@@ -53,6 +63,8 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("keranjang", "cart"), lambda chat, args: cart.show_cart(chat)),
     (("checkout",), lambda chat, args: checkout.start(chat)),
     (("pesanan", "orders"), lambda chat, args: orders.list_orders(chat)),
+    (("pesanan_toko", "shop_orders"), lambda chat, args: merchant.shop_orders(chat)),
+    (("gabung", "join"), merchant.join),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
 
@@ -132,6 +144,18 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     _route(rf"o:{_ID}", lambda chat, o: orders.show_order(chat, int(o))),
     _route(rf"ox:{_ID}", lambda chat, o: orders.ask_cancel(chat, int(o))),
     _route(rf"ox:{_ID}:y", lambda chat, o: orders.cancel(chat, int(o))),
+    # The merchant's side: their shop's orders and the moves on them.
+    _route(r"mso", lambda chat: merchant.shop_orders(chat)),
+    _route(rf"mo:{_ID}", lambda chat, o: merchant.show_order(chat, int(o))),
+    _route(
+        rf"mv:{_ID}:(confirm|ready|ship|complete)",
+        lambda chat, o, m: merchant.move(chat, int(o), m),
+    ),
+    _route(rf"mr:{_ID}", lambda chat, o: merchant.ask_reject_reason(chat, int(o))),
+    _route(
+        rf"mr:{_ID}:({'|'.join(merchant.REJECT_REASONS)})",
+        lambda chat, o, r: merchant.reject_with(chat, int(o), r),
+    ),
 )
 
 # Steps that wait for typed text, by the name the chat state keeps.
@@ -141,6 +165,8 @@ STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "co_name": checkout.typed_name,
     "co_phone": checkout.typed_phone,
     "co_address": checkout.typed_address,
+    "reject_reason": merchant.typed_reject_reason,
+    "join_code": merchant.typed_join_code,
 }
 # In these steps a typed number is the answer, not the choice of a menu button.
 NUMERIC_STEPS = frozenset({"quantity"})

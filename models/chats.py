@@ -96,3 +96,20 @@ async def open_chat(
         state = ChatState(identity=identity, menu=[], labels=[], step=None, data={}, updated_at=now)
         session.add(state)
     return person, state
+
+
+async def remember_menu(
+    session: AsyncSession, identity: str, payloads: list[str], labels: list[str], now: datetime
+) -> None:
+    """Makes a menu shown outside a reply (a notice with buttons) the one that typing a
+    number chooses from."""
+    state = await session.get(ChatState, identity)
+    if state is None:
+        session.add(
+            ChatState(
+                identity=identity, menu=payloads, labels=labels, step=None, data={}, updated_at=now
+            )
+        )
+    else:
+        state.menu, state.labels, state.updated_at = payloads, labels, now
+    await session.flush()

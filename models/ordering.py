@@ -23,8 +23,8 @@ from models.base import Base, UTCDateTime
 from models.carts import cart_groups, empty_cart
 from models.catalog import Merchant, Product
 from models.errors import Refusal
-from models.outbox import notify_merchant
-from models.people import Person
+from models.outbox import notify_merchant, notify_person
+from models.people import Person, Role
 
 PENDING = "pending"
 CONFIRMED = "confirmed"
@@ -282,5 +282,76 @@ async def orders_of_person(session: AsyncSession, person_id: int, limit: int = 1
         .order_by(Order.id.desc())
         .limit(limit)
         .options(selectinload(Order.items))
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A step a merchant operator takes on an order."""
+
+    allowed_from: tuple[str, ...]
+    to_status: str
+    # Only for orders handed over this way (pickup or delivery), if it matters.
+    delivery: str | None = None
+
+
+MOVES: dict[str, Move] = {
+    "confirm": Move((PENDING,), CONFIRMED),
+    "reject": Move((PENDING,), REJECTED),
+    "ready": Move((CONFIRMED,), READY, delivery=PICKUP),
+    "ship": Move((CONFIRMED,), SHIPPED, delivery=DELIVERY),
+    "complete": Move((READY, SHIPPED), COMPLETED),
+}
+OPEN = (PENDING, CONFIRMED, READY, SHIPPED)
+
+
+async def operated_merchants(session: AsyncSession, person_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(Role.merchant_id).where(
+            Role.person_id == person_id, Role.role == "merchant", Role.merchant_id.is_not(None)
+        )
+    )
+    return [merchant_id for merchant_id in rows if merchant_id is not None]
+
+
+async def order_for_operator(session: AsyncSession, person_id: int, order_id: int) -> Order:
+    """An order of a merchant the person operates; any other is refused as not found, so a
+    forged number tells nothing about other shops."""
+    order = await session.get(Order, order_id)
+    if order is None or order.merchant_id not in await operated_merchants(session, person_id):
+        raise Refusal("merchant_order_not_found")
+    return order
+
+
+async def move_order(
+    session: AsyncSession,
+    operator: Person,
+    order_id: int,
+    move_name: str,
+    now: datetime,
+    note: str | None = None,
+) -> Order:
+    """The operator's move; the buyer is told in the same transaction. Of two racing moves
+    (another operator, the buyer cancelling) exactly one wins; the other is refused with the
+    state the order is in now."""
+    order = await order_for_operator(session, operator.id, order_id)
+    move = MOVES[move_name]
+    if move.delivery is not None and order.delivery != move.delivery:
+        raise Refusal("order_wrong_handover", order=order.id)
+    await _transition(session, order, move.allowed_from, move.to_status, operator.id, now, note)
+    payload: dict[str, object] = {"order_id": order.id}
+    if note:
+        payload["reason"] = note
+    await notify_person(session, order.person_id, f"order_{move.to_status}", payload, now)
+    return order
+
+
+async def open_orders_of(session: AsyncSession, merchant_ids: list[int]) -> list[Order]:
+    rows = await session.scalars(
+        select(Order)
+        .where(Order.merchant_id.in_(merchant_ids), Order.status.in_(OPEN))
+        .order_by(Order.id)
+        .limit(50)
     )
     return list(rows)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot.console import take_notices
 from handlers.messages import Incoming, Reply
 from models.people import Identity, Person
 from models.uow import UnitOfWork
@@ -52,6 +53,12 @@ class Chatter:
     async def send_payload(self, payload: str) -> list[Reply]:
         """Sends a raw button payload: what a forged or stale button press looks like."""
         return await self._deliver(self._incoming(payload=payload))
+
+    async def read_notices(self) -> list[Reply]:
+        """Reads what the outbox brought to this console chat; its buttons become the menu."""
+        notices = await take_notices(self.app, self.identity)
+        self.replies = notices
+        return notices
 
     async def share_phone(self, phone: str) -> list[Reply]:
         return await self._deliver(self._incoming(shared_phone=phone))

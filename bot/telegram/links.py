@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from bot.settings import TelegramSettings
 
 
-def start_url(username: str, kind: str, id: int) -> str:
-    return f"https://t.me/{username}?start={start_link(kind[0], id)}"
+def start_url(username: str, start: str) -> str:
+    """The link that opens the bot and sends it `/start <start>`."""
+    return f"https://t.me/{username}?start={start}"
 
 
 async def bot_username(settings: TelegramSettings) -> str:
@@ -45,5 +46,5 @@ async def print_links(app: App, username: str, kind: str, ids: list[int]) -> lis
     async with app.sessions() as session:
         async for id, name in await session.stream(query):
             found.add(id)
-            print(f"{start_url(username, kind, id)}\t{name}")
+            print(f"{start_url(username, start_link(kind[0], id))}\t{name}")
     return [id for id in ids if id not in found]

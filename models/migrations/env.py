@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from models import carts, catalog, chats, friday, ordering, outbox, people  # noqa: F401
+from models import carts, catalog, chats, friday, invites, ordering, outbox, people  # noqa: F401
 from models.base import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,156 @@
+"""The merchant operator's side: joining a shop, its open orders, and moving each order on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.menu import menu_button
+from handlers.messages import Button, Reply
+from handlers.money import format_rupiah
+from handlers.orders import order_handover_lines, order_item_lines
+from handlers.texts import text
+from models.errors import Refusal
+from models.invites import join_with
+from models.ordering import (
+    CONFIRMED,
+    DELIVERY,
+    PENDING,
+    PICKUP,
+    READY,
+    SHIPPED,
+    Order,
+    move_order,
+    open_orders_of,
+    operated_merchants,
+    order_for_operator,
+)
+
+if TYPE_CHECKING:
+    from handlers.context import Chat
+
+REJECT_REASONS = ("stock", "closed", "area")
+MAX_REASON = 200
+
+
+def merchant_order_text(language: str, order: Order) -> str:
+    lines = [
+        text(language, "merchant_order_heading", order=order.id, merchant=order.merchant.name),
+        text(language, "order_status", status=text(language, f"status_{order.status}")),
+        "",
+        *order_item_lines(language, order),
+        text(language, "order_total", total=format_rupiah(order.total)),
+        "",
+        *order_handover_lines(language, order),
+    ]
+    return "\n".join(lines)
+
+
+def order_actions(language: str, order: Order) -> tuple[Button, ...]:
+    """The moves the order allows now, as buttons."""
+    moves: list[tuple[str, str]] = []
+    if order.status == PENDING:
+        moves = [("btn_accept", f"mv:{order.id}:confirm"), ("btn_reject", f"mr:{order.id}")]
+    elif order.status == CONFIRMED and order.delivery == PICKUP:
+        moves = [("btn_ready", f"mv:{order.id}:ready")]
+    elif order.status == CONFIRMED and order.delivery == DELIVERY:
+        moves = [("btn_ship", f"mv:{order.id}:ship")]
+    elif order.status in (READY, SHIPPED):
+        moves = [("btn_complete", f"mv:{order.id}:complete")]
+    return tuple(Button(text(language, key), payload) for key, payload in moves)
+
+
+def _back_buttons(chat: Chat) -> tuple[Button, ...]:
+    return (Button(chat.t("btn_shop_orders"), "mso"), menu_button(chat))
+
+
+async def show_order(chat: Chat, order_id: int) -> list[Reply]:
+    """An order of the operator's shop, with the moves it allows now."""
+    chat.end_step()
+    order = await order_for_operator(chat.session, chat.person.id, order_id)
+    buttons = order_actions(chat.language, order) + _back_buttons(chat)
+    return [Reply(merchant_order_text(chat.language, order), buttons)]
+
+
+async def move(chat: Chat, order_id: int, move_name: str) -> list[Reply]:
+    """Accept, ready, shipped or completed; the buyer hears of it through the outbox."""
+    chat.end_step()
+    order = await move_order(chat.session, chat.person, order_id, move_name, chat.now)
+    return [_moved(chat, order)]
+
+
+def _moved(chat: Chat, order: Order) -> Reply:
+    said = chat.t(f"merchant_moved_{order.status}", order=order.id)
+    buttons = order_actions(chat.language, order) + _back_buttons(chat)
+    return Reply(said, buttons)
+
+
+async def ask_reject_reason(chat: Chat, order_id: int) -> list[Reply]:
+    """Rejecting asks why, so the buyer is told more than "no"."""
+    order = await order_for_operator(chat.session, chat.person.id, order_id)
+    if order.status != PENDING:
+        raise Refusal("order_not_in_state", order=order.id, status=order.status)
+    chat.begin_step("reject_reason", order=order.id)
+    buttons = tuple(
+        Button(chat.t(f"reason_{code}"), f"mr:{order.id}:{code}") for code in REJECT_REASONS
+    )
+    cancel = Button(chat.t("btn_cancel"), f"mo:{order.id}")
+    return [Reply(chat.t("ask_reject_reason", order=order.id), (*buttons, cancel))]
+
+
+async def reject_with(chat: Chat, order_id: int, code: str) -> list[Reply]:
+    return await _reject(chat, order_id, chat.t(f"reason_{code}"))
+
+
+async def typed_reject_reason(chat: Chat, typed: str) -> list[Reply]:
+    order_id = int(chat.state.data.get("order", 0))
+    reason = " ".join(typed.split())
+    if not 3 <= len(reason) <= MAX_REASON:
+        cancel = Button(chat.t("btn_cancel"), f"mo:{order_id}")
+        return [Reply(chat.t("reason_length", low=3, high=MAX_REASON), (cancel,))]
+    return await _reject(chat, order_id, reason)
+
+
+async def _reject(chat: Chat, order_id: int, reason: str) -> list[Reply]:
+    chat.end_step()
+    order = await move_order(chat.session, chat.person, order_id, "reject", chat.now, reason)
+    return [_moved(chat, order)]
+
+
+async def shop_orders(chat: Chat) -> list[Reply]:
+    """The open orders of every shop the person operates, oldest first."""
+    chat.end_step()
+    merchants = await operated_merchants(chat.session, chat.person.id)
+    if not merchants:
+        return [Reply(chat.t("not_an_operator"), (menu_button(chat),))]
+    orders = await open_orders_of(chat.session, merchants)
+    if not orders:
+        return [Reply(chat.t("shop_orders_empty"), (menu_button(chat),))]
+    lines = [chat.t("shop_orders")]
+    buttons = []
+    for order in orders:
+        status = chat.t(f"status_{order.status}")
+        lines.append(
+            chat.t(
+                "shop_order_line",
+                order=order.id,
+                name=order.contact_name,
+                status=status,
+                total=format_rupiah(order.total),
+            )
+        )
+        buttons.append(Button(chat.t("btn_order", order=order.id), f"mo:{order.id}"))
+    return [Reply("\n".join(lines), (*buttons, menu_button(chat)))]
+
+
+async def join(chat: Chat, code: str) -> list[Reply]:
+    """`/gabung KODE`: the person becomes an operator of the invite's shop."""
+    chat.end_step()
+    if not code.strip():
+        chat.begin_step("join_code")
+        return [Reply(chat.t("ask_invite_code"), (menu_button(chat),))]
+    merchant = await join_with(chat.session, chat.person, code, chat.now)
+    return [Reply(chat.t("joined", merchant=merchant.name), _back_buttons(chat))]
+
+
+async def typed_join_code(chat: Chat, typed: str) -> list[Reply]:
+    return await join(chat, typed)

@@ -1,0 +1,117 @@
+"""Single-use invites that make a person an operator of a merchant."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+from models.catalog import Merchant
+from models.errors import Refusal
+from models.outbox import HELD, OutboxMessage, notify_person
+from models.people import Identity, Person, Role
+
+# Letters and digits that cannot be mistaken for one another when read aloud or typed.
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+class MerchantInvite(Base):
+    __tablename__ = "merchant_invites"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+
+def normal_code(typed: str) -> str:
+    return "".join(typed.split()).upper().replace("-", "")
+
+
+async def create_invite(
+    session: AsyncSession, merchant_id: int, now: datetime, valid_for: timedelta
+) -> MerchantInvite:
+    if await session.get(Merchant, merchant_id) is None:
+        raise LookupError(f"no merchant with id {merchant_id}")
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+    invite = MerchantInvite(
+        code=code, merchant_id=merchant_id, created_at=now, expires_at=now + valid_for
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def join_with(session: AsyncSession, person: Person, typed: str, now: datetime) -> Merchant:
+    """Uses the invite: the person operates its merchant from now on. Used, expired and
+    unknown codes are refused and change nothing; of two people racing for one code, one
+    wins (the conditional UPDATE)."""
+    code = normal_code(typed)
+    invite = await session.get(MerchantInvite, code) if code else None
+    if invite is None:
+        raise Refusal("invite_unknown")
+    if invite.used_at is not None:
+        raise Refusal("invite_used")
+    if invite.expires_at <= now:
+        raise Refusal("invite_expired")
+    taken = await session.execute(
+        update(MerchantInvite)
+        .where(MerchantInvite.code == code, MerchantInvite.used_at.is_(None))
+        .values(used_at=now, used_by=person.id)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise Refusal("invite_used")
+    merchant = await session.get(Merchant, invite.merchant_id)
+    assert merchant is not None
+    already = await session.scalar(
+        select(Role.id).where(
+            Role.person_id == person.id, Role.role == "merchant", Role.merchant_id == merchant.id
+        )
+    )
+    if already is None:
+        session.add(Role(person_id=person.id, role="merchant", merchant_id=merchant.id))
+    await _hand_over_held(session, person, merchant.id, now)
+    await session.flush()
+    return merchant
+
+
+async def _hand_over_held(
+    session: AsyncSession, person: Person, merchant_id: int, now: datetime
+) -> None:
+    """Notices kept for a merchant that had no operator go to the first one who joins."""
+    held = list(
+        await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.merchant_id == merchant_id, OutboxMessage.status == HELD)
+            .order_by(OutboxMessage.id)
+        )
+    )
+    for message in held:
+        await notify_person(session, person.id, message.kind, message.payload, now)
+        await session.delete(message)
+
+
+async def remove_operator(session: AsyncSession, merchant_id: int, identity: str) -> bool:
+    person_id = await session.scalar(
+        select(Identity.person_id).where(Identity.identity == identity)
+    )
+    if person_id is None:
+        return False
+    role = await session.scalar(
+        select(Role).where(
+            Role.person_id == person_id, Role.role == "merchant", Role.merchant_id == merchant_id
+        )
+    )
+    if role is None:
+        return False
+    await session.delete(role)
+    await session.flush()
+    return True
