@@ -231,3 +231,36 @@ async def test_a_row_that_keeps_failing_is_retried_with_backoff_then_failed_with
     assert "Internal Server Error" in (row.last_error or "")
     assert waits == sorted(waits) and waits[0] < waits[-1]
     assert not tg.user(7000, "Operator").bot_messages
+
+
+async def test_staff_invite_list_and_remove_operators_from_the_command_line(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    env = jbl_env(database_url)
+    made = await jbl("merchant", "invite", "4", "--bot", "jbl_bot", env=env, cwd=tmp_path)
+    out, err = await asyncio.wait_for(made.communicate(), 60)
+    assert made.returncode == 0, err.decode()
+    lines = dict(line.split(": ", 1) for line in out.decode().strip().splitlines())
+    code = lines["code"]
+    assert lines["telegram"] == f"https://t.me/jbl_bot?start=join_{code}"
+
+    sari = Chatter(app, "console:sari")
+    await sari.send(f"/start join_{code}")
+    assert "Anda sekarang pengelola" in sari.text
+
+    listed = await jbl("merchant", "list", "4", env=env, cwd=tmp_path)
+    out, _ = await asyncio.wait_for(listed.communicate(), 60)
+    assert out.decode().startswith("4\t") and out.decode().rstrip().endswith("console:sari")
+
+    removed = await jbl("merchant", "remove-operator", "4", "console:sari", env=env, cwd=tmp_path)
+    await asyncio.wait_for(removed.communicate(), 60)
+    assert removed.returncode == 0
+    await sari.send("/pesanan_toko")
+    assert "untuk penjual" in sari.text
+
+    again = await jbl("merchant", "remove-operator", "4", "console:sari", env=env, cwd=tmp_path)
+    _, err = await asyncio.wait_for(again.communicate(), 60)
+    assert again.returncode == 2 and "is not an operator" in err.decode()
+    unknown = await jbl("merchant", "invite", "999999", env=env, cwd=tmp_path)
+    _, err = await asyncio.wait_for(unknown.communicate(), 60)
+    assert unknown.returncode == 2 and "no merchant with id 999999" in err.decode()
