@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 
 import uvicorn
 from telegram.error import InvalidToken, TelegramError
@@ -16,7 +17,7 @@ from bot.bootstrap import App, init_database
 from bot.delivery import Limits, OutboxSender
 from bot.telegram.channel import TelegramChannel
 from bot.web import build_web
-from scheduler.setup import build_scheduler
+from scheduler.setup import JobContext, build_scheduler, start_scheduler, stop_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,14 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
     )
     web = build_web(app.engine, [telegram], telegram)
     server = _Server(uvicorn.Config(web, log_level="warning", lifespan="off"))
-    scheduler = build_scheduler(app.sessions, app.clock, settings.timezone)
-    scheduler.start()
+    context = JobContext(
+        app.sessions,
+        app.clock,
+        remind_after=timedelta(minutes=settings.orders.remind_after_minutes),
+        expire_after=timedelta(minutes=settings.orders.expire_after_minutes),
+    )
+    scheduler = build_scheduler(context, settings.database.url, settings.timezone)
+    start_scheduler(scheduler, context)
     sending = asyncio.create_task(sender.run(stop), name="outbox-telegram")
     serving = asyncio.create_task(server.serve(sockets=[listening]), name="http")
     if ready is not None:
@@ -82,7 +89,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
     try:
         await _first_of(stop, serving)
     finally:
-        scheduler.shutdown(wait=False)
+        stop_scheduler(scheduler)
         server.should_exit = True
         await asyncio.gather(serving, return_exceptions=True)
         await telegram.stop()

@@ -38,8 +38,12 @@ async def render_notice(session: AsyncSession, message: OutboxMessage, language:
         # Buttons for the order as it is now: a notice read late offers no stale moves.
         buttons = order_actions(language, order)
         return Reply(reply_text, (*buttons, Button(text(language, "btn_shop_orders"), "mso")))
-    if message.kind == "order_cancelled":
-        return Reply(text(language, "notice_order_cancelled", order=order.id))
+    if message.kind == "order_reminder":
+        said = text(language, "notice_order_reminder", order=order.id)
+        buttons = order_actions(language, order)
+        return Reply(said, (*buttons, Button(text(language, "btn_shop_orders"), "mso")))
+    if message.kind in ("order_cancelled", "order_expired_shop"):
+        return Reply(text(language, f"notice_{message.kind}", order=order.id))
     said = text(
         language,
         f"notice_{message.kind}",

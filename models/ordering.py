@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     CheckConstraint,
@@ -52,6 +52,7 @@ class Order(Base):
         CheckConstraint(f"status IN {STATUSES!r}", name="status_known"),
         Index("ix_orders_person", "person_id", "id"),
         Index("ix_orders_merchant_status", "merchant_id", "status"),
+        Index("ix_orders_status_created", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +68,8 @@ class Order(Base):
     total: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the merchant was reminded of it still waiting; at most once.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     merchant: Mapped[Merchant] = relationship(lazy="joined", innerjoin=True)
     items: Mapped[list[OrderItem]] = relationship(lazy="selectin", order_by="OrderItem.id")
@@ -355,3 +358,62 @@ async def open_orders_of(session: AsyncSession, merchant_ids: list[int]) -> list
         .limit(50)
     )
     return list(rows)
+
+
+SWEEP_BATCH = 500
+
+
+async def remind_waiting(session: AsyncSession, now: datetime, after: timedelta) -> list[int]:
+    """Reminds the merchants of orders pending longer than `after`, once per order (the
+    conditional UPDATE marks it, so a second sweep, or a second process, skips it)."""
+    due = list(
+        await session.scalars(
+            select(Order.id)
+            .where(
+                Order.status == PENDING,
+                Order.created_at <= now - after,
+                Order.reminded_at.is_(None),
+            )
+            .order_by(Order.created_at)
+            .limit(SWEEP_BATCH)
+        )
+    )
+    reminded = []
+    for order_id in due:
+        marked = await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == PENDING, Order.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .returning(Order.merchant_id)
+        )
+        merchant_id = marked.scalar()
+        if merchant_id is not None:
+            payload = {"order_id": order_id}
+            await notify_merchant(session, merchant_id, "order_reminder", payload, now)
+            reminded.append(order_id)
+    return reminded
+
+
+async def expire_waiting(session: AsyncSession, now: datetime, after: timedelta) -> list[int]:
+    """Orders nobody confirmed within `after` expire: stock back, buyer and merchant told.
+    One the buyer cancelled or the merchant accepted meanwhile is left as it is."""
+    due = list(
+        await session.scalars(
+            select(Order)
+            .where(Order.status == PENDING, Order.created_at <= now - after)
+            .order_by(Order.created_at)
+            .limit(SWEEP_BATCH)
+        )
+    )
+    expired = []
+    for order in due:
+        try:
+            await _transition(session, order, (PENDING,), EXPIRED, None, now)
+        except Refusal:
+            continue
+        await notify_person(session, order.person_id, "order_expired", {"order_id": order.id}, now)
+        await notify_merchant(
+            session, order.merchant_id, "order_expired_shop", {"order_id": order.id}, now
+        )
+        expired.append(order.id)
+    return expired

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from models.ordering import expire_waiting, remind_waiting
 from models.ranking import refresh_recent_sales
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,3 +22,18 @@ async def refresh_ranking(
     async with UnitOfWork(sessions) as uow:
         await refresh_recent_sales(uow.session, clock())
         await uow.commit()
+
+
+async def sweep_orders(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    remind_after: timedelta,
+    expire_after: timedelta,
+) -> tuple[list[int], list[int]]:
+    """Every minute: reminds merchants of orders waiting too long, expires the abandoned."""
+    async with UnitOfWork(sessions) as uow:
+        now = clock()
+        reminded = await remind_waiting(uow.session, now, remind_after)
+        expired = await expire_waiting(uow.session, now, expire_after)
+        await uow.commit()
+    return reminded, expired

@@ -1,13 +1,23 @@
-"""The APScheduler of `jbl run`: which job runs when, in Jakarta time."""
+"""The APScheduler of `jbl run`: its jobs, kept in the app's database, in Jakarta time.
+
+Each job is a sweep over rows that carry their own state (orders with `created_at` and
+`reminded_at`, products with their sales), so a job that fires twice, late, or in two
+processes at once does each thing once: the rows, not the scheduler, remember what was done.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import make_url
 
-from scheduler.jobs import refresh_ranking
+from scheduler.jobs import refresh_ranking, sweep_orders
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -17,24 +27,76 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 RANKING_JOB = "refresh_ranking"
+ORDERS_JOB = "sweep_orders"
+JOBS_TABLE = "apscheduler_jobs"
 
 
-def build_scheduler(
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Callable[[], datetime],
-    timezone: ZoneInfo,
-) -> AsyncIOScheduler:
-    """Not started: the caller starts it inside its running loop."""
-    scheduler = AsyncIOScheduler(timezone=timezone)
-    # Nightly, when nobody shops; a night missed while the bot was down is simply skipped,
-    # as the next night's run covers it (the job recomputes from the orders).
+@dataclass(frozen=True)
+class JobContext:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime]
+    remind_after: timedelta
+    expire_after: timedelta
+
+
+# Stored jobs name their function, not its arguments (a session factory cannot be pickled):
+# the running scheduler's context is here while it runs.
+_running: dict[str, JobContext] = {}
+
+
+async def ranking_job() -> None:
+    context = _running["context"]
+    await refresh_ranking(context.sessions, context.clock)
+
+
+async def orders_job() -> None:
+    context = _running["context"]
+    await sweep_orders(context.sessions, context.clock, context.remind_after, context.expire_after)
+
+
+def jobstore_url(database_url: str) -> str:
+    """The same database through a synchronous driver, which APScheduler's store needs."""
+    url = make_url(database_url)
+    driver = "sqlite" if url.get_backend_name() == "sqlite" else "postgresql+psycopg"
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) -> AsyncIOScheduler:
+    """Not started: `start_scheduler` starts it inside the running loop."""
+    sqlite = make_url(database_url).get_backend_name() == "sqlite"
+    # The store writes from the event loop; on SQLite a short wait for the file lock keeps
+    # a rare clash with a message's transaction from stalling the loop (the job just runs
+    # again on its next turn).
+    options = {"connect_args": {"timeout": 1}} if sqlite else {}
+    store = SQLAlchemyJobStore(
+        url=jobstore_url(database_url), tablename=JOBS_TABLE, engine_options=options
+    )
+    scheduler = AsyncIOScheduler(
+        timezone=timezone,
+        jobstores={"default": store},
+        # A turn missed while jbl was down runs once on start, not once per missed turn.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+    )
     scheduler.add_job(
-        refresh_ranking,
+        "scheduler.setup:ranking_job",
         CronTrigger(hour=2, minute=0, timezone=timezone),
-        args=[sessions, clock],
         id=RANKING_JOB,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        "scheduler.setup:orders_job",
+        IntervalTrigger(minutes=1, timezone=timezone),
+        id=ORDERS_JOB,
+        replace_existing=True,
     )
     return scheduler
+
+
+def start_scheduler(scheduler: AsyncIOScheduler, context: JobContext) -> None:
+    _running["context"] = context
+    scheduler.start()
+
+
+def stop_scheduler(scheduler: AsyncIOScheduler) -> None:
+    scheduler.shutdown(wait=False)
+    _running.pop("context", None)

@@ -11,6 +11,8 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import text
+
 from bot.bootstrap import App
 from bot.delivery import Limits, OutboxSender
 from bot.telegram.channel import TelegramChannel
@@ -21,7 +23,7 @@ from tests.conftest import Clock
 from tests.dialogs import order_for_pickup
 from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
-from tests.telegram_bot import TOKEN, free_port
+from tests.telegram_bot import TOKEN, free_port, running_jbl
 
 JBL = str(Path(sys.executable).parent / "jbl")
 
@@ -264,3 +266,15 @@ async def test_staff_invite_list_and_remove_operators_from_the_command_line(
     unknown = await jbl("merchant", "invite", "999999", env=env, cwd=tmp_path)
     _, err = await asyncio.wait_for(unknown.communicate(), 60)
     assert unknown.returncode == 2 and "no merchant with id 999999" in err.decode()
+
+
+async def test_the_scheduler_keeps_its_jobs_in_the_database_once_across_restarts(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    for _ in range(2):
+        async with (
+            running_jbl(database_url, clock, tg) as running,
+            running.app.engine.connect() as connection,
+        ):
+            rows = await connection.execute(text("SELECT id FROM apscheduler_jobs"))
+            assert sorted(row[0] for row in rows) == ["refresh_ranking", "sweep_orders"]

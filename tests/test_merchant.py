@@ -10,8 +10,9 @@ import pytest
 
 from bot.bootstrap import App
 from models.invites import create_invite
-from models.ordering import CANCELLED, COMPLETED, CONFIRMED, PENDING, REJECTED
+from models.ordering import CANCELLED, COMPLETED, CONFIRMED, EXPIRED, PENDING, REJECTED
 from models.uow import UnitOfWork
+from scheduler.jobs import sweep_orders
 from tests import db
 from tests.conftest import Clock
 from tests.dialogs import order_for_pickup
@@ -172,3 +173,50 @@ async def test_an_invite_makes_an_operator_once_and_hands_over_held_orders(
     assert "kedaluwarsa" in ani.text
     await ani.send("/pesanan_toko")
     assert "untuk penjual" in ani.text
+
+
+async def sweep(app: App, clock: Clock) -> tuple[list[int], list[int]]:
+    return await sweep_orders(app.sessions, clock, timedelta(hours=2), timedelta(hours=24))
+
+
+async def test_a_waiting_order_is_reminded_once_then_expires_with_its_stock_back(
+    app: App, budi: Chatter, clock: Clock
+) -> None:
+    penjual = Chatter(app, OPERATOR)
+    order_id = await order_from_merchant(app, budi)
+    before = await stock_of_order(app, order_id)
+    await penjual.read_notices()
+
+    clock.advance(timedelta(hours=1, minutes=59))
+    assert await sweep(app, clock) == ([], [])
+    clock.advance(timedelta(minutes=1))
+    assert await sweep(app, clock) == ([order_id], [])
+    [reminder] = await penjual.read_notices()
+    assert f"Pesanan #{order_id} masih menunggu" in reminder.text
+    assert "✅ Terima" in penjual.labels
+    clock.advance(timedelta(hours=1))
+    assert await sweep(app, clock) == ([], [])  # never twice
+
+    clock.advance(timedelta(hours=21))
+    assert await sweep(app, clock) == ([], [order_id])
+    assert await sweep(app, clock) == ([], [])
+    assert (await db.orders(app))[0].status == EXPIRED
+    assert await stock_of_order(app, order_id) == before + 1
+    [told] = await budi.read_notices()
+    assert "kedaluwarsa" in told.text and "tidak ada yang perlu dibayar" in told.text
+    [shop_told] = await penjual.read_notices()
+    assert "kedaluwarsa" in shop_told.text
+    # Too late to accept it now.
+    await penjual.send_payload(f"mv:{order_id}:confirm")
+    assert "statusnya sekarang Kedaluwarsa" in penjual.text
+
+
+async def test_an_accepted_order_neither_reminds_nor_expires(
+    app: App, budi: Chatter, clock: Clock
+) -> None:
+    penjual = Chatter(app, OPERATOR)
+    order_id = await order_from_merchant(app, budi)
+    await penjual.send_payload(f"mv:{order_id}:confirm")
+    clock.advance(timedelta(days=3))
+    assert await sweep(app, clock) == ([], [])
+    assert (await db.orders(app))[0].status == CONFIRMED

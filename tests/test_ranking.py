@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.jobs import refresh_ranking
-from scheduler.setup import RANKING_JOB, build_scheduler
+from scheduler.setup import RANKING_JOB, JobContext, build_scheduler
 from tests import db
 from tests.dialogs import add_to_cart, order_for_pickup
 from tests.people import Chatter
@@ -53,8 +53,9 @@ async def test_cancelled_orders_do_not_count_as_sales(app, budi: Chatter) -> Non
 
 def test_jbl_run_refreshes_the_ranking_nightly_at_two_in_jakarta(app) -> None:
     jakarta = ZoneInfo("Asia/Jakarta")
-    scheduler = build_scheduler(app.sessions, app.clock, jakarta)
-    trigger = scheduler.get_job(RANKING_JOB).trigger
+    context = JobContext(app.sessions, app.clock, timedelta(hours=2), timedelta(hours=24))
+    scheduler = build_scheduler(context, app.settings.database.url, jakarta)
+    trigger = next(job for job in scheduler.get_jobs() if job.id == RANKING_JOB).trigger
     tuesday_noon = datetime(2026, 11, 24, 12, 0, tzinfo=jakarta)
     assert trigger.get_next_fire_time(None, tuesday_noon) == datetime(
         2026, 11, 25, 2, 0, tzinfo=jakarta

@@ -204,4 +204,7 @@ TEXTS: dict[str, str] = {
     "notice_order_ready": "📦 Order #{order} is ready for pickup at {merchant}.",
     "notice_order_shipped": "🛵 Order #{order} from {merchant} is on its way.",
     "notice_order_completed": "🏁 Order #{order} from {merchant} is completed. Thank you for buying local!",
+    "notice_order_reminder": "⏰ Order #{order} is still waiting for you. Please accept or reject it.",
+    "notice_order_expired": "⌛ Order #{order} from {merchant} expired: the merchant did not confirm it in time. The stock is released; nothing to pay.",
+    "notice_order_expired_shop": "⌛ Order #{order} expired: it was not confirmed in time. Its stock is back.",
 }

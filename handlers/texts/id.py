@@ -205,4 +205,7 @@ TEXTS: dict[str, str] = {
     "notice_order_ready": "📦 Pesanan #{order} siap diambil di {merchant}.",
     "notice_order_shipped": "🛵 Pesanan #{order} dari {merchant} sedang diantar.",
     "notice_order_completed": "🏁 Pesanan #{order} dari {merchant} selesai. Terima kasih sudah belanja lokal!",
+    "notice_order_reminder": "⏰ Pesanan #{order} masih menunggu konfirmasi Anda. Mohon terima atau tolak.",
+    "notice_order_expired": "⌛ Pesanan #{order} dari {merchant} kedaluwarsa karena belum dikonfirmasi penjual. Stok dikembalikan; tidak ada yang perlu dibayar.",
+    "notice_order_expired_shop": "⌛ Pesanan #{order} kedaluwarsa karena tidak dikonfirmasi tepat waktu. Stok sudah dikembalikan.",
 }
