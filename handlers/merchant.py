@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers.formatting import long_date
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from handlers.orders import order_handover_lines, order_item_lines
 from handlers.texts import text
+from models.catalog import merchants_named
 from models.errors import Refusal
+from models.friday import day_bounds, edition_date
 from models.invites import join_with
 from models.ordering import (
     CONFIRMED,
@@ -24,6 +27,7 @@ from models.ordering import (
     operated_merchants,
     order_for_operator,
 )
+from models.reports import shop_figures
 
 if TYPE_CHECKING:
     from handlers.context import Chat
@@ -140,6 +144,38 @@ async def shop_orders(chat: Chat) -> list[Reply]:
         )
         buttons.append(Button(chat.t("btn_order", order=order.id), f"mo:{order.id}"))
     return [Reply("\n".join(lines), (*buttons, menu_button(chat)))]
+
+
+async def dashboard(chat: Chat) -> list[Reply]:
+    """`/toko`: today's and this Friday's orders by state, units and omzet."""
+    chat.end_step()
+    merchants = await operated_merchants(chat.session, chat.person.id)
+    if not merchants:
+        return [Reply(chat.t("not_an_operator"), (menu_button(chat),))]
+    names = [m.name for m in await merchants_named(chat.session, merchants)]
+    lines = [chat.t("dashboard_heading", shops=", ".join(names))]
+    friday = edition_date(chat.today)
+    days = [("dashboard_today", chat.today)]
+    if friday != chat.today:
+        days.append(("dashboard_friday", friday))
+    for key, day in days:
+        start, end = day_bounds(day, chat.config.timezone)
+        figures = await shop_figures(chat.session, merchants, start, end)
+        states = ", ".join(
+            f"{chat.t(f'status_{status}')} {count}"
+            for status, count in sorted(figures.orders_by_status.items())
+        )
+        lines.append(
+            chat.t(
+                key,
+                date=long_date(day, chat.language),
+                orders=figures.orders,
+                states=states or "-",
+                units=figures.units,
+                omzet=format_rupiah(figures.omzet),
+            )
+        )
+    return [Reply("\n\n".join(lines), _back_buttons(chat))]
 
 
 async def join(chat: Chat, code: str) -> list[Reply]:

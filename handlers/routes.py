@@ -64,6 +64,7 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("checkout",), lambda chat, args: checkout.start(chat)),
     (("pesanan", "orders"), lambda chat, args: orders.list_orders(chat)),
     (("pesanan_toko", "shop_orders"), lambda chat, args: merchant.shop_orders(chat)),
+    (("toko", "shop"), lambda chat, args: merchant.dashboard(chat)),
     (("gabung", "join"), merchant.join),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}

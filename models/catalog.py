@@ -173,3 +173,10 @@ async def catalog_page(
 async def active_product(session: AsyncSession, product_id: int) -> Product | None:
     product = await session.get(Product, product_id)
     return product if product is not None and product.active else None
+
+
+async def merchants_named(session: AsyncSession, merchant_ids: list[int]) -> list[Merchant]:
+    rows = await session.scalars(
+        select(Merchant).where(Merchant.id.in_(merchant_ids)).order_by(Merchant.id)
+    )
+    return list(rows)

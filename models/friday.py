@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,12 @@ class FridayEdition(Base):
     headline: Mapped[str | None] = mapped_column(String(300))
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+
+
+def day_bounds(day: date, timezone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The day from local midnight to local midnight, as instants."""
+    start = datetime.combine(day, time(0), tzinfo=timezone)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone)
 
 
 def edition_date(today: date) -> date:

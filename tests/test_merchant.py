@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.bootstrap import App
+from handlers.money import format_rupiah
 from models.invites import create_invite
 from models.ordering import CANCELLED, COMPLETED, CONFIRMED, EXPIRED, PENDING, REJECTED
 from models.uow import UnitOfWork
@@ -220,3 +221,22 @@ async def test_an_accepted_order_neither_reminds_nor_expires(
     clock.advance(timedelta(days=3))
     assert await sweep(app, clock) == ([], [])
     assert (await db.orders(app))[0].status == CONFIRMED
+
+
+async def test_the_shop_dashboard_counts_orders_units_and_omzet(
+    app: App, budi: Chatter, clock: Clock
+) -> None:
+    penjual = Chatter(app, OPERATOR)
+    first = await order_from_merchant(app, budi)
+    second = await order_from_merchant(app, budi)
+    await penjual.send_payload(f"mv:{first}:confirm")
+    await penjual.send_payload(f"mr:{second}:stock")
+    totals = {o.id: o.total for o in await db.orders(app)}
+    await penjual.send("/toko")
+    today = penjual.text.split("\n\n")[1]
+    assert today.startswith("Hari ini, Selasa, 24 November 2026: 2 pesanan")
+    assert "Dikonfirmasi penjual 1" in today and "Ditolak penjual 1" in today
+    assert today.endswith(f"1 unit · omzet {format_rupiah(totals[first])}")
+    assert "Jumat ini, Jumat, 27 November 2026: 0 pesanan" in penjual.text
+    await budi.send("/toko")
+    assert "untuk penjual" in budi.text

@@ -207,4 +207,7 @@ TEXTS: dict[str, str] = {
     "notice_order_reminder": "⏰ Order #{order} is still waiting for you. Please accept or reject it.",
     "notice_order_expired": "⌛ Order #{order} from {merchant} expired: the merchant did not confirm it in time. The stock is released; nothing to pay.",
     "notice_order_expired_shop": "⌛ Order #{order} expired: it was not confirmed in time. Its stock is back.",
+    "dashboard_heading": "🏪 {shops}",
+    "dashboard_today": "Today, {date}: {orders} orders ({states}) · {units} units · turnover {omzet}",
+    "dashboard_friday": "This Friday, {date}: {orders} orders ({states}) · {units} units · turnover {omzet}",
 }

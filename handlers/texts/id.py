@@ -208,4 +208,7 @@ TEXTS: dict[str, str] = {
     "notice_order_reminder": "⏰ Pesanan #{order} masih menunggu konfirmasi Anda. Mohon terima atau tolak.",
     "notice_order_expired": "⌛ Pesanan #{order} dari {merchant} kedaluwarsa karena belum dikonfirmasi penjual. Stok dikembalikan; tidak ada yang perlu dibayar.",
     "notice_order_expired_shop": "⌛ Pesanan #{order} kedaluwarsa karena tidak dikonfirmasi tepat waktu. Stok sudah dikembalikan.",
+    "dashboard_heading": "🏪 {shops}",
+    "dashboard_today": "Hari ini, {date}: {orders} pesanan ({states}) · {units} unit · omzet {omzet}",
+    "dashboard_friday": "Jumat ini, {date}: {orders} pesanan ({states}) · {units} unit · omzet {omzet}",
 }
