@@ -92,6 +92,8 @@ class Conversation:
             return route_payload(incoming.payload) or menu.stale_button
         if incoming.shared_phone is not None and state.step == "co_phone":
             return lambda c: STEPS["co_phone"](c, incoming.shared_phone or "")
+        if incoming.photo is not None and state.step == "np_photo":
+            return lambda c: STEPS["np_photo"](c, "")
         typed = (incoming.text or "").strip()
         if not typed:
             return menu.not_understood

@@ -21,6 +21,9 @@ class Incoming:
     language_hint: str | None = None
     # A phone number the person shared through the platform (Telegram's contact button).
     shared_phone: str | None = None
+    # A photo the person sent, as the platform's reference to it (`telegram:<file id>`) or
+    # its https:// address.
+    photo: str | None = None
 
     @property
     def channel(self) -> str:

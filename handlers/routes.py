@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handlers import cart, catalog, checkout, menu, merchant, orders, search
+from handlers import cart, catalog, checkout, menu, merchant, orders, search, shop
 from models.catalog import RankKey
 from models.ordering import CASH, DELIVERY, PICKUP, TRANSFER
 
@@ -65,6 +65,8 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("pesanan", "orders"), lambda chat, args: orders.list_orders(chat)),
     (("pesanan_toko", "shop_orders"), lambda chat, args: merchant.shop_orders(chat)),
     (("toko", "shop"), lambda chat, args: merchant.dashboard(chat)),
+    (("stok", "stock"), lambda chat, args: shop.products(chat)),
+    (("produk", "product"), lambda chat, args: shop.new_product(chat)),
     (("gabung", "join"), merchant.join),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
@@ -157,6 +159,15 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
         rf"mr:{_ID}:({'|'.join(merchant.REJECT_REASONS)})",
         lambda chat, o, r: merchant.reject_with(chat, int(o), r),
     ),
+    # The merchant's products: stock, price, shown or hidden, new ones.
+    _route(r"sk:(\d{1,12})", lambda chat, after: shop.products(chat, int(after))),
+    _route(rf"sp:{_ID}", lambda chat, p: shop.product_menu(chat, int(p))),
+    _route(rf"ss:{_ID}", lambda chat, p: shop.ask_stock(chat, int(p))),
+    _route(rf"sr:{_ID}", lambda chat, p: shop.ask_price(chat, int(p))),
+    _route(rf"sv:{_ID}:([01])", lambda chat, p, v: shop.show_or_hide(chat, int(p), v == "1")),
+    _route(r"np", lambda chat: shop.new_product(chat)),
+    _route(rf"np:c:{_ID}", lambda chat, c: shop.chose_new_category(chat, int(c))),
+    _route(r"np:skip", lambda chat: shop.skipped(chat)),
 )
 
 # Steps that wait for typed text, by the name the chat state keeps.
@@ -168,9 +179,16 @@ STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "co_address": checkout.typed_address,
     "reject_reason": merchant.typed_reject_reason,
     "join_code": merchant.typed_join_code,
+    "shop_stock": shop.typed_stock,
+    "shop_price": shop.typed_price,
+    "np_name": shop.typed_new_name,
+    "np_price": shop.typed_new_price,
+    "np_stock": shop.typed_new_stock,
+    "np_description": shop.typed_new_description,
+    "np_photo": shop.typed_new_photo,
 }
 # In these steps a typed number is the answer, not the choice of a menu button.
-NUMERIC_STEPS = frozenset({"quantity"})
+NUMERIC_STEPS = frozenset({"quantity", "shop_stock", "shop_price", "np_price", "np_stock"})
 
 
 def route_payload(payload: str) -> Callable[[Chat], Awaitable[list[Reply]]] | None:

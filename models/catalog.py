@@ -88,7 +88,9 @@ class Product(Base):
 
 
 def search_text_for(product_name: str, merchant_name: str, category: Category) -> str:
-    return f"{product_name} {merchant_name} {category.name_id} {category.name_en}"
+    text = f"{product_name} {merchant_name} {category.name_id} {category.name_en}"
+    # PostgreSQL's text parser reads `<Lapis>` as a markup tag and drops the word.
+    return text.replace("<", " ").replace(">", " ")
 
 
 def best_first(columns: Any) -> tuple[ColumnElement[Any], ...]:

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.delivery import Rejected, RetryLater, Unreachable
 from bot.settings import TelegramSettings
-from bot.telegram.render import Outgoing, as_text, outgoing
+from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
 from handlers.dispatch import Conversation
 from handlers.messages import Incoming, Reply
 from handlers.routes import COMMAND_MENU
@@ -201,6 +201,7 @@ class TelegramChannel:
             display_name=user.full_name,
             language_hint=user.language_code,
             shared_phone=contact.phone_number if contact is not None else None,
+            photo=_photo_of(message),
         )
         try:
             replies = await self.conversation.handle(incoming)
@@ -333,6 +334,13 @@ class KeyedLocks:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+
+def _photo_of(message: Message | None) -> str | None:
+    """The largest size of a photo the person sent, as jbl stores it."""
+    if message is None or not message.photo:
+        return None
+    return f"{PHOTO_PREFIX}{message.photo[-1].file_id}"
 
 
 def _seconds(value: int | timedelta) -> float:

@@ -18,6 +18,8 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 ELLIPSIS = "…"
+# A photo someone sent to the bot is stored by its Telegram file id, with this prefix.
+PHOTO_PREFIX = "telegram:"
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
 
@@ -83,7 +85,8 @@ def outgoing(reply: Reply) -> Outgoing:
     else:
         markup = inline_keyboard(reply.buttons)
     if reply.photo_url:
-        return Outgoing(escaped(reply.text, CAPTION_LIMIT), reply.photo_url, markup)
+        photo = reply.photo_url.removeprefix(PHOTO_PREFIX)
+        return Outgoing(escaped(reply.text, CAPTION_LIMIT), photo, markup)
     return Outgoing(escaped(reply.text, TEXT_LIMIT), None, markup)
 
 
