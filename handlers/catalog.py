@@ -8,6 +8,7 @@ from handlers.formatting import long_date, priced_label
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
+from handlers.ratings import rating_line
 from models.catalog import (
     Category,
     Merchant,
@@ -129,6 +130,9 @@ def card_text(chat: Chat, product: Product) -> str:
         chat.t("card_price", price=format_rupiah(product.price), unit=product.unit),
         stock,
     ]
+    rating = rating_line(chat.language, product.merchant)
+    if rating:
+        lines.append(rating)
     if product.curated:
         lines.append(chat.t("curated"))
     if product.description:

@@ -9,6 +9,7 @@ from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from handlers.orders import order_handover_lines, order_item_lines
 from handlers.phones import display_phone
+from handlers.ratings import star_buttons
 from handlers.texts import text
 from models.ordering import Order
 
@@ -51,4 +52,7 @@ async def render_notice(session: AsyncSession, message: OutboxMessage, language:
         merchant=order.merchant.name,
         reason=message.payload.get("reason", ""),
     )
-    return Reply(said, (Button(text(language, "btn_order", order=order.id), f"o:{order.id}"),))
+    order_button = Button(text(language, "btn_order", order=order.id), f"o:{order.id}")
+    if message.kind == "order_completed":
+        return Reply(said + "\n" + text(language, "ask_rating"), star_buttons(language, order.id))
+    return Reply(said, (order_button,))

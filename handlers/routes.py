@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handlers import cart, catalog, checkout, menu, merchant, orders, search, shop
+from handlers import cart, catalog, checkout, menu, merchant, orders, ratings, search, shop
 from models.catalog import RankKey
 from models.ordering import CASH, DELIVERY, PICKUP, TRANSFER
 
@@ -168,6 +168,7 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     _route(r"np", lambda chat: shop.new_product(chat)),
     _route(rf"np:c:{_ID}", lambda chat, c: shop.chose_new_category(chat, int(c))),
     _route(r"np:skip", lambda chat: shop.skipped(chat)),
+    _route(rf"rt:{_ID}:([1-5])", lambda chat, o, n: ratings.rate(chat, int(o), int(n))),
 )
 
 # Steps that wait for typed text, by the name the chat state keeps.
@@ -186,6 +187,7 @@ STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "np_stock": shop.typed_new_stock,
     "np_description": shop.typed_new_description,
     "np_photo": shop.typed_new_photo,
+    "rating_comment": ratings.typed_comment,
 }
 # In these steps a typed number is the answer, not the choice of a menu button.
 NUMERIC_STEPS = frozenset({"quantity", "shop_stock", "shop_price", "np_price", "np_stock"})

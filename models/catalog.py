@@ -48,6 +48,9 @@ class Merchant(Base):
     kelurahan: Mapped[str | None] = mapped_column(String(60))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Buyers' ratings of completed orders, summed here as they come (models.ratings).
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def area(self) -> str:

@@ -240,3 +240,36 @@ async def test_the_shop_dashboard_counts_orders_units_and_omzet(
     assert "Jumat ini, Jumat, 27 November 2026: 0 pesanan" in penjual.text
     await budi.send("/toko")
     assert "untuk penjual" in budi.text
+
+
+async def complete(app: App, budi: Chatter, penjual: Chatter) -> int:
+    order_id = await order_from_merchant(app, budi)
+    for move in ("confirm", "ready", "complete"):
+        await penjual.send_payload(f"mv:{order_id}:{move}")
+    return order_id
+
+
+async def test_the_buyer_rates_a_completed_order_once_and_the_rating_shows_on_products(
+    app: App, budi: Chatter, sari: Chatter
+) -> None:
+    penjual = Chatter(app, OPERATOR)
+    pending = await order_from_merchant(app, budi)
+    await budi.send_payload(f"rt:{pending}:5")
+    assert "belum selesai" in budi.text
+
+    order_id = await complete(app, budi, penjual)
+    told = await budi.read_notices()
+    assert "Beri bintang" in told[-1].text
+    assert budi.labels == ["⭐", "⭐⭐", "⭐⭐⭐", "⭐⭐⭐⭐", "⭐⭐⭐⭐⭐"]
+    await budi.send("4")
+    assert "Terima kasih atas ⭐⭐⭐⭐!" in budi.text
+    await budi.send("Kuenya enak, penjualnya ramah.")
+    assert "Komentar Anda tersimpan" in budi.text
+    await budi.send_payload(f"rt:{order_id}:1")
+    assert "sudah Anda nilai" in budi.text
+    await sari.send_payload(f"rt:{order_id}:1")
+    assert "tidak ditemukan" in sari.text
+
+    product = next(p for p in await db.products(app) if p.merchant_id == 1)
+    await sari.send(f"/start p_{product.id}")
+    assert "⭐ 4,0 / 5 (1 ulasan)" in sari.text

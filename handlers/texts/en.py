@@ -243,4 +243,13 @@ TEXTS: dict[str, str] = {
     "np_ask_photo": "New product 6/6 — Send a photo of it, or its https:// address (or skip).",
     "np_photo_not_understood": "That is not a photo. Send a photo, an https:// address, or skip.",
     "np_created": "✅ The new product is in the catalog now.",
+    "btn_stars": "{stars}",
+    "ask_rating": "How was it? Give it stars:",
+    "rating_thanks": "Thank you for the {stars}! Want to add a comment for the merchant? Just type it, or go back to the menu.",
+    "rating_comment_length": "A comment can be at most {high} characters. Please type it again:",
+    "rating_comment_saved": "Your comment is saved. Thank you for buying local!",
+    "rating_line": "⭐ {average} / 5 ({count} reviews)",
+    "rating_out_of_range": "Stars go from 1 to 5.",
+    "rating_not_completed": "Order #{order} is not completed yet, so it cannot be rated.",
+    "rating_already": "You have rated order #{order} already. Thank you!",
 }

@@ -244,4 +244,13 @@ TEXTS: dict[str, str] = {
     "np_ask_photo": "Produk baru 6/6 — Kirim foto produk, atau alamat https:// fotonya (atau lewati).",
     "np_photo_not_understood": "Itu bukan foto. Kirim foto, alamat https://, atau lewati.",
     "np_created": "✅ Produk baru sudah tampil di katalog.",
+    "btn_stars": "{stars}",
+    "ask_rating": "Bagaimana pengalaman Anda? Beri bintang:",
+    "rating_thanks": "Terima kasih atas {stars}! Mau menambahkan komentar untuk penjual? Ketik saja, atau kembali ke menu.",
+    "rating_comment_length": "Komentar paling panjang {high} karakter. Ketik lagi:",
+    "rating_comment_saved": "Komentar Anda tersimpan. Terima kasih sudah belanja lokal!",
+    "rating_line": "⭐ {average} / 5 ({count} ulasan)",
+    "rating_out_of_range": "Bintang harus 1 sampai 5.",
+    "rating_not_completed": "Pesanan #{order} belum selesai, jadi belum bisa dinilai.",
+    "rating_already": "Pesanan #{order} sudah Anda nilai. Terima kasih!",
 }

@@ -2,7 +2,17 @@
 
 from alembic import context
 
-from models import carts, catalog, chats, friday, invites, ordering, outbox, people  # noqa: F401
+from models import (  # noqa: F401
+    carts,
+    catalog,
+    chats,
+    friday,
+    invites,
+    ordering,
+    outbox,
+    people,
+    ratings,
+)
 from models.base import Base
 
 connection = context.config.attributes["connection"]
