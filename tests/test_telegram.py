@@ -114,6 +114,31 @@ async def test_a_new_order_reaches_the_merchant_on_telegram(jbl: Running, tg: Fa
     assert product.name in shown(merchant.last)
 
 
+async def test_the_merchant_accepts_on_telegram_and_the_buyer_hears_of_it(
+    jbl: Running, tg: FakeTelegram
+) -> None:
+    product = (await db.products(jbl.app))[0]
+    await db.add_operator(jbl.app, product.merchant_id, f"telegram:{MERCHANT_CHAT}")
+    merchant = tg.user(MERCHANT_CHAT, "Ibu Sari")
+    budi = tg.user(1001, "Budi")
+    await say(budi, f"/start p_{product.id}")
+    await press(budi, "➕ Tambah 1")
+    await check_out_for_pickup(budi)
+    await tg.wait_for(lambda: bool(merchant.bot_messages), what="the merchant's notice")
+    assert merchant.last.buttons[:2] == ["✅ Terima", "❌ Tolak"]
+
+    notice = merchant.last
+    accepted = await press(merchant, "✅ Terima")
+    assert "diterima. Pembeli sudah diberi tahu" in shown(accepted)
+    # The notice keeps the order's details; the answer comes below it.
+    assert accepted.message_id > notice.message_id and notice.edited == 0
+    await tg.wait_for(
+        lambda: "diterima oleh" in shown(budi.last), what="the buyer's notice of acceptance"
+    )
+    ready = await press(merchant, "📦 Siap diambil")
+    assert "siap diambil" in shown(ready)
+
+
 async def test_html_typed_by_a_merchant_is_shown_as_typed(jbl: Running, tg: FakeTelegram) -> None:
     product = (await db.products(jbl.app))[0]
     await db.set_product(jbl.app, product.name, name='<b>Kopi & "Teh"</b>')

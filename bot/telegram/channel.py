@@ -67,9 +67,10 @@ class TelegramChannel:
         self._stopping = asyncio.Event()
         self._up = False
         self._chat_locks = KeyedLocks()
-        # The newest message this process sent to each chat: a press on it edits it in place.
-        # Only recent chats are remembered; an older one gets a new message, which is fine.
-        self._last_sent: dict[int, int] = {}
+        # The newest message this process sent to each chat, if it is a menu: a press on it
+        # edits it in place. A notice (a new order) is never the newest menu, so its details
+        # stay in the chat. Only recent chats are remembered; an older one gets a new message.
+        self._last_menu: dict[int, int | None] = {}
 
     @property
     def running(self) -> bool:
@@ -250,18 +251,18 @@ class TelegramChannel:
             sent = await self._send(chat_id, message, reply)
             self._remember(chat_id, sent.message_id)
 
-    def _remember(self, chat_id: int, message_id: int) -> None:
-        self._last_sent.pop(chat_id, None)
-        self._last_sent[chat_id] = message_id
-        if len(self._last_sent) > REMEMBERED_CHATS:
-            del self._last_sent[next(iter(self._last_sent))]
+    def _remember(self, chat_id: int, menu_id: int | None) -> None:
+        self._last_menu.pop(chat_id, None)
+        self._last_menu[chat_id] = menu_id
+        if len(self._last_menu) > REMEMBERED_CHATS:
+            del self._last_menu[next(iter(self._last_menu))]
 
     async def _edit(self, pressed: Message, message: Outgoing) -> bool:
         """Replaces the pressed menu with the first reply when that reads naturally: the
         pressed message is the newest, and both are text with inline buttons."""
         chat_id = pressed.chat.id
         if (
-            self._last_sent.get(chat_id) != pressed.message_id
+            self._last_menu.get(chat_id) != pressed.message_id
             or pressed.photo
             or message.photo
             or not message.inline
@@ -303,8 +304,8 @@ class TelegramChannel:
         chat_id = chat_id_of(identity)
         try:
             for reply in replies:
-                sent = await self._send(chat_id, outgoing(reply), reply)
-                self._remember(chat_id, sent.message_id)
+                await self._send(chat_id, outgoing(reply), reply)
+                self._remember(chat_id, None)
         except RetryAfter as error:
             raise RetryLater(_seconds(error.retry_after)) from error
         except Forbidden as error:
