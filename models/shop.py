@@ -49,24 +49,25 @@ def check_price(price: int) -> None:
 
 async def set_stock(session: AsyncSession, person_id: int, product_id: int, stock: int) -> Product:
     check_stock(stock)
-    product = await product_for_operator(session, person_id, product_id)
-    product.stock = stock
-    await session.flush()
-    return product
+    return await _change(session, person_id, product_id, stock=stock)
 
 
 async def set_price(session: AsyncSession, person_id: int, product_id: int, price: int) -> Product:
     """The catalog shows the new price at once; orders keep the price they were placed at."""
     check_price(price)
-    product = await product_for_operator(session, person_id, product_id)
-    product.price = price
-    await session.flush()
-    return product
+    return await _change(session, person_id, product_id, price=price)
 
 
 async def set_shown(session: AsyncSession, person_id: int, product_id: int, shown: bool) -> Product:
+    return await _change(session, person_id, product_id, active=shown)
+
+
+async def _change(
+    session: AsyncSession, person_id: int, product_id: int, **values: int | bool
+) -> Product:
     product = await product_for_operator(session, person_id, product_id)
-    product.active = shown
+    for name, value in values.items():
+        setattr(product, name, value)
     await session.flush()
     return product
 

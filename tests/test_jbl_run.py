@@ -44,6 +44,19 @@ async def jbl(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.
     )
 
 
+async def telegram_demo(database_url: str, tmp_path: Path, tg: FakeTelegram) -> dict[str, str]:
+    """The environment of a `jbl run` on the fake Telegram, its database holding the demo."""
+    env = jbl_env(
+        database_url,
+        JBL_TELEGRAM__TOKEN=TOKEN,
+        JBL_TELEGRAM__API_BASE_URL=tg.base_url,
+        JBL_HTTP__PORT=str(free_port()),
+    )
+    init = await jbl("db", "init", "--demo", env=env, cwd=tmp_path)
+    assert await asyncio.wait_for(init.wait(), 60) == 0
+    return env
+
+
 async def test_run_without_a_channel_says_so_and_points_to_chat(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -68,14 +81,7 @@ async def test_a_bad_token_stops_start_up_with_one_line_naming_the_setting(
 async def test_sigterm_stops_jbl_run_cleanly_after_serving(
     database_url: str, tmp_path: Path, tg: FakeTelegram
 ) -> None:
-    env = jbl_env(
-        database_url,
-        JBL_TELEGRAM__TOKEN=TOKEN,
-        JBL_TELEGRAM__API_BASE_URL=tg.base_url,
-        JBL_HTTP__PORT=str(free_port()),
-    )
-    init = await jbl("db", "init", "--demo", env=env, cwd=tmp_path)
-    assert await asyncio.wait_for(init.wait(), 60) == 0
+    env = await telegram_demo(database_url, tmp_path, tg)
     process = await jbl("run", env=env, cwd=tmp_path)
     try:
         budi = tg.user(1001, "Budi")
@@ -97,14 +103,7 @@ async def test_sigterm_stops_jbl_run_cleanly_after_serving(
 async def test_after_kill_9_a_restart_answers_what_came_meanwhile_and_nothing_twice(
     database_url: str, tmp_path: Path, tg: FakeTelegram
 ) -> None:
-    env = jbl_env(
-        database_url,
-        JBL_TELEGRAM__TOKEN=TOKEN,
-        JBL_TELEGRAM__API_BASE_URL=tg.base_url,
-        JBL_HTTP__PORT=str(free_port()),
-    )
-    init = await jbl("db", "init", "--demo", env=env, cwd=tmp_path)
-    assert await asyncio.wait_for(init.wait(), 60) == 0
+    env = await telegram_demo(database_url, tmp_path, tg)
     budi = tg.user(1001, "Budi")
     process = await jbl("run", env=env, cwd=tmp_path)
     try:

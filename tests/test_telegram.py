@@ -99,7 +99,9 @@ async def test_a_resident_browses_buys_and_checks_out_with_a_shared_contact(
     assert (order.phone, order.contact_name) == ("+6281234567890", "Budi Santoso")
 
 
-async def test_a_new_order_reaches_the_merchant_on_telegram(jbl: Running, tg: FakeTelegram) -> None:
+async def test_a_new_order_reaches_the_merchant_who_accepts_it_on_telegram(
+    jbl: Running, tg: FakeTelegram
+) -> None:
     product = (await db.products(jbl.app))[0]
     await db.add_operator(jbl.app, product.merchant_id, f"telegram:{MERCHANT_CHAT}")
     merchant = tg.user(MERCHANT_CHAT, "Ibu Sari")
@@ -112,19 +114,6 @@ async def test_a_new_order_reaches_the_merchant_on_telegram(jbl: Running, tg: Fa
     await tg.wait_for(lambda: bool(merchant.bot_messages), what="the merchant's notice")
     assert "Pesanan baru #1 dari Budi Santoso" in shown(merchant.last)
     assert product.name in shown(merchant.last)
-
-
-async def test_the_merchant_accepts_on_telegram_and_the_buyer_hears_of_it(
-    jbl: Running, tg: FakeTelegram
-) -> None:
-    product = (await db.products(jbl.app))[0]
-    await db.add_operator(jbl.app, product.merchant_id, f"telegram:{MERCHANT_CHAT}")
-    merchant = tg.user(MERCHANT_CHAT, "Ibu Sari")
-    budi = tg.user(1001, "Budi")
-    await say(budi, f"/start p_{product.id}")
-    await press(budi, "➕ Tambah 1")
-    await check_out_for_pickup(budi)
-    await tg.wait_for(lambda: bool(merchant.bot_messages), what="the merchant's notice")
     assert merchant.last.buttons[:2] == ["✅ Terima", "❌ Tolak"]
 
     notice = merchant.last
