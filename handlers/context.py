@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from handlers.messages import Incoming
-    from models.chats import ChatState
+    from models.chats import Chat as ChatState
     from models.people import Person
 
 

@@ -15,7 +15,7 @@ from handlers.context import Chat, ConversationConfig
 from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
 from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
-from models.chats import claim_message, open_chat
+from models.chats import claim_message, open_chat, save_chat
 from models.errors import Refusal
 from models.uow import UnitOfWork
 
@@ -82,7 +82,7 @@ class Conversation:
             menu_reply = next((r for r in reversed(replies) if r.buttons), None)
             state.menu = [b.payload for b in menu_reply.buttons] if menu_reply else []
             state.labels = [b.label for b in menu_reply.buttons] if menu_reply else []
-            state.updated_at = now
+            await save_chat(session, state, now)
             await uow.commit()
         return replies
 
