@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from models.sqlite_driver import OneTripDBAPI
+from models.sqlite_driver import LoopFirstDBAPI
 
 WRITE_QUEUE = "jbl_write_queue"
 
@@ -46,12 +46,14 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
     # One connection: SQLite has one writer at a time anyway; writers of this process take
-    # turns in the `WriteQueue`, other processes on the same file wait on the busy timeout.
+    # turns in the `WriteQueue`, and a statement that finds another process holding the lock
+    # waits for it on aiosqlite's thread (models.sqlite_driver).
     engine = create_async_engine(
         url,
         echo=echo,
-        module=OneTripDBAPI(),
-        connect_args={"timeout": 30},
+        module=LoopFirstDBAPI(),
+        # Never wait on the event loop: a busy statement is retried where it may wait.
+        connect_args={"timeout": 0},
         pool_size=1,
         max_overflow=0,
     )
@@ -64,13 +66,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Every message writes; taking the write lock up front makes concurrent transactions
-        # queue on the busy timeout instead of failing when a reader upgrades to a writer.
+        # wait for it here instead of failing when a reader upgrades to a writer.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -1,15 +1,16 @@
-"""SQLAlchemy's aiosqlite adapter, with the thread used only where SQLite may wait.
+"""SQLAlchemy's aiosqlite adapter, running statements on the event loop unless SQLite must wait.
 
 The stock adapter awaits aiosqlite four times per statement (open a cursor, execute, fetch,
 close), and each await is a hand-off to aiosqlite's thread and back. A chat message runs about
 six statements, so on SQLite those hand-offs, not the queries, were most of a message's time.
 
-Only one statement of ours can wait on another process: `BEGIN IMMEDIATE`, for the write lock
-(WAL readers never wait, and every transaction of jbl starts with that BEGIN). It goes to the
-thread, in one trip. Once it holds the lock, the transaction's statements, COMMIT and
-ROLLBACK do local work in microseconds to milliseconds, so they run right on the event loop.
-This leans on aiosqlite's private queue (`_execute`, `_conn`) exactly as SQLAlchemy's own
-adapter already does for `isolation_level`, which is why aiosqlite is pinned.
+A statement only ever waits on another process (for the write lock, which every transaction
+of jbl takes with `BEGIN IMMEDIATE`); otherwise it is local work of microseconds to
+milliseconds. So each statement first runs right on the event loop with SQLite's busy timeout
+at zero, and only when SQLite answers "busy" does it go to aiosqlite's thread, which waits up
+to `WAIT_SECONDS` for the lock while the loop goes on. This leans on aiosqlite's private queue
+(`_execute`, `_conn`) exactly as SQLAlchemy's own adapter already does for `isolation_level`,
+which is why aiosqlite is pinned.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util.concurrency import await_only
 
 _Outcome = tuple[Any, int | None, int, list[Any]]
+SQLITE_BUSY = 5
+WAIT_SECONDS = 30
 
 
 def _execute(
@@ -46,7 +49,7 @@ def _execute(
         cursor.close()
 
 
-class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+class _LoopFirstCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
@@ -58,19 +61,17 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = self._connection
         try:
-            if _may_wait(operation):
-                description, lastrowid, rowcount, rows = self.await_(
-                    connection._execute(_execute, connection, operation, parameters, many)
-                )
-            else:
-                description, lastrowid, rowcount, rows = self.await_(
-                    _right_here(connection, operation, parameters, many)
+            try:
+                outcome = self.await_(_right_here(connection, operation, parameters, many))
+            except sqlite3.OperationalError as busy:
+                if not _is_busy(busy):
+                    raise
+                outcome = self.await_(
+                    connection._execute(_waiting, connection, operation, parameters, many)
                 )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
-        self.description = description
-        self.lastrowid = lastrowid
-        self.rowcount = rowcount
+        self.description, self.lastrowid, self.rowcount, rows = outcome
         self._rows = deque(rows)
 
 
@@ -82,8 +83,20 @@ async def _right_here(
     return _execute(connection, operation, parameters, many)
 
 
-def _may_wait(operation: str) -> bool:
-    return operation.lstrip()[:5].upper() == "BEGIN"
+def _waiting(
+    connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool
+) -> _Outcome:
+    """Runs on aiosqlite's thread: the statement, waiting for another process's lock."""
+    raw = connection._conn
+    raw.execute(f"PRAGMA busy_timeout={WAIT_SECONDS * 1000}")
+    try:
+        return _execute(connection, operation, parameters, many)
+    finally:
+        raw.execute("PRAGMA busy_timeout=0")
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF == SQLITE_BUSY
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
@@ -104,10 +117,10 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:
             return super().cursor(server_side=True)
-        return _OneTripCursor(self)
+        return _LoopFirstCursor(self)
 
 
-class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+class LoopFirstDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """Passed as `module=` to `create_async_engine` for `sqlite+aiosqlite` URLs."""
 
     def __init__(self) -> None:
