@@ -1263,6 +1263,19 @@ def goal_rows(
     return rows
 
 
+def verdict_row(figure: str, goal: str, measured: str, passed: bool) -> tuple[str, str, str, str]:
+    """A row of the goals table for a figure that has a goal."""
+    return (figure, goal, measured, "PASS" if passed else "FAIL")
+
+
+def remove_temp(temp_dir: str | None, keep: bool, database_url: str) -> None:
+    """Removes the run's temporary database unless asked to keep it (then says where)."""
+    if temp_dir and not keep:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    elif temp_dir:
+        print(f"\nkept {database_url}")
+
+
 def print_goals(rows: list[tuple[str, str, str, str]]) -> None:
     print("\n-- goals --")
     width = max(len(r[0]) for r in rows) + 2
@@ -1452,10 +1465,7 @@ def main(argv: list[str] | None = None) -> None:
         if code_fingerprint() != fingerprint:
             print(f"\nWARNING: the app source changed during the run (now {code_fingerprint()})")
     finally:
-        if temp_dir and not args.keep:
-            shutil.rmtree(temp_dir, ignore_errors=True)
-        elif temp_dir:
-            print(f"\nkept {args.database_url}")
+        remove_temp(temp_dir, args.keep, args.database_url)
 
 
 if __name__ == "__main__":

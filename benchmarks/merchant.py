@@ -44,6 +44,7 @@ from benchmarks.catalog import (
     pg_connect_args,
     pg_database,
     print_goals,
+    verdict_row,
 )
 from bot.bootstrap import App
 from tests import db
@@ -209,11 +210,11 @@ async def run(args: argparse.Namespace, url: str) -> list[tuple[str, str, str, s
     print(f"state changes/s: {sequential:,.0f} one at a time, {concurrent:,.0f} with 8 at once")
     p99 = percentile(latencies, 99)
     return [
-        (
+        verdict_row(
             "checkout → notice p99",
             f"≤ {NOTICE_P99_GOAL_S:g} s",
             f"{p99:.3f} s",
-            "PASS" if p99 <= NOTICE_P99_GOAL_S else "FAIL",
+            p99 <= NOTICE_P99_GOAL_S,
         ),
         ("checkout → notice p50", "(report)", f"{percentile(latencies, 50):.3f} s", "info"),
         ("state changes/s, one at a time", "(report)", f"{sequential:,.0f}/s", "info"),

@@ -55,7 +55,6 @@ import os
 import platform
 import pstats
 import resource
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -80,6 +79,8 @@ from benchmarks.catalog import (
     pg_connect_args,
     pg_database,
     print_goals,
+    remove_temp,
+    verdict_row,
 )
 from handlers.texts import LANGUAGES
 from tests.fake_telegram import Call, FakeMessage, FakeTelegram, TelegramUser
@@ -557,11 +558,11 @@ def print_ratios(echo: Measured, jbl: Measured) -> list[tuple[str, str, str, str
         sum(c.values()) for m in (echo, jbl) for c in (m.texts.problems, m.presses.problems)
     ) + sum(sum(m.burst.problems.values()) for m in (echo, jbl))
     return [
-        (
+        verdict_row(
             "update→reply ratio (p50)",
             f"≤ {RATIO_GOAL}×",
             f"{text_p50:.2f}×",
-            "PASS" if text_p50 <= RATIO_GOAL else "FAIL",
+            text_p50 <= RATIO_GOAL,
         ),
         ("update→reply ratio (mean)", "(report)", f"{text_mean:.2f}×", "info"),
         ("button press→edit ratio (p50)", "(report)", f"{press_p50:.2f}×", "info"),
@@ -733,10 +734,7 @@ def main(argv: list[str] | None = None) -> None:
         if code_fingerprint() != fingerprint:
             print(f"\nWARNING: the app source changed during the run (now {code_fingerprint()})")
     finally:
-        if temp_dir and not args.keep:
-            shutil.rmtree(temp_dir, ignore_errors=True)
-        elif temp_dir:
-            print(f"\nkept {args.database_url}")
+        remove_temp(temp_dir, args.keep, args.database_url)
     sys.stdout.flush()
 
 
