@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 
@@ -60,7 +61,10 @@ def escaped(plain: str, limit: int) -> str:
     return html.escape(cut(plain, limit), quote=False)
 
 
+@functools.lru_cache(maxsize=4096)
 def inline_keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """Cached: the same menus come again and again, and PTB's markup objects are immutable
+    but not cheap to build."""
     if not buttons:
         return None
     for button in buttons:
