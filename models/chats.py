@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Index,
     Insert,
     Select,
     String,
     TextClause,
     Update,
     bindparam,
+    delete,
     insert,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,9 +46,14 @@ class ChatState(Base):
 
 
 class ProcessedMessage(Base):
-    """Channel message ids already handled: a redelivered message is ignored."""
+    """Channel message ids already handled: a redelivered message is ignored.
+
+    Kept for `KEEP_PROCESSED`: platforms redeliver within a day (Telegram) or minutes
+    (Twilio), and one row per message would otherwise grow without end.
+    """
 
     __tablename__ = "processed_messages"
+    __table_args__ = (Index("ix_processed_messages_at", "at"),)
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -155,6 +163,26 @@ async def save_chat(session: AsyncSession, chat: Chat, now: datetime) -> None:
         },
     )
     chat.stored = True
+
+
+KEEP_PROCESSED = timedelta(days=7)
+PRUNE_BATCH = 50_000
+
+
+async def prune_processed(session: AsyncSession, now: datetime) -> int:
+    """Forgets message ids older than `KEEP_PROCESSED`, a batch at a time."""
+    oldest = (
+        select(ProcessedMessage.channel, ProcessedMessage.message_id)
+        .where(ProcessedMessage.at < now - KEEP_PROCESSED)
+        .order_by(ProcessedMessage.at)
+        .limit(PRUNE_BATCH)
+    )
+    pruned = await session.execute(
+        delete(ProcessedMessage)
+        .where(tuple_(ProcessedMessage.channel, ProcessedMessage.message_id).in_(oldest))
+        .execution_options(synchronize_session=False)
+    )
+    return pruned.rowcount  # type: ignore[attr-defined]
 
 
 async def remember_menu(

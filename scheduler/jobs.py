@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from models.chats import PRUNE_BATCH, prune_processed
 from models.ordering import expire_waiting, remind_waiting
 from models.ranking import refresh_recent_sales
 from models.uow import UnitOfWork
@@ -18,10 +19,17 @@ if TYPE_CHECKING:
 async def refresh_ranking(
     sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
 ) -> None:
-    """Nightly: products whose sales are older than four weeks sink in the catalog."""
+    """Nightly: products whose sales are older than four weeks sink in the catalog, and
+    message ids old enough never to come again are forgotten."""
     async with UnitOfWork(sessions) as uow:
         await refresh_recent_sales(uow.session, clock())
         await uow.commit()
+    pruned = PRUNE_BATCH
+    while pruned == PRUNE_BATCH:
+        # A batch per transaction, so chats are never held up for long.
+        async with UnitOfWork(sessions) as uow:
+            pruned = await prune_processed(uow.session, clock())
+            await uow.commit()
 
 
 async def sweep_orders(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from models.chats import ProcessedMessage
 from scheduler.jobs import refresh_ranking
 from scheduler.setup import RANKING_JOB, JobContext, build_scheduler
 from tests import db
@@ -60,3 +61,15 @@ def test_jbl_run_refreshes_the_ranking_nightly_at_two_in_jakarta(app) -> None:
     assert trigger.get_next_fire_time(None, tuesday_noon) == datetime(
         2026, 11, 25, 2, 0, tzinfo=jakarta
     )
+
+
+async def test_the_nightly_job_forgets_message_ids_after_a_week_only(app, budi, clock) -> None:
+    await budi.send("/start")
+    clock.advance(timedelta(days=6))
+    await budi.send("/bantuan")
+    clock.advance(timedelta(days=2))
+    await refresh_ranking(app.sessions, clock)
+    assert await db.count(app, ProcessedMessage) == 1
+    clock.advance(timedelta(days=6))
+    await refresh_ranking(app.sessions, clock)
+    assert await db.count(app, ProcessedMessage) == 0
