@@ -217,8 +217,10 @@ async def skipped(chat: Chat) -> list[Reply]:
 
 async def typed_new_photo(chat: Chat, typed: str) -> list[Reply]:
     """A photo sent in the chat (its platform reference) or a typed https:// address."""
+    # A platform's photo reference only ever comes from the platform, never typed.
     photo = chat.incoming.photo or typed.strip()
-    if not photo.startswith(("https://", "telegram:")) or len(photo) > 500:
+    typed_address = chat.incoming.photo is None
+    if (typed_address and not photo.startswith("https://")) or len(photo) > 500:
         skip = Button(chat.t("btn_skip"), "np:skip")
         return [Reply(chat.t("np_photo_not_understood"), (skip, *_cancel(chat)))]
     return await _create(chat, photo)
