@@ -499,6 +499,10 @@ class _Chat:
     messages: list[FakeMessage] = field(default_factory=list)
     next_message_id: int = 1
     keyboard: JSON | None = None  # the reply keyboard the user has now
+    # The bot's last change here (a message sent or edited): waiting for a reply looks at it
+    # instead of the whole history, which grows with every message of a long run.
+    bot_changed: FakeMessage | None = None
+    bot_sent_at: int = 0
 
     def json(self) -> JSON:
         if self.user is not None:
@@ -1164,6 +1168,8 @@ class FakeTelegram:
         message.date = int(self.clock())
         message.sent_at = message.changed_at = self._tick()
         chat.messages.append(message)
+        if message.from_bot:
+            chat.bot_changed, chat.bot_sent_at = message, message.sent_at
         if message.from_bot and message.reply_markup:
             if "keyboard" in message.reply_markup:
                 chat.keyboard = message.reply_markup
@@ -1212,6 +1218,7 @@ class FakeTelegram:
 
     def _edit(
         self,
+        chat: _Chat,
         message: FakeMessage,
         text: str | None,
         html: str | None,
@@ -1229,6 +1236,7 @@ class FakeTelegram:
         message.edited += 1
         message.edit_date = int(self.clock())
         message.changed_at = self._tick()
+        chat.bot_changed = message
         return self.message_json(message)
 
     # --- methods ---------------------------------------------------------------------------------
@@ -1416,29 +1424,32 @@ class FakeTelegram:
         return sizes
 
     async def _edit_message_text(self, params: JSON) -> JSON:
-        _, message = self._bot_message(params, "edit")
+        chat, message = self._bot_message(params, "edit")
         if message.photo is not None or message.text is None:
             raise bad_request("there is no text in the message to edit")
         text, html, entities = self._text(params)
         markup = self._markup(params.get("reply_markup"), inline_only=True)
-        return self._edit(message, text, html, entities, markup)
+        return self._edit(chat, message, text, html, entities, markup)
 
     async def _edit_message_caption(self, params: JSON) -> JSON:
-        _, message = self._bot_message(params, "edit")
+        chat, message = self._bot_message(params, "edit")
         if message.photo is None:
             raise bad_request("there is no caption in the message to edit")
         caption, html, entities = self._caption(params)
         markup = self._markup(params.get("reply_markup"), inline_only=True)
-        return self._edit(message, caption, html, entities, markup)
+        return self._edit(chat, message, caption, html, entities, markup)
 
     async def _edit_message_reply_markup(self, params: JSON) -> JSON:
-        _, message = self._bot_message(params, "edit")
+        chat, message = self._bot_message(params, "edit")
         markup = self._markup(params.get("reply_markup"), inline_only=True)
-        return self._edit(message, message.text, message.html, message.entities, markup)
+        return self._edit(chat, message, message.text, message.html, message.entities, markup)
 
     async def _delete_message(self, params: JSON) -> bool:
         chat, message = self._bot_message(params, "delete")
         chat.messages.remove(message)
+        if chat.bot_changed is message:
+            bots = [m for m in chat.messages if m.from_bot]
+            chat.bot_changed = max(bots, key=lambda m: m.changed_at, default=None)
         self._tick()
         return True
 
@@ -1520,17 +1531,14 @@ class FakeTelegram:
         def answered() -> bool:
             if pushed.callback_query_id is not None:
                 query = self._queries[pushed.callback_query_id]
-                return query.answered and any(
-                    m.from_bot and m.changed_at > pushed.stamp for m in chat.messages
-                )
-            return any(m.from_bot and m.sent_at > pushed.stamp for m in chat.messages)
+                changed = chat.bot_changed
+                return query.answered and changed is not None and changed.changed_at > pushed.stamp
+            return chat.bot_sent_at > pushed.stamp
 
         kind = "callback query" if pushed.callback_query_id else "message"
         await self.wait_for(answered, seconds, what=f"the bot's answer to {kind} update {after}")
-        return max(
-            (m for m in chat.messages if m.from_bot and m.changed_at > pushed.stamp),
-            key=lambda m: m.changed_at,
-        )
+        assert chat.bot_changed is not None
+        return chat.bot_changed
 
 
 class _ChatView:
