@@ -13,10 +13,15 @@ from typing import Any
 from telegram import Bot, BotCommand, CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.request import RequestData
+
+# PTB builds its requests' parameters with this; python-telegram-bot is pinned for it.
+from telegram.request._requestparameter import RequestParameter
 
 from bot.delivery import Rejected, RetryLater, Unreachable
 from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
+from bot.telegram.request import JsonRequest
 from handlers.dispatch import Conversation
 from handlers.messages import Incoming, Reply
 from handlers.routes import COMMAND_MENU
@@ -28,6 +33,8 @@ CHANNEL = "telegram"
 REMEMBERED_CHATS = 50_000
 # Long polling: how long one getUpdates waits for news.
 POLL_SECONDS = 30
+# Requests to the Bot API at once (replies and outbox sends); PTB's `Bot` alone keeps one.
+CONNECTIONS = 64
 # Only these reach the bot; channel posts, edits, inline queries and the rest are not asked for.
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Bad requests that mean the chat itself is gone, not that this message was wrong.
@@ -61,12 +68,20 @@ class TelegramChannel:
         self.settings = settings
         self.conversation = conversation
         self.webhook = settings.webhook_url is not None
-        self.bot = Bot(settings.token.get_secret_value(), base_url=settings.api_base_url)
+        self._http = JsonRequest(CONNECTIONS)
+        self.bot = Bot(
+            settings.token.get_secret_value(),
+            base_url=settings.api_base_url,
+            request=self._http,
+            get_updates_request=JsonRequest(1),
+        )
         self.username = ""
         self._polling: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._up = False
         self._chat_locks = KeyedLocks()
+        # Polled updates whose replies are still being sent after their handling committed.
+        self._replying: set[asyncio.Task[None]] = set()
         # The newest message this process sent to each chat, if it is a menu: a press on it
         # edits it in place. A notice (a new order) is never the newest menu, so its details
         # stay in the chat. Only recent chats are remembered; an older one gets a new message.
@@ -100,6 +115,8 @@ class TelegramChannel:
         self._stopping.set()
         if self._polling is not None:
             await self._polling
+        if self._replying:
+            await asyncio.wait(self._replying)
         self._up = False
         await self.bot.shutdown()
 
@@ -115,11 +132,14 @@ class TelegramChannel:
             log.exception("telegram update %s failed", data.get("update_id"))
 
     async def _poll(self) -> None:
-        """Long polling that confirms a batch only once it is handled.
+        """Long polling that confirms a batch only once its handling has committed.
 
-        Telegram forgets updates below the offset asked for next, so a crash in the middle of
-        a batch fetches it again, and the update ids already handled are skipped by the
-        conversation: nothing is lost, nothing is handled twice.
+        Telegram forgets updates below the offset asked for next, so a crash before the
+        commits fetches the batch again, and the update ids already handled are skipped by the
+        conversation: nothing is lost, nothing is handled twice. The replies of a committed
+        batch are sent while the next getUpdates waits, so the next message is not held up
+        behind a round trip to Telegram; a crash while sending loses only those replies, as it
+        would after they were confirmed.
         """
         offset: int | None = None
         failures = 0
@@ -150,19 +170,34 @@ class TelegramChannel:
                 continue
             failures = 0
             if updates:
-                # One chat's updates stay in order (`_chat_locks`); other chats run alongside.
-                outcomes = await asyncio.gather(
-                    *(self._on_update(update) for update in updates), return_exceptions=True
-                )
-                for update, outcome in zip(updates, outcomes, strict=True):
-                    if isinstance(outcome, Exception):
-                        # Not fetched again: an update that breaks jbl would break it forever.
-                        log.error("telegram update %s failed", update.update_id, exc_info=outcome)
+                await self._take(updates)
                 offset = updates[-1].update_id + 1
         if offset is not None:
             # Confirms the last batch now, so the next start does not fetch it again.
             with contextlib.suppress(TelegramError):
                 await self.bot.get_updates(offset=offset, timeout=0, limit=1)
+
+    async def _take(self, updates: Sequence[Update]) -> None:
+        """Handles a batch and returns once every update in it has committed (or failed);
+        their replies go on being sent. One chat's updates stay in order (`_chat_locks`),
+        other chats run alongside."""
+        committed = []
+        for update in updates:
+            handled = asyncio.Event()
+            task = asyncio.create_task(self._polled(update, handled))
+            self._replying.add(task)
+            task.add_done_callback(self._replying.discard)
+            committed.append(asyncio.ensure_future(handled.wait()))
+        await asyncio.wait(committed)
+
+    async def _polled(self, update: Update, handled: asyncio.Event) -> None:
+        try:
+            await self._on_update(update, handled)
+        except Exception:
+            # Not fetched again: an update that breaks jbl would break it forever.
+            log.exception("telegram update %s failed", update.update_id)
+        finally:
+            handled.set()
 
     async def _set_commands(self) -> None:
         for language, commands in COMMAND_MENU.items():
@@ -175,7 +210,8 @@ class TelegramChannel:
 
     # ---- incoming ------------------------------------------------------------------------
 
-    async def _on_update(self, update: Update) -> None:
+    async def _on_update(self, update: Update, handled: asyncio.Event | None = None) -> None:
+        """`handled` is set once the update's handling has committed, before the replies."""
         user = update.effective_user
         chat = update.effective_chat
         if user is None or chat is None or user.is_bot:
@@ -186,9 +222,9 @@ class TelegramChannel:
             await self._point_to_private_chat(update)
             return
         async with self._chat_locks.hold(chat.id):
-            await self._handle(update)
+            await self._handle(update, handled)
 
-    async def _handle(self, update: Update) -> None:
+    async def _handle(self, update: Update, handled: asyncio.Event | None) -> None:
         user = update.effective_user
         assert user is not None
         query = update.callback_query
@@ -210,6 +246,8 @@ class TelegramChannel:
             log.exception("telegram update %s could not be handled", update.update_id)
             language = language_of(user.language_code, self.conversation.config.default_language)
             replies = [Reply(text(language, "internal_error"))]
+        if handled is not None:
+            handled.set()
         try:
             if query is None:
                 await self._send_replies(user.id, replies, None)
@@ -248,8 +286,7 @@ class TelegramChannel:
             message = outgoing(reply)
             if index == 0 and pressed is not None and await self._edit(pressed, message):
                 continue
-            sent = await self._send(chat_id, message, reply)
-            self._remember(chat_id, sent.message_id)
+            self._remember(chat_id, await self._send(chat_id, message, reply))
 
     def _remember(self, chat_id: int, menu_id: int | None) -> None:
         self._last_menu.pop(chat_id, None)
@@ -269,35 +306,54 @@ class TelegramChannel:
         ):
             return False
         try:
-            await self.bot.edit_message_text(
-                message.html,
+            await self._call(
+                "editMessageText",
                 chat_id=chat_id,
                 message_id=pressed.message_id,
+                text=message.html,
                 parse_mode=ParseMode.HTML,
-                reply_markup=message.markup,
+                reply_markup=message.keyboard.json if message.keyboard else None,
             )
         except BadRequest as error:
             return "not modified" in error.message.lower()
         return True
 
-    async def _send(self, chat_id: int, message: Outgoing, reply: Reply) -> Message:
+    async def _send(self, chat_id: int, message: Outgoing, reply: Reply) -> int:
+        """Sends one message; returns its message id."""
+        markup = message.keyboard.json if message.keyboard else None
         if message.photo is not None:
             try:
-                return await self.bot.send_photo(
-                    chat_id,
-                    message.photo,
+                sent = await self._call(
+                    "sendPhoto",
+                    chat_id=chat_id,
+                    photo=message.photo,
                     caption=message.html,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=message.markup,
+                    reply_markup=markup,
                 )
+                return int(sent["message_id"])
             except BadRequest as error:
                 if not any(part in error.message.lower() for part in _BAD_PHOTO):
                     raise
                 log.warning("telegram: photo %s not sent (%s); text instead", message.photo, error)
                 message = as_text(message, reply)
-        return await self.bot.send_message(
-            chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=message.markup
+        sent = await self._call(
+            "sendMessage",
+            chat_id=chat_id,
+            text=message.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
         )
+        return int(sent["message_id"])
+
+    async def _call(self, method: str, **params: object) -> Any:
+        """One Bot API call through python-telegram-bot's HTTP layer, which turns Telegram's
+        errors into its exceptions. The answer stays JSON: building PTB's `Message` from it
+        cost as much as the rest of the send, and jbl reads only the message id."""
+        data = RequestData(
+            [RequestParameter.from_input(k, v) for k, v in params.items() if v is not None]
+        )
+        return await self._http.post(f"{self.bot.base_url}/{method}", data)
 
     async def deliver(self, identity: str, replies: Sequence[Reply]) -> None:
         """Outbox transport: sends rendered rows, translating Telegram's answers."""

@@ -1,9 +1,15 @@
-"""Replies as Telegram messages: HTML-escaped text within Telegram's lengths, keyboards."""
+"""Replies as Telegram messages: HTML-escaped text within Telegram's lengths, keyboards.
+
+Keyboards are built with python-telegram-bot's markup classes and kept as the JSON that the
+Bot API takes: the same menus come again and again, and serialising them was a fifth of the
+cost of a send.
+"""
 
 from __future__ import annotations
 
 import functools
 import html
+import json
 from dataclasses import dataclass
 
 from telegram import (
@@ -22,7 +28,14 @@ ELLIPSIS = "…"
 # A photo someone sent to the bot is stored by its Telegram file id, with this prefix.
 PHOTO_PREFIX = "telegram:"
 
-Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
+@dataclass(frozen=True)
+class Keyboard:
+    """A reply markup as the Bot API's `reply_markup` parameter (JSON)."""
+
+    json: str
+    # Inline buttons stay with their message; a reply keyboard (share contact) does not.
+    inline: bool
 
 
 @dataclass(frozen=True)
@@ -31,11 +44,11 @@ class Outgoing:
 
     html: str
     photo: str | None = None
-    markup: Markup | None = None
+    keyboard: Keyboard | None = None
 
     @property
     def inline(self) -> bool:
-        return self.markup is None or isinstance(self.markup, InlineKeyboardMarkup)
+        return self.keyboard is None or self.keyboard.inline
 
 
 def cut(plain: str, limit: int) -> str:
@@ -62,38 +75,43 @@ def escaped(plain: str, limit: int) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def inline_keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
-    """Cached: the same menus come again and again, and PTB's markup objects are immutable
-    but not cheap to build."""
+def inline_keyboard(buttons: tuple[Button, ...]) -> Keyboard | None:
     if not buttons:
         return None
     for button in buttons:
         if len(button.payload.encode()) > CALLBACK_DATA_LIMIT:
             raise ValueError(f"payload over {CALLBACK_DATA_LIMIT} bytes: {button.payload!r}")
-    return InlineKeyboardMarkup(
+    markup = InlineKeyboardMarkup(
         [[InlineKeyboardButton(cut(b.label, 64), callback_data=b.payload)] for b in buttons]
     )
+    return Keyboard(_json(markup), inline=True)
 
 
-def contact_keyboard(label: str, buttons: tuple[Button, ...]) -> ReplyKeyboardMarkup:
+@functools.lru_cache(maxsize=256)
+def contact_keyboard(label: str, buttons: tuple[Button, ...]) -> Keyboard:
     """Telegram's "share my number" button, and the reply's other choices as typed labels
     (the conversation maps a typed label back to its button)."""
     rows = [[KeyboardButton(label, request_contact=True)]]
     rows += [[KeyboardButton(b.label)] for b in buttons]
-    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    markup = ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    return Keyboard(_json(markup), inline=False)
+
+
+def _json(markup: InlineKeyboardMarkup | ReplyKeyboardMarkup) -> str:
+    return json.dumps(markup.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
 def outgoing(reply: Reply) -> Outgoing:
     if reply.ask_phone:
-        markup: Markup | None = contact_keyboard(reply.ask_phone, reply.buttons)
+        keyboard: Keyboard | None = contact_keyboard(reply.ask_phone, reply.buttons)
     else:
-        markup = inline_keyboard(reply.buttons)
+        keyboard = inline_keyboard(reply.buttons)
     if reply.photo_url:
         photo = reply.photo_url.removeprefix(PHOTO_PREFIX)
-        return Outgoing(escaped(reply.text, CAPTION_LIMIT), photo, markup)
-    return Outgoing(escaped(reply.text, TEXT_LIMIT), None, markup)
+        return Outgoing(escaped(reply.text, CAPTION_LIMIT), photo, keyboard)
+    return Outgoing(escaped(reply.text, TEXT_LIMIT), None, keyboard)
 
 
 def as_text(message: Outgoing, reply: Reply) -> Outgoing:
     """The same message without its photo (the photo could not be sent)."""
-    return Outgoing(escaped(reply.text, TEXT_LIMIT), None, message.markup)
+    return Outgoing(escaped(reply.text, TEXT_LIMIT), None, message.keyboard)
