@@ -17,10 +17,9 @@ from models.catalog import (
     Shelf,
     active_product,
     catalog_page,
-    categories_in_rotation,
 )
 from models.errors import Refusal
-from models.friday import edition_date, featured_category
+from models.friday import edition_date, this_weeks_categories
 
 if TYPE_CHECKING:
     from handlers.context import Chat
@@ -30,8 +29,7 @@ async def catalog(chat: Chat) -> list[Reply]:
     """This week's edition: the featured category first, then the others."""
     chat.end_step()
     friday = edition_date(chat.today)
-    categories = await categories_in_rotation(chat.session)
-    featured = await featured_category(chat.session, friday, categories)
+    featured, categories = await this_weeks_categories(chat.session, friday)
     others = [c for c in categories if c.id != featured.id]
     buttons = [
         Button(chat.t("featured_label", name=featured.name(chat.language)), f"c:{featured.id}")

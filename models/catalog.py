@@ -103,6 +103,28 @@ def best_first(columns: Any) -> tuple[ColumnElement[Any], ...]:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """A product as a list shows it (a button with its name and price) and where it ranks.
+
+    Lists read these columns only: loading whole products, with their merchant and category
+    joined, cost more than the rest of a catalog page.
+    """
+
+    id: int
+    name: str
+    price: int
+    curated: bool
+    recent_sold: int
+
+
+LISTING_COLUMNS = (Product.id, Product.name, Product.price, Product.curated, Product.recent_sold)
+
+
+def listings(rows: Any) -> list[Listing]:
+    return [Listing(*row) for row in rows]
+
+
+@dataclass(frozen=True)
 class RankKey:
     """Where a product stands in the catalog order; a page cursor is the key of an edge item."""
 
@@ -111,13 +133,13 @@ class RankKey:
     product_id: int
 
     @classmethod
-    def of(cls, product: Product) -> RankKey:
+    def of(cls, product: Listing) -> RankKey:
         return cls(product.curated, product.recent_sold, product.id)
 
 
 @dataclass(frozen=True)
 class CatalogPage:
-    products: list[Product]
+    products: list[Listing]
     has_previous: bool
     has_next: bool
 
@@ -160,18 +182,18 @@ async def catalog_page(
     hidden or sold out meanwhile never shift other products between pages.
     """
     key = tuple_(Product.curated, Product.recent_sold, Product.id)
-    query = select(Product).where(shelf.holds(), Product.active)
+    query = select(*LISTING_COLUMNS).where(shelf.holds(), Product.active)
     ascending = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     if before is not None:
         query = query.where(key > (before.curated, before.recent_sold, before.product_id))
-        rows = list(await session.scalars(query.order_by(*ascending).limit(size + 1)))
+        rows = listings(await session.execute(query.order_by(*ascending).limit(size + 1)))
         if len(rows) <= size:
             # Fewer products than a page lie before: the start of the catalog is that page.
             return await catalog_page(session, shelf, size=size)
         return CatalogPage(list(reversed(rows[:size])), has_previous=True, has_next=True)
     if after is not None:
         query = query.where(key < (after.curated, after.recent_sold, after.product_id))
-    rows = list(await session.scalars(query.order_by(*best_first(Product)).limit(size + 1)))
+    rows = listings(await session.execute(query.order_by(*best_first(Product)).limit(size + 1)))
     return CatalogPage(rows[:size], has_previous=after is not None, has_next=len(rows) > size)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, ScalarSelect, Select, String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,6 +55,26 @@ async def featured_category(
     if not categories:
         raise LookupError("no categories: run `jbl db init`")
     return categories[rotation_index(friday, len(categories))]
+
+
+async def this_weeks_categories(
+    session: AsyncSession, friday: date
+) -> tuple[Category, list[Category]]:
+    """The category featured on `friday` and all of them in rotation order, in one query
+    (every /katalog asks)."""
+    planned = (
+        select(FridayEdition.category_id).where(FridayEdition.date == friday).scalar_subquery()
+    )
+    rows = (await session.execute(_categories_with(planned))).all()
+    categories = [category for category, _ in rows]
+    if not categories:
+        raise LookupError("no categories: run `jbl db init`")
+    featured = next((c for c, planned_id in rows if c.id == planned_id), None)
+    return featured or categories[rotation_index(friday, len(categories))], categories
+
+
+def _categories_with(planned: ScalarSelect[int]) -> Select[tuple[Category, int | None]]:
+    return select(Category, planned).order_by(Category.rotation)
 
 
 async def plan_rotation(session: AsyncSession, first_friday: date, weeks: int) -> None:

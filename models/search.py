@@ -6,12 +6,14 @@ and the catalog-order index; the migration creates them and they follow `product
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
-from sqlalchemy import func, literal_column, select, text
+from sqlalchemy import Select, bindparam, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalog import Product, best_first
+from models.catalog import LISTING_COLUMNS, Listing, Product, best_first, listings
 
 MAX_WORDS = 5
 # How many of the best products PostgreSQL checks before it treats a word as rare.
@@ -30,7 +32,7 @@ def search_words(query: str) -> list[str]:
 
 async def search_products(
     session: AsyncSession, words: list[str], *, offset: int = 0, limit: int = 8
-) -> list[Product]:
+) -> list[Listing]:
     """Active products matching every word as a prefix, in catalog order: curated first,
     then what sold most in the last four weeks, then newest.
 
@@ -42,32 +44,40 @@ async def search_products(
     if session.get_bind().dialect.name == "sqlite":
         # Each word quoted, so FTS5 syntax typed by a person is taken as plain text.
         match = " AND ".join('"{}"*'.format(w.replace('"', "")) for w in words)
-        key = literal_column("rowid")
-        ranked = (
-            select(key.label("key"))
-            .select_from(text("product_search"))
-            .where(text("product_search MATCH :match"))
-            .order_by(key)
-            .offset(offset)
-            .limit(limit)
-            .subquery()
+        found = await session.execute(
+            _sqlite_search(), {"match": match, "offset": offset, "limit": limit}
         )
-        # The low 32 bits of the key hold the product id, counted down (newest first).
-        product_id = _ID_MASK - ranked.c.key.op("&")(_ID_MASK)
-        query = (
-            select(Product)
-            .join(ranked, Product.id == product_id)
-            .where(Product.active)
-            .order_by(ranked.c.key)
-            .params(match=match)
-        )
-        return list(await session.scalars(query))
+        return listings(found)
     return await _search_postgres(session, words, offset, limit)
+
+
+@functools.cache
+def _sqlite_search() -> Select[Any]:
+    """Built once: building it per search (and binding with `.params()`, which copies the
+    whole statement) cost more than SQLite's answer."""
+    key = literal_column("rowid")
+    ranked = (
+        select(key.label("key"))
+        .select_from(text("product_search"))
+        .where(text("product_search MATCH :match"))
+        .order_by(key)
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+    # The low 32 bits of the key hold the product id, counted down (newest first).
+    product_id = _ID_MASK - ranked.c.key.op("&")(_ID_MASK)
+    return (
+        select(*LISTING_COLUMNS)
+        .join(ranked, Product.id == product_id)
+        .where(Product.active)
+        .order_by(ranked.c.key)
+    )
 
 
 async def _search_postgres(
     session: AsyncSession, words: list[str], offset: int, limit: int
-) -> list[Product]:
+) -> list[Listing]:
     """Two bounded plans instead of trusting the planner's guess of how common a prefix is.
 
     First the best `POPULAR_WINDOW` active products in catalog order are checked: a common
@@ -109,7 +119,8 @@ async def _search_postgres(
         )
     if not ids:
         return []
-    found = {p.id: p for p in await session.scalars(select(Product).where(Product.id.in_(ids)))}
+    rows = await session.execute(select(*LISTING_COLUMNS).where(Product.id.in_(ids)))
+    found = {p.id: p for p in listings(rows)}
     return [found[i] for i in ids if i in found]
 
 

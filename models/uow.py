@@ -35,7 +35,7 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            await self.session.rollback()
+            # Closing rolls back whatever was not committed.
             await self.session.close()
         finally:
             if self._queue is not None:
