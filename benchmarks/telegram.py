@@ -5,9 +5,8 @@
     python -m benchmarks.telegram --quick                         # small counts, smoke run
     python -m benchmarks.telegram --profile                       # + where the time goes
 
-Two bots run one after the other in one process and one event loop, each against its own
-instance of the fake Telegram Bot API (`tests/fake_telegram.py`, uvicorn on 127.0.0.1 in that
-same loop):
+Two bots run side by side in one process and one event loop, each against its own instance of
+the fake Telegram Bot API (`tests/fake_telegram.py`, uvicorn on 127.0.0.1 in that same loop):
 
 - echo: a minimal python-telegram-bot `Application` (the same PTB version, long polling with
   `updater.start_polling` defaults, `concurrent_updates(64)` as jbl's channel has) whose
@@ -17,7 +16,11 @@ same loop):
   Telegram channel, the outbox sender and the HTTP server) on the database given.
 
 Each bot is warmed up first (a few rounds of every message kind, and one /start from each
-burst user), then measured the same way by the same driver code:
+burst user), then measured the same way by the same driver code. Latencies are taken in
+alternation: message n goes to both bots (which one first turns each round) before message
+n + 1 goes to either, so that other load on the machine (a shared 2-core VM) falls on both
+alike instead of on whichever bot happened to run while it lasted. Only one message is in
+flight at a time; the idle bot only waits in its long poll.
 
 - text latency: N messages from one person, each sent once the previous one was answered;
   timed with `time.perf_counter` from `user.send(...)` (the update is queued in the fake and the
@@ -28,7 +31,8 @@ burst user), then measured the same way by the same driver code:
   (the query answered and the message edited in place). jbl: a category of /katalog, then
   "📚 Kategori" back, and so on; echo: two buttons pressed in turn.
 - throughput: M messages from K people, all queued in the fake at once (round robin over the
-  people), messages/s from the first push to the fake storing the last reply.
+  people), messages/s from the first push to the fake storing the last reply; one bot after
+  the other.
 
 Included in every figure: the loopback HTTP round trips (getUpdates, sendMessage or
 answerCallbackQuery + editMessageText), PTB's JSON (de)serialisation and dispatch, the bot's
@@ -61,11 +65,11 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import telegram
@@ -234,9 +238,8 @@ class Measured:
     texts: Latencies
     presses: Latencies
     burst: Burst
-    rss_kib: int | None  # VmRSS at the end of the bot's phases
-    maxrss_kib: int  # ru_maxrss at the end of the bot's phases
-    log_records: Counter[str]
+    rss_kib: int | None  # VmRSS after the bot's burst
+    maxrss_kib: int  # ru_maxrss after the bot's burst
     profile: dict[str, float] | None = None  # area -> seconds per message
 
 
@@ -244,40 +247,84 @@ def is_apology(message: FakeMessage) -> bool:
     return any(apology in (message.text or "") for apology in INTERNAL_ERRORS)
 
 
-async def texts_phase(user: TelegramUser, texts: Sequence[str], count: int) -> Latencies:
-    result = Latencies()
-    sent_before = len(user.bot_messages)
-    for n in range(count):
-        text = texts[n % len(texts)]
+class TextsPhase:
+    """One person's texts to one bot, each sent once the previous one was answered."""
+
+    def __init__(self, user: TelegramUser, texts: Sequence[str]) -> None:
+        self.user, self.texts = user, texts
+        self.result = Latencies()
+        self.sent_before = len(user.bot_messages)
+        self.sent = 0
+
+    async def step(self, n: int) -> None:
+        text = self.texts[n % len(self.texts)]
         started = time.perf_counter()
-        update_id = user.send(text)
-        reply = await user.wait_for_reply(update_id)
-        result.add(text, time.perf_counter() - started)
+        reply = await self.user.wait_for_reply(self.user.send(text))
+        self.result.add(text, time.perf_counter() - started)
+        self.sent += 1
         if is_apology(reply):
-            result.problems["apology for an internal error"] += 1
-    # A bot that answered with more than one message would still be sending the extra ones
-    # while the next update is timed: that would not be one reply per update.
-    extra = len(user.bot_messages) - sent_before - count
-    if extra:
-        result.problems["messages beyond one reply per update"] += extra
-    return result
+            self.result.problems["apology for an internal error"] += 1
+
+    def finish(self) -> Latencies:
+        # A bot that answered with more than one message would still be sending the extra
+        # ones while the next update is timed: that would not be one reply per update.
+        extra = len(self.user.bot_messages) - self.sent_before - self.sent
+        if extra:
+            self.result.problems["messages beyond one reply per update"] += extra
+        return self.result
+
+
+class PressesPhase:
+    """One person's presses on the inline keyboard of the bot's menu, answered by an edit."""
+
+    def __init__(self, user: TelegramUser, bot: Bot) -> None:
+        self.user, self.bot = user, bot
+        self.result = Latencies()
+        self.menu: FakeMessage | None = None
+        self.labels: list[tuple[str, str]] = []
+
+    async def open(self) -> None:
+        self.menu = await self.user.wait_for_reply(self.user.send(self.bot.menu))
+        self.labels = self.bot.presses(self.menu)
+
+    async def step(self, n: int) -> None:
+        assert self.menu is not None
+        label, kind = self.labels[n % len(self.labels)]
+        started = time.perf_counter()
+        reply = await self.user.wait_for_reply(self.user.press(label, self.menu.message_id))
+        self.result.add(kind, time.perf_counter() - started)
+        if reply.message_id != self.menu.message_id:
+            self.result.problems["answered with a new message, not an edit"] += 1
+        if is_apology(reply):
+            self.result.problems["apology for an internal error"] += 1
+
+    def finish(self) -> Latencies:
+        return self.result
+
+
+class Phase(Protocol):
+    async def step(self, n: int) -> None: ...
+
+    def finish(self) -> Latencies: ...
+
+
+async def alternating(phases: Sequence[Phase], count: int) -> list[Latencies]:
+    """Message n to every bot before message n + 1 to any, the bot that goes first turning
+    each round: whatever else loads the machine meanwhile falls on every bot alike."""
+    for n in range(count):
+        for phase in phases if n % 2 == 0 else phases[::-1]:
+            await phase.step(n)
+    return [phase.finish() for phase in phases]
+
+
+async def texts_phase(user: TelegramUser, texts: Sequence[str], count: int) -> Latencies:
+    return (await alternating([TextsPhase(user, texts)], count))[0]
 
 
 async def presses_phase(user: TelegramUser, bot: Bot, count: int) -> Latencies:
-    result = Latencies()
-    menu = await user.wait_for_reply(user.send(bot.menu))
-    labels = bot.presses(menu)
-    for n in range(count):
-        label, kind = labels[n % len(labels)]
-        started = time.perf_counter()
-        update_id = user.press(label, menu.message_id)
-        reply = await user.wait_for_reply(update_id)
-        result.add(kind, time.perf_counter() - started)
-        if reply.message_id != menu.message_id:
-            result.problems["answered with a new message, not an edit"] += 1
-        if is_apology(reply):
-            result.problems["apology for an internal error"] += 1
-    return result
+    phase = PressesPhase(user, bot)
+    await phase.open()
+    return (await alternating([phase], count))[0]
 
 
 class ReplyCounter:
@@ -366,39 +413,70 @@ def current_rss_kib() -> int | None:
     return int(line.split()[1]) if line else None
 
 
-async def measure(bot: Bot, args: argparse.Namespace) -> Measured:
+@dataclass
+class Side:
+    """One bot running against its own fake, with its people."""
+
+    bot: Bot
+    tg: FakeTelegram
+    person: TelegramUser
+    crowd: list[TelegramUser]
+
+
+async def start_side(stack: AsyncExitStack, bot: Bot, args: argparse.Namespace) -> Side:
+    tg = await stack.enter_async_context(FakeTelegram(token=TOKEN))
+    await stack.enter_async_context(bot.running(tg))
+    person = tg.user(LATENCY_USER, "Budi", language_code="id")
+    crowd = [
+        tg.user(BURST_USER_BASE + n, f"Warga {n}", language_code="id") for n in range(args.users)
+    ]
+    # Warm-up: every code path of the phases below once or more, first contact of everyone
+    # (jbl creates their identity then), connections in PTB's pool opened.
+    await texts_phase(person, bot.texts, args.warmup)
+    await presses_phase(person, bot, max(args.warmup // 2, 4))
+    await asyncio.gather(*(u.wait_for_reply(u.send(bot.texts[0])) for u in crowd))
+    return Side(bot, tg, person, crowd)
+
+
+async def measure(
+    bots: Sequence[Bot], args: argparse.Namespace
+) -> tuple[list[Measured], Counter[str]]:
+    """Both bots run at once, each against its own fake; their latencies are taken in
+    alternation (see `alternating`), their throughput one bot after the other."""
     log_counter = LogCounter()
     logging.getLogger().addHandler(log_counter)
     try:
-        async with FakeTelegram(token=TOKEN) as tg, bot.running(tg):
-            person = tg.user(LATENCY_USER, "Budi", language_code="id")
-            crowd = [
-                tg.user(BURST_USER_BASE + n, f"Warga {n}", language_code="id")
-                for n in range(args.users)
-            ]
-            # Warm-up: every code path of the phases below once or more, first contact of
-            # everyone (jbl creates their identity then), connections in PTB's pool opened.
-            await texts_phase(person, bot.texts, args.warmup)
-            await presses_phase(person, bot, max(args.warmup // 2, 4))
-            await asyncio.gather(*(u.wait_for_reply(u.send(bot.texts[0])) for u in crowd))
-
+        async with AsyncExitStack() as stack:
+            sides = [await start_side(stack, bot, args) for bot in bots]
             gc.collect()
-            texts = await texts_phase(person, bot.texts, args.messages)
+            texts = await alternating(
+                [TextsPhase(side.person, side.bot.texts) for side in sides], args.messages
+            )
             gc.collect()
-            presses = await presses_phase(person, bot, args.presses)
-            profile = None
-            if args.profile:
-                # Before the burst, which leaves many more connections in PTB's pool.
+            pressing = [PressesPhase(side.person, side.bot) for side in sides]
+            for phase in pressing:
+                await phase.open()
+            presses = await alternating(pressing, args.presses)
+            results = []
+            for side, text_latencies, press_latencies in zip(sides, texts, presses, strict=True):
+                profile = None
+                if args.profile:
+                    # Before the burst, which leaves many more connections in PTB's pool.
+                    gc.collect()
+                    profile = await profile_phase(side.person, side.bot, args.profile_messages)
                 gc.collect()
-                profile = await profile_phase(person, bot, args.profile_messages)
-            gc.collect()
-            burst = await burst_phase(tg, crowd, bot.texts, args.burst)
-            rss = current_rss_kib()
-            # The kernel updates its high-water mark lazily: it can trail the RSS just read.
-            maxrss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rss or 0)
+                burst = await burst_phase(side.tg, side.crowd, side.bot.texts, args.burst)
+                rss = current_rss_kib()
+                # The kernel updates its high-water mark lazily: it can trail the RSS just read.
+                maxrss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rss or 0)
+                results.append(
+                    Measured(
+                        side.bot.name, text_latencies, press_latencies, burst, rss, maxrss, profile
+                    )
+                )
     finally:
         logging.getLogger().removeHandler(log_counter)
-    return Measured(bot.name, texts, presses, burst, rss, maxrss, log_counter.records, profile)
+    return results, log_counter.records
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,19 +652,18 @@ def print_ratios(echo: Measured, jbl: Measured) -> list[tuple[str, str, str, str
     ]
 
 
-def print_memory_and_logs(results: Sequence[Measured]) -> None:
-    print("\n-- memory (one process: the echo bot ran first, then jbl) --")
+def print_memory_and_logs(results: Sequence[Measured], log_records: Counter[str]) -> None:
+    print("\n-- memory (one process: both bots and their fakes) --")
     for result in results:
         rss = kib_to_mib(result.rss_kib) if result.rss_kib is not None else "?"
         print(
-            f"after {result.name}'s phases: RSS {rss} (bot and its fake still running),"
-            f" peak RSS so far {kib_to_mib(result.maxrss_kib)}"
+            f"after {result.name}'s burst: RSS {rss}, peak RSS so far"
+            f" {kib_to_mib(result.maxrss_kib)}"
         )
-    for result in results:
-        if result.log_records:
-            print(f"\nlogged while {result.name} ran (warnings and errors):")
-            for line, count in result.log_records.most_common(8):
-                print(f"  {count:5d}× {line}")
+    if log_records:
+        print("\nlogged while the bots ran (warnings and errors):")
+        for line, count in log_records.most_common(8):
+            print(f"  {count:5d}× {line}")
 
 
 def print_profile(results: Sequence[Measured], count: int) -> None:
@@ -645,10 +722,8 @@ async def prepare_postgres(url: str, reset: bool) -> str:
     return str(version)
 
 
-async def drive(args: argparse.Namespace) -> list[Measured]:
-    results = [await measure(echo_bot(), args)]
-    results.append(await measure(jbl_bot(args.database_url), args))
-    return results
+async def drive(args: argparse.Namespace) -> tuple[list[Measured], Counter[str]]:
+    return await measure([echo_bot(), jbl_bot(args.database_url)], args)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -714,7 +789,7 @@ def main(argv: list[str] | None = None) -> None:
             f" {args.presses} timed presses, a burst of {args.burst:,} messages from"
             f" {args.users} people; fake Telegram on 127.0.0.1, one event loop"
         )
-        results = asyncio.run(drive(args))
+        results, log_records = asyncio.run(drive(args))
         echo, jbl = results
         print_latency_table(
             f"text messages: {args.messages} from one person, each sent after the previous reply",
@@ -726,7 +801,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         print_bursts(results)
         goals = print_ratios(echo, jbl)
-        print_memory_and_logs(results)
+        print_memory_and_logs(results, log_records)
         print_profile(results, args.profile_messages)
         peak = kib_to_mib(jbl.maxrss_kib)
         goals.append(("peak RSS (both bots, one process)", "(report)", peak, "info"))
