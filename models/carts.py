@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, delete, select
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,13 +42,18 @@ class CartGroup:
         return sum(item.quantity * item.product.price for item in self.items)
 
 
-async def cart_items(session: AsyncSession, person_id: int) -> list[CartItem]:
-    rows = await session.scalars(
+@functools.cache
+def _items_of() -> Select[tuple[CartItem]]:
+    # Built once: every look at the cart runs it, and building it cost more than running it.
+    return (
         select(CartItem)
-        .where(CartItem.person_id == person_id)
+        .where(CartItem.person_id == bindparam("person_id"))
         .order_by(CartItem.added_at, CartItem.product_id)
     )
-    return list(rows)
+
+
+async def cart_items(session: AsyncSession, person_id: int) -> list[CartItem]:
+    return list(await session.scalars(_items_of(), {"person_id": person_id}))
 
 
 async def cart_groups(session: AsyncSession, person_id: int) -> list[CartGroup]:

@@ -78,9 +78,7 @@ async def claim_message(
     A delivery racing another of the same id waits on the key until that one commits, then
     inserts nothing and gets False.
     """
-    # Core on the connection, so that the count of inserted rows is known.
-    connection = await session.connection()
-    claimed = await connection.execute(
+    claimed = await session.execute(
         _claim_statement(), {"channel": channel, "message_id": message_id, "at": now}
     )
     return claimed.rowcount == 1  # type: ignore[attr-defined]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, ForeignKey, ScalarSelect, Select, String, select
+from sqlalchemy import Date, ForeignKey, Select, String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -62,10 +63,7 @@ async def this_weeks_categories(
 ) -> tuple[Category, list[Category]]:
     """The category featured on `friday` and all of them in rotation order, in one query
     (every /katalog asks)."""
-    planned = (
-        select(FridayEdition.category_id).where(FridayEdition.date == friday).scalar_subquery()
-    )
-    rows = (await session.execute(_categories_with(planned))).all()
+    rows = (await session.execute(_categories_and_plan(), {"friday": friday})).all()
     categories = [category for category, _ in rows]
     if not categories:
         raise LookupError("no categories: run `jbl db init`")
@@ -73,7 +71,14 @@ async def this_weeks_categories(
     return featured or categories[rotation_index(friday, len(categories))], categories
 
 
-def _categories_with(planned: ScalarSelect[int]) -> Select[tuple[Category, int | None]]:
+@functools.cache
+def _categories_and_plan() -> Select[tuple[Category, int | None]]:
+    # Built once: building it (and its cache key) cost more than running it.
+    planned = (
+        select(FridayEdition.category_id)
+        .where(FridayEdition.date == bindparam("friday", type_=Date()))
+        .scalar_subquery()
+    )
     return select(Category, planned).order_by(Category.rotation)
 
 
