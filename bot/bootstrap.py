@@ -42,6 +42,8 @@ def build_app(settings: Settings, clock: Clock = utc_now) -> App:
         timezone=settings.timezone,
         default_language=settings.i18n.default_language,
         page_size=settings.catalog.page_size,
+        broadcast_weekday=settings.broadcast.weekday,
+        broadcast_time=settings.broadcast.send_time,
     )
     return App(settings, engine, sessions, Conversation(sessions, config, clock), clock)
 

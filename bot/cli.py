@@ -14,6 +14,7 @@ from bot.console import chat_in_terminal
 from bot.merchants import invite, print_merchants, unlink
 from bot.run import ChannelFailed, NothingToRun, run, stop_on_signals
 from bot.settings import SettingsError, config_path, load_settings
+from bot.staff import add_staff, broadcast_status, print_plan, remove_staff, set_friday
 from bot.telegram.links import bot_username, print_links
 
 NAME = re.compile(r"^[\w.-]{1,40}$")
@@ -67,6 +68,33 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("merchant_id", type=int, metavar="ID")
     remove.add_argument("identity", help="e.g. telegram:12345, whatsapp:+62…, console:name")
     remove.set_defaults(run=_merchant_remove_operator)
+
+    staff = commands.add_parser("staff", help="who may plan and send the Friday broadcast")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    for action, helped, command in (
+        ("add", "give the staff role to an identity", _staff_add),
+        ("remove", "take the staff role away", _staff_remove),
+    ):
+        one = staff_commands.add_parser(action, help=helped)
+        one.add_argument("identity", help="telegram:12345, whatsapp:+62… or console:name")
+        one.set_defaults(run=command)
+
+    friday = commands.add_parser("friday", help="the Friday calendar of featured categories")
+    friday_commands = friday.add_subparsers(dest="friday_command", required=True, metavar="ACTION")
+    friday_commands.add_parser("plan", help="the next 8 Fridays").set_defaults(run=_friday_plan)
+    set_one = friday_commands.add_parser("set", help="choose a Friday's featured category")
+    set_one.add_argument("date", help="the Friday, YYYY-MM-DD")
+    set_one.add_argument("category", help="the category's slug or id (see `jbl friday plan`)")
+    set_one.add_argument("--headline", help="the broadcast's headline for that Friday")
+    set_one.set_defaults(run=_friday_set)
+
+    broadcast = commands.add_parser("broadcast", help="the Friday broadcast")
+    broadcast_commands = broadcast.add_subparsers(
+        dest="broadcast_command", required=True, metavar="ACTION"
+    )
+    broadcast_commands.add_parser(
+        "status", help="the next broadcast: when, to whom, and how far it is"
+    ).set_defaults(run=_broadcast_status)
     return parser
 
 
@@ -122,6 +150,35 @@ async def _merchant_remove_operator(app: App, args: argparse.Namespace) -> None:
     if not await unlink(app, args.merchant_id, args.identity):
         raise UsageError(f"{args.identity} is not an operator of merchant {args.merchant_id}")
     print(f"{args.identity} no longer runs merchant {args.merchant_id}")
+
+
+async def _staff_add(app: App, args: argparse.Namespace) -> None:
+    try:
+        print(await add_staff(app, args.identity))
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+async def _staff_remove(app: App, args: argparse.Namespace) -> None:
+    try:
+        print(await remove_staff(app, args.identity))
+    except (ValueError, LookupError) as error:
+        raise UsageError(str(error)) from error
+
+
+async def _friday_plan(app: App, _args: argparse.Namespace) -> None:
+    await print_plan(app)
+
+
+async def _friday_set(app: App, args: argparse.Namespace) -> None:
+    try:
+        print(await set_friday(app, args.date, args.category, args.headline))
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+async def _broadcast_status(app: App, _args: argparse.Namespace) -> None:
+    print(await broadcast_status(app))
 
 
 async def _run(

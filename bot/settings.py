@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -107,6 +108,11 @@ class BroadcastSettings(Section):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError("must be an IANA time zone, e.g. Asia/Jakarta") from error
         return value
+
+    @property
+    def send_time(self) -> dt.time:
+        hours, minutes = self.time.split(":")
+        return dt.time(int(hours), int(minutes))
 
 
 class OrderSettings(Section):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from handlers.texts import text
+from models.broadcasts import SendTime
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,13 @@ class ConversationConfig:
     timezone: ZoneInfo
     default_language: str = "id"
     page_size: int = 8
+    # When the Friday broadcast goes out: weekday (0 = Monday) and local time.
+    broadcast_weekday: int = 4
+    broadcast_time: time = time(7)
+
+    @property
+    def send_time(self) -> SendTime:
+        return SendTime(self.broadcast_weekday, self.broadcast_time, self.timezone)
 
 
 @dataclass

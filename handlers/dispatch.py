@@ -103,7 +103,7 @@ class Conversation:
         if command:
             handler = COMMANDS.get(command[1].lower())
             if handler is None:
-                return lambda c: _unknown_command(c, command[1])
+                return lambda c: menu.unknown_command(c, command[1])
             args = (command[2] or "").strip()
             return lambda c: handler(c, args)
         pressed = _pressed(state.menu, state.labels, typed, numbers=state.step not in NUMERIC_STEPS)
@@ -143,10 +143,6 @@ def refusal_reply(chat: Chat, refusal: Refusal) -> Reply:
 
 async def _too_long(chat: Chat) -> list[Reply]:
     return [Reply(chat.t("too_long", limit=MAX_TEXT_LENGTH), _current_menu(chat))]
-
-
-async def _unknown_command(chat: Chat, command: str) -> list[Reply]:
-    return [Reply(chat.t("unknown_command", command=command[:32]), menu.main_menu_buttons(chat))]
 
 
 async def _not_on_menu(chat: Chat, number: int) -> list[Reply]:

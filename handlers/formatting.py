@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 
 from handlers.money import format_rupiah
 from handlers.phones import display_phone
 from handlers.texts import text
 from models.ordering import DELIVERY
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from models.broadcasts import SendTime
 
 # Longer button labels are cut: chat clients show about this much on one line.
 MAX_LABEL = 48
@@ -17,7 +23,26 @@ MAX_LABEL = 48
 
 def long_date(day: date, language: str) -> str:
     """`Jumat, 27 November 2026` / `Friday, 27 November 2026`."""
-    return format_date(day, "EEEE, d MMMM y", locale="id" if language == "id" else "en")
+    return format_date(day, "EEEE, d MMMM y", locale=_locale(language))
+
+
+def _locale(language: str) -> str:
+    return "id" if language == "id" else "en"
+
+
+def local_time(moment: datetime, timezone: ZoneInfo, language: str) -> str:
+    """`Jumat, 4 Desember 2026 07.00` / `Friday, 4 December 2026 07:00`, in local time."""
+    pattern = "EEEE, d MMMM y HH.mm" if language == "id" else "EEEE, d MMMM y HH:mm"
+    return format_datetime(moment.astimezone(timezone), pattern, locale=_locale(language))
+
+
+def weekly_time(send_time: SendTime, language: str) -> str:
+    """`Jumat 07.00` / `Friday 07:00`: when something happens every week."""
+    # Any week will do for the weekday's name: 2026-01-05 is a Monday.
+    day = date(2026, 1, 5) + timedelta(days=send_time.weekday)
+    moment = datetime.combine(day, send_time.at)
+    pattern = "EEEE HH.mm" if language == "id" else "EEEE HH:mm"
+    return format_datetime(moment, pattern, locale=_locale(language))
 
 
 def shorten(text: str, limit: int) -> str:

@@ -17,6 +17,7 @@ def main_menu_buttons(chat: Chat) -> tuple[Button, ...]:
         Button(chat.t("btn_search"), "find"),
         Button(chat.t("btn_cart"), "cart"),
         Button(chat.t("btn_orders"), "o"),
+        Button(chat.t("btn_subscribe"), "sub"),
         Button(chat.t("btn_help"), "help"),
     )
 
@@ -62,3 +63,7 @@ async def not_understood(chat: Chat) -> list[Reply]:
 async def stale_button(chat: Chat) -> list[Reply]:
     chat.end_step()
     return [Reply(chat.t("stale_button"), main_menu_buttons(chat))]
+
+
+async def unknown_command(chat: Chat, command: str) -> list[Reply]:
+    return [Reply(chat.t("unknown_command", command=command[:32]), main_menu_buttons(chat))]

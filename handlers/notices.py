@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
+from handlers.broadcast import broadcast_reply
 from handlers.merchant import order_actions
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
@@ -11,6 +13,7 @@ from handlers.orders import order_handover_lines, order_item_lines
 from handlers.phones import display_phone
 from handlers.ratings import star_buttons
 from handlers.texts import text
+from models import broadcasts
 from models.ordering import Order
 
 if TYPE_CHECKING:
@@ -20,6 +23,16 @@ if TYPE_CHECKING:
 
 
 async def render_notice(session: AsyncSession, message: OutboxMessage, language: str) -> Reply:
+    if message.kind == broadcasts.KIND:
+        # The session keeps the broadcast: a round of a thousand rows reads it once.
+        broadcast = await session.get(broadcasts.Broadcast, message.payload["broadcast_id"])
+        if broadcast is None:
+            raise LookupError(f"outbox {message.id}: broadcast is gone")
+        return broadcast_reply(language, broadcasts.content_of(broadcast))
+    if message.kind == broadcasts.TEST_KIND:
+        friday = date.fromisoformat(message.payload["friday"])
+        broadcast = await broadcasts.broadcast_for(session, friday)
+        return broadcast_reply(language, await broadcasts.content_for(session, broadcast, friday))
     order = await session.get(Order, message.payload["order_id"])
     if order is None:
         raise LookupError(f"outbox {message.id}: order is gone")

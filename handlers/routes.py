@@ -7,7 +7,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handlers import cart, catalog, checkout, menu, merchant, orders, ratings, search, shop
+from handlers import (
+    broadcast,
+    cart,
+    catalog,
+    checkout,
+    menu,
+    merchant,
+    orders,
+    ratings,
+    search,
+    shop,
+    subscriptions,
+)
 from models.catalog import RankKey
 from models.ordering import CASH, DELIVERY, PICKUP, TRANSFER
 
@@ -68,6 +80,11 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("stok", "stock"), lambda chat, args: shop.products(chat)),
     (("produk", "product"), lambda chat, args: shop.new_product(chat)),
     (("gabung", "join"), merchant.join),
+    (("langganan", "subscribe"), lambda chat, args: subscriptions.start(chat)),
+    (("berhenti", "unsubscribe"), lambda chat, args: subscriptions.stop(chat)),
+    # Staff only; anyone else is told the command is unknown.
+    (("siaran", "broadcast"), lambda chat, args: broadcast.menu(chat)),
+    (("jadwal", "schedule"), lambda chat, args: broadcast.calendar(chat)),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
 
@@ -79,6 +96,7 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
         ("cari", "cmd_search"),
         ("keranjang", "cmd_cart"),
         ("pesanan", "cmd_orders"),
+        ("langganan", "cmd_subscribe"),
         ("bahasa", "cmd_language"),
         ("bantuan", "cmd_help"),
     ),
@@ -88,6 +106,7 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
         ("search", "cmd_search"),
         ("cart", "cmd_cart"),
         ("orders", "cmd_orders"),
+        ("subscribe", "cmd_subscribe"),
         ("language", "cmd_language"),
         ("help", "cmd_help"),
     ),
@@ -169,6 +188,16 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     _route(rf"np:c:{_ID}", lambda chat, c: shop.chose_new_category(chat, int(c))),
     _route(r"np:skip", lambda chat: shop.skipped(chat)),
     _route(rf"rt:{_ID}:([1-5])", lambda chat, o, n: ratings.rate(chat, int(o), int(n))),
+    # The Friday broadcast: subscribing, and staff's /siaran.
+    _route(r"sub", lambda chat: subscriptions.start(chat)),
+    _route(r"unsub", lambda chat: subscriptions.stop(chat)),
+    _route(r"sub:c", lambda chat: subscriptions.choose_categories(chat)),
+    _route(rf"sub:c:{_ID}", lambda chat, c: subscriptions.choose_categories(chat, int(c))),
+    _route(r"bc", lambda chat: broadcast.menu(chat)),
+    _route(
+        r"bc:(\d{8}):(test|now|now!|time|x|x!|pause|resume)",
+        lambda chat, key, action: broadcast.act(chat, key, action),
+    ),
 )
 
 # Steps that wait for typed text, by the name the chat state keeps.
@@ -188,6 +217,7 @@ STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "np_description": shop.typed_new_description,
     "np_photo": shop.typed_new_photo,
     "rating_comment": ratings.typed_comment,
+    "bc_time": broadcast.typed_time,
 }
 # In these steps a typed number is the answer, not the choice of a menu button.
 NUMERIC_STEPS = frozenset({"quantity", "shop_stock", "shop_price", "np_price", "np_stock"})

@@ -91,3 +91,18 @@ async def plan_rotation(session: AsyncSession, first_friday: date, weeks: int) -
             category = await featured_category(session, friday, categories)
             session.add(FridayEdition(date=friday, category_id=category.id))
     await session.flush()
+
+
+async def set_edition(
+    session: AsyncSession, friday: date, category: Category, headline: str | None
+) -> FridayEdition:
+    """Plans a Friday: its featured category and, optionally, a headline of staff's own."""
+    edition = await session.get(FridayEdition, friday)
+    if edition is None:
+        edition = FridayEdition(date=friday, category_id=category.id, headline=headline)
+        session.add(edition)
+    else:
+        edition.category_id, edition.headline = category.id, headline
+    await session.flush()
+    await session.refresh(edition)
+    return edition

@@ -26,12 +26,22 @@ UNREACHABLE = "unreachable"
 FAILED = "failed"
 # Addressed to a merchant that has no operator yet: kept until one joins.
 HELD = "held"
+# A broadcast's rows while staff hold it, and those it ended without sending.
+PAUSED = "paused"
+CANCELLED = "cancelled"
+# Claimed first: a new order's notice must not wait behind hours of broadcast.
+NOTICE_PRIORITY = 0
+BROADCAST_PRIORITY = 1
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
     # Serves the sender's claim: one channel's due rows in order.
-    __table_args__ = (Index("ix_outbox_queue", "channel", "status", "due_at", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_queue", "channel", "status", "priority", "due_at", "id"),
+        # A broadcast's progress, pause and cancel.
+        Index("ix_outbox_broadcast", "broadcast_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -50,6 +60,9 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The broadcast this row delivers, if it is one of its deliveries.
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    priority: Mapped[int] = mapped_column(Integer, default=NOTICE_PRIORITY)
 
 
 async def notify_person(
@@ -143,7 +156,7 @@ async def claim_due(
             OutboxMessage.status.in_((PENDING, SENDING)),
             OutboxMessage.due_at <= now,
         )
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .order_by(OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)
         .limit(limit)
         .with_for_update(of=OutboxMessage, skip_locked=True)
     )

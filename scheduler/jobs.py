@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from models import broadcasts
 from models.chats import PRUNE_BATCH, prune_processed
+from models.friday import edition_date
 from models.ordering import expire_waiting, remind_waiting
 from models.ranking import refresh_recent_sales
 from models.uow import UnitOfWork
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from models.broadcasts import SendTime
 
 
 async def refresh_ranking(
@@ -45,3 +49,32 @@ async def sweep_orders(
         expired = await expire_waiting(uow.session, now, expire_after)
         await uow.commit()
     return reminded, expired
+
+
+async def friday_broadcast(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    send_time: SendTime,
+) -> list[int]:
+    """At the broadcast's time: plans this Friday's broadcast unless it exists (staff may
+    have moved or cancelled it) and starts whatever is due. Firing again does nothing new."""
+    async with UnitOfWork(sessions) as uow:
+        now = clock()
+        friday = edition_date(now.astimezone(send_time.timezone).date())
+        await broadcasts.plan(uow.session, friday, send_time.of(friday), now)
+        started = await broadcasts.start_due(uow.session, now)
+        await uow.commit()
+    return started
+
+
+async def sweep_broadcasts(
+    sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
+) -> list[int]:
+    """Every minute: starts broadcasts staff moved to a time that has come, and marks those
+    with nothing left to send as done."""
+    async with UnitOfWork(sessions) as uow:
+        now = clock()
+        started = await broadcasts.start_due(uow.session, now)
+        await broadcasts.finish_sent(uow.session, now)
+        await uow.commit()
+    return started

@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
-from scheduler.jobs import refresh_ranking, sweep_orders
+from scheduler.jobs import friday_broadcast, refresh_ranking, sweep_broadcasts, sweep_orders
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from models.broadcasts import SendTime
+
 RANKING_JOB = "refresh_ranking"
 ORDERS_JOB = "sweep_orders"
+FRIDAY_JOB = "friday_broadcast"
+BROADCASTS_JOB = "sweep_broadcasts"
+# A broadcast missed while jbl was down still goes out that day, late rather than never.
+FRIDAY_GRACE_SECONDS = 18 * 3600
 JOBS_TABLE = "apscheduler_jobs"
 
 
@@ -37,6 +43,7 @@ class JobContext:
     clock: Callable[[], datetime]
     remind_after: timedelta
     expire_after: timedelta
+    send_time: SendTime
 
 
 # Stored jobs name their function, not its arguments (a session factory cannot be pickled):
@@ -52,6 +59,16 @@ async def ranking_job() -> None:
 async def orders_job() -> None:
     context = _running["context"]
     await sweep_orders(context.sessions, context.clock, context.remind_after, context.expire_after)
+
+
+async def friday_job() -> None:
+    context = _running["context"]
+    await friday_broadcast(context.sessions, context.clock, context.send_time)
+
+
+async def broadcasts_job() -> None:
+    context = _running["context"]
+    await sweep_broadcasts(context.sessions, context.clock)
 
 
 def jobstore_url(database_url: str) -> str:
@@ -87,6 +104,25 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
         "scheduler.setup:orders_job",
         IntervalTrigger(minutes=1, timezone=timezone),
         id=ORDERS_JOB,
+        replace_existing=True,
+    )
+    send_time = context.send_time
+    scheduler.add_job(
+        "scheduler.setup:friday_job",
+        CronTrigger(
+            day_of_week=send_time.weekday,
+            hour=send_time.at.hour,
+            minute=send_time.at.minute,
+            timezone=send_time.timezone,
+        ),
+        id=FRIDAY_JOB,
+        replace_existing=True,
+        misfire_grace_time=FRIDAY_GRACE_SECONDS,
+    )
+    scheduler.add_job(
+        "scheduler.setup:broadcasts_job",
+        IntervalTrigger(minutes=1, timezone=timezone),
+        id=BROADCASTS_JOB,
         replace_existing=True,
     )
     return scheduler

@@ -27,8 +27,8 @@ async def test_unknown_command_and_text_get_a_helpful_reply(budi: Chatter) -> No
 async def test_a_number_not_on_the_menu_shows_the_menu_again(budi: Chatter) -> None:
     await budi.send("/start")
     await budi.send("9")
-    assert "Nomor 9 tidak ada di menu. Ketik nomor 1 sampai 5:" in budi.text
-    assert len(budi.labels) == 5
+    assert "Nomor 9 tidak ada di menu. Ketik nomor 1 sampai 6:" in budi.text
+    assert len(budi.labels) == 6
     await budi.send("0")
     assert "Nomor 0 tidak ada di menu" in budi.text
     await budi.send("1")

@@ -16,6 +16,7 @@ async def test_start_greets_in_indonesian_with_the_main_menu(budi: Chatter) -> N
         "🔎 Cari",
         "🛒 Keranjang",
         "📦 Pesanan saya",
+        "🔔 Siaran Jumat",
         "❓ Bantuan",
     ]
 

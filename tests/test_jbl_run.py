@@ -276,4 +276,9 @@ async def test_the_scheduler_keeps_its_jobs_in_the_database_once_across_restarts
             running.app.engine.connect() as connection,
         ):
             rows = await connection.execute(text("SELECT id FROM apscheduler_jobs"))
-            assert sorted(row[0] for row in rows) == ["refresh_ranking", "sweep_orders"]
+            assert sorted(row[0] for row in rows) == [
+                "friday_broadcast",
+                "refresh_ranking",
+                "sweep_broadcasts",
+                "sweep_orders",
+            ]

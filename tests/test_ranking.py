@@ -54,7 +54,13 @@ async def test_cancelled_orders_do_not_count_as_sales(app, budi: Chatter) -> Non
 
 def test_jbl_run_refreshes_the_ranking_nightly_at_two_in_jakarta(app) -> None:
     jakarta = ZoneInfo("Asia/Jakarta")
-    context = JobContext(app.sessions, app.clock, timedelta(hours=2), timedelta(hours=24))
+    context = JobContext(
+        app.sessions,
+        app.clock,
+        timedelta(hours=2),
+        timedelta(hours=24),
+        app.conversation.config.send_time,
+    )
     scheduler = build_scheduler(context, app.settings.database.url, jakarta)
     trigger = next(job for job in scheduler.get_jobs() if job.id == RANKING_JOB).trigger
     tuesday_noon = datetime(2026, 11, 24, 12, 0, tzinfo=jakarta)

@@ -14,6 +14,7 @@ TEXTS: dict[str, str] = {
         "/search words — find products, e.g. /search coffee\n"
         "/cart — see and change your cart, then check out\n"
         "/orders — your orders and their status\n"
+        "/subscribe — the Friday broadcast of featured products (/unsubscribe stops it)\n"
         "/language — switch language (Bahasa Indonesia)\n"
         "/menu — back to the main menu\n\n"
         "In a numbered menu, type the number to choose."
@@ -170,6 +171,7 @@ TEXTS: dict[str, str] = {
     "cmd_orders": "My orders",
     "cmd_language": "Change language",
     "cmd_help": "Help",
+    "cmd_subscribe": "Friday broadcast",
     # Merchants: joining, their shop's orders, moving orders on
     "btn_shop_orders": "📋 Shop orders",
     "btn_accept": "✅ Accept",
@@ -252,4 +254,58 @@ TEXTS: dict[str, str] = {
     "rating_out_of_range": "Stars go from 1 to 5.",
     "rating_not_completed": "Order #{order} is not completed yet, so it cannot be rated.",
     "rating_already": "You have rated order #{order} already. Thank you!",
+    # Friday broadcast: subscribing
+    "btn_subscribe": "🔔 Friday news",
+    "subscribed_new": "🔔 You are subscribed to the Jumat Beli Lokal Friday broadcast. Every {when} we send that week's featured category and its best products ({categories}). Type /unsubscribe to stop at any time.",
+    "subscribed_already": "🔔 You are already subscribed to the Friday broadcast ({categories}). Type /unsubscribe to stop.",
+    "sub_every_category": "every category",
+    "btn_sub_categories": "🗂️ Choose categories",
+    "btn_unsubscribe": "🔕 Unsubscribe",
+    "btn_subscribe_again": "🔔 Subscribe again",
+    "unsubscribed": "🔕 You will no longer get the Friday broadcast. Type /subscribe to subscribe again.",
+    "not_subscribed": "You are not subscribed to the Friday broadcast. Type /subscribe to subscribe.",
+    "sub_choose": "Which categories do you want to hear about on Fridays? Tap to choose or drop one. None chosen means every category.\nNow: {categories}",
+    "sub_on": "✅ {name}",
+    "sub_off": "⬜ {name}",
+    "btn_sub_all": "Every category",
+    "btn_done": "✔️ Done",
+    # Friday broadcast: what subscribers read
+    "broadcast_heading": "📣 Jumat Beli Lokal — {date}",
+    "broadcast_default_headline": "This week's featured category: {category}. Buy from Jakarta's small businesses right here in the chat!",
+    "broadcast_products": "Picks of the week:",
+    "broadcast_product_line": "• {name} — {price}",
+    "broadcast_footer": "Type /unsubscribe to stop getting this broadcast.",
+    "btn_open_featured": "🛍️ Open {category}",
+    # Friday broadcast: staff
+    "bc_title": "📣 Friday broadcast {date} — {category}",
+    "bc_scheduled": "Status: scheduled for {when}\nRecipients: {recipients} subscribers ({unreachable} unreachable will be skipped)",
+    "bc_progress": "Status: {status}\nSent {sent} · failed {failed} · unreachable {unreachable} · cancelled {cancelled} · left {left} (of {total}; {skipped} skipped as unreachable)\nRate: {rate} · estimated finish: {eta}",
+    "bc_rate": "{rate}/s",
+    "bc_unknown": "–",
+    "bc_preview": "Preview, exactly as subscribers get it:",
+    "bc_status_scheduled": "scheduled",
+    "bc_status_sending": "sending",
+    "bc_status_paused": "paused",
+    "bc_status_done": "done",
+    "bc_status_cancelled": "cancelled",
+    "btn_bc_test": "🧪 Send a test to me",
+    "btn_bc_now": "🚀 Send now",
+    "btn_bc_time": "🕒 Reschedule",
+    "btn_bc_cancel": "🛑 Cancel the broadcast",
+    "btn_bc_pause": "⏸️ Pause",
+    "btn_bc_resume": "▶️ Resume",
+    "btn_bc_refresh": "🔄 Refresh",
+    "btn_bc_yes_send": "Yes, send now",
+    "bc_test_sent": "🧪 A test of the broadcast was sent to this chat.",
+    "bc_confirm_now": "Send the broadcast of Friday {date} now to {recipients} subscribers?",
+    "bc_confirm_cancel": "Cancel the broadcast of Friday {date}? Whatever is not sent yet will not be sent.",
+    "bc_ask_time": "Type when the broadcast of Friday {date} goes out: HH:MM (e.g. 09:30) on that day, or a date and time (e.g. 2026-12-03 19:00). Now: {when}.",
+    "bc_time_bad": "That time cannot be used. Write HH:MM or YYYY-MM-DD HH:MM, later than now and no later than Friday {date}. Type again:",
+    "bc_stale": "That button was for another broadcast. This is the next one:",
+    "broadcast_not_scheduled": "This broadcast has started or ended already, so its time cannot change.",
+    "broadcast_state": "That cannot be done: the broadcast has changed meanwhile. Type /broadcast to see it.",
+    "cal_heading": "📅 Jumat Beli Lokal calendar, the next 8 Fridays:",
+    "cal_line": "{date} — {category}",
+    "cal_headline": "   “{headline}”",
+    "cal_broadcast": "   broadcast: {status}",
 }

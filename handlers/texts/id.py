@@ -14,6 +14,7 @@ TEXTS: dict[str, str] = {
         "/cari kata — cari produk, mis. /cari kopi\n"
         "/keranjang — lihat dan ubah keranjang, lalu checkout\n"
         "/pesanan — pesanan Anda dan statusnya\n"
+        "/langganan — siaran Jumat berisi produk unggulan (/berhenti untuk berhenti)\n"
         "/bahasa — ganti bahasa (English)\n"
         "/menu — kembali ke menu utama\n\n"
         "Di menu bernomor, ketik nomornya untuk memilih."
@@ -171,6 +172,7 @@ TEXTS: dict[str, str] = {
     "cmd_orders": "Pesanan saya",
     "cmd_language": "Ganti bahasa",
     "cmd_help": "Bantuan",
+    "cmd_subscribe": "Siaran Jumat",
     # Merchants: joining, their shop's orders, moving orders on
     "btn_shop_orders": "📋 Pesanan toko",
     "btn_accept": "✅ Terima",
@@ -253,4 +255,58 @@ TEXTS: dict[str, str] = {
     "rating_out_of_range": "Bintang harus 1 sampai 5.",
     "rating_not_completed": "Pesanan #{order} belum selesai, jadi belum bisa dinilai.",
     "rating_already": "Pesanan #{order} sudah Anda nilai. Terima kasih!",
+    # Friday broadcast: subscribing
+    "btn_subscribe": "🔔 Siaran Jumat",
+    "subscribed_new": "🔔 Anda berlangganan siaran Jumat Beli Lokal. Setiap {when} kami kirim kategori unggulan minggu itu dan produk pilihannya ({categories}). Ketik /berhenti untuk berhenti kapan saja.",
+    "subscribed_already": "🔔 Anda sudah berlangganan siaran Jumat ({categories}). Ketik /berhenti untuk berhenti.",
+    "sub_every_category": "semua kategori",
+    "btn_sub_categories": "🗂️ Pilih kategori",
+    "btn_unsubscribe": "🔕 Berhenti langganan",
+    "btn_subscribe_again": "🔔 Berlangganan lagi",
+    "unsubscribed": "🔕 Anda tidak lagi menerima siaran Jumat. Ketik /langganan untuk berlangganan lagi.",
+    "not_subscribed": "Anda belum berlangganan siaran Jumat. Ketik /langganan untuk berlangganan.",
+    "sub_choose": "Kategori apa yang ingin Anda dengar setiap Jumat? Ketuk untuk memilih atau melepas. Tanpa pilihan berarti semua kategori.\nSekarang: {categories}",
+    "sub_on": "✅ {name}",
+    "sub_off": "⬜ {name}",
+    "btn_sub_all": "Semua kategori",
+    "btn_done": "✔️ Selesai",
+    # Friday broadcast: what subscribers read
+    "broadcast_heading": "📣 Jumat Beli Lokal — {date}",
+    "broadcast_default_headline": "Kategori unggulan minggu ini: {category}. Belanja produk UMKM Jakarta langsung dari chat!",
+    "broadcast_products": "Produk pilihan:",
+    "broadcast_product_line": "• {name} — {price}",
+    "broadcast_footer": "Ketik /berhenti untuk berhenti menerima siaran ini.",
+    "btn_open_featured": "🛍️ Buka {category}",
+    # Friday broadcast: staff
+    "bc_title": "📣 Siaran Jumat {date} — {category}",
+    "bc_scheduled": "Status: dijadwalkan {when}\nPenerima: {recipients} pelanggan ({unreachable} tidak terjangkau akan dilewati)",
+    "bc_progress": "Status: {status}\nTerkirim {sent} · gagal {failed} · tak terjangkau {unreachable} · dibatalkan {cancelled} · sisa {left} (dari {total}; {skipped} dilewati karena tak terjangkau)\nKecepatan: {rate} · perkiraan selesai: {eta}",
+    "bc_rate": "{rate}/detik",
+    "bc_unknown": "–",
+    "bc_preview": "Pratinjau, persis seperti yang diterima pelanggan:",
+    "bc_status_scheduled": "dijadwalkan",
+    "bc_status_sending": "sedang dikirim",
+    "bc_status_paused": "dijeda",
+    "bc_status_done": "selesai",
+    "bc_status_cancelled": "dibatalkan",
+    "btn_bc_test": "🧪 Kirim tes ke saya",
+    "btn_bc_now": "🚀 Kirim sekarang",
+    "btn_bc_time": "🕒 Ubah jadwal",
+    "btn_bc_cancel": "🛑 Batalkan siaran",
+    "btn_bc_pause": "⏸️ Jeda",
+    "btn_bc_resume": "▶️ Lanjutkan",
+    "btn_bc_refresh": "🔄 Perbarui",
+    "btn_bc_yes_send": "Ya, kirim sekarang",
+    "bc_test_sent": "🧪 Tes siaran dikirim ke chat ini.",
+    "bc_confirm_now": "Kirim siaran Jumat {date} sekarang ke {recipients} pelanggan?",
+    "bc_confirm_cancel": "Batalkan siaran Jumat {date}? Yang belum terkirim tidak akan dikirim.",
+    "bc_ask_time": "Ketik waktu kirim siaran Jumat {date}: JJ:MM (mis. 09:30) untuk hari itu, atau tanggal dan jam (mis. 2026-12-03 19:00). Sekarang: {when}.",
+    "bc_time_bad": "Waktu itu tidak bisa dipakai. Tulis JJ:MM atau TTTT-BB-HH JJ:MM, setelah sekarang dan paling lambat hari Jumat {date}. Ketik lagi:",
+    "bc_stale": "Tombol itu untuk siaran lain. Ini siaran berikutnya:",
+    "broadcast_not_scheduled": "Siaran ini sudah berjalan atau selesai, jadi jadwalnya tidak bisa diubah.",
+    "broadcast_state": "Itu tidak bisa dilakukan: status siaran sudah berubah. Ketik /siaran untuk melihatnya.",
+    "cal_heading": "📅 Jadwal Jumat Beli Lokal, 8 Jumat ke depan:",
+    "cal_line": "{date} — {category}",
+    "cal_headline": "   “{headline}”",
+    "cal_broadcast": "   siaran: {status}",
 }

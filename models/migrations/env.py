@@ -3,6 +3,7 @@
 from alembic import context
 
 from models import (  # noqa: F401
+    broadcasts,
     carts,
     catalog,
     chats,
@@ -12,6 +13,8 @@ from models import (  # noqa: F401
     outbox,
     people,
     ratings,
+    staff,
+    subscriptions,
 )
 from models.base import Base
 

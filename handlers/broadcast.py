@@ -1,0 +1,268 @@
+"""The Friday broadcast: what subscribers read, and /siaran and /jadwal for staff."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from handlers.formatting import local_time, long_date
+from handlers.menu import menu_button, unknown_command
+from handlers.messages import Button, Reply
+from handlers.money import format_rupiah
+from handlers.texts import text
+from models import broadcasts
+from models.broadcasts import Broadcast, Content
+from models.friday import edition_date
+from models.outbox import notify_person
+from models.staff import is_staff, record
+from models.subscriptions import audience
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from handlers.context import Chat
+
+CALENDAR_WEEKS = 8
+_TIME = re.compile(r"^\s*(?:(\d{4})-(\d{2})-(\d{2})\s+)?(\d{1,2})[:.](\d{2})\s*$")
+
+
+def broadcast_reply(language: str, content: Content) -> Reply:
+    """The broadcast as a subscriber gets it, in their language."""
+    category = content.category.name(language)
+    lines = [
+        text(language, "broadcast_heading", date=long_date(content.friday, language)),
+        content.headline or text(language, "broadcast_default_headline", category=category),
+    ]
+    if content.products:
+        lines += ["", text(language, "broadcast_products")]
+        lines += [
+            text(language, "broadcast_product_line", name=p.name, price=format_rupiah(p.price))
+            for p in content.products
+        ]
+    lines += ["", text(language, "broadcast_footer")]
+    button = Button(
+        text(language, "btn_open_featured", category=category), f"c:{content.category.id}"
+    )
+    return Reply("\n".join(lines), (button,))
+
+
+# ---- staff -------------------------------------------------------------------------------
+
+
+async def _staff(chat: Chat) -> bool:
+    return await is_staff(chat.session, chat.person.id)
+
+
+def _key(friday: date) -> str:
+    return friday.strftime("%Y%m%d")
+
+
+async def _record(chat: Chat, action: str, broadcast: Broadcast | None, **detail: object) -> None:
+    await record(
+        chat.session,
+        chat.incoming.identity,
+        action,
+        chat.now,
+        person_id=chat.person.id,
+        broadcast_id=broadcast.id if broadcast else None,
+        **detail,
+    )
+
+
+async def menu(chat: Chat, notice: str | None = None) -> list[Reply]:
+    """The next broadcast: its preview, or its progress, with what staff can do now."""
+    if not await _staff(chat):
+        return await unknown_command(chat, "siaran")
+    chat.end_step()
+    friday = edition_date(chat.today)
+    broadcast = await broadcasts.broadcast_for(chat.session, friday)
+    content = await broadcasts.content_for(chat.session, broadcast, friday)
+    key = _key(friday)
+    lines = [notice] if notice else []
+    lines.append(
+        chat.t(
+            "bc_title",
+            date=long_date(friday, chat.language),
+            category=content.category.name(chat.language),
+        )
+    )
+    buttons: list[Button] = []
+    if broadcast is None or broadcast.status == broadcasts.SCHEDULED:
+        recipients, unreachable = await audience(chat.session, content.category)
+        send_at = broadcast.send_at if broadcast else chat.config.send_time.of(friday)
+        when = local_time(send_at, chat.config.timezone, chat.language)
+        lines.append(
+            chat.t(
+                "bc_scheduled",
+                when=when,
+                recipients=recipients - unreachable,
+                unreachable=unreachable,
+            )
+        )
+        buttons += [
+            Button(chat.t("btn_bc_test"), f"bc:{key}:test"),
+            Button(chat.t("btn_bc_now"), f"bc:{key}:now"),
+            Button(chat.t("btn_bc_time"), f"bc:{key}:time"),
+            Button(chat.t("btn_bc_cancel"), f"bc:{key}:x"),
+        ]
+    else:
+        lines.append(await _progress(chat, broadcast))
+        if broadcast.status == broadcasts.RUNNING:
+            buttons.append(Button(chat.t("btn_bc_pause"), f"bc:{key}:pause"))
+        if broadcast.status == broadcasts.HALTED:
+            buttons.append(Button(chat.t("btn_bc_resume"), f"bc:{key}:resume"))
+        if broadcast.status in (broadcasts.RUNNING, broadcasts.HALTED):
+            buttons.append(Button(chat.t("btn_bc_cancel"), f"bc:{key}:x"))
+    lines += ["", chat.t("bc_preview"), "", broadcast_reply(chat.language, content).text]
+    buttons += [Button(chat.t("btn_bc_refresh"), "bc"), menu_button(chat)]
+    return [Reply("\n".join(lines), tuple(buttons))]
+
+
+async def _progress(chat: Chat, broadcast: Broadcast) -> str:
+    done = await broadcasts.progress(chat.session, broadcast, chat.now)
+    rate = chat.t("bc_rate", rate=f"{done.rate:.1f}") if done.rate else chat.t("bc_unknown")
+    eta = (
+        local_time(done.eta, chat.config.timezone, chat.language)
+        if done.eta
+        else chat.t("bc_unknown")
+    )
+    return chat.t(
+        "bc_progress",
+        status=chat.t(f"bc_status_{broadcast.status}"),
+        sent=done.sent,
+        failed=done.failed,
+        unreachable=done.unreachable,
+        cancelled=done.cancelled,
+        left=done.left,
+        total=done.total,
+        skipped=broadcast.skipped,
+        rate=rate,
+        eta=eta,
+    )
+
+
+async def act(chat: Chat, key: str, action: str) -> list[Reply]:
+    """A staff button on the broadcast of the Friday `key` (YYYYMMDD)."""
+    if not await _staff(chat):
+        return await unknown_command(chat, "siaran")
+    friday = edition_date(chat.today)
+    if key != _key(friday):
+        return await menu(chat, chat.t("bc_stale"))
+    broadcast = await broadcasts.broadcast_for(chat.session, friday)
+    date_text = long_date(friday, chat.language)
+    if action == "test":
+        await notify_person(
+            chat.session,
+            chat.person.id,
+            broadcasts.TEST_KIND,
+            {"friday": friday.isoformat()},
+            chat.now,
+        )
+        await _record(chat, "broadcast_test", broadcast, friday=friday.isoformat())
+        replies = await menu(chat)
+        return [Reply(replies[0].text, replies[0].buttons, toast=chat.t("bc_test_sent"))]
+    if action == "now":
+        content = await broadcasts.content_for(chat.session, broadcast, friday)
+        recipients, unreachable = await audience(chat.session, content.category)
+        said = chat.t("bc_confirm_now", date=date_text, recipients=recipients - unreachable)
+        buttons = (
+            Button(chat.t("btn_bc_yes_send"), f"bc:{key}:now!"),
+            Button(chat.t("btn_back"), "bc"),
+        )
+        return [Reply(said, buttons)]
+    if action == "x":
+        said = chat.t("bc_confirm_cancel", date=date_text)
+        buttons = (
+            Button(chat.t("btn_yes_cancel"), f"bc:{key}:x!"),
+            Button(chat.t("btn_back"), "bc"),
+        )
+        return [Reply(said, buttons)]
+    if action == "time":
+        chat.begin_step("bc_time", friday=friday.isoformat())
+        send_at = broadcast.send_at if broadcast else chat.config.send_time.of(friday)
+        when = local_time(send_at, chat.config.timezone, chat.language)
+        return [
+            Reply(
+                chat.t("bc_ask_time", date=date_text, when=when),
+                (Button(chat.t("btn_back"), "bc"),),
+            )
+        ]
+    planned = broadcast or await broadcasts.plan(
+        chat.session, friday, chat.config.send_time.of(friday), chat.now
+    )
+    if action == "now!":
+        count = await broadcasts.start(chat.session, planned, chat.now)
+        await _record(chat, "broadcast_start", planned, recipients=count)
+    elif action == "x!":
+        await broadcasts.cancel(chat.session, planned, chat.now)
+        await _record(chat, "broadcast_cancel", planned)
+    elif action == "pause":
+        await broadcasts.pause(chat.session, planned)
+        await _record(chat, "broadcast_pause", planned)
+    else:
+        await broadcasts.resume(chat.session, planned, chat.now)
+        await _record(chat, "broadcast_resume", planned)
+    return await menu(chat)
+
+
+def parse_send_time(typed: str, friday: date, timezone: ZoneInfo) -> datetime | None:
+    """`09:30` on the Friday, or `2026-12-03 19:00`; local time."""
+    match = _TIME.match(typed)
+    if match is None:
+        return None
+    year, month, day, hour, minute = match.groups()
+    try:
+        on = date(int(year), int(month), int(day)) if year else friday
+        at = time(int(hour), int(minute))
+    except ValueError:
+        return None
+    return datetime.combine(on, at, tzinfo=timezone)
+
+
+async def typed_time(chat: Chat, typed: str) -> list[Reply]:
+    """The new time of the Friday's broadcast, typed by staff."""
+    if not await _staff(chat):
+        chat.end_step()
+        return await unknown_command(chat, "siaran")
+    friday = date.fromisoformat(chat.state.data["friday"])
+    send_at = parse_send_time(typed, friday, chat.config.timezone)
+    end_of_friday = datetime.combine(
+        friday + timedelta(days=1), time(0), tzinfo=chat.config.timezone
+    )
+    if (
+        send_at is None
+        or not chat.now < send_at < end_of_friday
+        or friday != edition_date(chat.today)
+    ):
+        date_text = long_date(friday, chat.language)
+        return [Reply(chat.t("bc_time_bad", date=date_text), (Button(chat.t("btn_back"), "bc"),))]
+    broadcast = await broadcasts.broadcast_for(chat.session, friday) or await broadcasts.plan(
+        chat.session, friday, send_at, chat.now
+    )
+    await broadcasts.reschedule(chat.session, broadcast, send_at)
+    await _record(chat, "broadcast_reschedule", broadcast, send_at=send_at.isoformat())
+    return await menu(chat)
+
+
+async def calendar(chat: Chat) -> list[Reply]:
+    """The next Fridays: featured category, headline and broadcast state."""
+    if not await _staff(chat):
+        return await unknown_command(chat, "jadwal")
+    chat.end_step()
+    lines = [chat.t("cal_heading")]
+    for friday, category, headline, status in await broadcasts.calendar(
+        chat.session, edition_date(chat.today), CALENDAR_WEEKS
+    ):
+        lines.append(
+            chat.t(
+                "cal_line",
+                date=long_date(friday, chat.language),
+                category=category.name(chat.language),
+            )
+        )
+        if headline:
+            lines.append(chat.t("cal_headline", headline=headline))
+        if status:
+            lines.append(chat.t("cal_broadcast", status=chat.t(f"bc_status_{status}")))
+    return [Reply("\n".join(lines), (Button(chat.t("btn_bc_refresh"), "bc"), menu_button(chat)))]

@@ -1,0 +1,376 @@
+"""The Friday broadcast: one per Friday, to every subscriber, through the outbox.
+
+A broadcast is planned (`scheduled`, with the moment it goes out), then started: its content
+(headline, featured category, top products) is fixed and one outbox row per reachable
+subscriber is written by a single INSERT … SELECT in the same transaction, so the rows exist
+all together or not at all. The outbox sender drains them at the channel's limits; pausing,
+resuming and cancelling move the rows not yet claimed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime
+from models.catalog import Category, Listing, Shelf, catalog_page
+from models.errors import Refusal
+from models.friday import FRIDAY, FridayEdition, this_weeks_categories
+from models.outbox import (
+    BROADCAST_PRIORITY,
+    CANCELLED,
+    FAILED,
+    PAUSED,
+    PENDING,
+    SENDING,
+    SENT,
+    UNREACHABLE,
+    OutboxMessage,
+)
+from models.people import Identity
+from models.subscriptions import Subscription, audience, hears, reachable
+
+SCHEDULED = "scheduled"
+RUNNING = "sending"
+HALTED = "paused"
+DONE = "done"
+STOPPED = "cancelled"
+TOP_PRODUCTS = 5
+KIND = "broadcast"
+TEST_KIND = "broadcast_test"
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One broadcast per Friday, however often the job fires.
+    friday: Mapped[date] = mapped_column(Date, unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    status: Mapped[str] = mapped_column(String(20), default=SCHEDULED)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Fixed when it starts: headline and top products as every subscriber sees them.
+    headline: Mapped[str | None] = mapped_column(String(300))
+    products: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # Subscribers left out at the start because their chat cannot receive.
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+
+
+@dataclass(frozen=True)
+class SendTime:
+    """When in the week the broadcast of a Friday goes out (`[broadcast]` settings)."""
+
+    weekday: int
+    at: time
+    timezone: ZoneInfo
+
+    def of(self, friday: date) -> datetime:
+        day = friday - timedelta(days=(FRIDAY - self.weekday) % 7)
+        return datetime.combine(day, self.at, tzinfo=self.timezone)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What subscribers read: rendered by the conversation in each one's language."""
+
+    friday: date
+    category: Category
+    headline: str | None
+    products: tuple[Listing, ...]
+
+
+async def live_content(session: AsyncSession, friday: date) -> Content:
+    """The content as it would go out now: the Friday's plan and its best products."""
+    category, _ = await this_weeks_categories(session, friday)
+    edition = await session.get(FridayEdition, friday)
+    page = await catalog_page(session, Shelf("c", category.id), size=TOP_PRODUCTS)
+    headline = edition.headline if edition is not None else None
+    return Content(friday, category, headline, tuple(page.products))
+
+
+def content_of(broadcast: Broadcast) -> Content:
+    """The content fixed when the broadcast started."""
+    products = tuple(Listing(*row) for row in broadcast.products)
+    return Content(broadcast.friday, broadcast.category, broadcast.headline, products)
+
+
+async def content_for(session: AsyncSession, broadcast: Broadcast | None, friday: date) -> Content:
+    if broadcast is not None and broadcast.status != SCHEDULED:
+        return content_of(broadcast)
+    return await live_content(session, friday)
+
+
+async def broadcast_for(session: AsyncSession, friday: date) -> Broadcast | None:
+    return await session.scalar(select(Broadcast).where(Broadcast.friday == friday))
+
+
+async def plan(session: AsyncSession, friday: date, send_at: datetime, now: datetime) -> Broadcast:
+    """The Friday's broadcast, planned for `send_at` if it did not exist yet. Two processes
+    planning the same Friday at once make one row."""
+    category, _ = await this_weeks_categories(session, friday)
+    values = {
+        "friday": friday,
+        "category_id": category.id,
+        "status": SCHEDULED,
+        "send_at": send_at,
+        "products": [],
+        "recipients": 0,
+        "skipped": 0,
+        "created_at": now,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(Broadcast).values(values).on_conflict_do_nothing(index_elements=["friday"])
+    )
+    found = await broadcast_for(session, friday)
+    assert found is not None
+    return found
+
+
+async def reschedule(session: AsyncSession, broadcast: Broadcast, send_at: datetime) -> None:
+    changed = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id, Broadcast.status == SCHEDULED)
+        .values(send_at=send_at)
+        .execution_options(synchronize_session=False)
+    )
+    if not changed.rowcount:  # type: ignore[attr-defined]
+        raise Refusal("broadcast_not_scheduled")
+    await session.refresh(broadcast)
+
+
+async def start(session: AsyncSession, broadcast: Broadcast, now: datetime) -> int:
+    """Fixes the content and writes one delivery per reachable subscriber; returns how many.
+    Only a scheduled broadcast starts, once: a racing start finds it started."""
+    content = await live_content(session, broadcast.friday)
+    started = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id, Broadcast.status == SCHEDULED)
+        .values(
+            status=RUNNING,
+            started_at=now,
+            category_id=content.category.id,
+            headline=content.headline,
+            products=[[p.id, p.name, p.price, p.curated, p.recent_sold] for p in content.products],
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not started.rowcount:  # type: ignore[attr-defined]
+        raise Refusal("broadcast_not_scheduled")
+    _, unreachable = await audience(session, content.category)
+    queued = await session.execute(_deliveries(broadcast.id, content.category, now))
+    count = int(queued.rowcount)  # type: ignore[attr-defined]
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id)
+        .values(recipients=count, skipped=unreachable)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(broadcast)
+    return count
+
+
+def _deliveries(broadcast_id: int, category: Category, now: datetime) -> Any:
+    columns = (
+        "kind",
+        "payload",
+        "person_id",
+        "channel",
+        "identity",
+        "status",
+        "attempts",
+        "due_at",
+        "created_at",
+        "broadcast_id",
+        "priority",
+    )
+    rows = (
+        select(
+            literal(KIND, String()),
+            literal({"broadcast_id": broadcast_id}, JSON()),
+            Subscription.person_id,
+            Subscription.channel,
+            Subscription.identity,
+            literal(PENDING, String()),
+            literal(0, Integer()),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+            literal(broadcast_id, Integer()),
+            literal(BROADCAST_PRIORITY, Integer()),
+        )
+        .select_from(Subscription)
+        .join(Identity, Identity.identity == Subscription.identity)
+        .where(hears(category), reachable())
+    )
+    return insert(OutboxMessage).from_select(columns, rows)
+
+
+async def start_due(session: AsyncSession, now: datetime) -> list[int]:
+    """Starts every scheduled broadcast whose time has come; returns their ids."""
+    due = list(
+        await session.scalars(
+            select(Broadcast).where(Broadcast.status == SCHEDULED, Broadcast.send_at <= now)
+        )
+    )
+    for broadcast in due:
+        await start(session, broadcast, now)
+    return [b.id for b in due]
+
+
+async def finish_sent(session: AsyncSession, now: datetime) -> None:
+    """A running broadcast with nothing left to send is done."""
+    left = exists().where(
+        OutboxMessage.broadcast_id == Broadcast.id,
+        OutboxMessage.status.in_((PENDING, SENDING, PAUSED)),
+    )
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.status == RUNNING, ~left)
+        .values(status=DONE, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _move(
+    session: AsyncSession, broadcast: Broadcast, before: tuple[str, ...], after: str
+) -> None:
+    moved = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id, Broadcast.status.in_(before))
+        .values(status=after)
+        .execution_options(synchronize_session=False)
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        raise Refusal("broadcast_state", status=broadcast.status)
+
+
+async def _rows(
+    session: AsyncSession, broadcast_id: int, before: tuple[str, ...], **values: Any
+) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status.in_(before))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def pause(session: AsyncSession, broadcast: Broadcast) -> None:
+    """Rows not yet claimed wait; the ones being sent finish."""
+    await _move(session, broadcast, (RUNNING,), HALTED)
+    await _rows(session, broadcast.id, (PENDING,), status=PAUSED)
+    await session.refresh(broadcast)
+
+
+async def resume(session: AsyncSession, broadcast: Broadcast, now: datetime) -> None:
+    await _move(session, broadcast, (HALTED,), RUNNING)
+    await _rows(session, broadcast.id, (PAUSED,), status=PENDING, due_at=now)
+    await session.refresh(broadcast)
+
+
+async def cancel(session: AsyncSession, broadcast: Broadcast, now: datetime) -> None:
+    """Everything not yet sent stays unsent, counted as cancelled."""
+    await _move(session, broadcast, (SCHEDULED, RUNNING, HALTED), STOPPED)
+    await _rows(session, broadcast.id, (PENDING, PAUSED), status=CANCELLED, last_error="cancelled")
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id)
+        .values(finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(broadcast)
+
+
+@dataclass(frozen=True)
+class Progress:
+    sent: int
+    failed: int
+    unreachable: int
+    cancelled: int
+    left: int
+    # Deliveries per second since the start, and when the rest would be out at that rate.
+    rate: float | None
+    eta: datetime | None
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.failed + self.unreachable + self.cancelled + self.left
+
+
+async def progress(session: AsyncSession, broadcast: Broadcast, now: datetime) -> Progress:
+    rows = (
+        await session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.broadcast_id == broadcast.id)
+            .group_by(OutboxMessage.status)
+        )
+    ).all()
+    counts: dict[str, int] = dict(rows)  # type: ignore[arg-type]
+    sent = counts.get(SENT, 0)
+    left = counts.get(PENDING, 0) + counts.get(SENDING, 0) + counts.get(PAUSED, 0)
+    rate = eta = None
+    if broadcast.started_at is not None and sent:
+        seconds = ((broadcast.finished_at or now) - broadcast.started_at).total_seconds()
+        rate = sent / seconds if seconds > 0 else None
+        if rate and left and broadcast.status == RUNNING:
+            eta = now + timedelta(seconds=left / rate)
+    return Progress(
+        sent,
+        counts.get(FAILED, 0),
+        counts.get(UNREACHABLE, 0),
+        counts.get(CANCELLED, 0),
+        left,
+        rate,
+        eta,
+    )
+
+
+async def calendar(
+    session: AsyncSession, first: date, weeks: int
+) -> list[tuple[date, Category, str | None, str | None]]:
+    """The Fridays from `first` on: featured category, headline, broadcast state (if any)."""
+    fridays = [first + timedelta(weeks=n) for n in range(weeks)]
+    editions = {
+        e.date: e
+        for e in await session.scalars(select(FridayEdition).where(FridayEdition.date.in_(fridays)))
+    }
+    states = dict(
+        (
+            await session.execute(
+                select(Broadcast.friday, Broadcast.status).where(Broadcast.friday.in_(fridays))
+            )
+        ).all()
+    )
+    planned = []
+    for friday in fridays:
+        category, _ = await this_weeks_categories(session, friday)
+        edition = editions.get(friday)
+        planned.append(
+            (friday, category, edition.headline if edition else None, states.get(friday))
+        )
+    return planned

@@ -1,0 +1,89 @@
+"""Staff: persons with the staff role, and the record of what each staff action did."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime
+from models.people import Identity, Role, new_person
+
+STAFF = "staff"
+
+
+class StaffAction(Base):
+    """Who (a person in chat, or the command line) did what, and when."""
+
+    __tablename__ = "staff_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    # `telegram:12345`, `console:ana` or `cli:<user>`: how the action came.
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The broadcast the action was about, if any.
+    broadcast_id: Mapped[int | None] = mapped_column(Integer)
+
+
+async def is_staff(session: AsyncSession, person_id: int) -> bool:
+    found = await session.scalar(
+        select(Role.id).where(Role.person_id == person_id, Role.role == STAFF).limit(1)
+    )
+    return found is not None
+
+
+async def grant_staff(session: AsyncSession, identity: str, now: datetime) -> bool:
+    """Makes the person behind `identity` staff (someone who has not written yet included);
+    False if they were staff already."""
+    person_id = await session.scalar(
+        select(Identity.person_id).where(Identity.identity == identity)
+    )
+    if person_id is None:
+        person, _ = await new_person(session, identity, identity.split(":", 1)[1], "id", now)
+        person_id = person.id
+    elif await is_staff(session, person_id):
+        return False
+    session.add(Role(person_id=person_id, role=STAFF))
+    await session.flush()
+    return True
+
+
+async def revoke_staff(session: AsyncSession, identity: str) -> bool:
+    person_id = await session.scalar(
+        select(Identity.person_id).where(Identity.identity == identity)
+    )
+    if person_id is None:
+        return False
+    removed = await session.execute(
+        delete(Role).where(Role.person_id == person_id, Role.role == STAFF)
+    )
+    return bool(removed.rowcount)  # type: ignore[attr-defined]
+
+
+async def record(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    now: datetime,
+    *,
+    person_id: int | None = None,
+    broadcast_id: int | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        StaffAction(
+            person_id=person_id,
+            actor=actor,
+            action=action,
+            detail=detail,
+            at=now,
+            broadcast_id=broadcast_id,
+        )
+    )
+    await session.flush()

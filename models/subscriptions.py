@@ -1,0 +1,98 @@
+"""Who hears the Friday broadcast, on which chat, and for which categories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.base import Base, UTCDateTime
+from models.catalog import Category
+from models.people import Identity
+
+# `categories` is a bit per category's place in the rotation; none set means every Friday.
+EVERY_CATEGORY = 0
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    # The chat the broadcast goes to: the one the person subscribed from.
+    identity: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(20))
+    categories: Mapped[int] = mapped_column(Integer, default=EVERY_CATEGORY)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def category_bit(category: Category) -> int:
+    return 1 << category.rotation
+
+
+async def subscription_of(session: AsyncSession, person_id: int) -> Subscription | None:
+    return await session.get(Subscription, person_id)
+
+
+async def subscribe(
+    session: AsyncSession, person_id: int, identity: str, now: datetime
+) -> tuple[Subscription, bool]:
+    """Subscribes to every Friday's broadcast on `identity`; returns whether it is new. An
+    existing subscription keeps its categories and moves to the chat it was asked from."""
+    found = await subscription_of(session, person_id)
+    if found is not None:
+        found.identity, found.channel = identity, identity.split(":", 1)[0]
+        return found, False
+    created = Subscription(
+        person_id=person_id,
+        identity=identity,
+        channel=identity.split(":", 1)[0],
+        categories=EVERY_CATEGORY,
+        since=now,
+    )
+    session.add(created)
+    await session.flush()
+    return created, True
+
+
+async def unsubscribe(session: AsyncSession, person_id: int) -> bool:
+    removed = await session.execute(delete(Subscription).where(Subscription.person_id == person_id))
+    return bool(removed.rowcount)  # type: ignore[attr-defined]
+
+
+def toggle_category(subscription: Subscription, category: Category, all_categories: int) -> None:
+    """Adds or removes a category; choosing all of them, or the last one off, means every
+    Friday again."""
+    chosen = subscription.categories ^ category_bit(category)
+    full = (1 << all_categories) - 1
+    subscription.categories = EVERY_CATEGORY if chosen in (0, full) else chosen
+
+
+def hears(category: Category) -> ColumnElement[bool]:
+    """Subscriptions that get the broadcast of a Friday featuring `category`."""
+    return or_(
+        Subscription.categories == EVERY_CATEGORY,
+        Subscription.categories.op("&")(category_bit(category)) != 0,
+    )
+
+
+def reachable() -> ColumnElement[bool]:
+    """The subscription's chat has not told us it cannot receive (blocked the bot)."""
+    return Identity.unreachable_at.is_(None)
+
+
+async def audience(session: AsyncSession, category: Category) -> tuple[int, int]:
+    """(subscribers who would get a broadcast for `category` now, of them unreachable)."""
+    rows = (
+        await session.execute(
+            select(reachable(), func.count())
+            .select_from(Subscription)
+            .join(Identity, Identity.identity == Subscription.identity)
+            .where(hears(category))
+            .group_by(reachable())
+        )
+    ).all()
+    counts = {bool(flag): count for flag, count in rows}
+    return counts.get(True, 0) + counts.get(False, 0), counts.get(False, 0)
