@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -26,6 +28,7 @@ from tests import db
 from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
+from tests.processes import jbl_env, jbl_output
 
 # Friday 27 November 2026, 07:00 in Jakarta: the broadcast's default time that week.
 FRIDAY_7AM = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
@@ -270,3 +273,55 @@ async def test_telegram_subscribers_get_it_through_the_sender_and_the_blocked_ar
     [next_week] = await rows(app, Broadcast, Broadcast.id == second)
     assert (next_week.recipients, next_week.skipped) == (3, 1)
     assert PENDING in {r.status for r in await db.outbox(app) if r.broadcast_id == second}
+
+
+async def test_staff_plan_fridays_and_follow_the_broadcast_from_the_command_line(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    env = jbl_env(database_url)
+    code, out, _ = await jbl_output(
+        "staff", "add", "whatsapp:0812-3456-7890", env=env, cwd=tmp_path
+    )
+    assert (code, out) == (0, "whatsapp:+6281234567890 is staff now\n")
+    code, _, err = await jbl_output("staff", "add", "telegram:abc", env=env, cwd=tmp_path)
+    assert code == 2 and err.startswith("jbl: telegram:abc: write telegram:<user id>")
+
+    # The command line lives in real time: its next Fridays are those of today.
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    next_friday = today + timedelta(days=(4 - today.weekday()) % 7)
+    later = next_friday + timedelta(weeks=2)
+    code, out, _ = await jbl_output(
+        "friday",
+        "set",
+        later.isoformat(),
+        "fesyen-kerajinan",
+        "--headline",
+        "Batik Jumat",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert (code, out) == (0, f"{later.isoformat()}: fesyen-kerajinan — Batik Jumat\n")
+    code, _, err = await jbl_output(
+        "friday",
+        "set",
+        (later - timedelta(days=1)).isoformat(),
+        "fesyen-kerajinan",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 2 and "is not a Friday" in err
+
+    code, out, _ = await jbl_output("friday", "plan", env=env, cwd=tmp_path)
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 8
+    assert lines[0].startswith(next_friday.isoformat())
+    assert lines[2] == f"{later.isoformat()}\tfesyen-kerajinan\tBatik Jumat\t-"
+
+    code, out, _ = await jbl_output("broadcast", "status", env=env, cwd=tmp_path)
+    assert code == 0
+    assert "status: scheduled" in out and "recipients: 0 (0 unreachable, skipped)" in out
+    actions = await rows(app, StaffAction)
+    assert [(a.action, a.actor.startswith("cli:")) for a in actions] == [
+        ("staff_add", True),
+        ("friday_set", True),
+    ]

@@ -4,9 +4,7 @@ a crash resends only what was in flight, two senders never send the same row."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -23,25 +21,8 @@ from tests.conftest import Clock
 from tests.dialogs import order_for_pickup
 from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
+from tests.processes import jbl, jbl_env
 from tests.telegram_bot import TOKEN, free_port, running_jbl
-
-JBL = str(Path(sys.executable).parent / "jbl")
-
-
-def jbl_env(database_url: str, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
-    return env | {"JBL_DATABASE__URL": database_url, **settings}
-
-
-async def jbl(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        JBL,
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
 
 
 async def telegram_demo(database_url: str, tmp_path: Path, tg: FakeTelegram) -> dict[str, str]:

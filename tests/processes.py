@@ -1,0 +1,34 @@
+"""The `jbl` command as an operator runs it: a real process with its own environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+JBL = str(Path(sys.executable).parent / "jbl")
+
+
+def jbl_env(database_url: str, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
+    return env | {"JBL_DATABASE__URL": database_url, **settings}
+
+
+async def jbl(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        JBL,
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def jbl_output(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """Runs a `jbl` command to its end: exit code, standard output and error."""
+    process = await jbl(*args, env=env, cwd=cwd)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
