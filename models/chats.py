@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
-from models.people import Identity, Person, new_person, seen
+from models.people import LAST_SEEN_PRECISION, Identity, Person, new_person
 
 
 class ChatState(Base):
@@ -98,12 +98,13 @@ class Chat:
 
 
 @functools.cache
-def _chat_statement() -> Select[tuple[Person, Identity, Any, Any, Any, Any, Any]]:
+def _chat_statement() -> Select[tuple[Person, Any, Any, Any, Any, Any, Any, Any]]:
     # Built once: every message runs it, and building it was a third of its cost.
     return (
         select(
             Person,
-            Identity,
+            Identity.last_seen_at,
+            Identity.unreachable_at,
             ChatState.identity,
             ChatState.menu,
             ChatState.labels,
@@ -129,11 +130,23 @@ async def open_chat(
     if found is None:
         person, _ = await new_person(session, identity, display_name, language, now)
         return person, Chat(identity, [], [], None, {}, stored=False)
-    person, row, stored, menu, labels, step, data = found
-    seen(row, now)
+    person, last_seen_at, unreachable_at, stored, menu, labels, step, data = found
+    if now - last_seen_at > LAST_SEEN_PRECISION or unreachable_at is not None:
+        # Recorded coarsely: it only decides which chat messages to the person go to. Writing
+        # to the bot again means they unblocked it.
+        await session.execute(_seen_statement(), {"key": identity, "now": now})
     if stored is None:
         return person, Chat(identity, [], [], None, {}, stored=False)
     return person, Chat(identity, menu or [], labels or [], step, data or {}, stored=True)
+
+
+@functools.cache
+def _seen_statement() -> Update:
+    return (
+        update(Identity)
+        .where(Identity.identity == bindparam("key"))
+        .values(last_seen_at=bindparam("now"), unreachable_at=None)
+    )
 
 
 @functools.cache

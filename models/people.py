@@ -71,15 +71,6 @@ async def new_person(
     return person, row
 
 
-def seen(row: Identity, now: datetime) -> None:
-    # Recorded coarsely: it only decides which chat messages to the person go to.
-    if now - row.last_seen_at > LAST_SEEN_PRECISION:
-        row.last_seen_at = now
-    # Writing to the bot again means they unblocked it.
-    if row.unreachable_at is not None:
-        row.unreachable_at = None
-
-
 async def preferred_identity(session: AsyncSession, person_id: int) -> str | None:
     """The identity the person wrote from most recently: where messages to them go."""
     return await session.scalar(
