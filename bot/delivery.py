@@ -11,18 +11,20 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.messages import Reply
-from handlers.notices import render_notice
+from handlers.notices import notice, orders_of
 from models.outbox import Claimed, Outcomes, claim_due, record_outcomes
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from models.ordering import Order
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +104,6 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 2 ** (attempts + 1)))
 
 
-async def render(session: AsyncSession, claimed: Claimed) -> list[Reply]:
-    return [await render_notice(session, claimed.message, claimed.language)]
-
-
 class OutboxSender:
     """One channel's sender; several may run, in this process or others."""
 
@@ -147,7 +145,9 @@ class OutboxSender:
             claimed = await claim_due(
                 uow.session, self.transport.channel, self.worker, now, self.limits.lease, limit
             )
-            rendered = [(c, await self._render(uow.session, c)) for c in claimed]
+            # The rows' orders in one query for the whole round, not one per row.
+            orders = await orders_of(uow.session, [c.message for c in claimed])
+            rendered = [(c, self._render(c, orders)) for c in claimed]
             await uow.commit()
         if not claimed:
             return False
@@ -161,9 +161,9 @@ class OutboxSender:
             await self._record()
         return True
 
-    async def _render(self, session: AsyncSession, claimed: Claimed) -> list[Reply] | None:
+    def _render(self, claimed: Claimed, orders: Mapping[int, Order]) -> list[Reply] | None:
         try:
-            return await render(session, claimed)
+            return [notice(claimed.message, claimed.language, orders)]
         except Exception as error:
             log.warning("outbox %s cannot be rendered: %s", claimed.message.id, error)
             self._outcomes.failed.append((claimed.message.id, f"render: {error}"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from handlers.merchant import order_actions
@@ -11,7 +12,7 @@ from handlers.orders import order_handover_lines, order_item_lines
 from handlers.phones import display_phone
 from handlers.ratings import star_buttons
 from handlers.texts import text
-from models.ordering import Order
+from models.ordering import Order, orders_by_id
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,8 +20,19 @@ if TYPE_CHECKING:
     from models.outbox import OutboxMessage
 
 
+async def orders_of(session: AsyncSession, messages: Iterable[OutboxMessage]) -> dict[int, Order]:
+    """The orders the rows are about: one query for a whole claim of rows, not one per row."""
+    ids = (message.payload["order_id"] for message in messages if "order_id" in message.payload)
+    return await orders_by_id(session, ids)
+
+
 async def render_notice(session: AsyncSession, message: OutboxMessage, language: str) -> Reply:
-    order = await session.get(Order, message.payload["order_id"])
+    return notice(message, language, await orders_of(session, [message]))
+
+
+def notice(message: OutboxMessage, language: str, orders: Mapping[int, Order]) -> Reply:
+    """The row in the reader's language, its order taken from `orders` (see `orders_of`)."""
+    order = orders.get(message.payload["order_id"])
     if order is None:
         raise LookupError(f"outbox {message.id}: order is gone")
     if message.kind == "order_new":
