@@ -6,6 +6,7 @@ renders it in their language when it is delivered.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ CLAIMABLE = (PENDING, SENDING)
 # As SQL with the statuses written out, not bound: the planners (SQLite's always, PostgreSQL's
 # generic plans) use a partial index only for a query whose condition is its own, literally.
 _CLAIMABLE_SQL = "status IN ('pending', 'sending')"
+_IDS_PER_STATEMENT = 10_000
 
 
 class OutboxMessage(Base):
@@ -213,33 +215,55 @@ class Outcomes:
     def empty(cls) -> Outcomes:
         return cls([], [], [], [], [])
 
+    def __len__(self) -> int:
+        return (
+            len(self.sent)
+            + len(self.retry)
+            + len(self.failed)
+            + len(self.unreachable)
+            + len(self.released)
+        )
+
+    def extend(self, other: Outcomes) -> None:
+        """Adds `other`'s outcomes to these (e.g. ones whose recording failed, to try again)."""
+        self.sent += other.sent
+        self.retry += other.retry
+        self.failed += other.failed
+        self.unreachable += other.unreachable
+        self.released += other.released
+
 
 async def record_outcomes(
     session: AsyncSession, outcomes: Outcomes, worker: str, now: datetime
 ) -> None:
     """Writes the outcomes of rows this worker still holds (a lapsed, re-claimed row is not
-    overwritten by the worker that lost it)."""
+    overwritten by the worker that lost it). Rows with the same outcome share a statement."""
     if outcomes.sent:
         await _set(session, outcomes.sent, worker, status=SENT, sent_at=now, claimed_by=None)
+    retries: dict[tuple[datetime, str, bool], list[int]] = defaultdict(list)
     for row_id, due_at, error, counts in outcomes.retry:
-        attempts = OutboxMessage.attempts + (1 if counts else 0)
+        retries[due_at, error[:500], counts].append(row_id)
+    for (due_at, error, counts), row_ids in retries.items():
         await _set(
             session,
-            [row_id],
+            row_ids,
             worker,
             status=PENDING,
             due_at=due_at,
-            last_error=error[:500],
-            attempts=attempts,
+            last_error=error,
+            attempts=OutboxMessage.attempts + (1 if counts else 0),
             claimed_by=None,
         )
+    failures: dict[str, list[int]] = defaultdict(list)
     for row_id, error in outcomes.failed:
+        failures[error[:500]].append(row_id)
+    for error, row_ids in failures.items():
         await _set(
             session,
-            [row_id],
+            row_ids,
             worker,
             status=FAILED,
-            last_error=error[:500],
+            last_error=error,
             attempts=OutboxMessage.attempts + 1,
             claimed_by=None,
         )
@@ -257,7 +281,11 @@ async def record_outcomes(
 async def _set(
     session: AsyncSession, row_ids: list[int], worker: str | None = None, **values: Any
 ) -> None:
-    query = update(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
-    if worker is not None:
-        query = query.where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by == worker)
-    await session.execute(query.values(**values).execution_options(synchronize_session=False))
+    # In slices, under the drivers' limits on bound parameters (SQLite's 32,766, asyncpg's).
+    for start in range(0, len(row_ids), _IDS_PER_STATEMENT):
+        query = update(OutboxMessage).where(
+            OutboxMessage.id.in_(row_ids[start : start + _IDS_PER_STATEMENT])
+        )
+        if worker is not None:
+            query = query.where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by == worker)
+        await session.execute(query.values(**values).execution_options(synchronize_session=False))

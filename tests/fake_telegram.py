@@ -140,6 +140,7 @@ class Call:
     params: JSON
     status: int | None = None
     error: str | None = None  # the description of an error answer
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass(frozen=True)
