@@ -1,23 +1,32 @@
 """The outbox sender: drains one channel's outbox rows at that platform's limits.
 
 Each row is claimed (committed as `sending` with a lease) before it is sent and its outcome
-recorded after, so a crash resends at most the rows that were in flight; a stop gives the
-unsent claimed rows back at once.
+recorded after, so a crash resends at most the rows sent since the last record (half a second
+of them); a stop gives the unsent claimed rows back at once.
+
+The rows flow as a steady pipeline rather than in rounds: the next batch is claimed and
+rendered while the last one's rows are still going out, each row gets its slot (the rate
+overall and per chat) a moment before it is due and is handed to the transport when its slot
+comes, and the outcomes are written every half second. So the sender keeps to the rate
+without gaps between batches, however many rows are waiting, and holds about two batches of
+rows in memory whatever the size of the queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.messages import Reply
-from handlers.notices import render_notice
+from handlers.notices import notice, orders_of
 from models.outbox import Claimed, Outcomes, claim_due, record_outcomes
 from models.uow import UnitOfWork
 
@@ -59,13 +68,21 @@ class Limits:
     per_chat_per_s: float
     # Failed attempts before a row is given up as failed.
     max_attempts: int = 5
-    # Rows claimed at once: about this many seconds of sending.
+    # Rows claimed at once: about this many seconds of sending. The next batch is claimed
+    # when fewer than that are left unsent.
     claim_seconds: float = 2.0
-    # How long a claim holds before another sender may take the row.
+    # How long a claim holds before another sender may take the row. A row not sent within
+    # half of it is given back instead.
     lease: timedelta = timedelta(seconds=60)
     # How often an idle sender looks for new rows (other processes write them too).
     poll_seconds: float = 0.25
+    # Sends in progress at most. Fewer run while the platform answers fast (see `Lanes`).
     in_flight: int = 64
+    # How far ahead rows get their slots: while the event loop is busy for a moment (a claim,
+    # a record), only the sends due in that moment wait, and they go out right after it.
+    ahead_seconds: float = 0.25
+    # How often the outcomes are written.
+    record_seconds: float = 0.5
 
 
 @dataclass
@@ -93,6 +110,14 @@ class Pacer:
     def pause(self, seconds: float) -> None:
         self._next = max(self._next, self.clock() + seconds)
 
+    def lead(self) -> float:
+        """How far ahead of now the overall slots are taken (negative: idle since)."""
+        return self._next - self.clock()
+
+    def free_at(self, chat: str) -> float:
+        """The soonest moment this chat's next message could go, without reserving it."""
+        return max(self.clock(), self._next, self._next_by_chat.get(chat, 0.0))
+
     def forget_idle(self) -> None:
         now = self.clock()
         self._next_by_chat = {c: t for c, t in self._next_by_chat.items() if t > now}
@@ -102,8 +127,65 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 2 ** (attempts + 1)))
 
 
-async def render(session: AsyncSession, claimed: Claimed) -> list[Reply]:
-    return [await render_notice(session, claimed.message, claimed.language)]
+@dataclass
+class SenderStats:
+    """What a sender has done so far (for benchmarks and logs): totals and the longest."""
+
+    claims: int = 0  # claims that took rows
+    claimed: int = 0
+    claim_seconds: float = 0.0  # in claiming transactions, rendering included
+    render_seconds: float = 0.0
+    longest_claim: float = 0.0
+    records: int = 0
+    recorded: int = 0  # outcomes written
+    record_seconds: float = 0.0
+    longest_record: float = 0.0
+    most_in_flight: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A claimed row, rendered, and when its claim lapses (on the app's clock)."""
+
+    claimed: Claimed
+    replies: list[Reply]
+    lease_ends: datetime
+
+
+class Lanes:
+    """How many sends may be in progress at once: enough for the rate at the platform's
+    round trip, and no more.
+
+    Little's law: sends in progress = rate × time per send. The time is the shortest round
+    trip seen lately (as BBR measures a path), so a moment when this process is busy and its
+    sends queue behind each other does not open more of them: every extra one is another
+    connection for the HTTP client to keep and look through on every request.
+    """
+
+    WINDOW = 10.0  # seconds each shortest round trip is remembered
+
+    def __init__(self, rate_per_s: float, most: int, clock: Callable[[], float]) -> None:
+        self.rate_per_s = rate_per_s
+        self.most = most
+        self.clock = clock
+        self._shortest = (float("inf"), float("inf"))  # this window's, the last one's
+        self._window_ends = 0.0
+
+    def took(self, seconds: float) -> None:
+        now = self.clock()
+        current, last = self._shortest
+        if now >= self._window_ends:
+            current, last = float("inf"), current
+            self._window_ends = now + self.WINDOW
+        self._shortest = (min(current, seconds), last)
+
+    @property
+    def open(self) -> int:
+        shortest = min(self._shortest)
+        if shortest == float("inf"):
+            return min(self.most, 4)  # nothing measured yet
+        # Half as many again, and two, for the round trips that take longer than the shortest.
+        return max(2, min(self.most, int(self.rate_per_s * shortest * 1.5) + 2))
 
 
 class OutboxSender:
@@ -122,100 +204,288 @@ class OutboxSender:
         self.clock = clock
         self.worker = f"{transport.channel}-{uuid.uuid4().hex[:12]}"
         self.pacer = Pacer(limits.rate_per_s, limits.per_chat_per_s)
+        self.stats = SenderStats()
         self._outcomes = Outcomes.empty()
+        # A row's way: claimed and rendered (`_ready`, oldest claim first); given its slot
+        # (`_slotted`: the timer that hands it over); its slot come, waiting for a free lane
+        # (`_waiting`); handed to the transport (`_sending`).
+        self._ready: deque[_Ready] = deque()
+        self._slotted: dict[int, tuple[asyncio.TimerHandle, _Ready]] = {}
+        self._waiting: deque[_Ready] = deque()
+        self._sending: set[asyncio.Task[None]] = set()
+        self._lanes = Lanes(limits.rate_per_s, limits.in_flight, time.monotonic)
+        self._wake = asyncio.Event()
+        self._claiming: asyncio.Task[None] | None = None
+        self._recording: asyncio.Task[None] | None = None
+        self._no_claim_before = 0.0  # monotonic: the last claim found nothing
+        self._recorded_at = 0.0  # monotonic
+        self._held_back = False  # sends are behind their slots: no new slots until they catch up
+        self._stopping = False
+
+    @property
+    def _batch(self) -> int:
+        return max(1, int(self.limits.rate_per_s * self.limits.claim_seconds))
+
+    @property
+    def _unsent(self) -> int:
+        return len(self._ready) + len(self._slotted) + len(self._waiting)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sends until `stop` is set, then records what was sent and gives back the rest."""
-        while not stop.is_set():
-            try:
-                sent_any = await self.send_due(stop)
-            except Exception:
-                log.exception("outbox sender %s: a round failed; trying again", self.worker)
-                sent_any = False
-            if not sent_any:
-                await self._idle(stop)
-
-    async def _idle(self, stop: asyncio.Event) -> None:
-        # Rows are written by other transactions, possibly other processes: look again soon.
-        await _stopped_within(stop, self.limits.poll_seconds)
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: self._wake.set())
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                self._claim_if_wanted()
+                self._record_if_due()
+                slots = self._give_slots()
+                await self._nap(min(slots, self._until_claim(), self._until_record()))
+        finally:
+            stopping.cancel()
+            await self._finish()
 
     async def send_due(self, stop: asyncio.Event | None = None) -> bool:
-        """One round: claim what is due, send it at the limits, record the outcomes."""
-        limit = max(1, int(self.limits.rate_per_s * self.limits.claim_seconds))
-        async with UnitOfWork(self.sessions) as uow:
-            now = self.clock()
-            claimed = await claim_due(
-                uow.session, self.transport.channel, self.worker, now, self.limits.lease, limit
-            )
-            rendered = [(c, await self._render(uow.session, c)) for c in claimed]
-            await uow.commit()
+        """One round: claim what is due, send it at the limits, record the outcomes. (`run`
+        does the same without rounds.) False if nothing was due."""
+        claimed, ready = await self._claim(self._batch)
         if not claimed:
             return False
-        gate = asyncio.Semaphore(self.limits.in_flight)
+        self._ready.extend(ready)
         stop = stop or asyncio.Event()
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: self._wake.set())
         try:
-            await asyncio.gather(
-                *(self._send(c, replies, gate, stop) for c, replies in rendered if replies)
-            )
+            while (self._unsent or self._sending) and not stop.is_set():
+                self._wake.clear()
+                await self._nap(self._give_slots())
         finally:
-            await self._record()
+            stopping.cancel()
+            await self._finish()
         return True
 
-    async def _render(self, session: AsyncSession, claimed: Claimed) -> list[Reply] | None:
-        try:
-            return await render(session, claimed)
-        except Exception as error:
-            log.warning("outbox %s cannot be rendered: %s", claimed.message.id, error)
-            self._outcomes.failed.append((claimed.message.id, f"render: {error}"))
-            return None
+    async def _nap(self, seconds: float) -> None:
+        """Waits up to `seconds` for news: rows claimed, sends done, a stop."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
-    async def _send(
-        self, claimed: Claimed, replies: list[Reply], gate: asyncio.Semaphore, stop: asyncio.Event
-    ) -> None:
-        message = claimed.message
-        identity = message.identity or ""
-        delay = self.pacer.slot(identity) - self.pacer.clock()
-        if delay > 2 * self.limits.claim_seconds:
-            # This chat has more waiting than a round can send: back to the queue until then.
-            due = self.clock() + timedelta(seconds=delay)
-            self._outcomes.retry.append((message.id, due, "waiting for the chat's limit", False))
-            return
-        if (delay > 0 and await _stopped_within(stop, delay)) or stop.is_set():
-            self._outcomes.released.append(message.id)
-            return
-        async with gate:
+    # ---- claiming ------------------------------------------------------------------------
+
+    def _claim_if_wanted(self) -> None:
+        """Claims the next batch once fewer rows than a batch are left unsent."""
+        if self._wants_claim() and self._until_claim() == 0:
+            self._claiming = asyncio.create_task(self._claim_more(), name=f"{self.worker}-claim")
+
+    def _wants_claim(self) -> bool:
+        return self._claiming is None and self._unsent < self._batch
+
+    def _until_claim(self) -> float:
+        """How long until the next claim is due (at most `poll_seconds`: news may come)."""
+        if not self._wants_claim():
+            return self.limits.poll_seconds
+        return max(0.0, self._no_claim_before - self.pacer.clock())
+
+    async def _claim_more(self) -> None:
+        try:
+            claimed, ready = await self._claim(self._batch)
+        except Exception:
+            log.exception("outbox sender %s: a claim failed; trying again", self.worker)
+            claimed, ready = 0, []
+        if not claimed:
+            # Rows are written by other transactions, possibly other processes: look again soon.
+            self._no_claim_before = self.pacer.clock() + self.limits.poll_seconds
+        self._ready.extend(ready)
+        self._claiming = None
+        self._wake.set()
+
+    async def _claim(self, limit: int) -> tuple[int, list[_Ready]]:
+        """Claims and renders up to `limit` due rows in one transaction; returns how many were
+        claimed and the rendered ones (a row that cannot be rendered is failed)."""
+        started = time.perf_counter()
+        async with UnitOfWork(self.sessions) as uow:
+            now = self.clock()
+            lease = self.limits.lease
+            claimed = await claim_due(
+                uow.session, self.transport.channel, self.worker, now, lease, limit
+            )
+            rendering = time.perf_counter()
+            ready = await self._render(uow.session, claimed, now + lease)
+            rendered = time.perf_counter()
+            await uow.commit()
+        if claimed:
+            stats = self.stats
+            seconds = time.perf_counter() - started
+            stats.claims += 1
+            stats.claimed += len(claimed)
+            stats.claim_seconds += seconds
+            stats.render_seconds += rendered - rendering
+            stats.longest_claim = max(stats.longest_claim, seconds)
+        return len(claimed), ready
+
+    async def _render(
+        self, session: AsyncSession, claimed: list[Claimed], lease_ends: datetime
+    ) -> list[_Ready]:
+        orders = await orders_of(session, [c.message for c in claimed])
+        ready = []
+        for row in claimed:
             try:
-                await self.transport.deliver(identity, replies)
-            except RetryLater as slow_down:
-                self.pacer.pause(slow_down.seconds)
-                retry_at = self.clock() + timedelta(seconds=slow_down.seconds)
-                self._outcomes.retry.append((message.id, retry_at, str(slow_down), False))
-            except Unreachable as error:
-                self._outcomes.unreachable.append((message.id, identity, str(error)))
-            except Rejected as error:
-                self._outcomes.failed.append((message.id, str(error)))
+                replies = [notice(row.message, row.language, orders)]
             except Exception as error:
-                reason = f"{type(error).__name__}: {error}"
-                if message.attempts + 1 >= self.limits.max_attempts:
-                    self._outcomes.failed.append((message.id, reason))
-                else:
-                    retry_at = self.clock() + _backoff(message.attempts)
-                    self._outcomes.retry.append((message.id, retry_at, reason, True))
+                log.warning("outbox %s cannot be rendered: %s", row.message.id, error)
+                self._outcomes.failed.append((row.message.id, f"render: {error}"))
             else:
-                self._outcomes.sent.append(message.id)
+                ready.append(_Ready(row, replies, lease_ends))
+        return ready
+
+    # ---- pacing --------------------------------------------------------------------------
+
+    def _give_slots(self) -> float:
+        """Gives ready rows their slots up to `ahead_seconds` ahead; returns how long to wait
+        before looking again."""
+        limits = self.limits
+        today = self.clock()
+        while self._ready and self._ready[0].lease_ends - today < limits.lease / 2:
+            # Claimed long ago (sends are slower than the rate): back before the claim lapses.
+            self._outcomes.released.append(self._ready.popleft().claimed.message.id)
+        # Sends behind their slots already: more slots would only lengthen the queue.
+        self._held_back = len(self._waiting) >= limits.in_flight
+        if self._held_back:
+            return limits.record_seconds  # woken when a send ends
+        loop = asyncio.get_running_loop()
+        pacer = self.pacer
+        hold = 2 * limits.claim_seconds
+        while self._ready:
+            lead = pacer.lead()
+            if lead > limits.ahead_seconds:
+                return min(limits.record_seconds, lead - limits.ahead_seconds / 2)
+            row = self._ready.popleft()
+            message = row.claimed.message
+            identity = message.identity or ""
+            wait = pacer.free_at(identity) - pacer.clock()
+            if wait > hold:
+                # Its chat (or, after a 429, the whole channel) is held longer than a claim
+                # lasts: back to the queue until then rather than keep the claim.
+                why = "waiting for retry_after" if lead > hold else "waiting for the chat's limit"
+                due = today + timedelta(seconds=wait)
+                self._outcomes.retry.append((message.id, due, why, False))
+                continue
+            delay = pacer.slot(identity) - pacer.clock()
+            timer = loop.call_later(max(0.0, delay), self._slot_came, message.id)
+            self._slotted[message.id] = (timer, row)
+        return limits.record_seconds
+
+    def _slot_came(self, row_id: int) -> None:
+        _, row = self._slotted.pop(row_id)
+        self._waiting.append(row)
+        self._start_sends()
+
+    def _start_sends(self) -> None:
+        """Hands waiting rows to the transport while lanes are free."""
+        while self._waiting and len(self._sending) < self._lanes.open:
+            sending = asyncio.create_task(
+                self._send(self._waiting.popleft()), name=f"{self.worker}-send"
+            )
+            self._sending.add(sending)
+            sending.add_done_callback(self._sent)
+        self.stats.most_in_flight = max(self.stats.most_in_flight, len(self._sending))
+
+    def _sent(self, sending: asyncio.Task[None]) -> None:
+        self._sending.discard(sending)
+        if not sending.cancelled() and sending.exception() is not None:
+            log.error("outbox sender %s: a send broke", self.worker, exc_info=sending.exception())
+        if not self._stopping:
+            self._start_sends()
+        if self._held_back or not (self._slotted or self._waiting):
+            self._wake.set()
+
+    def _take_back_slots(self) -> list[_Ready]:
+        """The rows given slots and not sent yet, in slot order; their timers cancelled."""
+        rows = list(self._waiting)
+        self._waiting.clear()
+        for timer, row in self._slotted.values():
+            timer.cancel()
+            rows.append(row)
+        self._slotted.clear()
+        return rows
+
+    # ---- sending -------------------------------------------------------------------------
+
+    async def _send(self, row: _Ready) -> None:
+        message = row.claimed.message
+        identity = message.identity or ""
+        started = time.monotonic()
+        try:
+            await self.transport.deliver(identity, row.replies)
+        except RetryLater as slow_down:
+            self.pacer.pause(slow_down.seconds)
+            # The rows given slots before the platform asked to slow down get new ones.
+            self._ready.extendleft(reversed(self._take_back_slots()))
+            self._wake.set()
+            retry_at = self.clock() + timedelta(seconds=slow_down.seconds)
+            self._outcomes.retry.append((message.id, retry_at, str(slow_down), False))
+        except Unreachable as error:
+            self._outcomes.unreachable.append((message.id, identity, str(error)))
+        except Rejected as error:
+            self._outcomes.failed.append((message.id, str(error)))
+        except Exception as error:
+            reason = f"{type(error).__name__}: {error}"
+            if message.attempts + 1 >= self.limits.max_attempts:
+                self._outcomes.failed.append((message.id, reason))
+            else:
+                retry_at = self.clock() + _backoff(message.attempts)
+                self._outcomes.retry.append((message.id, retry_at, reason, True))
+        else:
+            self._lanes.took(time.monotonic() - started)
+            self._outcomes.sent.append(message.id)
+
+    # ---- recording -----------------------------------------------------------------------
+
+    def _record_if_due(self) -> None:
+        if self._recording is None and self._outcomes and self._until_record() == 0:
+            self._recording = asyncio.create_task(self._record(), name=f"{self.worker}-record")
+
+    def _until_record(self) -> float:
+        if self._recording is not None or not self._outcomes:
+            return self.limits.record_seconds
+        return max(0.0, self._recorded_at + self.limits.record_seconds - self.pacer.clock())
 
     async def _record(self) -> None:
         outcomes, self._outcomes = self._outcomes, Outcomes.empty()
+        self._recorded_at = self.pacer.clock()
         self.pacer.forget_idle()
-        async with UnitOfWork(self.sessions) as uow:
-            await record_outcomes(uow.session, outcomes, self.worker, self.clock())
-            await uow.commit()
+        started = time.perf_counter()
+        try:
+            async with UnitOfWork(self.sessions) as uow:
+                await record_outcomes(uow.session, outcomes, self.worker, self.clock())
+                await uow.commit()
+        except Exception:
+            log.exception("outbox sender %s: recording failed; trying again", self.worker)
+            self._outcomes.extend(outcomes)
+        else:
+            seconds = time.perf_counter() - started
+            self.stats.records += 1
+            self.stats.recorded += len(outcomes)
+            self.stats.record_seconds += seconds
+            self.stats.longest_record = max(self.stats.longest_record, seconds)
+        finally:
+            self._recording = None
 
-
-async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
-    """Waits `seconds` for the send's slot; True if the sender was told to stop meanwhile."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return False
-    return True
+    async def _finish(self) -> None:
+        """Stops in order: the claim under way ends, the unsent rows are given back, the sends
+        in flight end, and everything is recorded."""
+        if self._claiming is not None:
+            await asyncio.gather(self._claiming, return_exceptions=True)
+        self._stopping = True
+        try:
+            unsent = self._take_back_slots() + list(self._ready)
+            self._ready.clear()
+            self._outcomes.released += [row.claimed.message.id for row in unsent]
+            if self._sending:
+                await asyncio.gather(*self._sending, return_exceptions=True)
+            if self._recording is not None:
+                await asyncio.gather(self._recording, return_exceptions=True)
+            if self._outcomes:
+                await self._record()
+        finally:
+            self._stopping = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -14,7 +16,7 @@ from handlers.phones import display_phone
 from handlers.ratings import star_buttons
 from handlers.texts import text
 from models import broadcasts
-from models.ordering import Order
+from models.ordering import Order, orders_by_id
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,18 +24,49 @@ if TYPE_CHECKING:
     from models.outbox import OutboxMessage
 
 
+@dataclass(frozen=True)
+class Subjects:
+    """What a batch of rows is about: their orders, and the broadcasts they deliver (by id,
+    or by Friday for a staff member's test)."""
+
+    orders: Mapping[int, Order]
+    broadcasts: Mapping[int, broadcasts.Content]
+    tests: Mapping[str, broadcasts.Content]
+
+
+async def subjects_of(session: AsyncSession, messages: Iterable[OutboxMessage]) -> Subjects:
+    """One query per kind for a whole claim of rows, not one per row."""
+    rows = list(messages)
+    orders = await orders_by_id(
+        session, (m.payload["order_id"] for m in rows if "order_id" in m.payload)
+    )
+    contents = await broadcasts.contents_by_id(
+        session, {m.payload["broadcast_id"] for m in rows if m.kind == broadcasts.KIND}
+    )
+    tests = {}
+    for friday in {m.payload["friday"] for m in rows if m.kind == broadcasts.TEST_KIND}:
+        day = date.fromisoformat(friday)
+        planned = await broadcasts.broadcast_for(session, day)
+        tests[friday] = await broadcasts.content_for(session, planned, day)
+    return Subjects(orders, contents, tests)
+
+
 async def render_notice(session: AsyncSession, message: OutboxMessage, language: str) -> Reply:
-    if message.kind == broadcasts.KIND:
-        # The session keeps the broadcast: a round of a thousand rows reads it once.
-        broadcast = await session.get(broadcasts.Broadcast, message.payload["broadcast_id"])
-        if broadcast is None:
+    return notice(message, language, await subjects_of(session, [message]))
+
+
+def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
+    """The row in the reader's language, what it is about taken from `subjects`."""
+    if message.kind in (broadcasts.KIND, broadcasts.TEST_KIND):
+        content = (
+            subjects.broadcasts.get(message.payload["broadcast_id"])
+            if message.kind == broadcasts.KIND
+            else subjects.tests.get(message.payload["friday"])
+        )
+        if content is None:
             raise LookupError(f"outbox {message.id}: broadcast is gone")
-        return broadcast_reply(language, broadcasts.content_of(broadcast))
-    if message.kind == broadcasts.TEST_KIND:
-        friday = date.fromisoformat(message.payload["friday"])
-        broadcast = await broadcasts.broadcast_for(session, friday)
-        return broadcast_reply(language, await broadcasts.content_for(session, broadcast, friday))
-    order = await session.get(Order, message.payload["order_id"])
+        return broadcast_reply(language, content)
+    order = subjects.orders.get(message.payload["order_id"])
     if order is None:
         raise LookupError(f"outbox {message.id}: order is gone")
     if message.kind == "order_new":

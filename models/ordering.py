@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,6 +115,15 @@ class CheckoutDetails:
     delivery: str
     address: str | None
     payment: str
+
+
+async def orders_by_id(session: AsyncSession, order_ids: Iterable[int]) -> dict[int, Order]:
+    """The orders with these ids, with their merchants and items, in one query however many."""
+    wanted = set(order_ids)
+    if not wanted:
+        return {}
+    orders = await session.scalars(select(Order).where(Order.id.in_(wanted)))
+    return {order.id: order for order in orders}
 
 
 async def orders_of_checkout(session: AsyncSession, checkout_id: str) -> list[Order]:

@@ -6,11 +6,23 @@ renders it in their language when it is delivered.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,13 +44,29 @@ CANCELLED = "cancelled"
 # Claimed first: a new order's notice must not wait behind hours of broadcast.
 NOTICE_PRIORITY = 0
 BROADCAST_PRIORITY = 1
+# The rows a sender may claim: due to be sent, or claimed by a sender whose lease may lapse.
+CLAIMABLE = (PENDING, SENDING)
+# As SQL with the statuses written out, not bound: the planners (SQLite's always, PostgreSQL's
+# generic plans) use a partial index only for a query whose condition is its own, literally.
+_CLAIMABLE_SQL = "status IN ('pending', 'sending')"
+_IDS_PER_STATEMENT = 10_000
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    # Serves the sender's claim: one channel's due rows in order.
+    # Serves the sender's claim: one channel's claimable rows, notices before broadcasts, by
+    # due time, in order. Only those rows are in it, so it stays small however many sent rows
+    # the table keeps, and the claim reads just the rows it takes.
     __table_args__ = (
-        Index("ix_outbox_queue", "channel", "status", "priority", "due_at", "id"),
+        Index(
+            "ix_outbox_due",
+            "channel",
+            "priority",
+            "due_at",
+            "id",
+            sqlite_where=text(_CLAIMABLE_SQL),
+            postgresql_where=text(_CLAIMABLE_SQL),
+        ),
         # A broadcast's progress, pause and cancel.
         Index("ix_outbox_broadcast", "broadcast_id", "status"),
     )
@@ -153,7 +181,9 @@ async def claim_due(
         .join(Person, Person.id == Identity.person_id)
         .where(
             OutboxMessage.channel == channel,
-            OutboxMessage.status.in_((PENDING, SENDING)),
+            OutboxMessage.status.in_(
+                bindparam("claimable", CLAIMABLE, expanding=True, literal_execute=True)
+            ),
             OutboxMessage.due_at <= now,
         )
         .order_by(OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)
@@ -197,33 +227,55 @@ class Outcomes:
     def empty(cls) -> Outcomes:
         return cls([], [], [], [], [])
 
+    def __len__(self) -> int:
+        return (
+            len(self.sent)
+            + len(self.retry)
+            + len(self.failed)
+            + len(self.unreachable)
+            + len(self.released)
+        )
+
+    def extend(self, other: Outcomes) -> None:
+        """Adds `other`'s outcomes to these (e.g. ones whose recording failed, to try again)."""
+        self.sent += other.sent
+        self.retry += other.retry
+        self.failed += other.failed
+        self.unreachable += other.unreachable
+        self.released += other.released
+
 
 async def record_outcomes(
     session: AsyncSession, outcomes: Outcomes, worker: str, now: datetime
 ) -> None:
     """Writes the outcomes of rows this worker still holds (a lapsed, re-claimed row is not
-    overwritten by the worker that lost it)."""
+    overwritten by the worker that lost it). Rows with the same outcome share a statement."""
     if outcomes.sent:
         await _set(session, outcomes.sent, worker, status=SENT, sent_at=now, claimed_by=None)
+    retries: dict[tuple[datetime, str, bool], list[int]] = defaultdict(list)
     for row_id, due_at, error, counts in outcomes.retry:
-        attempts = OutboxMessage.attempts + (1 if counts else 0)
+        retries[due_at, error[:500], counts].append(row_id)
+    for (due_at, error, counts), row_ids in retries.items():
         await _set(
             session,
-            [row_id],
+            row_ids,
             worker,
             status=PENDING,
             due_at=due_at,
-            last_error=error[:500],
-            attempts=attempts,
+            last_error=error,
+            attempts=OutboxMessage.attempts + (1 if counts else 0),
             claimed_by=None,
         )
+    failures: dict[str, list[int]] = defaultdict(list)
     for row_id, error in outcomes.failed:
+        failures[error[:500]].append(row_id)
+    for error, row_ids in failures.items():
         await _set(
             session,
-            [row_id],
+            row_ids,
             worker,
             status=FAILED,
-            last_error=error[:500],
+            last_error=error,
             attempts=OutboxMessage.attempts + 1,
             claimed_by=None,
         )
@@ -241,7 +293,11 @@ async def record_outcomes(
 async def _set(
     session: AsyncSession, row_ids: list[int], worker: str | None = None, **values: Any
 ) -> None:
-    query = update(OutboxMessage).where(OutboxMessage.id.in_(row_ids))
-    if worker is not None:
-        query = query.where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by == worker)
-    await session.execute(query.values(**values).execution_options(synchronize_session=False))
+    # In slices, under the drivers' limits on bound parameters (SQLite's 32,766, asyncpg's).
+    for start in range(0, len(row_ids), _IDS_PER_STATEMENT):
+        query = update(OutboxMessage).where(
+            OutboxMessage.id.in_(row_ids[start : start + _IDS_PER_STATEMENT])
+        )
+        if worker is not None:
+            query = query.where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by == worker)
+        await session.execute(query.values(**values).execution_options(synchronize_session=False))

@@ -25,6 +25,8 @@ import itertools
 import json
 import re
 import time
+from array import array
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
@@ -138,6 +140,7 @@ class Call:
     params: JSON
     status: int | None = None
     error: str | None = None  # the description of an error answer
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass(frozen=True)
@@ -1045,7 +1048,7 @@ class FakeTelegram:
             call.params = await read_params(request)
             # Recorded on arrival, so `calls` is in the order the client made them even while a
             # long poll is still waiting.
-            self.calls.append(call)
+            self._record(call)
             recorded = True
             self._changed()
             self._take_failure(method)
@@ -1061,11 +1064,14 @@ class FakeTelegram:
             status = 500
             body = {"ok": False, "error_code": 500, "description": f"fake Telegram: {error!r}"}
         if not recorded:
-            self.calls.append(call)
+            self._record(call)
         call.status = status
         call.error = None if body["ok"] else body["description"]
         self._changed()
         return JSONResponse(body, status_code=status)
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
 
     def _take_failure(self, method: str) -> None:
         queue = self._failures.get(method)
@@ -1685,3 +1691,65 @@ def _command_entities(text: str) -> list[JSON]:
     if match is None or (match.end() < len(text) and not text[match.end()].isspace()):
         return []
     return [{"type": "bot_command", "offset": 0, "length": utf16_len(match.group())}]
+
+
+class CountingTelegram(FakeTelegram):
+    """The fake for load runs (benchmarks): the same server, but it keeps no calls and no
+    messages, only what a million sends need — how many each chat got and when each arrived —
+    so memory stays in megabytes. Any positive chat id is a private chat of someone who has
+    started the bot; `sendMessage` is checked (HTML, length, markup) and answered as Telegram
+    answers it. Tests that look at chats use FakeTelegram.
+    """
+
+    def __init__(self, token: str = "123:ABC", **options: Any) -> None:
+        super().__init__(token, **options)
+        # Successful sendMessage calls per chat id, and when each arrived (time.monotonic).
+        self.sends: Counter[int] = Counter()
+        self.arrivals = array("d")
+        # "method status" of every call answered.
+        self.answers: Counter[str] = Counter()
+        # Called after each successful sendMessage with the number so far.
+        self.on_send: Callable[[int], None] | None = None
+        self._message_ids = itertools.count(1)
+
+    def block(self, chat_id: int) -> None:
+        """That person blocks the bot: sends to the chat answer 403 from now on."""
+        self._blocked.add(chat_id)
+
+    def _record(self, call: Call) -> None:
+        pass
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        response = await super()._endpoint(request)
+        method = self._method_names.get(request.path_params["method"].lower(), "unknown")
+        self.answers[f"{method} {response.status_code}"] += 1
+        return response
+
+    async def _send_message(self, params: JSON) -> JSON:
+        raw = params.get("chat_id")
+        try:
+            chat_id = int(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise bad_request("chat not found") from None
+        if chat_id <= 0:
+            raise bad_request("chat not found")
+        if chat_id in self._blocked:
+            raise ApiError(403, BLOCKED)
+        text, _html, entities = self._text(params)
+        markup = self._markup(params.get("reply_markup"))
+        self.arrivals.append(time.monotonic())
+        self.sends[chat_id] += 1
+        body: JSON = {
+            "message_id": next(self._message_ids),
+            "from": self.bot_user,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Warga"},
+            "date": int(self.clock()),
+            "text": text,
+        }
+        if entities:
+            body["entities"] = entities
+        if markup and "inline_keyboard" in markup:
+            body["reply_markup"] = markup
+        if self.on_send is not None:
+            self.on_send(len(self.arrivals))
+        return body

@@ -27,6 +27,7 @@ from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryA
 
 from tests.fake_telegram import (
     NOT_MODIFIED,
+    CountingTelegram,
     FakeTelegram,
     LocalServer,
     TelegramUser,
@@ -480,3 +481,31 @@ async def test_shutdown_ends_a_long_poll_at_once() -> None:
         await fake.__aexit__(None, None, None)
         assert await polling == ()
         assert time.monotonic() - started < 1.0
+
+
+async def test_the_counting_fake_answers_any_private_chat_and_keeps_only_counts() -> None:
+    async with (
+        CountingTelegram(token=TOKEN) as tg,
+        telegram.Bot(TOKEN, base_url=tg.base_url) as bot,
+    ):
+        first = await bot.send_message(
+            900_000_001, "<b>Pesanan</b> #1 siap", parse_mode="HTML", reply_markup=keyboard("A")
+        )
+        await bot.send_message(900_000_001, "lagi")
+        await bot.send_message(900_000_002, "halo")
+        with pytest.raises(BadRequest, match="an't parse entities"):
+            await bot.send_message(900_000_003, "<b>open", parse_mode="HTML")
+        tg.block(900_000_004)
+        with pytest.raises(Forbidden):
+            await bot.send_message(900_000_004, "halo")
+    assert (first.chat.id, first.text, first.entities[0].type) == (
+        900_000_001,
+        "Pesanan #1 siap",
+        "bold",
+    )
+    assert first.reply_markup == keyboard("A")
+    assert tg.sends == {900_000_001: 2, 900_000_002: 1}
+    assert len(tg.arrivals) == 3 and list(tg.arrivals) == sorted(tg.arrivals)
+    assert tg.answers["sendMessage 200"] == 3 and tg.answers["sendMessage 400"] == 1
+    assert tg.answers["sendMessage 403"] == 1
+    assert tg.calls == []

@@ -1,5 +1,6 @@
 """The sender's pacing arithmetic, on a clock the test moves: the overall rate and the
-per-chat rate hold, and a busy chat does not hold back the chats behind it."""
+per-chat rate hold, a busy chat does not hold back the chats behind it, and as many sends run
+at once as the rate needs at the platform's round trip."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.delivery import Pacer
+from bot.delivery import Lanes, Pacer
 
 
 @dataclass
@@ -56,3 +57,32 @@ def test_no_window_holds_more_than_the_rates_allow(chats: list[int]) -> None:
     # than n/rate after the first.
     overall = [at for at, _ in slots]
     assert all(overall[n] >= 100.0 + n / 10 - 1e-9 for n in range(len(overall)))
+
+
+def test_lanes_follow_the_rate_times_the_shortest_round_trip() -> None:
+    clock = Seconds()
+    lanes = Lanes(rate_per_s=1000, most=64, clock=clock)
+    assert lanes.open == 4  # nothing measured yet
+    lanes.took(0.050)
+    lanes.took(0.004)  # loopback: a few lanes are enough
+    assert lanes.open == int(1000 * 0.004 * 1.5) + 2
+    # A busy moment makes sends slow; the shortest round trip, not the slow ones, counts.
+    lanes.took(0.040)
+    assert lanes.open == 8
+    # A far platform (200 ms away) needs many, up to the limit.
+    for _ in range(2):
+        clock.now += Lanes.WINDOW
+        lanes.took(0.200)
+    assert lanes.open == 64
+
+
+def test_lanes_forget_a_round_trip_after_two_windows() -> None:
+    clock = Seconds()
+    lanes = Lanes(rate_per_s=30, most=64, clock=clock)
+    lanes.took(0.5)
+    clock.now += Lanes.WINDOW
+    lanes.took(1.0)
+    assert lanes.open == int(30 * 0.5 * 1.5) + 2  # the last window's is still remembered
+    clock.now += Lanes.WINDOW
+    lanes.took(1.0)
+    assert lanes.open == int(30 * 1.0 * 1.5) + 2
