@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.messages import Reply
-from handlers.notices import notice, orders_of
+from handlers.notices import notice, subjects_of
 from models.outbox import Claimed, Outcomes, claim_due, record_outcomes
 from models.uow import UnitOfWork
 
@@ -326,11 +326,11 @@ class OutboxSender:
     async def _render(
         self, session: AsyncSession, claimed: list[Claimed], lease_ends: datetime
     ) -> list[_Ready]:
-        orders = await orders_of(session, [c.message for c in claimed])
+        subjects = await subjects_of(session, [c.message for c in claimed])
         ready = []
         for row in claimed:
             try:
-                replies = [notice(row.message, row.language, orders)]
+                replies = [notice(row.message, row.language, subjects)]
             except Exception as error:
                 log.warning("outbox %s cannot be rendered: %s", row.message.id, error)
                 self._outcomes.failed.append((row.message.id, f"render: {error}"))

@@ -119,6 +119,13 @@ def content_of(broadcast: Broadcast) -> Content:
     return Content(broadcast.friday, broadcast.category, broadcast.headline, products)
 
 
+async def contents_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Content]:
+    if not ids:
+        return {}
+    found = await session.scalars(select(Broadcast).where(Broadcast.id.in_(ids)))
+    return {b.id: content_of(b) for b in found}
+
+
 async def content_for(session: AsyncSession, broadcast: Broadcast | None, friday: date) -> Content:
     if broadcast is not None and broadcast.status != SCHEDULED:
         return content_of(broadcast)

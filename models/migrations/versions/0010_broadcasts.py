@@ -1,7 +1,7 @@
 """friday broadcasts, subscriptions and staff actions
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+CLAIMABLE = "status IN ('pending', 'sending')"
 
 
 def upgrade() -> None:
@@ -71,9 +73,13 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_outbox_broadcast_id_broadcasts"), "broadcasts", ["broadcast_id"], ["id"]
         )
-        batch_op.drop_index("ix_outbox_queue")
+        # Notices are claimed before broadcast rows: the claim's order leads with priority.
+        batch_op.drop_index("ix_outbox_due")
         batch_op.create_index(
-            "ix_outbox_queue", ["channel", "status", "priority", "due_at", "id"], unique=False
+            "ix_outbox_due",
+            ["channel", "priority", "due_at", "id"],
+            sqlite_where=sa.text(CLAIMABLE),
+            postgresql_where=sa.text(CLAIMABLE),
         )
         batch_op.create_index("ix_outbox_broadcast", ["broadcast_id", "status"], unique=False)
 
@@ -81,8 +87,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_broadcast")
-        batch_op.drop_index("ix_outbox_queue")
-        batch_op.create_index("ix_outbox_queue", ["channel", "status", "due_at", "id"])
+        batch_op.drop_index("ix_outbox_due")
+        batch_op.create_index(
+            "ix_outbox_due",
+            ["channel", "due_at", "id"],
+            sqlite_where=sa.text(CLAIMABLE),
+            postgresql_where=sa.text(CLAIMABLE),
+        )
         batch_op.drop_constraint(
             batch_op.f("fk_outbox_broadcast_id_broadcasts"), type_="foreignkey"
         )
