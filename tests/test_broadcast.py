@@ -3,6 +3,10 @@ once, the preview that is what subscribers get, staff sending, pausing and cance
 
 from __future__ import annotations
 
+import asyncio
+import random
+import signal
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +34,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
 from tests.processes import jbl_env, jbl_output
 
+ROOT = Path(__file__).resolve().parent.parent
 # Friday 27 November 2026, 07:00 in Jakarta: the broadcast's default time that week.
 FRIDAY_7AM = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
 
@@ -325,3 +330,62 @@ async def test_staff_plan_fridays_and_follow_the_broadcast_from_the_command_line
         ("staff_add", True),
         ("friday_set", True),
     ]
+
+
+async def sender_process(database_url: str, tg: FakeTelegram) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.sender_process",
+        database_url,
+        tg.base_url,
+        "1",
+        cwd=ROOT,
+    )
+
+
+def sends_per_chat(tg: FakeTelegram) -> Counter[str]:
+    return Counter(
+        str(c.params.get("chat_id")) for c in tg.calls if c.method == "sendMessage" and c.status
+    )
+
+
+async def test_killing_the_sender_at_random_moments_skips_nobody_and_resends_nothing_sent(
+    app: App, database_url: str, tg: FakeTelegram, clock: Clock
+) -> None:
+    people = [tg.user(9100 + n, f"Warga {n}") for n in range(60)]
+    for person in people:
+        await Chatter(app, f"telegram:{person.id}").send("/langganan")
+    clock.now = FRIDAY_7AM
+    [broadcast_id] = await fire_friday_job(app)
+    chance = random.Random(6)
+    # At each kill: how many messages each chat the database holds as sent had received.
+    sent_at_kills: list[dict[str, int]] = []
+    for trial in range(4):
+        process = await sender_process(database_url, tg)
+        # At 20 messages/s with outcomes written every half second: some kills come before a
+        # write, some after; the last one surely after.
+        more = chance.randint(1, 12) if trial < 3 else 25
+        goal = min(len(people) - 1, sum(sends_per_chat(tg).values()) + more)
+        try:
+            await tg.wait_for(lambda goal=goal: sum(sends_per_chat(tg).values()) >= goal, 60)
+        finally:
+            process.kill()
+            await asyncio.wait_for(process.wait(), 30)
+        counts = sends_per_chat(tg)
+        sent = [r.identity or "" for r in await db.outbox(app) if r.status == SENT]
+        sent_at_kills.append({i.split(":")[1]: counts[i.split(":")[1]] for i in sent})
+    process = await sender_process(database_url, tg)
+    try:
+        await tg.wait_for(lambda: len(sends_per_chat(tg)) == len(people), 60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 30)
+
+    assert sent_at_kills[-1], "the last kill came after outcomes were written"
+    final = sends_per_chat(tg)
+    assert set(final) == {str(p.id) for p in people}
+    for at_kill in sent_at_kills:
+        assert {chat: final[chat] for chat in at_kill} == at_kill
+    statuses = Counter(r.status for r in await db.outbox(app) if r.broadcast_id == broadcast_id)
+    assert statuses == {SENT: len(people)}
