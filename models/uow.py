@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.db import WRITE_QUEUE, WriteQueue
+from models.db import IDLE_SESSIONS, WRITE_QUEUE, IdleSessions, WriteQueue
 
 
 class UnitOfWork:
@@ -18,7 +18,8 @@ class UnitOfWork:
         self._sessions = sessions
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
+        self._idle: IdleSessions | None = self._sessions.kw.get("info", {}).get(IDLE_SESSIONS)
+        self.session = (self._idle and self._idle.take()) or self._sessions()
         self._queue: WriteQueue | None = self.session.info.get(WRITE_QUEUE)
         if self._queue is not None:
             try:
@@ -37,6 +38,8 @@ class UnitOfWork:
         try:
             # Closing rolls back whatever was not committed.
             await self.session.close()
+            if self._idle is not None:
+                self._idle.give_back(self.session)
         finally:
             if self._queue is not None:
                 self._queue.leave()
