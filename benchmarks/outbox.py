@@ -27,8 +27,10 @@ there:
 Also counted: the rows ending `sent` in the database (all N, nothing else), chats that got a
 message more than once (none), and the errors the fake answered. Memory: the sender process's
 peak RSS while it sends (VmHWM, reset when sending starts; the seeding is done by then), and its
-RSS as the sends reach 25, 50, 75 and 100 %. The sender's own counters give the time per round
-spent claiming (with rendering) and recording.
+RSS as the sends reach 25, 50, 75 and 100 %. The sender's own counters (`OutboxSender.stats`)
+give the time per claim (rendering included) and per record, and the most sends in flight.
+CPU: the sender process's time while sending, per message — one asyncio process uses one core,
+so 1 / (CPU per message) is the most it could send, whatever the limit.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -319,6 +321,7 @@ def busiest_second(arrivals: Any) -> int:
 
 
 def fake_report(tg: CountingTelegram) -> dict[str, Any]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     arrivals = tg.arrivals
     count = len(arrivals)
     report: dict[str, Any] = {
@@ -326,7 +329,8 @@ def fake_report(tg: CountingTelegram) -> dict[str, Any]:
         "chats": len(tg.sends),
         "chats_more_than_once": sum(1 for n in tg.sends.values() if n > 1),
         "answers": dict(tg.answers),
-        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "peak_rss_kib": usage.ru_maxrss,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
     }
     if count >= 2:
         first, last = arrivals[0], arrivals[-1]
@@ -427,8 +431,9 @@ class Phase:
     # (share of the sends, RSS in KiB when the fake had received that many)
     rss_by_progress: list[tuple[float, int]]
     sender_seconds: float
+    cpu_seconds: float  # the sender process's, while it sent
     timed_out: bool
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any]  # the sender's SenderStats
 
     @property
     def fraction(self) -> float:
@@ -505,11 +510,13 @@ async def run_phase(url: str, rate: float, messages: int, history: int) -> Phase
             reset_peak_rss()
             stop = asyncio.Event()
             started = time.perf_counter()
+            cpu = time.process_time()
             sending = asyncio.create_task(sender.run(stop), name="outbox-telegram")
             timed_out = await until_sent(app, fake, messages / rate * 2 + 120)
             stop.set()
             await sending
             sender_seconds = time.perf_counter() - started
+            cpu_seconds = time.process_time() - cpu
             peak = proc_status("VmHWM")
             await channel.bot.shutdown()
         return Phase(
@@ -521,7 +528,9 @@ async def run_phase(url: str, rate: float, messages: int, history: int) -> Phase
             peak,
             rss_by_progress,
             sender_seconds,
+            cpu_seconds,
             timed_out,
+            asdict(sender.stats),
         )
     finally:
         await app.close()
@@ -565,6 +574,24 @@ def print_phase(phase: Phase) -> list[tuple[str, str, str, str]]:
     print(
         f"sender process: peak RSS while sending {peak}; RSS as the sends reached {rss};"
         f" fake process peak RSS {kib_to_mib(fake['peak_rss_kib'])}"
+    )
+    cpu_ms = 1000 * phase.cpu_seconds / max(1, fake["sends"])
+    print(
+        f"sender process CPU while sending: {phase.cpu_seconds:.1f} s = {cpu_ms:.2f} ms per"
+        f" message (one process, one core: at most {1000 / cpu_ms:,.0f} messages/s);"
+        f" fake process CPU {fake['cpu_seconds']:.1f} s"
+    )
+    stats = phase.stats
+    claims, records = max(1, stats["claims"]), max(1, stats["records"])
+    print(
+        f"claims: {stats['claims']:,} of {stats['claimed'] / claims:,.0f} rows,"
+        f" {1000 * stats['claim_seconds'] / claims:.1f} ms each"
+        f" ({1000 * stats['render_seconds'] / claims:.1f} ms of it rendering),"
+        f" longest {1000 * stats['longest_claim']:.1f} ms;"
+        f" records: {stats['records']:,} of {stats['recorded'] / records:,.0f} outcomes,"
+        f" {1000 * stats['record_seconds'] / records:.1f} ms each,"
+        f" longest {1000 * stats['longest_record']:.1f} ms;"
+        f" most sends in flight {stats['most_in_flight']}"
     )
     if phase.timed_out:
         print("PROBLEM: timed out before every row was sent")

@@ -123,6 +123,32 @@ class Pacer:
         self._next_by_chat = {c: t for c, t in self._next_by_chat.items() if t > now}
 
 
+@dataclass
+class Window:
+    """At most `rate_per_s` sends start in any one second (monotonic seconds).
+
+    The pacer spaces the slots; this holds the sends themselves to the limit when slots come
+    late — after a moment the event loop was busy, the sends due in it would otherwise go out
+    together, on top of those due next.
+    """
+
+    rate_per_s: float
+    clock: Callable[[], float] = time.monotonic
+    _starts: deque[float] = field(default_factory=deque)
+
+    def wait(self) -> float:
+        """Seconds until another send may start (0: now)."""
+        now = self.clock()
+        while self._starts and self._starts[0] <= now - 1.0:
+            self._starts.popleft()
+        if len(self._starts) < max(1, int(self.rate_per_s)):
+            return 0.0
+        return self._starts[0] + 1.0 - now
+
+    def started(self) -> None:
+        self._starts.append(self.clock())
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 2 ** (attempts + 1)))
 
@@ -214,6 +240,8 @@ class OutboxSender:
         self._waiting: deque[_Ready] = deque()
         self._sending: set[asyncio.Task[None]] = set()
         self._lanes = Lanes(limits.rate_per_s, limits.in_flight, time.monotonic)
+        self._window = Window(limits.rate_per_s)
+        self._window_opens: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
         self._claiming: asyncio.Task[None] | None = None
         self._recording: asyncio.Task[None] | None = None
@@ -381,8 +409,17 @@ class OutboxSender:
         self._start_sends()
 
     def _start_sends(self) -> None:
-        """Hands waiting rows to the transport while lanes are free."""
-        while self._waiting and len(self._sending) < self._lanes.open:
+        """Hands waiting rows to the transport while lanes are free and the last second's
+        sends are fewer than the rate."""
+        while self._waiting and len(self._sending) < self._lanes.open and not self._stopping:
+            wait = self._window.wait()
+            if wait > 0:
+                if self._window_opens is None:
+                    self._window_opens = asyncio.get_running_loop().call_later(
+                        wait, self._window_opened
+                    )
+                break
+            self._window.started()
             sending = asyncio.create_task(
                 self._send(self._waiting.popleft()), name=f"{self.worker}-send"
             )
@@ -390,12 +427,15 @@ class OutboxSender:
             sending.add_done_callback(self._sent)
         self.stats.most_in_flight = max(self.stats.most_in_flight, len(self._sending))
 
+    def _window_opened(self) -> None:
+        self._window_opens = None
+        self._start_sends()
+
     def _sent(self, sending: asyncio.Task[None]) -> None:
         self._sending.discard(sending)
         if not sending.cancelled() and sending.exception() is not None:
             log.error("outbox sender %s: a send broke", self.worker, exc_info=sending.exception())
-        if not self._stopping:
-            self._start_sends()
+        self._start_sends()
         if self._held_back or not (self._slotted or self._waiting):
             self._wake.set()
 
@@ -477,6 +517,9 @@ class OutboxSender:
         if self._claiming is not None:
             await asyncio.gather(self._claiming, return_exceptions=True)
         self._stopping = True
+        if self._window_opens is not None:
+            self._window_opens.cancel()
+            self._window_opens = None
         try:
             unsent = self._take_back_slots() + list(self._ready)
             self._ready.clear()

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from models.outbox import OutboxMessage
 
 
+# The notices whose text lists the order's items; the others load orders without them.
+ITEMIZED = frozenset({"order_new"})
+
+
 @dataclass(frozen=True)
 class Subjects:
     """What a batch of rows is about: their orders, and the broadcasts they deliver (by id,
@@ -35,11 +39,16 @@ class Subjects:
 
 
 async def subjects_of(session: AsyncSession, messages: Iterable[OutboxMessage]) -> Subjects:
-    """One query per kind for a whole claim of rows, not one per row."""
+    """One query per kind for a whole claim of rows, not one per row (orders: two, when some
+    notices list their items and others do not)."""
     rows = list(messages)
-    orders = await orders_by_id(
-        session, (m.payload["order_id"] for m in rows if "order_id" in m.payload)
-    )
+    itemized: set[int] = set()
+    plain: set[int] = set()
+    for message in rows:
+        if "order_id" in message.payload:
+            (itemized if message.kind in ITEMIZED else plain).add(message.payload["order_id"])
+    orders = await orders_by_id(session, itemized)
+    orders |= await orders_by_id(session, plain - itemized, with_items=False)
     contents = await broadcasts.contents_by_id(
         session, {m.payload["broadcast_id"] for m in rows if m.kind == broadcasts.KIND}
     )

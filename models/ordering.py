@@ -18,7 +18,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, mapped_column, raiseload, relationship, selectinload
 
 from models.base import Base, UTCDateTime
 from models.carts import cart_groups, empty_cart
@@ -117,13 +117,19 @@ class CheckoutDetails:
     payment: str
 
 
-async def orders_by_id(session: AsyncSession, order_ids: Iterable[int]) -> dict[int, Order]:
-    """The orders with these ids, with their merchants and items, in one query however many."""
+async def orders_by_id(
+    session: AsyncSession, order_ids: Iterable[int], *, with_items: bool = True
+) -> dict[int, Order]:
+    """The orders with these ids and their merchants, in one query however many; their items
+    too, unless `with_items` is false (then reading them raises: loading them is most of the
+    cost)."""
     wanted = set(order_ids)
     if not wanted:
         return {}
-    orders = await session.scalars(select(Order).where(Order.id.in_(wanted)))
-    return {order.id: order for order in orders}
+    query = select(Order).where(Order.id.in_(wanted))
+    if not with_items:
+        query = query.options(raiseload(Order.items))
+    return {order.id: order for order in await session.scalars(query)}
 
 
 async def orders_of_checkout(session: AsyncSession, checkout_id: str) -> list[Order]:

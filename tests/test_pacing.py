@@ -1,6 +1,7 @@
 """The sender's pacing arithmetic, on a clock the test moves: the overall rate and the
-per-chat rate hold, a busy chat does not hold back the chats behind it, and as many sends run
-at once as the rate needs at the platform's round trip."""
+per-chat rate hold, a busy chat does not hold back the chats behind it, sends whose slots came
+late still keep to the rate in every second, and as many sends run at once as the rate needs at
+the platform's round trip."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.delivery import Lanes, Pacer
+from bot.delivery import Lanes, Pacer, Window
 
 
 @dataclass
@@ -86,3 +87,31 @@ def test_lanes_forget_a_round_trip_after_two_windows() -> None:
     clock.now += Lanes.WINDOW
     lanes.took(1.0)
     assert lanes.open == int(30 * 1.0 * 1.5) + 2
+
+
+def test_sends_whose_slots_came_late_wait_for_the_window() -> None:
+    clock = Seconds()
+    window = Window(rate_per_s=3, clock=clock)
+    # Three slots came together after a busy moment: all start at once, a fourth must wait.
+    for _ in range(3):
+        assert window.wait() == 0
+        window.started()
+    clock.now += 0.25
+    assert abs(window.wait() - 0.75) < 1e-9
+    clock.now += 0.75
+    assert window.wait() == 0
+
+
+@given(st.lists(st.floats(0, 0.5), min_size=1, max_size=300))
+def test_no_second_starts_more_sends_than_the_rate(gaps: list[float]) -> None:
+    clock = Seconds()
+    window = Window(rate_per_s=10, clock=clock)
+    starts = []
+    for gap in gaps:
+        clock.now += gap
+        while (wait := window.wait()) > 0:
+            clock.now += wait  # as the sender's timer does
+        window.started()
+        starts.append(clock.now)
+    for n, first in enumerate(starts):
+        assert sum(1 for at in starts[n:] if at < first + 1.0) <= 10
