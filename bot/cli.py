@@ -15,6 +15,7 @@ from bot.merchants import invite, print_merchants, unlink
 from bot.run import ChannelFailed, NothingToRun, run, stop_on_signals
 from bot.settings import SettingsError, config_path, load_settings
 from bot.telegram.links import bot_username, print_links
+from models.people import canonical_identity
 
 NAME = re.compile(r"^[\w.-]{1,40}$")
 
@@ -65,9 +66,21 @@ def _parser() -> argparse.ArgumentParser:
     invite.set_defaults(run=_merchant_invite)
     remove = merchant_commands.add_parser("remove-operator", help="revoke an operator")
     remove.add_argument("merchant_id", type=int, metavar="ID")
-    remove.add_argument("identity", help="e.g. telegram:12345, whatsapp:+62…, console:name")
+    remove.add_argument(
+        "identity",
+        type=_identity,
+        help="e.g. telegram:12345, console:name, or a WhatsApp number: whatsapp:+62 812-…",
+    )
     remove.set_defaults(run=_merchant_remove_operator)
     return parser
+
+
+def _identity(value: str) -> str:
+    """An identity as typed (a WhatsApp number in any spelling) in its one stored form."""
+    try:
+        return canonical_identity(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 async def _db_init(app: App, args: argparse.Namespace) -> None:
