@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.delivery import Rejected, RetryLater, Unreachable
+from bot.locks import KeyedLocks
 from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
 from handlers.dispatch import Conversation
@@ -66,7 +67,7 @@ class TelegramChannel:
         self._polling: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._up = False
-        self._chat_locks = KeyedLocks()
+        self._chat_locks: KeyedLocks[int] = KeyedLocks()
         # The newest message this process sent to each chat, if it is a menu: a press on it
         # edits it in place. A notice (a new order) is never the newest menu, so its details
         # stay in the chat. Only recent chats are remembered; an older one gets a new message.
@@ -314,27 +315,6 @@ class TelegramChannel:
             if any(part in error.message.lower() for part in _GONE):
                 raise Unreachable(error.message) from error
             raise Rejected(error.message) from error
-
-
-class KeyedLocks:
-    """One lock per chat, in memory only while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 def _photo_of(message: Message | None) -> str | None:
