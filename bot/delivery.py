@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -43,6 +43,11 @@ class Rejected(Exception):
     """The platform refused this message for good; trying again would not help."""
 
 
+class NeedsTemplate(Exception):
+    """The platform takes only an approved template for this chat now (WhatsApp outside its
+    24-hour window), and none is configured: the row is not attempted (`needs_template`)."""
+
+
 class Transport(Protocol):
     """How one channel sends rendered replies to one of its chats."""
 
@@ -50,6 +55,16 @@ class Transport(Protocol):
 
     async def deliver(self, identity: str, replies: Sequence[Reply]) -> None:
         """Raises RetryLater, Unreachable or Rejected, or any other error for a transient one."""
+        ...
+
+
+class RowTransport(Transport, Protocol):
+    """A transport that needs the row itself, not only its chat: WhatsApp names the row in
+    each message's status callback, picks a template by the row's kind, and keeps to the
+    24-hour window from the recipient's last message. The sender calls `deliver_row` then."""
+
+    async def deliver_row(self, claimed: Claimed, replies: Sequence[Reply]) -> None:
+        """As `deliver`; may also raise NeedsTemplate."""
         ...
 
 
@@ -123,10 +138,20 @@ class OutboxSender:
         self.worker = f"{transport.channel}-{uuid.uuid4().hex[:12]}"
         self.pacer = Pacer(limits.rate_per_s, limits.per_chat_per_s)
         self._outcomes = Outcomes.empty()
+        self._woken = asyncio.Event()
+        deliver_row = getattr(transport, "deliver_row", None)
+        self._deliver: Callable[[Claimed, Sequence[Reply]], Awaitable[None]] = deliver_row or (
+            lambda c, replies: transport.deliver(c.message.identity or "", replies)
+        )
+
+    def wake(self) -> None:
+        """Rows were just written in this process: look for them now, not at the next poll."""
+        self._woken.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sends until `stop` is set, then records what was sent and gives back the rest."""
         while not stop.is_set():
+            self._woken.clear()
             try:
                 sent_any = await self.send_due(stop)
             except Exception:
@@ -136,8 +161,16 @@ class OutboxSender:
                 await self._idle(stop)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        # Rows are written by other transactions, possibly other processes: look again soon.
-        await _stopped_within(stop, self.limits.poll_seconds)
+        # Rows are written by other transactions, possibly other processes: look again soon,
+        # or at once when this process wrote some.
+        waits = [asyncio.ensure_future(self._woken.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(
+                waits, timeout=self.limits.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     async def send_due(self, stop: asyncio.Event | None = None) -> bool:
         """One round: claim what is due, send it at the limits, record the outcomes."""
@@ -185,7 +218,7 @@ class OutboxSender:
             return
         async with gate:
             try:
-                await self.transport.deliver(identity, replies)
+                await self._deliver(claimed, replies)
             except RetryLater as slow_down:
                 self.pacer.pause(slow_down.seconds)
                 retry_at = self.clock() + timedelta(seconds=slow_down.seconds)
@@ -194,6 +227,8 @@ class OutboxSender:
                 self._outcomes.unreachable.append((message.id, identity, str(error)))
             except Rejected as error:
                 self._outcomes.failed.append((message.id, str(error)))
+            except NeedsTemplate as error:
+                self._outcomes.needs_template.append((message.id, str(error)))
             except Exception as error:
                 reason = f"{type(error).__name__}: {error}"
                 if message.attempts + 1 >= self.limits.max_attempts:

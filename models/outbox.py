@@ -6,7 +6,7 @@ renders it in their language when it is delivered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, UTCDateTime
 from models.people import Identity, Person, operators_of, preferred_identity
 
-# A row's life: pending → sending (claimed by one sender) → sent | unreachable | failed, or
-# back to pending with a later `due_at` to retry.
+# A row's life: pending → sending (claimed by one sender) → sent | unreachable | failed |
+# needs_template, or back to pending with a later `due_at` to retry.
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
@@ -26,6 +26,9 @@ UNREACHABLE = "unreachable"
 FAILED = "failed"
 # Addressed to a merchant that has no operator yet: kept until one joins.
 HELD = "held"
+# The platform takes only an approved template for this chat now (WhatsApp outside its 24-hour
+# window) and none is configured: not attempted.
+NEEDS_TEMPLATE = "needs_template"
 
 
 class OutboxMessage(Base):
@@ -50,6 +53,13 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the platform said of the row after it took it (WhatsApp's status callbacks, see
+    # models.receipts): its id for the message, the error code of a failure, and when the
+    # message reached the phone and was read.
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 async def notify_person(
@@ -91,6 +101,30 @@ async def notify_merchant(
     await session.flush()
 
 
+def notify_identity(
+    session: AsyncSession,
+    person_id: int,
+    identity: str,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A row for one chat of the person, the one they wrote from (WhatsApp's replies go
+    through the outbox too, so that its sender's limit and status callbacks cover them)."""
+    session.add(
+        OutboxMessage(
+            kind=kind,
+            payload=payload,
+            person_id=person_id,
+            channel=identity.split(":", 1)[0],
+            identity=identity,
+            status=PENDING,
+            due_at=now,
+            created_at=now,
+        )
+    )
+
+
 async def take_pending_for(
     session: AsyncSession, identity: str, now: datetime
 ) -> list[OutboxMessage]:
@@ -122,6 +156,9 @@ class Claimed:
 
     message: OutboxMessage
     language: str
+    # When the recipient last wrote from this identity (to the precision of
+    # `models.people.LAST_SEEN_PRECISION`): WhatsApp's 24-hour window runs from then.
+    last_seen_at: datetime | None = None
 
 
 async def claim_due(
@@ -135,7 +172,7 @@ async def claim_due(
     chat that is unreachable end here, unsent.
     """
     due = (
-        select(OutboxMessage, Identity.unreachable_at, Person.language)
+        select(OutboxMessage, Identity.unreachable_at, Person.language, Identity.last_seen_at)
         .join(Identity, Identity.identity == OutboxMessage.identity)
         .join(Person, Person.id == Identity.person_id)
         .where(
@@ -149,11 +186,11 @@ async def claim_due(
     )
     claimed: list[Claimed] = []
     unreachable: list[int] = []
-    for message, unreachable_at, language in (await session.execute(due)).all():
+    for message, unreachable_at, language, last_seen_at in (await session.execute(due)).all():
         if unreachable_at is not None:
             unreachable.append(message.id)
         else:
-            claimed.append(Claimed(message, language))
+            claimed.append(Claimed(message, language, last_seen_at))
     if unreachable:
         await _set(session, unreachable, status=UNREACHABLE, last_error="unreachable")
     if claimed:
@@ -179,6 +216,8 @@ class Outcomes:
     unreachable: list[tuple[int, str, str]]
     # Claimed but not sent because the sender is stopping: due again at once.
     released: list[int]
+    # (row id, why): not attempted, the platform would take only a template (NEEDS_TEMPLATE)
+    needs_template: list[tuple[int, str]] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> Outcomes:
@@ -223,6 +262,15 @@ async def record_outcomes(
         )
     if outcomes.released:
         await _set(session, outcomes.released, worker, status=PENDING, due_at=now, claimed_by=None)
+    for row_id, error in outcomes.needs_template:
+        await _set(
+            session,
+            [row_id],
+            worker,
+            status=NEEDS_TEMPLATE,
+            last_error=error[:500],
+            claimed_by=None,
+        )
 
 
 async def _set(

@@ -252,4 +252,9 @@ TEXTS: dict[str, str] = {
     "rating_out_of_range": "Stars go from 1 to 5.",
     "rating_not_completed": "Order #{order} is not completed yet, so it cannot be rated.",
     "rating_already": "You have rated order #{order} already. Thank you!",
+    # Delivery of many messages (a broadcast's progress, for staff)
+    "progress_delivery": "Sent {sent} of {total} · delivered {delivered} · read {read}",
+    "progress_waiting": "Still waiting to be sent: {count}",
+    "progress_needs_template": "Not sent, a WhatsApp template is needed (outside 24 hours): {count}",
+    "progress_failed": "Failed: {failed} · numbers that cannot receive: {unreachable}",
 }

@@ -253,4 +253,9 @@ TEXTS: dict[str, str] = {
     "rating_out_of_range": "Bintang harus 1 sampai 5.",
     "rating_not_completed": "Pesanan #{order} belum selesai, jadi belum bisa dinilai.",
     "rating_already": "Pesanan #{order} sudah Anda nilai. Terima kasih!",
+    # Delivery of many messages (a broadcast's progress, for staff)
+    "progress_delivery": "Terkirim {sent} dari {total} · sampai {delivered} · dibaca {read}",
+    "progress_waiting": "Masih menunggu dikirim: {count}",
+    "progress_needs_template": "Tidak dikirim, perlu template WhatsApp (di luar 24 jam): {count}",
+    "progress_failed": "Gagal: {failed} · nomor tidak bisa menerima: {unreachable}",
 }

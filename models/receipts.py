@@ -1,0 +1,178 @@
+"""What a platform says of outbox rows after taking them, and how far a set of rows has got.
+
+WhatsApp (Twilio) reports each message it took with status callbacks: sent, delivered, read,
+or failed with an error code. The channel turns each callback into a `Receipt` for the row it
+named; here it becomes the row's `provider_id`, `delivered_at`, `read_at`, `error_code` and,
+for a failure, its status. Callbacks come in any order and may repeat: a timestamp is set once,
+and a failure changes only a row that was taken (sending or sent), never one that has already
+ended or gone back to the queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+
+from models.outbox import (
+    FAILED,
+    HELD,
+    NEEDS_TEMPLATE,
+    PENDING,
+    SENDING,
+    SENT,
+    UNREACHABLE,
+    OutboxMessage,
+)
+from models.people import Identity
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# What a receipt says happened to the row's message.
+SENT_EVENT = "sent"
+DELIVERED = "delivered"
+READ = "read"
+FAILED_EVENT = "failed"
+# The recipient's number cannot receive: the row ends and the identity is marked unreachable.
+UNREACHABLE_EVENT = "unreachable"
+# Refused outside the platform's window: send the row again as the approved template. A row
+# whose template was refused for the same code already fails instead.
+RETRY_AS_TEMPLATE = "retry_as_template"
+# Refused outside the platform's window, and no template is configured.
+NEEDS_TEMPLATE_EVENT = "needs_template"
+
+_TAKEN = (SENDING, SENT)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    row_id: int
+    channel: str
+    event: str
+    provider_id: str | None = None
+    error_code: int | None = None
+    error: str | None = None
+
+
+async def record_receipt(session: AsyncSession, receipt: Receipt, now: datetime) -> bool:
+    """Applies a receipt to its row; False when nothing changed (unknown row, another
+    channel's row, a repeated or late callback)."""
+    row = OutboxMessage
+    mine = (row.id == receipt.row_id, row.channel == receipt.channel)
+    provider = {"provider_id": receipt.provider_id} if receipt.provider_id else {}
+    if receipt.event == SENT_EVENT:
+        return await _update(session, mine, **provider)
+    if receipt.event == DELIVERED:
+        return await _update(
+            session, mine, delivered_at=func.coalesce(row.delivered_at, now), **provider
+        )
+    if receipt.event == READ:
+        return await _update(
+            session,
+            mine,
+            delivered_at=func.coalesce(row.delivered_at, now),
+            read_at=func.coalesce(row.read_at, now),
+            **provider,
+        )
+    failure: dict[str, Any] = {
+        "error_code": receipt.error_code,
+        "last_error": (receipt.error or f"error {receipt.error_code}")[:500],
+        "claimed_by": None,
+        **provider,
+    }
+    taken = (*mine, row.status.in_(_TAKEN))
+    if receipt.event == RETRY_AS_TEMPLATE:
+        first_time = or_(row.error_code.is_(None), row.error_code != receipt.error_code)
+        if await _update(session, (*taken, first_time), status=PENDING, due_at=now, **failure):
+            return True
+        return await _update(session, taken, status=FAILED, **failure)
+    if receipt.event == NEEDS_TEMPLATE_EVENT:
+        return await _update(session, taken, status=NEEDS_TEMPLATE, **failure)
+    if receipt.event == UNREACHABLE_EVENT:
+        if not await _update(session, taken, status=UNREACHABLE, **failure):
+            return False
+        identity = select(row.identity).where(row.id == receipt.row_id).scalar_subquery()
+        await session.execute(
+            update(Identity)
+            .where(Identity.identity == identity, Identity.unreachable_at.is_(None))
+            .values(unreachable_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return True
+    if receipt.event == FAILED_EVENT:
+        return await _update(session, taken, status=FAILED, **failure)
+    raise ValueError(f"unknown receipt event {receipt.event!r}")
+
+
+async def _update(
+    session: AsyncSession, where: tuple[ColumnElement[bool], ...], **values: Any
+) -> bool:
+    if not values:
+        return False
+    changed = await session.execute(
+        update(OutboxMessage)
+        .where(*where)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(changed.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a set of outbox rows (a broadcast's, say) has got."""
+
+    by_status: dict[str, int]
+    # Rows whose message reached the phone, and those of them that were read.
+    delivered: int
+    read: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def waiting(self) -> int:
+        return sum(self.by_status.get(status, 0) for status in (PENDING, SENDING, HELD))
+
+    @property
+    def sent(self) -> int:
+        return self.by_status.get(SENT, 0)
+
+    @property
+    def failed(self) -> int:
+        return self.by_status.get(FAILED, 0)
+
+    @property
+    def unreachable(self) -> int:
+        return self.by_status.get(UNREACHABLE, 0)
+
+    @property
+    def needs_template(self) -> int:
+        return self.by_status.get(NEEDS_TEMPLATE, 0)
+
+
+async def delivery_progress(session: AsyncSession, *where: ColumnElement[bool]) -> Progress:
+    """Counts the rows that match `where` (e.g. `OutboxMessage.kind == "broadcast"`) by
+    status, with how many were delivered and read."""
+    rows = await session.execute(
+        select(
+            OutboxMessage.status,
+            func.count(),
+            func.count(OutboxMessage.delivered_at),
+            func.count(OutboxMessage.read_at),
+        )
+        .where(*where)
+        .group_by(OutboxMessage.status)
+    )
+    by_status: dict[str, int] = {}
+    delivered = read = 0
+    for status, count, delivered_count, read_count in rows.all():
+        by_status[status] = count
+        delivered += delivered_count
+        read += read_count
+    return Progress(by_status, delivered, read)
