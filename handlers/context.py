@@ -22,6 +22,10 @@ class ConversationConfig:
     timezone: ZoneInfo
     default_language: str = "id"
     page_size: int = 8
+    # Channels whose replies to the sender are outbox rows written with the handling (the
+    # handler's result is then only for reading): WhatsApp, so that its sender's rate limit
+    # and status callbacks cover every message.
+    queued_replies: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from handlers.merchant import order_actions
@@ -12,14 +13,30 @@ from handlers.phones import display_phone
 from handlers.ratings import star_buttons
 from handlers.texts import text
 from models.ordering import Order
+from models.outbox import notify_identity
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from models.outbox import OutboxMessage
 
+# The kind of an outbox row that is a reply to the sender, as the conversation made it.
+REPLY = "reply"
+
+
+def queue_replies(
+    session: AsyncSession, person_id: int, identity: str, replies: Sequence[Reply], now: datetime
+) -> None:
+    """The replies as outbox rows to the chat they answer, one row each, in order."""
+    for reply in replies:
+        notify_identity(session, person_id, identity, REPLY, reply.to_json(), now)
+
 
 async def render_notice(session: AsyncSession, message: OutboxMessage, language: str) -> Reply:
+    if message.kind == REPLY:
+        return Reply.from_json(message.payload)
     order = await session.get(Order, message.payload["order_id"])
     if order is None:
         raise LookupError(f"outbox {message.id}: order is gone")

@@ -156,6 +156,8 @@ TEXTS: dict[str, str] = {
     "notice_order_cancelled": "Pesanan #{order} dibatalkan oleh pembeli. Stok sudah dikembalikan.",
     # Telegram and other chat platforms
     "btn_share_phone": "📱 Kirim nomor saya",
+    "btn_use_own_number": "📱 Pakai nomor saya: {value}",
+    "menu_hint": "Balas dengan nomor atau nama pilihan Anda.",
     "toast_added": "Ditambahkan ke keranjang",
     "group_pointer": (
         "Halo! Belanja Jumat Beli Lokal dilakukan lewat chat pribadi dengan saya: {link}"
