@@ -100,3 +100,9 @@ def test_known_phone_examples() -> None:
 )
 def test_identities_have_one_spelling(given: str, canonical: str) -> None:
     assert canonical_identity(given) == canonical
+
+
+@pytest.mark.parametrize("given", ["whatsapp:halo", "whatsapp:+62", "whatsapp:"])
+def test_a_whatsapp_identity_that_is_no_number_is_refused(given: str) -> None:
+    with pytest.raises(ValueError, match="is not a phone number"):
+        canonical_identity(given)
