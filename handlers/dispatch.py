@@ -85,7 +85,7 @@ class Conversation:
             state.labels = [b.label for b in menu_reply.buttons] if menu_reply else []
             await save_chat(session, state, now)
             if incoming.channel in self.config.queued_replies:
-                queue_replies(session, person.id, incoming.identity, replies, now)
+                await queue_replies(session, person.id, incoming.identity, replies, now)
             await uow.commit()
         return replies
 

@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 REPLY = "reply"
 
 
-def queue_replies(
+async def queue_replies(
     session: AsyncSession, person_id: int, identity: str, replies: Sequence[Reply], now: datetime
 ) -> None:
     """The replies as outbox rows to the chat they answer, one row each, in order."""
-    for reply in replies:
-        notify_identity(session, person_id, identity, REPLY, reply.to_json(), now)
+    payloads = [reply.to_json() for reply in replies]
+    await notify_identity(session, person_id, identity, REPLY, payloads, now)
 
 
 async def render_notice(session: AsyncSession, message: OutboxMessage, language: str) -> Reply:

@@ -6,11 +6,25 @@ renders it in their language when it is delivered.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, select, update
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Insert,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -101,28 +115,39 @@ async def notify_merchant(
     await session.flush()
 
 
-def notify_identity(
+async def notify_identity(
     session: AsyncSession,
     person_id: int,
     identity: str,
     kind: str,
-    payload: dict[str, Any],
+    payloads: Sequence[dict[str, Any]],
     now: datetime,
 ) -> None:
-    """A row for one chat of the person, the one they wrote from (WhatsApp's replies go
-    through the outbox too, so that its sender's limit and status callbacks cover them)."""
-    session.add(
-        OutboxMessage(
-            kind=kind,
-            payload=payload,
-            person_id=person_id,
-            channel=identity.split(":", 1)[0],
-            identity=identity,
-            status=PENDING,
-            due_at=now,
-            created_at=now,
-        )
-    )
+    """Rows for one chat of the person, the one they wrote from, one per payload in order
+    (WhatsApp's replies go through the outbox too, so that its sender's limit and status
+    callbacks cover them). One cached statement: it runs for every message on WhatsApp."""
+    if not payloads:
+        return
+    row = {
+        "kind": kind,
+        "person_id": person_id,
+        "channel": identity.split(":", 1)[0],
+        "identity": identity,
+        "status": PENDING,
+        "attempts": 0,
+        "due_at": now,
+        "created_at": now,
+    }
+    connection = await session.connection()
+    await connection.execute(_insert_statement(), [row | {"payload": p} for p in payloads])
+
+
+@functools.cache
+def _insert_statement() -> Insert:
+    columns = OutboxMessage.__table__.c
+    names = ("kind", "payload", "person_id", "channel", "identity", "status", "attempts")
+    names += ("due_at", "created_at")
+    return insert(OutboxMessage).values({n: bindparam(n, type_=columns[n].type) for n in names})
 
 
 async def take_pending_for(

@@ -5,16 +5,20 @@ or failed with an error code. The channel turns each callback into a `Receipt` f
 named; here it becomes the row's `provider_id`, `delivered_at`, `read_at`, `error_code` and,
 for a failure, its status. Callbacks come in any order and may repeat: a timestamp is set once,
 and a failure changes only a row that was taken (sending or sent), never one that has already
-ended or gone back to the queue.
+ended or gone back to the queue. Many receipts are written in one transaction: the channel
+collects the callbacks that arrive while the previous batch is being written.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, String, Update, bindparam, func, or_, select, update
 
+from models.base import UTCDateTime
 from models.outbox import (
     FAILED,
     HELD,
@@ -58,26 +62,51 @@ class Receipt:
     error: str | None = None
 
 
-async def record_receipt(session: AsyncSession, receipt: Receipt, now: datetime) -> bool:
-    """Applies a receipt to its row; False when nothing changed (unknown row, another
-    channel's row, a repeated or late callback)."""
+async def record_receipts(
+    session: AsyncSession, receipts: Sequence[Receipt], now: datetime
+) -> list[bool]:
+    """Applies receipts to their rows, in order; for each, whether it changed its row's state
+    (a failure that ended or re-queued the row). Receipts that only stamp a row (sent,
+    delivered, read: nearly all of them) run as one cached statement per kind."""
+    stamps: dict[str, list[dict[str, Any]]] = {}
+    changed = []
+    for receipt in receipts:
+        if receipt.event in _STAMPS:
+            values = {"row_id": receipt.row_id, "on_channel": receipt.channel, "now": now}
+            stamps.setdefault(receipt.event, []).append(values | {"sid": receipt.provider_id})
+            changed.append(False)
+        else:
+            changed.append(await _record_failure(session, receipt, now))
+    if stamps:
+        connection = await session.connection()
+        statements = _stamp_statements()
+        for event, rows in stamps.items():
+            await connection.execute(statements[event], rows)
+    return changed
+
+
+_STAMPS = (SENT_EVENT, DELIVERED, READ)
+
+
+@functools.cache
+def _stamp_statements() -> dict[str, Update]:
+    row = OutboxMessage
+    mine = (row.id == bindparam("row_id"), row.channel == bindparam("on_channel"))
+    provider = func.coalesce(bindparam("sid", type_=String()), row.provider_id)
+    at = func.coalesce(row.delivered_at, bindparam("now", type_=UTCDateTime()))
+    read = func.coalesce(row.read_at, bindparam("now", type_=UTCDateTime()))
+    stamp = update(row).where(*mine)
+    return {
+        SENT_EVENT: stamp.values(provider_id=provider),
+        DELIVERED: stamp.values(provider_id=provider, delivered_at=at),
+        READ: stamp.values(provider_id=provider, delivered_at=at, read_at=read),
+    }
+
+
+async def _record_failure(session: AsyncSession, receipt: Receipt, now: datetime) -> bool:
     row = OutboxMessage
     mine = (row.id == receipt.row_id, row.channel == receipt.channel)
     provider = {"provider_id": receipt.provider_id} if receipt.provider_id else {}
-    if receipt.event == SENT_EVENT:
-        return await _update(session, mine, **provider)
-    if receipt.event == DELIVERED:
-        return await _update(
-            session, mine, delivered_at=func.coalesce(row.delivered_at, now), **provider
-        )
-    if receipt.event == READ:
-        return await _update(
-            session,
-            mine,
-            delivered_at=func.coalesce(row.delivered_at, now),
-            read_at=func.coalesce(row.read_at, now),
-            **provider,
-        )
     failure: dict[str, Any] = {
         "error_code": receipt.error_code,
         "last_error": (receipt.error or f"error {receipt.error_code}")[:500],

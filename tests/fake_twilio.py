@@ -39,7 +39,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
+import aiohttp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -263,6 +263,8 @@ class FakeTwilio:
         self.templates = dict(templates or {})
         # Whether messages get status callbacks (a benchmark may measure without them).
         self.callbacks = callbacks
+        # Called with each message the app creates, as it is created (a benchmark's clock).
+        self.on_message: Callable[[Message], None] | None = None
         self.validator = RequestValidator(auth_token)
         self.base_url = ""
         self.app_url = ""
@@ -280,7 +282,7 @@ class FakeTwilio:
         self._ids = itertools.count(1)
         self._condition = asyncio.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._http: httpx.AsyncClient | None = None
+        self._http: aiohttp.ClientSession | None = None
         self._server = LocalServer(
             Starlette(
                 routes=[
@@ -301,7 +303,7 @@ class FakeTwilio:
         await self._server.start()
         self.base_url = self._server.url
         # The client that plays Twilio's side of the webhooks.
-        self._http = httpx.AsyncClient(timeout=30.0)
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30.0))
         return self
 
     async def __aexit__(
@@ -314,7 +316,7 @@ class FakeTwilio:
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._http is not None:
-            await self._http.aclose()
+            await self._http.close()
         if self.internal_errors and exc_type is None:
             raise AssertionError(
                 f"the fake Twilio failed internally: {self.internal_errors!r}"
@@ -378,6 +380,10 @@ class FakeTwilio:
             self._users[number] = WhatsappUser(self, number, name)
         return self._users[number]
 
+    def inbound(self, number: str) -> None:
+        """The person wrote to the app just now (without a webhook): their window is open."""
+        self._last_inbound[number] = self.clock()
+
     def fail_next(
         self, status: int, code: int, message: str = "", *, times: int = 1, to: str | None = None
     ) -> None:
@@ -404,12 +410,13 @@ class FakeTwilio:
     ) -> int:
         assert self._http is not None and self.app_url, "connect() the fake to the app first"
         try:
-            answer = await self._http.post(
+            async with self._http.post(
                 f"{self.app_url}{path_and_query}", data=form, headers=headers
-            )
-        except httpx.HTTPError:
+            ) as answer:
+                await answer.read()
+                return answer.status
+        except aiohttp.ClientError:
             return 0
-        return answer.status_code
 
     async def _incoming(self, user: WhatsappUser, form: dict[str, str]) -> int:
         self._last_inbound[user.number] = self.clock()
@@ -545,6 +552,8 @@ class FakeTwilio:
         user = self._users.get(number)
         if user is not None:
             user.messages.append(message)
+        if self.on_message is not None:
+            self.on_message(message)
         self._start(self._deliver(message))
         return JSONResponse(message.json(self.account_sid, self.clock()), status_code=201)
 

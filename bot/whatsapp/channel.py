@@ -40,7 +40,7 @@ from models.receipts import (
     SENT_EVENT,
     UNREACHABLE_EVENT,
     Receipt,
-    record_receipt,
+    record_receipts,
 )
 from models.uow import UnitOfWork
 
@@ -122,6 +122,45 @@ class _RestClient(AsyncTwilioHttpClient):
         return await super().request(method, url, headers=headers, **kwargs)
 
 
+class ReceiptWriter:
+    """Writes status callbacks' receipts in batches: those that arrive while one batch is
+    being written go in the next, one transaction for all. Each callback is answered once
+    its receipt is committed, so none is lost; at 80 messages/s there are 160 or more of
+    them a second, and a transaction each would cost more than the messages themselves."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self._waiting: list[tuple[Receipt, asyncio.Future[bool]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def write(self, receipt: Receipt) -> bool:
+        """Whether the receipt changed its row's state (see models.receipts)."""
+        written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((receipt, written))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write_all(), name="whatsapp-receipts")
+        return await written
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                async with UnitOfWork(self.conversation.sessions) as uow:
+                    receipts = [receipt for receipt, _ in batch]
+                    changed = await record_receipts(
+                        uow.session, receipts, self.conversation.clock()
+                    )
+                    await uow.commit()
+            except Exception as error:
+                for _, written in batch:
+                    if not written.done():
+                        written.set_exception(error)
+                continue
+            for (_, written), did in zip(batch, changed, strict=True):
+                if not written.done():
+                    written.set_result(did)
+
+
 def identity_of(sender: str, wa_id: str | None = None) -> str | None:
     """`whatsapp:+6281…` (Twilio's From, or its WaId) as jbl's identity, or None."""
     for candidate in (sender, f"+{wa_id}" if wa_id else ""):
@@ -157,6 +196,7 @@ class WhatsappChannel:
         self._handling: KeyedLocks[str] = KeyedLocks()
         self._sending: KeyedLocks[str] = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._receipts = ReceiptWriter(conversation)
         # Answers of 429 in a row: each doubles the pause, a success resets it.
         self._throttled = 0
 
@@ -267,7 +307,7 @@ class WhatsappChannel:
             if person is None:  # their first message failed: there is nobody to write to yet
                 return
             sorry = Reply(text(person.language, "internal_error"))
-            queue_replies(
+            await queue_replies(
                 uow.session, person.id, incoming.identity, [sorry], self.conversation.clock()
             )
             await uow.commit()
@@ -296,9 +336,7 @@ class WhatsappChannel:
             code,
             f"{status} {code}: {form.get('ErrorMessage', '')}".strip(),
         )
-        async with UnitOfWork(self.conversation.sessions) as uow:
-            changed = await record_receipt(uow.session, receipt, self.conversation.clock())
-            await uow.commit()
+        changed = await self._receipts.write(receipt)
         if changed and event == RETRY_AS_TEMPLATE and self.sender is not None:
             self.sender.wake()
 
