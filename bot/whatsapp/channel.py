@@ -62,6 +62,8 @@ WINDOW = timedelta(hours=24) - timedelta(minutes=5)
 # One chat's messages are spaced this much (and sent one at a time), so they arrive in order;
 # WhatsApp itself lets a business send a few messages a second to one person in a burst.
 PER_CHAT_PER_S = 10.0
+# Replies queued within this long of each other are picked up by one round of the sender.
+WAKE_AFTER_S = 0.005
 # Twilio gives up on a webhook after 15 s; handling that takes longer goes on after the answer.
 ANSWER_WITHIN_S = 10.0
 REST_TIMEOUT_S = 15.0
@@ -197,6 +199,7 @@ class WhatsappChannel:
         self._sending: KeyedLocks[str] = KeyedLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._receipts = ReceiptWriter(conversation)
+        self._waking: asyncio.TimerHandle | None = None
         # Answers of 429 in a row: each doubles the pause, a success resets it.
         self._throttled = 0
 
@@ -296,8 +299,20 @@ class WhatsappChannel:
             except Exception:
                 log.exception("whatsapp %s could not be handled", incoming.message_id)
                 await self._apologise(incoming)
-        if self.sender is not None:
-            self.sender.wake()
+        self._wake_sender_soon()
+
+    def _wake_sender_soon(self) -> None:
+        """Wakes the sender for the replies just queued, once for all that come within
+        WAKE_AFTER_S: a round of the sender costs two transactions, whatever it carries."""
+        if self.sender is None or self._waking is not None:
+            return
+
+        def wake() -> None:
+            self._waking = None
+            if self.sender is not None:
+                self.sender.wake()
+
+        self._waking = asyncio.get_running_loop().call_later(WAKE_AFTER_S, wake)
 
     async def _apologise(self, incoming: Incoming) -> None:
         async with UnitOfWork(self.conversation.sessions) as uow:
