@@ -16,7 +16,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, String, Update, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    String,
+    Update,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from models.base import UTCDateTime
 from models.outbox import (
@@ -64,43 +75,80 @@ class Receipt:
 
 async def record_receipts(
     session: AsyncSession, receipts: Sequence[Receipt], now: datetime
-) -> list[bool]:
-    """Applies receipts to their rows, in order; for each, whether it changed its row's state
-    (a failure that ended or re-queued the row). Receipts that only stamp a row (sent,
-    delivered, read: nearly all of them) run as one cached statement per kind."""
-    stamps: dict[str, list[dict[str, Any]]] = {}
-    changed = []
-    for receipt in receipts:
-        if receipt.event in _STAMPS:
-            values = {"row_id": receipt.row_id, "on_channel": receipt.channel, "now": now}
-            stamps.setdefault(receipt.event, []).append(values | {"sid": receipt.provider_id})
-            changed.append(False)
+) -> list[bool | None]:
+    """Applies receipts to their rows; for each, whether it changed its row's state (a
+    failure that ended or re-queued the row), or None when its row is locked by another
+    transaction now (the sender recording its outcome): write that receipt again later.
+
+    The rows are locked first, in the order of their ids and skipping those locked already
+    (PostgreSQL's SKIP LOCKED; SQLite has one writer anyway), so a batch never waits for a row
+    while holding others: two transactions that lock the same rows in different orders would
+    deadlock. Runs of receipts that only stamp a row (sent, delivered, read: nearly all of
+    them) are one cached statement each, run for all of the run's rows.
+    """
+    ids = sorted({receipt.row_id for receipt in receipts})
+    row = OutboxMessage
+    free = set(
+        await session.scalars(
+            select(row.id).where(row.id.in_(ids)).order_by(row.id).with_for_update(skip_locked=True)
+        )
+    )
+    busy: set[int] = set()
+    if len(free) < len(ids):
+        missing = [id for id in ids if id not in free]
+        busy = set(await session.scalars(select(row.id).where(row.id.in_(missing))))
+    order = sorted(range(len(receipts)), key=lambda n: (receipts[n].row_id, n))
+    changed: list[bool | None] = [False] * len(receipts)
+    stamps: list[dict[str, Any]] = []
+    for n in order:
+        receipt = receipts[n]
+        if receipt.row_id not in free:
+            changed[n] = None if receipt.row_id in busy else False
+        elif receipt.event in _STAMPS:
+            stamps.append(
+                {
+                    "row_id": receipt.row_id,
+                    "on_channel": receipt.channel,
+                    "sid": receipt.provider_id,
+                    "delivered": receipt.event != SENT_EVENT,
+                    "read": receipt.event == READ,
+                    "now": now,
+                }
+            )
         else:
-            changed.append(await _record_failure(session, receipt, now))
-    if stamps:
-        connection = await session.connection()
-        statements = _stamp_statements()
-        for event, rows in stamps.items():
-            await connection.execute(statements[event], rows)
+            await _stamp(session, stamps)
+            stamps = []
+            changed[n] = await _record_failure(session, receipt, now)
+    await _stamp(session, stamps)
     return changed
 
 
 _STAMPS = (SENT_EVENT, DELIVERED, READ)
 
 
+async def _stamp(session: AsyncSession, stamps: list[dict[str, Any]]) -> None:
+    if stamps:
+        connection = await session.connection()
+        await connection.execute(_stamp_statement(), stamps[0] if len(stamps) == 1 else stamps)
+
+
 @functools.cache
-def _stamp_statements() -> dict[str, Update]:
+def _stamp_statement() -> Update:
     row = OutboxMessage
-    mine = (row.id == bindparam("row_id"), row.channel == bindparam("on_channel"))
-    provider = func.coalesce(bindparam("sid", type_=String()), row.provider_id)
-    at = func.coalesce(row.delivered_at, bindparam("now", type_=UTCDateTime()))
-    read = func.coalesce(row.read_at, bindparam("now", type_=UTCDateTime()))
-    stamp = update(row).where(*mine)
-    return {
-        SENT_EVENT: stamp.values(provider_id=provider),
-        DELIVERED: stamp.values(provider_id=provider, delivered_at=at),
-        READ: stamp.values(provider_id=provider, delivered_at=at, read_at=read),
-    }
+    at = bindparam("now", type_=UTCDateTime())
+
+    def stamped(column: Any, flag: str) -> Any:
+        return case((bindparam(flag, type_=Boolean()), func.coalesce(column, at)), else_=column)
+
+    return (
+        update(row)
+        .where(row.id == bindparam("row_id"), row.channel == bindparam("on_channel"))
+        .values(
+            provider_id=func.coalesce(bindparam("sid", type_=String()), row.provider_id),
+            delivered_at=stamped(row.delivered_at, "delivered"),
+            read_at=stamped(row.read_at, "read"),
+        )
+    )
 
 
 async def _record_failure(session: AsyncSession, receipt: Receipt, now: datetime) -> bool:

@@ -62,6 +62,8 @@ WINDOW = timedelta(hours=24) - timedelta(minutes=5)
 # One chat's messages are spaced this much (and sent one at a time), so they arrive in order;
 # WhatsApp itself lets a business send a few messages a second to one person in a burst.
 PER_CHAT_PER_S = 10.0
+# A receipt whose row another transaction holds is written again after this pause.
+BUSY_ROW_RETRY_S = 0.01
 # Replies queued within this long of each other are picked up by one round of the sender.
 WAKE_AFTER_S = 0.005
 # Twilio gives up on a webhook after 15 s; handling that takes longer goes on after the answer.
@@ -158,9 +160,14 @@ class ReceiptWriter:
                     if not written.done():
                         written.set_exception(error)
                 continue
+            later = [(r, w) for (r, w), did in zip(batch, changed, strict=True) if did is None]
             for (_, written), did in zip(batch, changed, strict=True):
-                if not written.done():
+                if did is not None and not written.done():
                     written.set_result(did)
+            if later:
+                # Their rows are being recorded by the sender just now: in a moment, again.
+                self._waiting += later
+                await asyncio.sleep(BUSY_ROW_RETRY_S)
 
 
 def identity_of(sender: str, wa_id: str | None = None) -> str | None:
