@@ -11,6 +11,7 @@ from handlers.dispatch import Clock, Conversation
 from models.db import create_engine, session_factory
 from models.demo import ensure_categories, load_demo
 from models.migrate import upgrade
+from models.people import WHATSAPP
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ def build_app(settings: Settings, clock: Clock = utc_now) -> App:
         page_size=settings.catalog.page_size,
         broadcast_weekday=settings.broadcast.weekday,
         broadcast_time=settings.broadcast.send_time,
+        # Every WhatsApp message goes out through its outbox sender, replies too.
+        queued_replies=frozenset({WHATSAPP}),
     )
     return App(settings, engine, sessions, Conversation(sessions, config, clock), clock)
 

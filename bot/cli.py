@@ -16,6 +16,7 @@ from bot.run import ChannelFailed, NothingToRun, run, stop_on_signals
 from bot.settings import SettingsError, config_path, load_settings
 from bot.staff import add_staff, broadcast_status, print_plan, remove_staff, set_friday
 from bot.telegram.links import bot_username, print_links
+from models.people import canonical_identity
 
 NAME = re.compile(r"^[\w.-]{1,40}$")
 
@@ -66,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     invite.set_defaults(run=_merchant_invite)
     remove = merchant_commands.add_parser("remove-operator", help="revoke an operator")
     remove.add_argument("merchant_id", type=int, metavar="ID")
-    remove.add_argument("identity", help="e.g. telegram:12345, whatsapp:+62…, console:name")
+    remove.add_argument(
+        "identity",
+        type=_identity,
+        help="e.g. telegram:12345, console:name, or a WhatsApp number: whatsapp:+62 812-…",
+    )
     remove.set_defaults(run=_merchant_remove_operator)
 
     staff = commands.add_parser("staff", help="who may plan and send the Friday broadcast")
@@ -96,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
         "status", help="the next broadcast: when, to whom, and how far it is"
     ).set_defaults(run=_broadcast_status)
     return parser
+
+
+def _identity(value: str) -> str:
+    """An identity as typed (a WhatsApp number in any spelling) in its one stored form."""
+    try:
+        return canonical_identity(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 async def _db_init(app: App, args: argparse.Namespace) -> None:

@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -52,6 +52,11 @@ class Rejected(Exception):
     """The platform refused this message for good; trying again would not help."""
 
 
+class NeedsTemplate(Exception):
+    """The platform takes only an approved template for this chat now (WhatsApp outside its
+    24-hour window), and none is configured: the row is not attempted (`needs_template`)."""
+
+
 class Transport(Protocol):
     """How one channel sends rendered replies to one of its chats."""
 
@@ -59,6 +64,16 @@ class Transport(Protocol):
 
     async def deliver(self, identity: str, replies: Sequence[Reply]) -> None:
         """Raises RetryLater, Unreachable or Rejected, or any other error for a transient one."""
+        ...
+
+
+class RowTransport(Transport, Protocol):
+    """A transport that needs the row itself, not only its chat: WhatsApp names the row in
+    each message's status callback, picks a template by the row's kind, and keeps to the
+    24-hour window from the recipient's last message. The sender calls `deliver_row` then."""
+
+    async def deliver_row(self, claimed: Claimed, replies: Sequence[Reply]) -> None:
+        """As `deliver`; may also raise NeedsTemplate."""
         ...
 
 
@@ -249,6 +264,15 @@ class OutboxSender:
         self._recorded_at = 0.0  # monotonic
         self._held_back = False  # sends are behind their slots: no new slots until they catch up
         self._stopping = False
+        deliver_row = getattr(transport, "deliver_row", None)
+        self._deliver: Callable[[Claimed, Sequence[Reply]], Awaitable[None]] = deliver_row or (
+            lambda c, replies: transport.deliver(c.message.identity or "", replies)
+        )
+
+    def wake(self) -> None:
+        """Rows were just written in this process: claim them now, not at the next poll."""
+        self._no_claim_before = 0.0
+        self._wake.set()
 
     @property
     def _batch(self) -> int:
@@ -456,7 +480,7 @@ class OutboxSender:
         identity = message.identity or ""
         started = time.monotonic()
         try:
-            await self.transport.deliver(identity, row.replies)
+            await self._deliver(row.claimed, row.replies)
         except RetryLater as slow_down:
             self.pacer.pause(slow_down.seconds)
             # The rows given slots before the platform asked to slow down get new ones.
@@ -468,6 +492,8 @@ class OutboxSender:
             self._outcomes.unreachable.append((message.id, identity, str(error)))
         except Rejected as error:
             self._outcomes.failed.append((message.id, str(error)))
+        except NeedsTemplate as error:
+            self._outcomes.needs_template.append((message.id, str(error)))
         except Exception as error:
             reason = f"{type(error).__name__}: {error}"
             if message.attempts + 1 >= self.limits.max_attempts:

@@ -10,13 +10,16 @@ import socket
 from collections.abc import Iterator
 from datetime import timedelta
 
+import aiohttp
 import uvicorn
 from telegram.error import InvalidToken, TelegramError
+from twilio.base.exceptions import TwilioRestException
 
 from bot.bootstrap import App, init_database
 from bot.delivery import Limits, OutboxSender
 from bot.telegram.channel import TelegramChannel
 from bot.web import build_web
+from bot.whatsapp.channel import PER_CHAT_PER_S, WhatsappChannel
 from scheduler.setup import JobContext, build_scheduler, start_scheduler, stop_scheduler
 
 log = logging.getLogger(__name__)
@@ -45,10 +48,11 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
     `ready` is set once the channels are up and the HTTP port accepts connections.
     """
     settings = app.settings
-    if settings.telegram.token is None:
+    if settings.telegram.token is None and not settings.whatsapp.enabled:
         raise NothingToRun(
-            "no channel configured: set JBL_TELEGRAM__TOKEN to run the Telegram bot,"
-            " or try `jbl chat --demo` for a chat in this terminal"
+            "no channel configured: set JBL_TELEGRAM__TOKEN to run the Telegram bot, or"
+            " JBL_WHATSAPP__ACCOUNT_SID, JBL_WHATSAPP__AUTH_TOKEN and JBL_WHATSAPP__FROM_NUMBER"
+            " for WhatsApp, or try `jbl chat --demo` for a chat in this terminal"
         )
     await init_database(app, demo=False)
     # Listening first: a webhook set at start may bring an update at once.
@@ -58,21 +62,25 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         raise ChannelFailed(
             f"http: cannot listen on {settings.http.host}:{settings.http.port}: {error.strerror}"
         ) from error
-    telegram = TelegramChannel(settings.telegram, app.conversation)
+    telegram = whatsapp = None
+    senders: list[OutboxSender] = []
     try:
-        await telegram.start()
-    except TelegramError as error:
+        if settings.telegram.token is not None:
+            telegram = await _start_telegram(app)
+            limits = Limits(settings.telegram.rate_per_s, settings.telegram.per_chat_per_s)
+            senders.append(OutboxSender(app.sessions, telegram, limits, app.clock))
+        if settings.whatsapp.enabled:
+            whatsapp = await _start_whatsapp(app)
+            limits = Limits(settings.whatsapp.rate_per_s, PER_CHAT_PER_S)
+            whatsapp.sender = OutboxSender(app.sessions, whatsapp, limits, app.clock)
+            senders.append(whatsapp.sender)
+    except ChannelFailed:
         listening.close()
-        await telegram.stop()
-        reason = "the token was refused" if isinstance(error, InvalidToken) else "cannot start"
-        raise ChannelFailed(f"telegram: {reason}: {error}") from error
-    sender = OutboxSender(
-        app.sessions,
-        telegram,
-        Limits(settings.telegram.rate_per_s, settings.telegram.per_chat_per_s),
-        app.clock,
-    )
-    web = build_web(app.engine, [telegram], telegram)
+        if telegram is not None:
+            await telegram.stop()
+        raise
+    channels = [channel for channel in (telegram, whatsapp) if channel is not None]
+    web = build_web(app.engine, channels, telegram, whatsapp)
     server = _Server(uvicorn.Config(web, log_level="warning", lifespan="off"))
     context = JobContext(
         app.sessions,
@@ -83,7 +91,10 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
     )
     scheduler = build_scheduler(context, settings.database.url, settings.timezone)
     start_scheduler(scheduler, context)
-    sending = asyncio.create_task(sender.run(stop), name="outbox-telegram")
+    sending = [
+        asyncio.create_task(sender.run(stop), name=f"outbox-{sender.transport.channel}")
+        for sender in senders
+    ]
     serving = asyncio.create_task(server.serve(sockets=[listening]), name="http")
     if ready is not None:
         ready.set()
@@ -93,10 +104,39 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         stop_scheduler(scheduler)
         server.should_exit = True
         await asyncio.gather(serving, return_exceptions=True)
-        await telegram.stop()
+        if telegram is not None:
+            await telegram.stop()
+        if whatsapp is not None:
+            await whatsapp.stop()
         stop.set()
-        await sending
+        await asyncio.gather(*sending)
+        if whatsapp is not None:
+            await whatsapp.close()
         log.info("jbl stopped")
+
+
+async def _start_telegram(app: App) -> TelegramChannel:
+    telegram = TelegramChannel(app.settings.telegram, app.conversation)
+    try:
+        await telegram.start()
+    except TelegramError as error:
+        await telegram.stop()
+        reason = "the token was refused" if isinstance(error, InvalidToken) else "cannot start"
+        raise ChannelFailed(f"telegram: {reason}: {error}") from error
+    return telegram
+
+
+async def _start_whatsapp(app: App) -> WhatsappChannel:
+    whatsapp = WhatsappChannel(app.settings.whatsapp, app.conversation)
+    try:
+        await whatsapp.start()
+    except (TwilioRestException, aiohttp.ClientError, TimeoutError) as error:
+        await whatsapp.close()
+        refused = isinstance(error, TwilioRestException) and error.status in (401, 403, 404)
+        reason = "the account or auth token was refused" if refused else "cannot reach Twilio"
+        detail = error.msg if isinstance(error, TwilioRestException) else str(error)
+        raise ChannelFailed(f"whatsapp: {reason}: {detail}") from error
+    return whatsapp
 
 
 async def _first_of(stop: asyncio.Event, serving: asyncio.Task[None]) -> None:

@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from models.people import WHATSAPP, canonical_identity
+
 DEFAULT_CONFIG = Path("config.toml")
 _URL_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 
@@ -78,14 +80,57 @@ class TelegramSettings(Section):
 
 
 class WhatsappSettings(Section):
-    account_sid: str | None = None
-    auth_token: SecretStr | None = None
-    from_number: str | None = None
-    public_url: str | None = None
-    api_base_url: str = "https://api.twilio.com"
+    """On when account_sid, auth_token and from_number are set; then public_url is needed."""
+
+    account_sid: str | None = Field(None, pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: SecretStr | None = Field(None, validate_default=True)
+    from_number: str | None = Field(None, validate_default=True)
+    public_url: str | None = Field(None, pattern=r"^https?://[^/]+/?$", validate_default=True)
+    api_base_url: str = Field("https://api.twilio.com", pattern=r"^https?://[^/]+/?$")
     rate_per_s: float = Field(80.0, gt=0)
-    broadcast_content_sid: str | None = None
-    notice_content_sid: str | None = None
+    broadcast_content_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
+    notice_content_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.account_sid and self.auth_token and self.from_number)
+
+    @field_validator("auth_token")
+    @classmethod
+    def _token(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if token is not None and not token.get_secret_value():
+            token = None
+        if token is None and info.data.get("account_sid"):
+            raise ValueError("is required when whatsapp.account_sid is set")
+        if token is not None and not info.data.get("account_sid"):
+            raise ValueError("needs whatsapp.account_sid too")
+        return token
+
+    @field_validator("from_number")
+    @classmethod
+    def _sender(cls, number: str | None, info: ValidationInfo) -> str | None:
+        if number is None:
+            if info.data.get("account_sid"):
+                raise ValueError("is required when whatsapp.account_sid is set, e.g. +6221…")
+            return None
+        if not info.data.get("account_sid"):
+            raise ValueError("needs whatsapp.account_sid and auth_token too")
+        try:
+            sender = canonical_identity(number if ":" in number else f"{WHATSAPP}:{number}")
+        except ValueError:
+            sender = ""
+        if not sender.startswith(f"{WHATSAPP}:"):
+            raise ValueError("must be the WhatsApp sender's number, e.g. +6221…")
+        return sender
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if url is None and info.data.get("from_number"):
+            raise ValueError(
+                "is required when WhatsApp is on: the https://host at which Twilio reaches jbl"
+            )
+        return url.rstrip("/") if url else url
 
 
 class BroadcastSettings(Section):

@@ -16,10 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.whatsapp.webhook import whatsapp_routes
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from bot.telegram.channel import TelegramChannel
+    from bot.whatsapp.channel import WhatsappChannel
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,10 @@ class Channel(Protocol):
 
 
 def build_web(
-    engine: AsyncEngine, channels: Sequence[Channel], telegram: TelegramChannel | None
+    engine: AsyncEngine,
+    channels: Sequence[Channel],
+    telegram: TelegramChannel | None,
+    whatsapp: WhatsappChannel | None = None,
 ) -> Starlette:
     async def healthz(_request: Request) -> Response:
         checks = {"database": await _database(engine)}
@@ -44,6 +50,8 @@ def build_web(
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if telegram is not None and telegram.webhook:
         routes.append(_telegram_webhook(telegram))
+    if whatsapp is not None:
+        routes += whatsapp_routes(whatsapp)
     return Starlette(routes=routes)
 
 

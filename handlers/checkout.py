@@ -81,10 +81,15 @@ async def _next(chat: Chat) -> list[Reply]:
         return [Reply(chat.t("ask_name"), tuple(buttons))]
     if "co_phone" not in data:
         chat.begin_step("co_phone")
-        buttons = [_cancel(chat)]
-        if person.phone:
+        buttons = []
+        own = _own_phone(chat)
+        if own:
+            label = chat.t("btn_use_own_number", value=display_phone(own))
+            buttons.append(Button(label, "co:use:own"))
+        if person.phone and person.phone != own:
             label = chat.t("btn_use", value=display_phone(person.phone))
-            buttons.insert(0, Button(label, "co:use:phone"))
+            buttons.append(Button(label, "co:use:phone"))
+        buttons.append(_cancel(chat))
         return [Reply(chat.t("ask_phone"), tuple(buttons), ask_phone=chat.t("btn_share_phone"))]
     if "co_delivery" not in data:
         chat.end_step()
@@ -176,16 +181,24 @@ async def typed_address(chat: Chat, text: str) -> list[Reply]:
 
 
 async def use_remembered(chat: Chat, field: str) -> list[Reply]:
-    """Takes a remembered detail (name, phone or address) instead of typing it again."""
+    """Takes a remembered detail (name, phone or address), or the number the person writes
+    from (`own`), instead of typing it again."""
     value = {
         "name": chat.person.contact_name,
         "phone": chat.person.phone,
+        "own": _own_phone(chat),
         "address": chat.person.address,
     }[field]
     if value is None:
         raise Refusal("stale_button")
-    chat.keep(**{f"co_{field}": value})
+    chat.keep(**{"co_phone" if field == "own" else f"co_{field}": value})
     return await _next(chat)
+
+
+def _own_phone(chat: Chat) -> str | None:
+    """The Indonesian number the platform says the person writes from (WhatsApp), if any."""
+    sender = chat.incoming.sender_phone
+    return normalize_phone(sender) if sender else None
 
 
 async def choose_delivery(chat: Chat, delivery: str) -> list[Reply]:

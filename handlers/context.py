@@ -31,6 +31,11 @@ class ConversationConfig:
     def send_time(self) -> SendTime:
         return SendTime(self.broadcast_weekday, self.broadcast_time, self.timezone)
 
+    # Channels whose replies to the sender are outbox rows written with the handling (the
+    # handler's result is then only for reading): WhatsApp, so that its sender's rate limit
+    # and status callbacks cover every message.
+    queued_replies: frozenset[str] = frozenset()
+
 
 @dataclass
 class Chat:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from handlers import menu
 from handlers.context import Chat, ConversationConfig
 from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
+from handlers.notices import queue_replies
 from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
 from models.chats import claim_message, open_chat, save_chat
@@ -83,6 +84,8 @@ class Conversation:
             state.menu = [b.payload for b in menu_reply.buttons] if menu_reply else []
             state.labels = [b.label for b in menu_reply.buttons] if menu_reply else []
             await save_chat(session, state, now)
+            if incoming.channel in self.config.queued_replies:
+                await queue_replies(session, person.id, incoming.identity, replies, now)
             await uow.commit()
         return replies
 
@@ -114,7 +117,8 @@ class Conversation:
         number = _MENU_NUMBER.match(typed)
         if number:
             return lambda c: _not_on_menu(c, int(number[1]))
-        return menu.not_understood
+        # A chat's first message ("halo" on WhatsApp, where no /start comes first) is greeted.
+        return menu.not_understood if state.stored else menu.start
 
 
 def _pressed(payloads: list[str], labels: list[str], typed: str, *, numbers: bool) -> str | None:

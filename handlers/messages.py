@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # A longer message is refused before anything is looked up.
 MAX_TEXT_LENGTH = 1000
@@ -21,9 +22,12 @@ class Incoming:
     language_hint: str | None = None
     # A phone number the person shared through the platform (Telegram's contact button).
     shared_phone: str | None = None
-    # A photo the person sent, as the platform's reference to it (`telegram:<file id>`) or
-    # its https:// address.
+    # A photo the person sent, as the platform's reference to it (`telegram:<file id>`,
+    # `whatsapp:<media url>`) or its https:// address.
     photo: str | None = None
+    # The phone number the platform vouches for as the sender's own (their WhatsApp number),
+    # as the platform gives it.
+    sender_phone: str | None = None
 
     @property
     def channel(self) -> str:
@@ -47,3 +51,17 @@ class Reply:
     # A short notice for the button press that led here, where a platform shows one
     # (Telegram's answer to a callback query); the text says it too.
     toast: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The reply as an outbox payload, for a channel whose replies are sent from there."""
+        data: dict[str, Any] = {"text": self.text}
+        if self.buttons:
+            data["buttons"] = [[b.label, b.payload] for b in self.buttons]
+        if self.photo_url:
+            data["photo_url"] = self.photo_url
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        buttons = tuple(Button(label, payload) for label, payload in data.get("buttons", ()))
+        return cls(str(data["text"]), buttons, data.get("photo_url"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -17,11 +17,25 @@ from handlers.ratings import star_buttons
 from handlers.texts import text
 from models import broadcasts
 from models.ordering import Order, orders_by_id
+from models.outbox import notify_identity
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from models.outbox import OutboxMessage
+
+# The kind of an outbox row that is a reply to the sender, as the conversation made it.
+REPLY = "reply"
+
+
+async def queue_replies(
+    session: AsyncSession, person_id: int, identity: str, replies: Sequence[Reply], now: datetime
+) -> None:
+    """The replies as outbox rows to the chat they answer, one row each, in order."""
+    payloads = [reply.to_json() for reply in replies]
+    await notify_identity(session, person_id, identity, REPLY, payloads, now)
 
 
 # The notices whose text lists the order's items; the others load orders without them.
@@ -66,6 +80,8 @@ async def render_notice(session: AsyncSession, message: OutboxMessage, language:
 
 def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
     """The row in the reader's language, what it is about taken from `subjects`."""
+    if message.kind == REPLY:
+        return Reply.from_json(message.payload)
     if message.kind in (broadcasts.KIND, broadcasts.TEST_KIND):
         content = (
             subjects.broadcasts.get(message.payload["broadcast_id"])

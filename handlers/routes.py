@@ -158,7 +158,7 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     _route(r"co", lambda chat: checkout.start(chat)),
     _route(r"co:edit", lambda chat: checkout.edit(chat)),
     _route(r"co:x", lambda chat: checkout.cancel(chat)),
-    _route(r"co:use:(name|phone|address)", lambda chat, f: checkout.use_remembered(chat, f)),
+    _route(r"co:use:(name|phone|own|address)", lambda chat, f: checkout.use_remembered(chat, f)),
     _route(rf"co:d:({DELIVERY}|{PICKUP})", lambda chat, d: checkout.choose_delivery(chat, d)),
     _route(rf"co:pay:({CASH}|{TRANSFER})", lambda chat, p: checkout.choose_payment(chat, p)),
     _route(r"co:ok:([0-9a-f]{16})", lambda chat, token: checkout.confirm(chat, token)),

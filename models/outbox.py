@@ -6,8 +6,10 @@ renders it in their language when it is delivered.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +17,12 @@ from sqlalchemy import (
     JSON,
     ForeignKey,
     Index,
+    Insert,
     Integer,
     String,
     Text,
     bindparam,
+    insert,
     select,
     text,
     update,
@@ -29,8 +33,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, UTCDateTime
 from models.people import Identity, Person, operators_of, preferred_identity
 
-# A row's life: pending → sending (claimed by one sender) → sent | unreachable | failed, or
-# back to pending with a later `due_at` to retry.
+# A row's life: pending → sending (claimed by one sender) → sent | unreachable | failed |
+# needs_template, or back to pending with a later `due_at` to retry.
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
@@ -50,6 +54,9 @@ CLAIMABLE = (PENDING, SENDING)
 # generic plans) use a partial index only for a query whose condition is its own, literally.
 _CLAIMABLE_SQL = "status IN ('pending', 'sending')"
 _IDS_PER_STATEMENT = 10_000
+# The platform takes only an approved template for this chat now (WhatsApp outside its 24-hour
+# window) and none is configured: not attempted.
+NEEDS_TEMPLATE = "needs_template"
 
 
 class OutboxMessage(Base):
@@ -91,6 +98,13 @@ class OutboxMessage(Base):
     # The broadcast this row delivers, if it is one of its deliveries.
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
     priority: Mapped[int] = mapped_column(Integer, default=NOTICE_PRIORITY)
+    # What the platform said of the row after it took it (WhatsApp's status callbacks, see
+    # models.receipts): its id for the message, the error code of a failure, and when the
+    # message reached the phone and was read.
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 async def notify_person(
@@ -132,6 +146,43 @@ async def notify_merchant(
     await session.flush()
 
 
+async def notify_identity(
+    session: AsyncSession,
+    person_id: int,
+    identity: str,
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Rows for one chat of the person, the one they wrote from, one per payload in order
+    (WhatsApp's replies go through the outbox too, so that its sender's limit and status
+    callbacks cover them). One cached statement: it runs for every message on WhatsApp."""
+    if not payloads:
+        return
+    row = {
+        "kind": kind,
+        "person_id": person_id,
+        "channel": identity.split(":", 1)[0],
+        "identity": identity,
+        "status": PENDING,
+        "attempts": 0,
+        "due_at": now,
+        "created_at": now,
+    }
+    rows = [row | {"payload": payload} for payload in payloads]
+    connection = await session.connection()
+    # One row, nearly always: a plain execute is cheaper than the executemany of a list.
+    await connection.execute(_insert_statement(), rows[0] if len(rows) == 1 else rows)
+
+
+@functools.cache
+def _insert_statement() -> Insert:
+    columns = OutboxMessage.__table__.c
+    names = ("kind", "payload", "person_id", "channel", "identity", "status", "attempts")
+    names += ("due_at", "created_at")
+    return insert(OutboxMessage).values({n: bindparam(n, type_=columns[n].type) for n in names})
+
+
 async def take_pending_for(
     session: AsyncSession, identity: str, now: datetime
 ) -> list[OutboxMessage]:
@@ -163,6 +214,9 @@ class Claimed:
 
     message: OutboxMessage
     language: str
+    # When the recipient last wrote from this identity (to the precision of
+    # `models.people.LAST_SEEN_PRECISION`): WhatsApp's 24-hour window runs from then.
+    last_seen_at: datetime | None = None
 
 
 async def claim_due(
@@ -176,7 +230,7 @@ async def claim_due(
     chat that is unreachable end here, unsent.
     """
     due = (
-        select(OutboxMessage, Identity.unreachable_at, Person.language)
+        select(OutboxMessage, Identity.unreachable_at, Person.language, Identity.last_seen_at)
         .join(Identity, Identity.identity == OutboxMessage.identity)
         .join(Person, Person.id == Identity.person_id)
         .where(
@@ -192,11 +246,11 @@ async def claim_due(
     )
     claimed: list[Claimed] = []
     unreachable: list[int] = []
-    for message, unreachable_at, language in (await session.execute(due)).all():
+    for message, unreachable_at, language, last_seen_at in (await session.execute(due)).all():
         if unreachable_at is not None:
             unreachable.append(message.id)
         else:
-            claimed.append(Claimed(message, language))
+            claimed.append(Claimed(message, language, last_seen_at))
     if unreachable:
         await _set(session, unreachable, status=UNREACHABLE, last_error="unreachable")
     if claimed:
@@ -222,6 +276,8 @@ class Outcomes:
     unreachable: list[tuple[int, str, str]]
     # Claimed but not sent because the sender is stopping: due again at once.
     released: list[int]
+    # (row id, why): not attempted, the platform would take only a template (NEEDS_TEMPLATE)
+    needs_template: list[tuple[int, str]] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> Outcomes:
@@ -234,6 +290,7 @@ class Outcomes:
             + len(self.failed)
             + len(self.unreachable)
             + len(self.released)
+            + len(self.needs_template)
         )
 
     def extend(self, other: Outcomes) -> None:
@@ -243,6 +300,7 @@ class Outcomes:
         self.failed += other.failed
         self.unreachable += other.unreachable
         self.released += other.released
+        self.needs_template += other.needs_template
 
 
 async def record_outcomes(
@@ -288,6 +346,15 @@ async def record_outcomes(
         )
     if outcomes.released:
         await _set(session, outcomes.released, worker, status=PENDING, due_at=now, claimed_by=None)
+    for row_id, error in outcomes.needs_template:
+        await _set(
+            session,
+            [row_id],
+            worker,
+            status=NEEDS_TEMPLATE,
+            last_error=error[:500],
+            claimed_by=None,
+        )
 
 
 async def _set(

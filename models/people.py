@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import phonenumbers
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, UTCDateTime
 
 LAST_SEEN_PRECISION = timedelta(minutes=10)
+WHATSAPP = "whatsapp"
 
 
 class Person(Base):
@@ -56,6 +58,30 @@ class Role(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
+
+
+def canonical_identity(identity: str) -> str:
+    """The one spelling of an identity: a WhatsApp number in E.164, however it was written.
+
+    `whatsapp:+62 812-3456-7890`, `whatsapp:081234567890` and a bare `+62 812 3456 7890`
+    are all `whatsapp:+6281234567890` (a number without a country code is Indonesian).
+    Anything else is returned as given; a WhatsApp identity that is no phone number raises
+    ValueError.
+    """
+    channel, colon, rest = identity.partition(":")
+    if colon and channel != WHATSAPP:
+        return identity
+    number = rest if colon else identity
+    if not colon and not number.lstrip().startswith(("+", "0")):
+        return identity
+    try:
+        parsed = phonenumbers.parse(number, "ID")
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(f"{identity!r} is not a phone number") from error
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"{identity!r} is not a phone number")
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return f"{WHATSAPP}:{e164}"
 
 
 async def new_person(

@@ -20,8 +20,10 @@ from models.base import Base
 from models.db import create_engine
 from models.migrate import upgrade
 from tests.fake_telegram import FakeTelegram
+from tests.fake_twilio import FakeTwilio
 from tests.people import Chatter
 from tests.telegram_bot import TOKEN
+from tests.whatsapp_bot import ACCOUNT_SID, AUTH_TOKEN, SENDER, TEMPLATES
 
 PG_URL = os.environ.get("JBL_TEST_DATABASE_URL")
 # A Tuesday morning in Jakarta: this week's edition is Friday 27 November 2026.
@@ -120,6 +122,15 @@ def sari(app: App) -> Chatter:
 async def tg() -> AsyncIterator[FakeTelegram]:
     """A fake Telegram Bot API on 127.0.0.1."""
     async with FakeTelegram(token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def twilio(clock: Clock) -> AsyncIterator[FakeTwilio]:
+    """A fake Twilio REST API on 127.0.0.1, on the test's clock, with two approved templates."""
+    async with FakeTwilio(
+        ACCOUNT_SID, AUTH_TOKEN, SENDER, clock=clock, templates=TEMPLATES
+    ) as fake:
         yield fake
 
 

@@ -52,13 +52,21 @@ async def running_jbl(
         http=HttpSettings(port=port),
         telegram=TelegramSettings(token=TOKEN, api_base_url=tg.base_url, **telegram),
     )
+    async with running_app(settings, clock) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings, clock: Any) -> AsyncIterator[Running]:
+    """`jbl run` with these settings and the demo catalog until the block ends, then stopped
+    as SIGTERM would stop it; fails the test if it did not stop cleanly."""
     app = build_app(settings, clock)
     await init_database(app, demo=True)
     stop, ready = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(run(app, stop, ready))
     try:
         await _first(ready, running)
-        yield Running(app, port)
+        yield Running(app, settings.http.port)
     finally:
         stop.set()
         try:

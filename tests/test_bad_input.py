@@ -24,6 +24,14 @@ async def test_unknown_command_and_text_get_a_helpful_reply(budi: Chatter) -> No
     assert budi.labels[0] == "🛍️ Katalog Jumat"
 
 
+async def test_a_first_message_that_is_no_command_is_greeted(budi: Chatter) -> None:
+    """On WhatsApp nobody sends /start: whatever comes first gets the welcome."""
+    await budi.send("halo")
+    assert "Selamat datang" in budi.text
+    await budi.send("halo")
+    assert "Maaf, saya belum mengerti pesan itu" in budi.text
+
+
 async def test_a_number_not_on_the_menu_shows_the_menu_again(budi: Chatter) -> None:
     await budi.send("/start")
     await budi.send("9")

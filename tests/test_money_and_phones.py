@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import phonenumbers
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers.money import MAX_AMOUNT, format_rupiah, parse_rupiah
 from handlers.phones import display_phone, normalize_phone
+from models.people import canonical_identity
 
 amounts = st.integers(min_value=0, max_value=MAX_AMOUNT)
 
@@ -82,3 +84,25 @@ def test_known_phone_examples() -> None:
     for invalid in ["12345", "+44 20 7946 0958", "0812", "nomor saya", "+62 0000 0000", "9" * 40]:
         assert normalize_phone(invalid) is None, invalid
     assert display_phone("+6281234567890") == "0812-3456-7890"
+
+
+@pytest.mark.parametrize(
+    ("given", "canonical"),
+    [
+        ("whatsapp:+6285712345678", "whatsapp:+6285712345678"),
+        ("whatsapp:+62 857-1234-5678", "whatsapp:+6285712345678"),
+        ("whatsapp:0857 1234 5678", "whatsapp:+6285712345678"),
+        ("+62 857 1234 5678", "whatsapp:+6285712345678"),
+        ("whatsapp:+1 415 555 2671", "whatsapp:+14155552671"),
+        ("telegram:5005", "telegram:5005"),
+        ("console:budi", "console:budi"),
+    ],
+)
+def test_identities_have_one_spelling(given: str, canonical: str) -> None:
+    assert canonical_identity(given) == canonical
+
+
+@pytest.mark.parametrize("given", ["whatsapp:halo", "whatsapp:+62", "whatsapp:"])
+def test_a_whatsapp_identity_that_is_no_number_is_refused(given: str) -> None:
+    with pytest.raises(ValueError, match="is not a phone number"):
+        canonical_identity(given)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.delivery import Rejected, RetryLater, Unreachable
+from bot.locks import KeyedLocks
 from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
 from bot.telegram.request import JsonRequest
@@ -79,7 +80,7 @@ class TelegramChannel:
         self._polling: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._up = False
-        self._chat_locks = KeyedLocks()
+        self._chat_locks: KeyedLocks[int] = KeyedLocks()
         # Polled updates whose replies are still being sent after their handling committed.
         self._replying: set[asyncio.Task[None]] = set()
         # The newest message this process sent to each chat, if it is a menu: a press on it
@@ -370,27 +371,6 @@ class TelegramChannel:
             if any(part in error.message.lower() for part in _GONE):
                 raise Unreachable(error.message) from error
             raise Rejected(error.message) from error
-
-
-class KeyedLocks:
-    """One lock per chat, in memory only while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: int) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 def _photo_of(message: Message | None) -> str | None:

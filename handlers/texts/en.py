@@ -158,6 +158,8 @@ TEXTS: dict[str, str] = {
     "notice_order_cancelled": "Order #{order} was cancelled by the buyer. The stock has been returned.",
     # Telegram and other chat platforms
     "btn_share_phone": "📱 Send my number",
+    "btn_use_own_number": "📱 Use my number: {value}",
+    "menu_hint": "Reply with the number or the name of your choice.",
     "toast_added": "Added to cart",
     "group_pointer": "Hi! Jumat Beli Lokal shopping happens in a private chat with me: {link}",
     "internal_error": "Sorry, something went wrong on our side. Please try again in a moment.",
@@ -308,4 +310,9 @@ TEXTS: dict[str, str] = {
     "cal_line": "{date} — {category}",
     "cal_headline": "   “{headline}”",
     "cal_broadcast": "   broadcast: {status}",
+    # Delivery of many messages (a broadcast's progress, for staff)
+    "progress_delivery": "Sent {sent} of {total} · delivered {delivered} · read {read}",
+    "progress_waiting": "Still waiting to be sent: {count}",
+    "progress_needs_template": "Not sent, a WhatsApp template is needed (outside 24 hours): {count}",
+    "progress_failed": "Failed: {failed} · numbers that cannot receive: {unreachable}",
 }

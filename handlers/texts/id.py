@@ -157,6 +157,8 @@ TEXTS: dict[str, str] = {
     "notice_order_cancelled": "Pesanan #{order} dibatalkan oleh pembeli. Stok sudah dikembalikan.",
     # Telegram and other chat platforms
     "btn_share_phone": "📱 Kirim nomor saya",
+    "btn_use_own_number": "📱 Pakai nomor saya: {value}",
+    "menu_hint": "Balas dengan nomor atau nama pilihan Anda.",
     "toast_added": "Ditambahkan ke keranjang",
     "group_pointer": (
         "Halo! Belanja Jumat Beli Lokal dilakukan lewat chat pribadi dengan saya: {link}"
@@ -309,4 +311,9 @@ TEXTS: dict[str, str] = {
     "cal_line": "{date} — {category}",
     "cal_headline": "   “{headline}”",
     "cal_broadcast": "   siaran: {status}",
+    # Delivery of many messages (a broadcast's progress, for staff)
+    "progress_delivery": "Terkirim {sent} dari {total} · sampai {delivered} · dibaca {read}",
+    "progress_waiting": "Masih menunggu dikirim: {count}",
+    "progress_needs_template": "Tidak dikirim, perlu template WhatsApp (di luar 24 jam): {count}",
+    "progress_failed": "Gagal: {failed} · nomor tidak bisa menerima: {unreachable}",
 }

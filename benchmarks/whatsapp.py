@@ -1,0 +1,505 @@
+"""WhatsApp end to end: one `jbl run`'s webhook → reply throughput, and its sender's rate.
+
+    python -m benchmarks.whatsapp                 # SQLite file in a temp dir
+    python -m benchmarks.whatsapp --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_whatsapp
+    python -m benchmarks.whatsapp --quick         # small counts, smoke run
+
+jbl is the real `jbl run`, a child process of its own (one process, one event loop, as in
+production), with WhatsApp configured against the fake Twilio of the tests
+(`tests/fake_twilio.py`), which runs in this process with the load driver, on 127.0.0.1.
+The fake plays Twilio's side in full: it posts each resident's message to jbl's
+`/whatsapp/webhook` signed with `X-Twilio-Signature`, takes jbl's Messages create requests
+(Basic auth, the checks Twilio makes, the JSON it answers), and posts the `sent` and
+`delivered` status callbacks of every message back to jbl's `/whatsapp/status`, signed too.
+So each message costs jbl: one webhook (signature check, the conversation's transaction,
+which also writes the reply as an outbox row), the outbox sender's claim and record, one
+Messages create through twilio's aiohttp client, and two status callbacks, each a
+transaction.
+
+- webhook → reply: K residents (distinct numbers, each of whom wrote once before as warm-up)
+  send what residents type (/start, /katalog, /cari kopi, /keranjang, /bantuan: one reply
+  each), at a steady offered rate overall, each resident's next message only after their
+  previous reply. Timed with `time.perf_counter` in this process from just before the
+  webhook POST to the moment the fake received the reply's Messages create; also the
+  webhook's own answer (POST to 200). The sender of this phase is configured at
+  `--reply-rate` (400/s, a WhatsApp sender with raised throughput): at the default 80/s a
+  process could not send 200 replies a second, whatever it can take in. The phase runs twice:
+  with Twilio's status callbacks (the goal's figure: what a process has to take at that rate),
+  then without them (the webhook → reply path alone).
+- sender rate: jbl is stopped, 10,000 outbox rows for 10,000 people who wrote within the
+  24-hour window are written straight into the database, and jbl is started again with the
+  default `rate_per_s` of 80. The rate is the count of creates over the time from the first
+  to the last as the fake received them, as a fraction of 80.
+
+Included: loopback HTTP, uvicorn and Starlette on both sides, the fake's own work (in this
+process, not jbl's), the database. Not included: Twilio's network and servers, TLS, jbl's
+start-up, the warm-up. The CPU time each process used during the phase is printed per message:
+with two cores, jbl has one and the fake with the driver the other, so either can be the limit.
+
+With JBL_BENCH_PROFILE=PREFIX in the environment, jbl runs under cProfile and each phase's
+profile is written to PREFIX-<rate_per_s>.prof (slower; not for the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import resource
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import twilio
+from sqlalchemy import func, insert, select
+
+from benchmarks.catalog import (
+    code_fingerprint,
+    kib_to_mib,
+    percentile,
+    print_goals,
+    remove_temp,
+    verdict_row,
+)
+from benchmarks.merchant import fresh_postgres
+from bot.bootstrap import build_app, init_database
+from bot.settings import DatabaseSettings, Settings
+from handlers.messages import Reply
+from handlers.notices import REPLY
+from models.db import create_engine
+from models.outbox import PENDING, OutboxMessage
+from models.people import Identity, Person
+from tests.fake_twilio import FakeTwilio, Message, WhatsappUser
+from tests.telegram_bot import free_port
+from tests.whatsapp_bot import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SENDER
+
+THROUGHPUT_GOAL = 200.0  # incoming messages/s one process answers
+P99_GOAL_S = 0.100  # webhook → reply
+SENDER_GOAL = 0.95  # of the configured rate
+DEFAULT_RATE = 80.0
+TEXTS = ("/start", "/katalog", "/cari kopi", "/keranjang", "/bantuan")
+JBL = str(Path(sys.executable).parent / "jbl")
+RESIDENT_BASE = 6281200000000  # +62812…: the residents of the webhook phase
+RECIPIENT_BASE = 6281100000000  # +62811…: the recipients of the sender phase
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# jbl, a process of its own
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Jbl:
+    process: asyncio.subprocess.Process
+    base: str
+
+    def cpu_seconds(self) -> float:
+        """User and system time the jbl process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.asynccontextmanager
+async def running_jbl(url: str, fake: FakeTwilio, rate: float, cwd: Path) -> AsyncIterator[Jbl]:
+    """`jbl run` with WhatsApp on the fake, until the block ends; then SIGTERM."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")} | {
+        "JBL_DATABASE__URL": url,
+        "JBL_HTTP__PORT": str(port),
+        "JBL_WHATSAPP__ACCOUNT_SID": ACCOUNT_SID,
+        "JBL_WHATSAPP__AUTH_TOKEN": AUTH_TOKEN,
+        "JBL_WHATSAPP__FROM_NUMBER": SENDER,
+        "JBL_WHATSAPP__PUBLIC_URL": PUBLIC_URL,
+        "JBL_WHATSAPP__API_BASE_URL": fake.base_url,
+        "JBL_WHATSAPP__RATE_PER_S": f"{rate:g}",
+    }
+    command = [JBL, "run"]
+    if os.environ.get("JBL_BENCH_PROFILE"):
+        profile = f"{os.environ['JBL_BENCH_PROFILE']}-{rate:g}.prof"
+        command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "bot.cli", "run"]
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, cwd=cwd, stderr=asyncio.subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    fake.connect(base, PUBLIC_URL)
+    try:
+        await until_healthy(base, process)
+        yield Jbl(process, base)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, err = await process.communicate()
+        text = err.decode()
+        if process.returncode != 0 or "Traceback" in text:
+            print(f"jbl ended with {process.returncode}:\n{text[-3000:]}", file=sys.stderr)
+
+
+async def until_healthy(base: str, process: asyncio.subprocess.Process) -> None:
+    async with httpx.AsyncClient() as client:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise SystemExit("jbl run ended before it was up")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{base}/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.05)
+    raise SystemExit("jbl run was not up within 60 s")
+
+
+# --------------------------------------------------------------------------------------------
+# Webhook → reply
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Replies:
+    """The reply each resident waits for: resolved when the fake receives its create."""
+
+    waiting: dict[str, asyncio.Future[float]] = field(default_factory=dict)
+
+    def expect(self, address: str) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[address] = future
+        return future
+
+    def arrived(self, message: Message) -> None:
+        future = self.waiting.pop(message.to, None)
+        if future is not None and not future.done():
+            future.set_result(time.perf_counter())
+
+
+@dataclass
+class Phase:
+    offered: float
+    messages: int
+    seconds: float = 0.0
+    to_reply: list[float] = field(default_factory=list)
+    to_answer: list[float] = field(default_factory=list)
+    completions: list[float] = field(default_factory=list)  # after the first send
+    failures: int = 0
+    callbacks: bool = True  # Twilio's status callbacks were posted to jbl
+    cpu_seconds: float = 0.0  # jbl's
+    driver_cpu_seconds: float = 0.0  # this process's: the fake Twilio and the driver
+
+    @property
+    def sustained(self) -> float:
+        """Replies per second between the 10th and 90th percentile of completions."""
+        if len(self.completions) < 10:
+            return float("nan")
+        first, last = percentile(self.completions, 10), percentile(self.completions, 90)
+        count = sum(1 for t in self.completions if first < t <= last)
+        return count / (last - first) if last > first else float("nan")
+
+
+async def message_and_reply(
+    user: WhatsappUser, text: str, replies: Replies, phase: Phase | None, start: float
+) -> None:
+    reply = replies.expect(user.address)
+    began = time.perf_counter()
+    await user.send(text)
+    answered = time.perf_counter()
+    try:
+        arrived = await asyncio.wait_for(reply, 30)
+    except TimeoutError:
+        replies.waiting.pop(user.address, None)
+        if phase is not None:
+            phase.failures += 1
+        return
+    if phase is not None:
+        phase.to_answer.append(answered - began)
+        phase.to_reply.append(arrived - began)
+        phase.completions.append(arrived - start)
+
+
+async def webhook_phase(
+    fake: FakeTwilio, jbl: Jbl, people: Sequence[WhatsappUser], rate: float, count: int
+) -> Phase:
+    replies = Replies()
+    fake.on_message = replies.arrived
+    # Warm-up: everyone writes once (their person and chat are made), a few at a time.
+    lanes = [people[n::16] for n in range(16)]
+
+    async def warm(lane: Sequence[WhatsappUser]) -> None:
+        for user in lane:
+            await message_and_reply(user, "halo", replies, None, 0.0)
+
+    await asyncio.gather(*(warm(lane) for lane in lanes))
+    phase = Phase(rate, count)
+    busy = {user.number: asyncio.Lock() for user in people}
+    cpu_before, driver_before = jbl.cpu_seconds(), own_cpu_seconds()
+    start = time.perf_counter()
+
+    async def one(n: int) -> None:
+        await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        user = people[n % len(people)]
+        async with busy[user.number]:
+            text = TEXTS[(n // len(people)) % len(TEXTS)]
+            await message_and_reply(user, text, replies, phase, start)
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+    phase.seconds = time.perf_counter() - start
+    phase.cpu_seconds = jbl.cpu_seconds() - cpu_before
+    phase.driver_cpu_seconds = own_cpu_seconds() - driver_before
+    fake.on_message = None
+    return phase
+
+
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --------------------------------------------------------------------------------------------
+# The sender's rate
+# --------------------------------------------------------------------------------------------
+
+
+async def seed_recipients(url: str, count: int) -> list[str]:
+    """People who wrote a minute ago, each with one reply waiting in the outbox."""
+    engine = create_engine(url)
+    moment = now()
+    numbers = [f"+{RECIPIENT_BASE + n}" for n in range(count)]
+    try:
+        async with engine.begin() as connection:
+            before = await connection.scalar(select(func.coalesce(func.max(Person.id), 0)))
+            people = [
+                {"display_name": f"Penerima {n}", "language": "id", "blocked": False}
+                for n in range(count)
+            ]
+            await connection.execute(insert(Person), [p | {"created_at": moment} for p in people])
+            ids = list(
+                await connection.scalars(
+                    select(Person.id).where(Person.id > before).order_by(Person.id)
+                )
+            )
+            identities = [f"whatsapp:{number}" for number in numbers]
+            await connection.execute(
+                insert(Identity),
+                [
+                    {"identity": i, "person_id": p, "last_seen_at": moment}
+                    for i, p in zip(identities, ids, strict=True)
+                ],
+            )
+            text = Reply("Jumat Beli Lokal: kategori unggulan minggu ini sudah tayang.").to_json()
+            await connection.execute(
+                insert(OutboxMessage),
+                [
+                    {
+                        "kind": REPLY,
+                        "payload": text,
+                        "person_id": p,
+                        "channel": "whatsapp",
+                        "identity": i,
+                        "status": PENDING,
+                        "attempts": 0,
+                        "due_at": moment,
+                        "created_at": moment,
+                    }
+                    for i, p in zip(identities, ids, strict=True)
+                ],
+            )
+    finally:
+        await engine.dispose()
+    return numbers
+
+
+@dataclass
+class Sent:
+    count: int
+    rate: float  # creates/s between the first and the last
+    slowest_second: int  # the fewest creates in one whole second after the first
+    cpu_seconds: float
+
+
+async def sender_phase(url: str, fake: FakeTwilio, count: int, cwd: Path) -> Sent:
+    numbers = await seed_recipients(url, count)
+    addresses = {f"whatsapp:{number}" for number in numbers}
+    for number in numbers:
+        fake.inbound(number)
+    times: list[float] = []
+    done = asyncio.Event()
+
+    def arrived(message: Message) -> None:
+        if message.to in addresses:
+            times.append(time.perf_counter())
+            if len(times) == count:
+                done.set()
+
+    fake.on_message = arrived
+    async with running_jbl(url, fake, DEFAULT_RATE, cwd) as jbl:
+        cpu_before = jbl.cpu_seconds()
+        await asyncio.wait_for(done.wait(), count / DEFAULT_RATE * 2 + 60)
+        cpu = jbl.cpu_seconds() - cpu_before
+    fake.on_message = None
+    span = times[-1] - times[0]
+    seconds = [0] * max(1, int(span))
+    for at in times:
+        second = int(at - times[0])
+        if second < len(seconds):
+            seconds[second] += 1
+    return Sent(count, (count - 1) / span, min(seconds), cpu)
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+async def drive(args: argparse.Namespace, url: str, cwd: Path) -> tuple[list[Phase], Sent]:
+    app = build_app(Settings(database=DatabaseSettings(url=url)))
+    try:
+        await init_database(app, demo=True)
+    finally:
+        await app.close()
+    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, SENDER, clock=now) as fake:
+        people = [fake.user(f"+{RESIDENT_BASE + n}", f"Warga {n}") for n in range(args.residents)]
+        async with running_jbl(url, fake, args.reply_rate, cwd) as jbl:
+            phases = [await webhook_phase(fake, jbl, people, args.rate, args.messages)]
+            # The same without Twilio's status callbacks: the webhook → reply path alone.
+            fake.callbacks = False
+            phases.append(await webhook_phase(fake, jbl, people, args.rate, args.messages))
+            phases[-1].callbacks = False
+            fake.callbacks = True
+        sent = await sender_phase(url, fake, args.sends, cwd)
+    return phases, sent
+
+
+def ms(seconds: float) -> str:
+    return f"{1000 * seconds:.1f}"
+
+
+def print_phase(args: argparse.Namespace, phase: Phase) -> None:
+    callbacks = "with" if phase.callbacks else "without"
+    print(
+        f"\n-- webhook → reply, {callbacks} status callbacks: {phase.messages:,} messages from"
+        f" {args.residents} residents, offered at {phase.offered:g}/s, sender at"
+        f" {args.reply_rate:g}/s --"
+    )
+    print(f"{'':<26}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for name, values in (
+        ("webhook → reply", phase.to_reply),
+        ("webhook answered", phase.to_answer),
+    ):
+        cells = "".join(f"{ms(percentile(values, p)):>9}" for p in (50, 95, 99))
+        print(f"{name:<26}{len(values):>7}{cells}{ms(max(values)):>9}")
+    overall = len(phase.completions) / phase.seconds
+    print(
+        f"throughput: {overall:,.0f} replies/s overall, {phase.sustained:,.0f}/s sustained"
+        f" (10th–90th percentile of completions); {phase.failures} without a reply in 30 s;"
+        f" CPU per message: jbl {1000 * phase.cpu_seconds / phase.messages:.2f} ms, the fake"
+        f" and driver {1000 * phase.driver_cpu_seconds / phase.messages:.2f} ms"
+    )
+
+
+def report(
+    args: argparse.Namespace, phases: list[Phase], sent: Sent
+) -> list[tuple[str, str, str, str]]:
+    for phase in phases:
+        print_phase(args, phase)
+    print(
+        f"\n-- sender: {sent.count:,} outbox rows at rate_per_s {DEFAULT_RATE:g} --\n"
+        f"{sent.rate:.2f} messages/s from the first create to the last"
+        f" ({sent.rate / DEFAULT_RATE:.3f} of {DEFAULT_RATE:g}/s), slowest whole second"
+        f" {sent.slowest_second}; jbl used {1000 * sent.cpu_seconds / sent.count:.2f} ms of CPU"
+        " per message"
+    )
+    full, bare = phases
+    rows = [
+        verdict_row(
+            "webhook → reply, sustained",
+            f"≥ {THROUGHPUT_GOAL:.0f} msg/s",
+            f"{full.sustained:,.0f} msg/s",
+            full.sustained >= THROUGHPUT_GOAL and not full.failures,
+        ),
+        verdict_row(
+            "webhook → reply p99",
+            f"< {ms(P99_GOAL_S)} ms",
+            f"{ms(percentile(full.to_reply, 99))} ms",
+            percentile(full.to_reply, 99) < P99_GOAL_S,
+        ),
+        ("webhook answered p99", "(report)", f"{ms(percentile(full.to_answer, 99))} ms", "info"),
+        ("without callbacks: sustained", "(report)", f"{bare.sustained:,.0f} msg/s", "info"),
+        ("without callbacks: p99", "(report)", f"{ms(percentile(bare.to_reply, 99))} ms", "info"),
+        verdict_row(
+            f"sender rate / {DEFAULT_RATE:g} per s",
+            f"≥ {SENDER_GOAL}",
+            f"{sent.rate / DEFAULT_RATE:.3f}",
+            sent.rate / DEFAULT_RATE >= SENDER_GOAL,
+        ),
+    ]
+    return rows
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.whatsapp", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument(
+        "--database-url",
+        help="postgresql+asyncpg://USER@HOST:PORT/DB (created afresh and dropped after;"
+        " default: a SQLite file in a temp dir)",
+    )
+    parser.add_argument("--rate", type=float, help="offered messages/s (default 200; --quick 100)")
+    parser.add_argument("--messages", type=int, help="timed messages (default 5,000; --quick 500)")
+    parser.add_argument(
+        "--residents", type=int, help="distinct residents (default 500; --quick 100)"
+    )
+    parser.add_argument(
+        "--reply-rate", type=float, default=400.0, help="rate_per_s of the webhook phase's sender"
+    )
+    parser.add_argument("--sends", type=int, help="sender phase rows (default 10,000; --quick 800)")
+    parser.add_argument("--quick", action="store_true", help="small counts for a smoke run")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
+    args = parser.parse_args(argv)
+    args.rate = args.rate or (100.0 if args.quick else 200.0)
+    args.messages = args.messages or (500 if args.quick else 5_000)
+    args.residents = args.residents or (100 if args.quick else 500)
+    args.sends = args.sends or (800 if args.quick else 10_000)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    temp_dir = tempfile.mkdtemp(prefix="jbl-bench-whatsapp-")
+    url = args.database_url or f"sqlite+aiosqlite:///{temp_dir}/jbl.db"
+    postgres = url.startswith("postgresql")
+    print(
+        f"== jbl whatsapp benchmark: {url} ==\n"
+        f"python {platform.python_version()}, twilio {twilio.__version__},"
+        f" SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, {platform.platform()}\n"
+        f"app source (bot, handlers, models) {code_fingerprint()}\n"
+        "jbl run in a child process; the fake Twilio and the driver in this one, on 127.0.0.1"
+    )
+    try:
+        if postgres:
+            asyncio.run(fresh_postgres(url, drop=False))
+        try:
+            phases, sent = asyncio.run(drive(args, url, Path(temp_dir)))
+        finally:
+            if postgres:
+                asyncio.run(fresh_postgres(url, drop=True))
+    finally:
+        remove_temp(temp_dir, args.keep, url)
+    goals = report(args, phases, sent)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    goals.append(("jbl peak RSS", "(report)", kib_to_mib(peak), "info"))
+    print_goals(goals)
+    return 0 if all(verdict != "FAIL" for *_, verdict in goals) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The WhatsApp channel, on Twilio's API through the twilio library."""
