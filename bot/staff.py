@@ -140,13 +140,17 @@ async def broadcast_status(app: App) -> str:
         done = await broadcasts.progress(uow.session, broadcast, now)
     rate = f"{done.rate:.1f}/s" if done.rate else "-"
     eta = local_time(done.eta, zone, "en") if done.eta else "-"
+    counts = done.counts
     lines += [
         f"status: {broadcast.status}",
-        f"sent: {done.sent}",
-        f"failed: {done.failed}",
-        f"unreachable: {done.unreachable}",
-        f"cancelled: {done.cancelled}",
-        f"left: {done.left}",
+        f"sent: {counts.sent} of {counts.total}",
+        f"delivered: {counts.delivered}",
+        f"read: {counts.read}",
+        f"left: {counts.waiting}",
+        f"needs a WhatsApp template: {counts.needs_template}",
+        f"failed: {counts.failed}",
+        f"unreachable: {counts.unreachable}",
+        f"cancelled: {counts.cancelled}",
         f"skipped at start (unreachable): {broadcast.skipped}",
         f"rate: {rate}",
         f"estimated finish: {eta}",

@@ -10,6 +10,7 @@ from handlers.formatting import local_time, long_date
 from handlers.menu import menu_button, unknown_command
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
+from handlers.progress import progress_lines
 from handlers.texts import text
 from models import broadcasts
 from models.broadcasts import Broadcast, Content
@@ -127,19 +128,17 @@ async def _progress(chat: Chat, broadcast: Broadcast) -> str:
         if done.eta
         else chat.t("bc_unknown")
     )
-    return chat.t(
-        "bc_progress",
-        status=chat.t(f"bc_status_{broadcast.status}"),
-        sent=done.sent,
-        failed=done.failed,
-        unreachable=done.unreachable,
-        cancelled=done.cancelled,
-        left=done.left,
-        total=done.total,
-        skipped=broadcast.skipped,
-        rate=rate,
-        eta=eta,
-    )
+    lines = [
+        chat.t(
+            "bc_progress",
+            status=chat.t(f"bc_status_{broadcast.status}"),
+            skipped=broadcast.skipped,
+            rate=rate,
+            eta=eta,
+        ),
+        *progress_lines(chat.language, done.counts),
+    ]
+    return "\n".join(lines)
 
 
 async def act(chat: Chat, key: str, action: str) -> list[Reply]:

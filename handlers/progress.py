@@ -27,6 +27,8 @@ def progress_lines(language: str, progress: Progress) -> list[str]:
         lines.append(text(language, "progress_waiting", count=progress.waiting))
     if progress.needs_template:
         lines.append(text(language, "progress_needs_template", count=progress.needs_template))
+    if progress.cancelled:
+        lines.append(text(language, "progress_cancelled", count=progress.cancelled))
     if progress.failed or progress.unreachable:
         lines.append(
             text(

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Integer,
     String,
     exists,
-    func,
     insert,
     literal,
     select,
@@ -31,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models import receipts
 from models.base import Base, UTCDateTime
 from models.catalog import Category, Listing, Shelf, catalog_page
 from models.errors import Refusal
@@ -38,12 +38,9 @@ from models.friday import FRIDAY, FridayEdition, this_weeks_categories
 from models.outbox import (
     BROADCAST_PRIORITY,
     CANCELLED,
-    FAILED,
     PAUSED,
     PENDING,
     SENDING,
-    SENT,
-    UNREACHABLE,
     OutboxMessage,
 )
 from models.people import Identity
@@ -315,46 +312,21 @@ async def cancel(session: AsyncSession, broadcast: Broadcast, now: datetime) -> 
 
 @dataclass(frozen=True)
 class Progress:
-    sent: int
-    failed: int
-    unreachable: int
-    cancelled: int
-    left: int
+    counts: receipts.Progress
     # Deliveries per second since the start, and when the rest would be out at that rate.
     rate: float | None
     eta: datetime | None
 
-    @property
-    def total(self) -> int:
-        return self.sent + self.failed + self.unreachable + self.cancelled + self.left
-
 
 async def progress(session: AsyncSession, broadcast: Broadcast, now: datetime) -> Progress:
-    rows = (
-        await session.execute(
-            select(OutboxMessage.status, func.count())
-            .where(OutboxMessage.broadcast_id == broadcast.id)
-            .group_by(OutboxMessage.status)
-        )
-    ).all()
-    counts: dict[str, int] = dict(rows)  # type: ignore[arg-type]
-    sent = counts.get(SENT, 0)
-    left = counts.get(PENDING, 0) + counts.get(SENDING, 0) + counts.get(PAUSED, 0)
+    counts = await receipts.delivery_progress(session, OutboxMessage.broadcast_id == broadcast.id)
     rate = eta = None
-    if broadcast.started_at is not None and sent:
+    if broadcast.started_at is not None and counts.sent:
         seconds = ((broadcast.finished_at or now) - broadcast.started_at).total_seconds()
-        rate = sent / seconds if seconds > 0 else None
-        if rate and left and broadcast.status == RUNNING:
-            eta = now + timedelta(seconds=left / rate)
-    return Progress(
-        sent,
-        counts.get(FAILED, 0),
-        counts.get(UNREACHABLE, 0),
-        counts.get(CANCELLED, 0),
-        left,
-        rate,
-        eta,
-    )
+        rate = counts.sent / seconds if seconds > 0 else None
+        if rate and counts.waiting and broadcast.status == RUNNING:
+            eta = now + timedelta(seconds=counts.waiting / rate)
+    return Progress(counts, rate, eta)
 
 
 async def calendar(

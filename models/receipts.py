@@ -31,9 +31,11 @@ from sqlalchemy import (
 
 from models.base import UTCDateTime
 from models.outbox import (
+    CANCELLED,
     FAILED,
     HELD,
     NEEDS_TEMPLATE,
+    PAUSED,
     PENDING,
     SENDING,
     SENT,
@@ -214,7 +216,8 @@ class Progress:
 
     @property
     def waiting(self) -> int:
-        return sum(self.by_status.get(status, 0) for status in (PENDING, SENDING, HELD))
+        waiting = (PENDING, SENDING, HELD, PAUSED)
+        return sum(self.by_status.get(status, 0) for status in waiting)
 
     @property
     def sent(self) -> int:
@@ -231,6 +234,10 @@ class Progress:
     @property
     def needs_template(self) -> int:
         return self.by_status.get(NEEDS_TEMPLATE, 0)
+
+    @property
+    def cancelled(self) -> int:
+        return self.by_status.get(CANCELLED, 0)
 
 
 async def delivery_progress(session: AsyncSession, *where: ColumnElement[bool]) -> Progress:

@@ -196,11 +196,12 @@ async def test_staff_send_now_pause_resume_and_cancel_with_progress(
     await ana.press("Kirim sekarang")
     assert "sekarang ke 3 pelanggan?" in ana.text
     await ana.press("Ya, kirim")
-    assert "Status: sedang dikirim" in ana.text and "sisa 3 (dari 3" in ana.text
+    assert "Status: sedang dikirim" in ana.text
+    assert "Terkirim 0 dari 3" in ana.text and "Masih menunggu dikirim: 3" in ana.text
 
     await budi.read_notices()
     await ana.press("Perbarui")
-    assert "Terkirim 1" in ana.text and "sisa 2" in ana.text
+    assert "Terkirim 1 dari 3" in ana.text and "Masih menunggu dikirim: 2" in ana.text
 
     await ana.press("Jeda")
     assert "Status: dijeda" in ana.text
@@ -214,7 +215,7 @@ async def test_staff_send_now_pause_resume_and_cancel_with_progress(
 
     await ana.press("Batalkan")
     await ana.press("Ya, batalkan")
-    assert "Status: dibatalkan" in ana.text and "dibatalkan 1" in ana.text
+    assert "Status: dibatalkan" in ana.text and "Dibatalkan, tidak dikirim: 1" in ana.text
     assert await tono.read_notices() == []
     statuses = Counter(r.status for r in await db.outbox(app) if r.kind == broadcasts.KIND)
     assert statuses == {SENT: 2, CANCELLED: 1}

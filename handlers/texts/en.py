@@ -281,7 +281,7 @@ TEXTS: dict[str, str] = {
     # Friday broadcast: staff
     "bc_title": "📣 Friday broadcast {date} — {category}",
     "bc_scheduled": "Status: scheduled for {when}\nRecipients: {recipients} subscribers ({unreachable} unreachable will be skipped)",
-    "bc_progress": "Status: {status}\nSent {sent} · failed {failed} · unreachable {unreachable} · cancelled {cancelled} · left {left} (of {total}; {skipped} skipped as unreachable)\nRate: {rate} · estimated finish: {eta}",
+    "bc_progress": "Status: {status} · {skipped} subscribers skipped as unreachable\nRate: {rate} · estimated finish: {eta}",
     "bc_rate": "{rate}/s",
     "bc_unknown": "–",
     "bc_preview": "Preview, exactly as subscribers get it:",
@@ -314,5 +314,6 @@ TEXTS: dict[str, str] = {
     "progress_delivery": "Sent {sent} of {total} · delivered {delivered} · read {read}",
     "progress_waiting": "Still waiting to be sent: {count}",
     "progress_needs_template": "Not sent, a WhatsApp template is needed (outside 24 hours): {count}",
+    "progress_cancelled": "Cancelled, not sent: {count}",
     "progress_failed": "Failed: {failed} · numbers that cannot receive: {unreachable}",
 }

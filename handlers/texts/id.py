@@ -282,7 +282,7 @@ TEXTS: dict[str, str] = {
     # Friday broadcast: staff
     "bc_title": "📣 Siaran Jumat {date} — {category}",
     "bc_scheduled": "Status: dijadwalkan {when}\nPenerima: {recipients} pelanggan ({unreachable} tidak terjangkau akan dilewati)",
-    "bc_progress": "Status: {status}\nTerkirim {sent} · gagal {failed} · tak terjangkau {unreachable} · dibatalkan {cancelled} · sisa {left} (dari {total}; {skipped} dilewati karena tak terjangkau)\nKecepatan: {rate} · perkiraan selesai: {eta}",
+    "bc_progress": "Status: {status} · {skipped} pelanggan dilewati karena tak terjangkau\nKecepatan: {rate} · perkiraan selesai: {eta}",
     "bc_rate": "{rate}/detik",
     "bc_unknown": "–",
     "bc_preview": "Pratinjau, persis seperti yang diterima pelanggan:",
@@ -315,5 +315,6 @@ TEXTS: dict[str, str] = {
     "progress_delivery": "Terkirim {sent} dari {total} · sampai {delivered} · dibaca {read}",
     "progress_waiting": "Masih menunggu dikirim: {count}",
     "progress_needs_template": "Tidak dikirim, perlu template WhatsApp (di luar 24 jam): {count}",
+    "progress_cancelled": "Dibatalkan, tidak dikirim: {count}",
     "progress_failed": "Gagal: {failed} · nomor tidak bisa menerima: {unreachable}",
 }
