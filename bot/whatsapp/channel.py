@@ -373,6 +373,9 @@ class WhatsappChannel:
         message = claimed.message
         to = message.identity or ""
         async with self._sending.hold(to):
+            if message.kind != REPLY:
+                # Before the message goes: the person's answer to it may come at once.
+                await self._remember_menu(to, replies)
             if self._outside_window(claimed):
                 await self._send_template(claimed, replies)
                 return
@@ -387,8 +390,6 @@ class WhatsappChannel:
                         raise Rejected("the 24-hour window closed during a long message") from None
                     await self._send_template(claimed, replies)
                     return
-            if message.kind != REPLY:
-                await self._remember_menu(to, replies)
 
     def _outside_window(self, claimed: Claimed) -> bool:
         if claimed.message.error_code == OUTSIDE_WINDOW:
@@ -408,11 +409,10 @@ class WhatsappChannel:
         said = " · ".join(one_line(reply) for reply in replies)
         variables = json.dumps({"1": said}, ensure_ascii=False)
         try:
+            # Its line ends with the numbered menu, remembered already (`deliver_row`).
             await self._create(message.identity or "", message.id, content=(content_sid, variables))
         except _OutsideWindow as error:
             raise Rejected(f"{OUTSIDE_WINDOW}: the template {content_sid} was refused") from error
-        # The line ends with the numbered menu: a number typed in answer chooses from it.
-        await self._remember_menu(message.identity or "", replies)
 
     async def _create(
         self,
