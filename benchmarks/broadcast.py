@@ -577,7 +577,7 @@ async def drive(args: argparse.Namespace, seeded: dict[str, Any]) -> list[Goal]:
         f"{ESTIMATE_SUBSCRIBERS:,} messages ÷ {rate_limit:g} messages/s ([telegram] rate_per_s)"
         f" = {estimate:,.0f} s ≈ {duration(estimate)}. One message per chat, so the per-chat"
         f" limit does not bind; assumes the sender holds the overall limit throughout (no"
-        f" 429 pauses, retries or competing notices). This run's first Friday, {rows:,} rows,"
+        f" 429 pauses, retries or competing notices). This run's (first) broadcast, {rows:,} rows,"
         f" would take {duration(rows / rate_limit)}."
     )
 
