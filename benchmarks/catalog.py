@@ -751,6 +751,37 @@ def pg_database(url: str) -> str:
     return name
 
 
+async def prepare_postgres(url: str, reset: bool) -> str:
+    """The named database (created if missing) with an empty `public` schema: jbl loads its
+    demo catalog into an empty catalog only, and the figures are for that catalog. A schema
+    that already has tables (another benchmark's seeded catalog, say) is only dropped when
+    asked to. Returns the server's version."""
+    import asyncpg
+
+    name = pg_database(url)
+    admin = await asyncpg.connect(**pg_connect_args(url, "postgres"))
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        version = await admin.fetchval("SHOW server_version")
+    finally:
+        await admin.close()
+    connection = await asyncpg.connect(**pg_connect_args(url))
+    try:
+        tables = await connection.fetchval(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        )
+        if tables and not reset:
+            raise SystemExit(
+                f"database {name!r} already has {tables} tables in its public schema: pass"
+                " --reset-database to drop them, or name an empty or new database"
+            )
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await connection.close()
+    return str(version)
+
+
 async def seed_postgres(url: str, merchants: int, products: int, seed: int) -> dict[str, Any]:
     import asyncpg
 

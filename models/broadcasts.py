@@ -43,7 +43,6 @@ from models.outbox import (
     SENDING,
     OutboxMessage,
 )
-from models.people import Identity
 from models.subscriptions import Subscription, audience, hears, reachable
 
 SCHEDULED = "scheduled"
@@ -228,7 +227,6 @@ def _deliveries(broadcast_id: int, category: Category, now: datetime) -> Any:
             literal(BROADCAST_PRIORITY, Integer()),
         )
         .select_from(Subscription)
-        .join(Identity, Identity.identity == Subscription.identity)
         .where(hears(category), reachable())
     )
     return insert(OutboxMessage).from_select(columns, rows)
