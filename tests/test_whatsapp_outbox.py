@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import App
 from bot.delivery import Limits, OutboxSender
+from bot.staff import add_staff
 from bot.web import build_web
 from bot.whatsapp.channel import WhatsappChannel
 from handlers.progress import progress_lines
@@ -26,7 +27,7 @@ from tests.dialogs import order_for_pickup
 from tests.fake_telegram import LocalServer
 from tests.fake_twilio import FakeTwilio, Message, WhatsappUser
 from tests.people import Chatter
-from tests.whatsapp_bot import NOTICE_TEMPLATE, PUBLIC_URL, whatsapp_settings
+from tests.whatsapp_bot import BROADCAST_TEMPLATE, NOTICE_TEMPLATE, PUBLIC_URL, whatsapp_settings
 
 MERCHANT = "+6285712345678"
 OPERATOR = f"whatsapp:{MERCHANT}"
@@ -125,6 +126,8 @@ async def test_outside_the_window_without_a_template_nothing_is_sent_and_it_is_c
         progress_lines("id", progress)
     )
     assert "Pesanan baru" not in merchant.last.text
+    # The notice that was not sent did not become the chat's menu: "1" is still the catalog.
+    assert "Katalog Jumat Beli Lokal" in (await rig.say(merchant, "1")).text
 
 
 async def test_twilio_saying_63016_moves_the_delivery_to_the_template(rig: Rig) -> None:
@@ -298,3 +301,52 @@ async def test_callbacks_for_unknown_rows_or_other_channels_change_nothing(
         assert await rig.twilio._post(path, form, {"X-Twilio-Signature": signature}) == 204
     [after] = [r for r in await db.outbox(app) if r.channel == "telegram"]
     assert after.status == PENDING and after.error_code is None
+
+
+async def test_stop_and_start_on_whatsapp_and_the_broadcast_outside_the_window(
+    rig: Rig, clock: Clock
+) -> None:
+    """STOP unsubscribes and LANGGANAN subscribes again; a day later the broadcast goes as the
+    approved template, or, with none, is not sent and staff see it counted in /siaran, with
+    what reached the phone and was read."""
+    budi = rig.twilio.user("+6281234567890", "Budi")
+    siti = rig.twilio.user("+6281398765432", "Siti")
+    for person in (budi, siti):
+        assert "Anda berlangganan siaran" in (await rig.say(person, "START")).text
+    assert "tidak lagi menerima siaran" in (await rig.say(budi, "STOP")).text
+    assert "Anda berlangganan siaran" in (await rig.say(budi, "LANGGANAN")).text
+    ana = Chatter(rig.app, "console:ana")
+    await add_staff(rig.app, ana.identity)
+    clock.advance(timedelta(hours=25))
+
+    # Budi writes now: inside his window. Siti last wrote 25 hours ago.
+    await rig.say(budi, "/bantuan")
+    await ana.send("/siaran")
+    await ana.press("Kirim sekarang")
+    await ana.press("Ya, kirim")
+    await rig.sender.send_due()
+    await rig.callbacks_done()
+    assert budi.last.content_sid is None and budi.last.menu
+    assert siti.messages[-1].content_sid is None  # nothing new for her: no broadcast template
+    await budi.read_all()
+    await rig.twilio.wait_for(lambda: budi.last.callbacks[-1][0] == "read")
+    await ana.press("Perbarui")
+    assert "Terkirim 1 dari 2 · sampai 1 · dibaca 1" in ana.text
+    assert "perlu template WhatsApp (di luar 24 jam): 1" in ana.text
+    [row] = [r for r in await rig.rows_for(f"whatsapp:{siti.number}") if r.kind == "broadcast"]
+    assert row.status == NEEDS_TEMPLATE and "broadcast_content_sid" in (row.last_error or "")
+
+    # With the broadcast template configured, the next one reaches her as that template.
+    rig.channel.settings = rig.channel.settings.model_copy(
+        update={"broadcast_content_sid": BROADCAST_TEMPLATE}
+    )
+    async with UnitOfWork(rig.app.sessions) as uow:
+        await uow.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(status=PENDING, due_at=clock())
+        )
+        await uow.commit()
+    await rig.sender.send_due()
+    assert siti.last.content_sid == BROADCAST_TEMPLATE
+    assert siti.last.text.startswith("Jumat Beli Lokal minggu ini: ")

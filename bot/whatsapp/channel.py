@@ -8,9 +8,10 @@ and everything else for WhatsApp, at the sender's rate with a status callback pe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ from handlers.messages import Incoming, Reply
 from handlers.notices import REPLY, queue_replies
 from handlers.routes import route_payload
 from handlers.texts import text
-from models.chats import remember_menu
+from models.chats import ChatState, remember_menu
 from models.people import WHATSAPP, Identity, Person, canonical_identity
 from models.receipts import (
     DELIVERED,
@@ -373,23 +374,23 @@ class WhatsappChannel:
         message = claimed.message
         to = message.identity or ""
         async with self._sending.hold(to):
-            if message.kind != REPLY:
-                # Before the message goes: the person's answer to it may come at once.
-                await self._remember_menu(to, replies)
             if self._outside_window(claimed):
                 await self._send_template(claimed, replies)
                 return
             pieces = [part for reply in replies for part in parts(reply, claimed.language)]
-            for index, part in enumerate(pieces):
-                if index:
-                    await self._pace(to)
-                try:
-                    await self._create(to, message.id, part=part, in_place=index > 0)
-                except _OutsideWindow:
+            # A reply's menu is the chat's already (the conversation saved it); a notice's
+            # becomes it, from before it can be read.
+            async with self._offering(to, () if message.kind == REPLY else replies):
+                for index, part in enumerate(pieces):
                     if index:
-                        raise Rejected("the 24-hour window closed during a long message") from None
-                    await self._send_template(claimed, replies)
-                    return
+                        await self._pace(to)
+                    try:
+                        await self._create(to, message.id, part=part, in_place=index > 0)
+                    except _OutsideWindow:
+                        if index:
+                            raise Rejected("the 24-hour window closed in a long message") from None
+                        await self._send_template(claimed, replies)
+                        return
 
     def _outside_window(self, claimed: Claimed) -> bool:
         if claimed.message.error_code == OUTSIDE_WINDOW:
@@ -408,11 +409,15 @@ class WhatsappChannel:
             raise NeedsTemplate(f"outside WhatsApp's 24-hour window and no whatsapp.{setting}")
         said = " · ".join(one_line(reply) for reply in replies)
         variables = json.dumps({"1": said}, ensure_ascii=False)
-        try:
-            # Its line ends with the numbered menu, remembered already (`deliver_row`).
-            await self._create(message.identity or "", message.id, content=(content_sid, variables))
-        except _OutsideWindow as error:
-            raise Rejected(f"{OUTSIDE_WINDOW}: the template {content_sid} was refused") from error
+        # The line ends with the numbered menu: a number typed in answer chooses from it.
+        async with self._offering(message.identity or "", replies):
+            try:
+                await self._create(
+                    message.identity or "", message.id, content=(content_sid, variables)
+                )
+            except _OutsideWindow as error:
+                refused = f"{OUTSIDE_WINDOW}: the template {content_sid} was refused"
+                raise Rejected(refused) from error
 
     async def _create(
         self,
@@ -472,17 +477,34 @@ class WhatsappChannel:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def _remember_menu(self, identity: str, replies: Sequence[Reply]) -> None:
-        """A notice's buttons become the chat's menu: typing "1" accepts the new order."""
+    @contextlib.asynccontextmanager
+    async def _offering(self, identity: str, replies: Sequence[Reply]) -> AsyncIterator[None]:
+        """The last reply's buttons are the chat's menu while it is sent and after, so that
+        "1" accepts the new order the moment the merchant reads it; if it is not sent after
+        all, the menu before it is back (unless the person has since seen another)."""
         menu = next((r for r in reversed(replies) if r.buttons), None)
         if menu is None:
+            yield
             return
+        offered = ([b.payload for b in menu.buttons], [b.label for b in menu.buttons])
+        before = await self._swap_menu(identity, offered, None)
+        try:
+            yield
+        except BaseException:
+            await self._swap_menu(identity, before, offered)
+            raise
+
+    async def _swap_menu(
+        self,
+        identity: str,
+        menu: tuple[list[str], list[str]],
+        only_if: tuple[list[str], list[str]] | None,
+    ) -> tuple[list[str], list[str]]:
+        """Makes `menu` the chat's (if it still shows `only_if`); returns the one it had."""
         async with UnitOfWork(self.conversation.sessions) as uow:
-            await remember_menu(
-                uow.session,
-                identity,
-                [b.payload for b in menu.buttons],
-                [b.label for b in menu.buttons],
-                self.conversation.clock(),
-            )
-            await uow.commit()
+            state = await uow.session.get(ChatState, identity)
+            had = (list(state.menu), list(state.labels)) if state is not None else ([], [])
+            if only_if is None or had == only_if:
+                await remember_menu(uow.session, identity, *menu, self.conversation.clock())
+                await uow.commit()
+        return had
