@@ -785,20 +785,9 @@ async def prepare_postgres(url: str, reset: bool) -> str:
 async def seed_postgres(url: str, merchants: int, products: int, seed: int) -> dict[str, Any]:
     import asyncpg
 
-    name = pg_database(url)
     steps = Steps()
     with steps.run("create database / reset public schema"):
-        admin = await asyncpg.connect(**pg_connect_args(url, "postgres"))
-        try:
-            if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-                await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        connection = await asyncpg.connect(**pg_connect_args(url))
-        try:
-            await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
-        finally:
-            await connection.close()
+        await prepare_postgres(url, reset=True)
     with steps.run("migrate (init_database)"):
         categories = await migrate(url)
     rng = random.Random(seed)

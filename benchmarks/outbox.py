@@ -71,8 +71,7 @@ from benchmarks.catalog import (
     app_settings,
     code_fingerprint,
     kib_to_mib,
-    pg_connect_args,
-    pg_database,
+    prepare_postgres,
     print_goals,
     remove_temp,
     verdict_row,
@@ -444,24 +443,6 @@ class Phase:
         return float(self.fake.get("steady_rate", 0.0)) / self.rate
 
 
-async def prepare_database(url: str) -> None:
-    """PostgreSQL: the named database (created if missing) with an empty public schema."""
-    import asyncpg
-
-    name = pg_database(url)
-    admin = await asyncpg.connect(**pg_connect_args(url, "postgres"))
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    connection = await asyncpg.connect(**pg_connect_args(url))
-    try:
-        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
-    finally:
-        await connection.close()
-
-
 async def anything_left(app: App) -> bool:
     """Whether any row may still be sent (pending or claimed)."""
     async with app.engine.connect() as connection:
@@ -484,7 +465,7 @@ async def statuses(app: App, seeded: Seeded) -> dict[str, int]:
 
 async def run_phase(url: str, rate: float, messages: int, history: int) -> Phase:
     if url.startswith("postgresql"):
-        await prepare_database(url)
+        await prepare_postgres(url, reset=True)
     app = build_app(app_settings(url), utc_now)
     try:
         await init_database(app, demo=True)
