@@ -186,7 +186,8 @@ async def start(session: AsyncSession, broadcast: Broadcast, now: datetime) -> i
     if not started.rowcount:  # type: ignore[attr-defined]
         raise Refusal("broadcast_not_scheduled")
     _, unreachable = await audience(session, content.category)
-    queued = await session.execute(_deliveries(broadcast.id, content.category, now))
+    dialect = session.get_bind().dialect.name
+    queued = await session.execute(_deliveries(broadcast.id, content.category, now, dialect))
     count = int(queued.rowcount)  # type: ignore[attr-defined]
     await session.execute(
         update(Broadcast)
@@ -198,7 +199,7 @@ async def start(session: AsyncSession, broadcast: Broadcast, now: datetime) -> i
     return count
 
 
-def _deliveries(broadcast_id: int, category: Category, now: datetime) -> Any:
+def _deliveries(broadcast_id: int, category: Category, now: datetime, dialect: str) -> Any:
     columns = (
         "kind",
         "payload",
@@ -227,7 +228,7 @@ def _deliveries(broadcast_id: int, category: Category, now: datetime) -> Any:
             literal(BROADCAST_PRIORITY, Integer()),
         )
         .select_from(Subscription)
-        .where(hears(category), reachable())
+        .where(hears(category), reachable(dialect))
     )
     return insert(OutboxMessage).from_select(columns, rows)
 

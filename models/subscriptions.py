@@ -78,26 +78,36 @@ def hears(category: Category) -> ColumnElement[bool]:
     )
 
 
-def unreachable() -> ColumnElement[bool]:
-    """The subscription's chat has told us it cannot receive (blocked the bot)."""
+def unreachable(dialect: str) -> ColumnElement[bool]:
+    """The subscription's chat has told us it cannot receive (blocked the bot).
+
+    Asked of the few chats that did, not by joining every subscription to its identity, which
+    hashed (PostgreSQL) or looked up (SQLite) a million identities for each broadcast. SQLite
+    runs a correlated EXISTS once per subscription, so there it is IN over the few, collected
+    once; PostgreSQL turns EXISTS into a hashed (anti-)join, where NOT IN would go row by row
+    once the few outgrew its memory for them.
+    """
+    if dialect == "sqlite":
+        return Subscription.identity.in_(
+            select(Identity.identity).where(Identity.unreachable_at.is_not(None))
+        )
     return exists().where(
         Identity.identity == Subscription.identity, Identity.unreachable_at.is_not(None)
     )
 
 
-def reachable() -> ColumnElement[bool]:
-    """The subscription's chat has not told us it cannot receive. Asked of the few chats that
-    did (an anti-join): joining every subscription to its identity made PostgreSQL hash a
-    million identities for each broadcast."""
-    return ~unreachable()
+def reachable(dialect: str) -> ColumnElement[bool]:
+    """The subscription's chat has not told us it cannot receive."""
+    return ~unreachable(dialect)
 
 
 async def audience(session: AsyncSession, category: Category) -> tuple[int, int]:
     """(subscribers who would get a broadcast for `category` now, of them unreachable)."""
+    dialect = session.get_bind().dialect.name
     hearing = select(func.count()).select_from(Subscription).where(hears(category))
     total, skipped = (
         await session.execute(
-            select(hearing.scalar_subquery(), hearing.where(unreachable()).scalar_subquery())
+            select(hearing.scalar_subquery(), hearing.where(unreachable(dialect)).scalar_subquery())
         )
     ).one()
     return int(total), int(skipped)
