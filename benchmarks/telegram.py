@@ -5,20 +5,24 @@
     python -m benchmarks.telegram --quick                         # small counts, smoke run
     python -m benchmarks.telegram --profile                       # + where the time goes
 
-Two bots run side by side in one process and one event loop, each against its own instance of
-the fake Telegram Bot API (`tests/fake_telegram.py`, uvicorn on 127.0.0.1 in that same loop):
+Three bots run side by side in one process and one event loop, each against its own instance
+of the fake Telegram Bot API (`tests/fake_telegram.py`, uvicorn on 127.0.0.1 in that same loop):
 
 - echo: a minimal python-telegram-bot `Application` (the same PTB version, long polling with
   `updater.start_polling` defaults, `concurrent_updates(64)` as jbl's channel has) whose
   `MessageHandler(filters.TEXT)` answers `reply_text(message.text)`, and whose
   `CallbackQueryHandler` answers the query and edits the pressed message to the button's data;
+  it talks to the API through PTB's default HTTP layer (httpx). The goal is set against it.
 - jbl: the real `jbl run` (`tests/telegram_bot.running_jbl`: migrations, demo catalog, the
-  Telegram channel, the outbox sender and the HTTP server) on the database given.
+  Telegram channel, the outbox sender and the HTTP server) on the database given. Its channel
+  talks to the API through its own HTTP layer (`bot/telegram/request.py`, aiohttp, JSON).
+- echo-j: the same echo bot on jbl's HTTP layer. jbl / echo-j is what the conversation itself
+  (database, handlers, rendering) adds to a message; reported, not a goal.
 
 Each bot is warmed up first (a few rounds of every message kind, and one /start from each
 burst user), then measured the same way by the same driver code. Latencies are taken in
-alternation: message n goes to both bots (which one first turns each round) before message
-n + 1 goes to either, so that other load on the machine (a shared 2-core VM) falls on both
+alternation: message n goes to every bot (which one first turns each round) before message
+n + 1 goes to any, so that other load on the machine (a shared 2-core VM) falls on all
 alike instead of on whichever bot happened to run while it lasted. Only one message is in
 flight at a time; the idle bot only waits in its long poll.
 
@@ -53,6 +57,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import gc
 import logging
 import os
@@ -71,6 +76,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import aiohttp
 import httpx
 import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -85,6 +91,8 @@ from benchmarks.catalog import (
     remove_temp,
     verdict_row,
 )
+from bot.telegram.channel import CONNECTIONS
+from bot.telegram.request import JsonRequest
 from handlers.texts import LANGUAGES
 from tests.fake_telegram import Call, FakeMessage, FakeTelegram, TelegramUser
 from tests.telegram_bot import TOKEN, running_jbl
@@ -141,16 +149,18 @@ async def echo_press(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 @asynccontextmanager
-async def running_echo(tg: FakeTelegram) -> AsyncIterator[None]:
-    application = (
+async def running_echo(tg: FakeTelegram, *, jbl_http: bool = False) -> AsyncIterator[None]:
+    builder = (
         Application.builder()
         .token(tg.token)
         .base_url(tg.base_url)
         # jbl's channel handles updates concurrently too; the same setting keeps the
         # comparison about what the bots do with an update, not how PTB schedules them.
         .concurrent_updates(64)
-        .build()
     )
+    if jbl_http:
+        builder = builder.request(JsonRequest(CONNECTIONS)).get_updates_request(JsonRequest(1))
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo_text))
     application.add_handler(CallbackQueryHandler(echo_press))
     await application.initialize()
@@ -166,9 +176,14 @@ async def running_echo(tg: FakeTelegram) -> AsyncIterator[None]:
         await application.shutdown()
 
 
-def echo_bot() -> Bot:
+def echo_bot(*, jbl_http: bool = False) -> Bot:
+    """The bare PTB echo bot; with `jbl_http`, on jbl's HTTP layer instead of PTB's own."""
     return Bot(
-        "echo", running_echo, JBL_TEXTS, ECHO_MENU, lambda menu: [(b, "edit") for b in menu.buttons]
+        "echo-j" if jbl_http else "echo",
+        functools.partial(running_echo, jbl_http=jbl_http),
+        JBL_TEXTS,
+        ECHO_MENU,
+        lambda menu: [(b, "edit") for b in menu.buttons],
     )
 
 
@@ -495,7 +510,7 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("DB driver (aiosqlite, asyncpg)", ("aiosqlite", "asyncpg", "sqlite3")),
     ("python-telegram-bot", (f"{os.sep}telegram{os.sep}",)),
     # h11 parses HTTP on both sides (httpcore in the bot, uvicorn in the fake).
-    ("HTTP (httpx, httpcore, h11, anyio)", ("httpx", "httpcore", "h11", "anyio")),
+    ("HTTP clients and h11", ("httpx", "httpcore", "h11", "anyio", "aiohttp")),
     ("json", (f"{os.sep}json{os.sep}",)),
     ("asyncio event loop", ("asyncio", "selectors")),
     # Failed imports are not cached: a module that tries one per call pays a path search.
@@ -651,8 +666,18 @@ def print_ratios(echo: Measured, jbl: Measured) -> list[tuple[str, str, str, str
     ]
 
 
+def print_same_http_ratios(echo: Measured, jbl: Measured) -> list[tuple[str, str, str, str]]:
+    """jbl next to the echo bot on jbl's own HTTP layer: what the conversation itself costs."""
+    text_p50 = ms(percentile(jbl.texts.all, 50)) / ms(percentile(echo.texts.all, 50))
+    press_p50 = ms(percentile(jbl.presses.all, 50)) / ms(percentile(echo.presses.all, 50))
+    return [
+        ("update→reply ratio, same HTTP (p50)", "(report)", f"{text_p50:.2f}×", "info"),
+        ("press→edit ratio, same HTTP (p50)", "(report)", f"{press_p50:.2f}×", "info"),
+    ]
+
+
 def print_memory_and_logs(results: Sequence[Measured], log_records: Counter[str]) -> None:
-    print("\n-- memory (one process: both bots and their fakes) --")
+    print("\n-- memory (one process: all bots and their fakes) --")
     for result in results:
         rss = kib_to_mib(result.rss_kib) if result.rss_kib is not None else "?"
         print(
@@ -691,7 +716,7 @@ def print_profile(results: Sequence[Measured], count: int) -> None:
 
 
 async def drive(args: argparse.Namespace) -> tuple[list[Measured], Counter[str]]:
-    return await measure([echo_bot(), jbl_bot(args.database_url)], args)
+    return await measure([echo_bot(), jbl_bot(args.database_url), echo_bot(jbl_http=True)], args)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -750,7 +775,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"== jbl telegram benchmark: {args.database_url} ==\n"
             f"python {platform.python_version()}, python-telegram-bot {telegram.__version__},"
-            f" httpx {httpx.__version__}, {database}, {os.cpu_count()} CPUs,"
+            f" httpx {httpx.__version__}, aiohttp {aiohttp.__version__}, {database},"
+            f" {os.cpu_count()} CPUs,"
             f" {platform.platform()}\n"
             f"app source (bot, handlers, models) {fingerprint}\n"
             f"per bot: {args.warmup} warm-up texts, {args.messages} timed texts,"
@@ -758,7 +784,7 @@ def main(argv: list[str] | None = None) -> None:
             f" {args.users} people; fake Telegram on 127.0.0.1, one event loop"
         )
         results, log_records = asyncio.run(drive(args))
-        echo, jbl = results
+        echo, jbl, echo_jbl_http = results
         print_latency_table(
             f"text messages: {args.messages} from one person, each sent after the previous reply",
             [(r.name, r.texts) for r in results],
@@ -769,10 +795,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         print_bursts(results)
         goals = print_ratios(echo, jbl)
+        goals += print_same_http_ratios(echo_jbl_http, jbl)
         print_memory_and_logs(results, log_records)
         print_profile(results, args.profile_messages)
         peak = kib_to_mib(jbl.maxrss_kib)
-        goals.append(("peak RSS (both bots, one process)", "(report)", peak, "info"))
+        goals.append(("peak RSS (all bots, one process)", "(report)", peak, "info"))
         print_goals(goals)
         if code_fingerprint() != fingerprint:
             print(f"\nWARNING: the app source changed during the run (now {code_fingerprint()})")

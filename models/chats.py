@@ -78,7 +78,8 @@ async def claim_message(
     A delivery racing another of the same id waits on the key until that one commits, then
     inserts nothing and gets False.
     """
-    claimed = await session.execute(
+    connection = await session.connection()
+    claimed = await connection.execute(
         _claim_statement(), {"channel": channel, "message_id": message_id, "at": now}
     )
     return claimed.rowcount == 1  # type: ignore[attr-defined]

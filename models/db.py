@@ -93,8 +93,14 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Every message writes; taking the write lock up front makes concurrent transactions
-        # wait for it here instead of failing when a reader upgrades to a writer.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # wait for it here instead of failing when a reader upgrades to a writer. Straight on
+        # the driver's cursor (which still waits out another process's lock): as a SQLAlchemy
+        # statement it cost as much as any query of the message.
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        finally:
+            cursor.close()
 
     return engine
 
