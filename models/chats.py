@@ -178,16 +178,15 @@ async def save_chat(session: AsyncSession, chat: Chat, now: datetime) -> None:
 
 
 KEEP_PROCESSED = timedelta(days=7)
-PRUNE_BATCH = 50_000
 
 
-async def prune_processed(session: AsyncSession, now: datetime) -> int:
-    """Forgets message ids older than `KEEP_PROCESSED`, a batch at a time."""
+async def prune_processed(session: AsyncSession, now: datetime, batch: int) -> int:
+    """Forgets up to `batch` message ids older than `KEEP_PROCESSED`."""
     oldest = (
         select(ProcessedMessage.channel, ProcessedMessage.message_id)
         .where(ProcessedMessage.at < now - KEEP_PROCESSED)
         .order_by(ProcessedMessage.at)
-        .limit(PRUNE_BATCH)
+        .limit(batch)
     )
     pruned = await session.execute(
         delete(ProcessedMessage)

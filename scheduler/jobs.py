@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from models import broadcasts
-from models.chats import PRUNE_BATCH, prune_processed
+from models.chats import prune_processed
 from models.friday import edition_date
 from models.ordering import expire_waiting, remind_waiting
+from models.outbox import prune_outbox
 from models.ranking import refresh_recent_sales
 from models.uow import UnitOfWork
 
@@ -19,21 +20,26 @@ if TYPE_CHECKING:
 
     from models.broadcasts import SendTime
 
+# Rows deleted per transaction by the nightly prunes.
+PRUNE_BATCH = 50_000
+
 
 async def refresh_ranking(
     sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
 ) -> None:
-    """Nightly: products whose sales are older than four weeks sink in the catalog, and
-    message ids old enough never to come again are forgotten."""
+    """Nightly: products whose sales are older than four weeks sink in the catalog; message
+    ids old enough never to come again are forgotten, and so are outbox rows that ended a
+    month ago."""
     async with UnitOfWork(sessions) as uow:
         await refresh_recent_sales(uow.session, clock())
         await uow.commit()
-    pruned = PRUNE_BATCH
-    while pruned == PRUNE_BATCH:
-        # A batch per transaction, so chats are never held up for long.
-        async with UnitOfWork(sessions) as uow:
-            pruned = await prune_processed(uow.session, clock())
-            await uow.commit()
+    for prune in (prune_processed, prune_outbox):
+        pruned = PRUNE_BATCH
+        while pruned == PRUNE_BATCH:
+            # A batch per transaction, so chats and the sender are never held up for long.
+            async with UnitOfWork(sessions) as uow:
+                pruned = await prune(uow.session, clock(), PRUNE_BATCH)
+                await uow.commit()
 
 
 async def sweep_orders(

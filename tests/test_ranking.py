@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from models.chats import ProcessedMessage
+from models.outbox import SENT
 from scheduler.jobs import refresh_ranking
 from scheduler.setup import RANKING_JOB, JobContext, build_scheduler
 from tests import db
@@ -79,3 +80,32 @@ async def test_the_nightly_job_forgets_message_ids_after_a_week_only(app, budi, 
     clock.advance(timedelta(days=6))
     await refresh_ranking(app.sessions, clock)
     assert await db.count(app, ProcessedMessage) == 0
+
+
+async def test_the_nightly_job_forgets_outbox_rows_a_month_after_they_ended_only(
+    app, budi, clock
+) -> None:
+    penjual = Chatter(app, "console:penjual")  # the demo's operator of merchant 1
+    product = next(p for p in await db.products(app) if p.merchant_id == 1)
+    await budi.send(f"/start p_{product.id}")
+    await budi.choose("Tambah 1")
+    await order_for_pickup(budi)
+    assert len(await penjual.read_notices()) == 1
+    [sent] = [row for row in await db.outbox(app) if row.status == SENT]
+    clock.advance(timedelta(days=30))
+    await budi.send(f"/start p_{product.id}")
+    await budi.choose("Tambah 1")
+    await order_for_pickup(budi)
+    waiting = [row.id for row in await db.outbox(app) if row.status != SENT]
+    assert waiting
+
+    clock.advance(timedelta(days=4))
+    await refresh_ranking(app.sessions, clock)
+    assert sent.id in [row.id for row in await db.outbox(app)]
+    clock.advance(timedelta(days=2))
+    await refresh_ranking(app.sessions, clock)
+    assert [row.id for row in await db.outbox(app)] == waiting
+    # A row still to be sent is kept however old it gets.
+    clock.advance(timedelta(days=60))
+    await refresh_ranking(app.sessions, clock)
+    assert [row.id for row in await db.outbox(app)] == waiting
