@@ -37,6 +37,18 @@ def test_one_chat_gets_one_message_per_second_without_delaying_others() -> None:
     assert other < 100.2
 
 
+def test_slots_missed_for_a_moment_are_made_up_but_not_after_a_pause() -> None:
+    clock = Seconds()
+    pacer = Pacer(rate_per_s=100, per_chat_per_s=1, clock=clock, catch_up_seconds=0.1)
+    for n in range(10):
+        pacer.slot(f"chat-{n}")
+    clock.now = 100.15  # the loop was busy: the slot of 100.10 is 50 ms behind
+    assert abs(pacer.slot("late") - 100.10) < 1e-9
+    clock.now = 105.0  # nothing to send for a while
+    assert pacer.slot("next") == 105.0
+    assert abs(pacer.slot("after") - 105.01) < 1e-9
+
+
 def test_a_pause_for_retry_after_moves_every_later_slot() -> None:
     clock = Seconds()
     pacer = Pacer(rate_per_s=30, per_chat_per_s=1, clock=clock)
