@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.messages import Reply
-from handlers.notices import notice, subjects_of
-from models.outbox import Claimed, Outcomes, claim_due, record_outcomes
+from handlers.notices import NO_SUBJECTS, notice, subjects_of
+from models.outbox import Claimed, Lease, Outcomes, claim_due, record_outcomes
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -190,6 +190,7 @@ class SenderStats:
     record_seconds: float = 0.0
     longest_record: float = 0.0
     most_in_flight: int = 0
+    adopted: int = 0  # rows handed over as they were written (`OutboxSender.adopt`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +281,30 @@ class OutboxSender:
     def wake(self) -> None:
         """Rows were just written in this process: claim them now, not at the next poll."""
         self._no_claim_before = 0.0
+        self._wake.set()
+
+    def lease(self, now: datetime) -> Lease:
+        """A claim for rows that this process writes and hands over with `adopt`."""
+        return Lease(self.worker, now + self.limits.lease)
+
+    def adopt(self, rows: list[Claimed]) -> None:
+        """Sends committed rows written with `lease` next, ahead of the claimed ones: they are
+        replies to people who just wrote. (Stopping, they are given back instead.)"""
+        ready = []
+        for row in rows:
+            try:
+                replies = [notice(row.message, row.language, NO_SUBJECTS)]
+            except Exception as error:
+                log.warning("outbox %s cannot be rendered: %s", row.message.id, error)
+                self._outcomes.failed.append((row.message.id, f"render: {error}"))
+            else:
+                assert row.message.due_at is not None
+                ready.append(_Ready(row, replies, row.message.due_at))
+        if self._stopping:
+            self._outcomes.released += [r.claimed.message.id for r in ready]
+        else:
+            self._ready.extendleft(reversed(ready))
+        self.stats.adopted += len(ready)
         self._wake.set()
 
     @property

@@ -72,8 +72,9 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         if settings.whatsapp.enabled:
             whatsapp = await _start_whatsapp(app)
             limits = Limits(settings.whatsapp.rate_per_s, PER_CHAT_PER_S)
-            whatsapp.sender = OutboxSender(app.sessions, whatsapp, limits, app.clock)
-            senders.append(whatsapp.sender)
+            sender = OutboxSender(app.sessions, whatsapp, limits, app.clock)
+            whatsapp.attach(sender)
+            senders.append(sender)
     except ChannelFailed:
         listening.close()
         if telegram is not None:

@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -18,14 +18,33 @@ from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
 from models.chats import claim_message, open_chat, save_chat
 from models.errors import Refusal
+from models.outbox import Claimed
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from models.outbox import Lease, OutboxMessage
+
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+class ReplyHandoff(Protocol):
+    """The outbox sender of this process for a channel whose replies are queued: the reply
+    rows are written claimed by it and handed over as soon as they commit, instead of
+    waiting for a claim of their own (a transaction, for every message)."""
+
+    def lease(self, now: datetime) -> Lease:
+        """The claim to write the rows with."""
+        ...
+
+    def adopt(self, rows: list[Claimed]) -> None:
+        """Takes committed rows claimed with `lease`, to send them next."""
+        ...
+
+
 _COMMAND = re.compile(r"^/(\w{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
 _MENU_NUMBER = re.compile(r"^\s*(\d{1,4})\s*[.)]?\s*$")
 
@@ -42,6 +61,15 @@ class Conversation:
         self.sessions = sessions
         self.config = config
         self.clock = clock
+        self._handoffs: dict[str, ReplyHandoff] = {}
+
+    def hand_replies_to(self, channel: str, handoff: ReplyHandoff | None) -> None:
+        """Hands the queued replies of `channel` to its running sender (None: it stopped,
+        and they wait to be claimed again)."""
+        if handoff is None:
+            self._handoffs.pop(channel, None)
+        else:
+            self._handoffs[channel] = handoff
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handles a message once; a redelivered message id gets no second answer."""
@@ -84,9 +112,17 @@ class Conversation:
             state.menu = [b.payload for b in menu_reply.buttons] if menu_reply else []
             state.labels = [b.label for b in menu_reply.buttons] if menu_reply else []
             await save_chat(session, state, now)
+            queued: list[OutboxMessage] = []
+            handoff = self._handoffs.get(incoming.channel)
             if incoming.channel in self.config.queued_replies:
-                await queue_replies(session, person.id, incoming.identity, replies, now)
+                lease = handoff.lease(now) if handoff is not None else None
+                queued = await queue_replies(
+                    session, person.id, incoming.identity, replies, now, lease
+                )
             await uow.commit()
+        if queued and handoff is not None:
+            # The person wrote just now, so their chat's window is open from now.
+            handoff.adopt([Claimed(row, person.language, now) for row in queued])
         return replies
 
     def _action(self, chat: Chat) -> Callable[[Chat], Awaitable[list[Reply]]]:

@@ -24,18 +24,24 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from models.outbox import OutboxMessage
+    from models.outbox import Lease, OutboxMessage
 
 # The kind of an outbox row that is a reply to the sender, as the conversation made it.
 REPLY = "reply"
 
 
 async def queue_replies(
-    session: AsyncSession, person_id: int, identity: str, replies: Sequence[Reply], now: datetime
-) -> None:
-    """The replies as outbox rows to the chat they answer, one row each, in order."""
+    session: AsyncSession,
+    person_id: int,
+    identity: str,
+    replies: Sequence[Reply],
+    now: datetime,
+    lease: Lease | None = None,
+) -> list[OutboxMessage]:
+    """The replies as outbox rows to the chat they answer, one row each, in order; with a
+    `lease`, claimed by its sender and returned (see `models.outbox.notify_identity`)."""
     payloads = [reply.to_json() for reply in replies]
-    await notify_identity(session, person_id, identity, REPLY, payloads, now)
+    return await notify_identity(session, person_id, identity, REPLY, payloads, now, lease)
 
 
 # The notices whose text lists the order's items; the others load orders without them.
@@ -50,6 +56,10 @@ class Subjects:
     orders: Mapping[int, Order]
     broadcasts: Mapping[int, broadcasts.Content]
     tests: Mapping[str, broadcasts.Content]
+
+
+# For rows that need nothing looked up: the replies the conversation wrote.
+NO_SUBJECTS = Subjects({}, {}, {})
 
 
 async def subjects_of(session: AsyncSession, messages: Iterable[OutboxMessage]) -> Subjects:

@@ -163,6 +163,14 @@ async def notify_merchant(
     await session.flush()
 
 
+@dataclass(frozen=True)
+class Lease:
+    """A claim held by a sender of this process: rows written with it are claimed at once."""
+
+    worker: str
+    until: datetime
+
+
 async def notify_identity(
     session: AsyncSession,
     person_id: int,
@@ -170,34 +178,50 @@ async def notify_identity(
     kind: str,
     payloads: Sequence[dict[str, Any]],
     now: datetime,
-) -> None:
+    lease: Lease | None = None,
+) -> list[OutboxMessage]:
     """Rows for one chat of the person, the one they wrote from, one per payload in order
     (WhatsApp's replies go through the outbox too, so that its sender's limit and status
-    callbacks cover them). One cached statement: it runs for every message on WhatsApp."""
+    callbacks cover them). One cached statement: it runs for every message on WhatsApp.
+
+    With a `lease` the rows are written as claimed by its sender (`sending` until the lease
+    ends, as `claim_due` would leave them), and returned for it to send without a claim of
+    its own; without, they wait for a claim and nothing is returned.
+    """
     if not payloads:
-        return
+        return []
     row = {
         "kind": kind,
         "person_id": person_id,
         "channel": identity.split(":", 1)[0],
         "identity": identity,
-        "status": PENDING,
+        "status": PENDING if lease is None else SENDING,
         "attempts": 0,
-        "due_at": now,
+        "due_at": now if lease is None else lease.until,
+        "claimed_by": None if lease is None else lease.worker,
         "created_at": now,
     }
     rows = [row | {"payload": payload} for payload in payloads]
     connection = await session.connection()
-    # One row, nearly always: a plain execute is cheaper than the executemany of a list.
-    await connection.execute(_insert_statement(), rows[0] if len(rows) == 1 else rows)
+    if lease is None:
+        # One row, nearly always: a plain execute is cheaper than the executemany of a list.
+        await connection.execute(_insert_statement(False), rows[0] if len(rows) == 1 else rows)
+        return []
+    ids = [
+        (await connection.execute(_insert_statement(True), values)).scalar_one() for values in rows
+    ]
+    return [OutboxMessage(id=row_id, **values) for row_id, values in zip(ids, rows, strict=True)]
 
 
 @functools.cache
-def _insert_statement() -> Insert:
+def _insert_statement(returning: bool) -> Insert:
     columns = OutboxMessage.__table__.c
     names = ("kind", "payload", "person_id", "channel", "identity", "status", "attempts")
-    names += ("due_at", "created_at")
-    return insert(OutboxMessage).values({n: bindparam(n, type_=columns[n].type) for n in names})
+    names += ("due_at", "claimed_by", "created_at")
+    statement = insert(OutboxMessage).values(
+        {n: bindparam(n, type_=columns[n].type) for n in names}
+    )
+    return statement.returning(OutboxMessage.id) if returning else statement
 
 
 async def take_pending_for(

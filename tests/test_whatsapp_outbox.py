@@ -350,3 +350,28 @@ async def test_stop_and_start_on_whatsapp_and_the_broadcast_outside_the_window(
     await rig.sender.send_due()
     assert siti.last.content_sid == BROADCAST_TEMPLATE
     assert siti.last.text.startswith("Jumat Beli Lokal minggu ini: ")
+
+
+async def test_a_reply_handed_to_a_sender_that_died_is_sent_once_when_its_claim_lapses(
+    rig: Rig, clock: Clock
+) -> None:
+    # The sender takes the reply as it commits, without a claim of its own: here it dies
+    # before sending it (it never runs).
+    rig.channel.attach(rig.sender)
+    resident = rig.twilio.user("+6281311112222", "Wati")
+    await resident.send("halo")
+    [reply] = await rig.rows_for("whatsapp:+6281311112222")
+    assert reply.status == "sending" and reply.claimed_by == rig.sender.worker
+    assert resident.messages == []
+
+    # Another sender may not take it while the claim holds; once it lapses, it sends it.
+    successor = OutboxSender(rig.app.sessions, rig.channel, Limits(1000, 1000), rig.app.clock)
+    assert not await successor.send_due()
+    clock.advance(successor.limits.lease + timedelta(seconds=1))
+    assert await successor.send_due()
+    [welcome] = resident.messages
+    assert "Jumat Beli Lokal" in welcome.text
+    assert not await successor.send_due()
+    [reply] = await rig.rows_for("whatsapp:+6281311112222")
+    assert reply.status == SENT
+    assert len(resident.messages) == 1

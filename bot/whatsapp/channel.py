@@ -65,6 +65,8 @@ WINDOW = timedelta(hours=24) - timedelta(minutes=5)
 PER_CHAT_PER_S = 10.0
 # A receipt whose row another transaction holds is written again after this pause.
 BUSY_ROW_RETRY_S = 0.01
+# How long status callbacks are gathered before they are written, in one transaction.
+RECEIPTS_GATHER_S = 0.02
 # Replies queued within this long of each other are picked up by one round of the sender.
 WAKE_AFTER_S = 0.005
 # Twilio gives up on a webhook after 15 s; handling that takes longer goes on after the answer.
@@ -147,6 +149,9 @@ class ReceiptWriter:
         return await written
 
     async def _write_all(self) -> None:
+        # Callbacks come one by one as messages go out one by one: a moment's wait gathers a
+        # batch, where writing at once made a transaction of nearly every callback.
+        await asyncio.sleep(RECEIPTS_GATHER_S)
         while self._waiting:
             batch, self._waiting = self._waiting, []
             try:
@@ -208,6 +213,7 @@ class WhatsappChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._receipts = ReceiptWriter(conversation)
         self._waking: asyncio.TimerHandle | None = None
+        self._handing_off = False
         # Answers of 429 in a row: each doubles the pause, a success resets it.
         self._throttled = 0
 
@@ -239,11 +245,22 @@ class WhatsappChannel:
             WEBHOOK_PATH,
         )
 
+    def attach(self, sender: OutboxSender) -> None:
+        """Makes `sender` deliver this channel's rows, and take the conversation's replies as
+        they commit (`Conversation.hand_replies_to`) rather than claim them after a wake."""
+        self.sender = sender
+        self.conversation.hand_replies_to(CHANNEL, sender)
+        self._handing_off = True
+
     async def stop(self) -> None:
         """Takes no more webhooks and waits for the messages still being handled."""
         self._up = False
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._handing_off:
+            # The sender stops next: replies written from now on wait for a claim.
+            self.conversation.hand_replies_to(CHANNEL, None)
+            self._handing_off = False
 
     async def close(self) -> None:
         """Closes the REST client, once the sender is done with it."""
@@ -301,13 +318,16 @@ class WhatsappChannel:
 
     async def _handle(self, incoming: Incoming) -> None:
         # One chat's messages in the order they came; the replies are queued with them.
+        apologised = False
         async with self._handling.hold(incoming.identity):
             try:
                 await self.conversation.handle(incoming)
             except Exception:
                 log.exception("whatsapp %s could not be handled", incoming.message_id)
                 await self._apologise(incoming)
-        self._wake_sender_soon()
+                apologised = True
+        if apologised or not self._handing_off:
+            self._wake_sender_soon()
 
     def _wake_sender_soon(self) -> None:
         """Wakes the sender for the replies just queued, once for all that come within
