@@ -41,7 +41,6 @@ import platform
 import random
 import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +64,7 @@ from benchmarks.catalog import (
     prepare_postgres,
     print_goals,
     remove_temp,
+    run_seeding,
     short_sql,
     sqlite_instant,
     sqlite_path,
@@ -282,21 +282,8 @@ def seed_main(args: argparse.Namespace) -> None:
 
 
 def seed_in_child(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        report_path = handle.name
-    try:
-        command = [
-            sys.executable, "-m", "benchmarks.broadcast", "--seed-only",
-            "--seed-report", report_path, "--database-url", args.database_url,
-            "--subscribers", str(args.subscribers), "--seed", str(args.seed),
-        ]  # fmt: skip
-        started = time.perf_counter()
-        subprocess.run(command, check=True)
-        report = json.loads(Path(report_path).read_text(encoding="utf-8"))
-        report["wall_seconds"] = time.perf_counter() - started
-        return report
-    finally:
-        Path(report_path).unlink(missing_ok=True)
+    options = ["--subscribers", str(args.subscribers)]
+    return run_seeding("benchmarks.broadcast", args.database_url, args.seed, options)
 
 
 def seeding_seconds(report: dict[str, Any]) -> float:

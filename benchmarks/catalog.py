@@ -1398,14 +1398,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def seed_in_child(args: argparse.Namespace) -> dict[str, Any]:
+    options = ["--merchants", str(args.merchants), "--products", str(args.products)]
+    return run_seeding("benchmarks.catalog", args.database_url, args.seed, options)
+
+
+def run_seeding(module: str, database_url: str, seed: int, options: list[str]) -> dict[str, Any]:
+    """Runs `python -m MODULE --seed-only` in a child process (so that the seeding's memory is
+    not the measured process's) and returns the report it wrote, with its wall time."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         report_path = handle.name
     try:
         command = [
-            sys.executable, "-m", "benchmarks.catalog", "--seed-only",
-            "--seed-report", report_path, "--database-url", args.database_url,
-            "--merchants", str(args.merchants), "--products", str(args.products),
-            "--seed", str(args.seed),
+            sys.executable, "-m", module, "--seed-only", "--seed-report", report_path,
+            "--database-url", database_url, "--seed", str(seed), *options,
         ]  # fmt: skip
         started = time.perf_counter()
         subprocess.run(command, check=True)

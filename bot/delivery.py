@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.messages import Reply
-from handlers.notices import NO_SUBJECTS, notice, subjects_of
+from handlers.notices import NO_SUBJECTS, Subjects, notice, subjects_of
 from models.outbox import Claimed, Lease, Outcomes, claim_due, record_outcomes
 from models.uow import UnitOfWork
 
@@ -290,16 +290,7 @@ class OutboxSender:
     def adopt(self, rows: list[Claimed]) -> None:
         """Sends committed rows written with `lease` next, ahead of the claimed ones: they are
         replies to people who just wrote. (Stopping, they are given back instead.)"""
-        ready = []
-        for row in rows:
-            try:
-                replies = [notice(row.message, row.language, NO_SUBJECTS)]
-            except Exception as error:
-                log.warning("outbox %s cannot be rendered: %s", row.message.id, error)
-                self._outcomes.failed.append((row.message.id, f"render: {error}"))
-            else:
-                assert row.message.due_at is not None
-                ready.append(_Ready(row, replies, row.message.due_at))
+        ready = self._rendered(rows, NO_SUBJECTS, None)
         if self._stopping:
             self._outcomes.released += [r.claimed.message.id for r in ready]
         else:
@@ -413,15 +404,24 @@ class OutboxSender:
         self, session: AsyncSession, claimed: list[Claimed], lease_ends: datetime
     ) -> list[_Ready]:
         subjects = await subjects_of(session, [c.message for c in claimed])
+        return self._rendered(claimed, subjects, lease_ends)
+
+    def _rendered(
+        self, rows: list[Claimed], subjects: Subjects, lease_ends: datetime | None
+    ) -> list[_Ready]:
+        """The rows rendered, their claims ending at `lease_ends` (None: at each row's own
+        `due_at`, as it was written claimed); a row that cannot be rendered is failed."""
         ready = []
-        for row in claimed:
+        for row in rows:
             try:
                 replies = [notice(row.message, row.language, subjects)]
             except Exception as error:
                 log.warning("outbox %s cannot be rendered: %s", row.message.id, error)
                 self._outcomes.failed.append((row.message.id, f"render: {error}"))
             else:
-                ready.append(_Ready(row, replies, lease_ends))
+                ends = lease_ends or row.message.due_at
+                assert ends is not None
+                ready.append(_Ready(row, replies, ends))
         return ready
 
     # ---- pacing --------------------------------------------------------------------------
