@@ -23,7 +23,7 @@ reachable subscriber who hears the featured category, `recipients` and `skipped`
 second call adds no rows. `--fridays K` does the same for K Fridays in turn; in between, the
 week's rows are marked sent and the broadcast done, as the sender leaves them by the next
 Friday (and on PostgreSQL the outbox is vacuumed, as autovacuum would have): the outbox keeps
-them, as nothing prunes it.
+them, as the nightly job prunes only rows that ended more than 35 days ago.
 
 The duration of a broadcast to 280,000 subscribers at Telegram's default limit is computed
 from the setting (not measured). With `--explain` the INSERT … SELECT runs once more under
