@@ -257,9 +257,11 @@ class OutboxSender:
         self.pacer = Pacer(limits.rate_per_s, limits.per_chat_per_s)
         self.stats = SenderStats()
         self._outcomes = Outcomes.empty()
-        # A row's way: claimed and rendered (`_ready`, oldest claim first); given its slot
+        # A row's way: claimed and rendered (`_ready`, oldest claim first; rows handed over
+        # with `adopt` in `_replies`, which go first, oldest first); given its slot
         # (`_slotted`: the timer that hands it over); its slot come, waiting for a free lane
         # (`_waiting`); handed to the transport (`_sending`).
+        self._replies: deque[_Ready] = deque()
         self._ready: deque[_Ready] = deque()
         self._slotted: dict[int, tuple[asyncio.TimerHandle, _Ready]] = {}
         self._waiting: deque[_Ready] = deque()
@@ -295,7 +297,7 @@ class OutboxSender:
         if self._stopping:
             self._outcomes.released += [r.claimed.message.id for r in ready]
         else:
-            self._ready.extendleft(reversed(ready))
+            self._replies.extend(ready)
         self.stats.adopted += len(ready)
         self._wake.set()
 
@@ -306,7 +308,7 @@ class OutboxSender:
 
     @property
     def _unsent(self) -> int:
-        return len(self._ready) + len(self._slotted) + len(self._waiting)
+        return len(self._replies) + len(self._ready) + len(self._slotted) + len(self._waiting)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sends until `stop` is set, then records what was sent and gives back the rest."""
@@ -432,9 +434,11 @@ class OutboxSender:
         before looking again."""
         limits = self.limits
         today = self.clock()
-        while self._ready and self._ready[0].lease_ends - today < limits.lease / 2:
-            # Claimed long ago (sends are slower than the rate): back before the claim lapses.
-            self._outcomes.released.append(self._ready.popleft().claimed.message.id)
+        for queue in (self._replies, self._ready):
+            while queue and queue[0].lease_ends - today < limits.lease / 2:
+                # Claimed long ago (sends are slower than the rate): back before the claim
+                # lapses.
+                self._outcomes.released.append(queue.popleft().claimed.message.id)
         # Sends behind their slots already: more slots would only lengthen the queue.
         self._held_back = len(self._waiting) >= limits.in_flight
         if self._held_back:
@@ -442,11 +446,11 @@ class OutboxSender:
         loop = asyncio.get_running_loop()
         pacer = self.pacer
         hold = 2 * limits.claim_seconds
-        while self._ready:
+        while self._replies or self._ready:
             lead = pacer.lead()
             if lead > limits.ahead_seconds:
                 return min(limits.record_seconds, lead - limits.ahead_seconds / 2)
-            row = self._ready.popleft()
+            row = (self._replies or self._ready).popleft()
             message = row.claimed.message
             identity = message.identity or ""
             wait = pacer.free_at(identity) - pacer.clock()
@@ -582,7 +586,8 @@ class OutboxSender:
             self._window_opens.cancel()
             self._window_opens = None
         try:
-            unsent = self._take_back_slots() + list(self._ready)
+            unsent = self._take_back_slots() + list(self._replies) + list(self._ready)
+            self._replies.clear()
             self._ready.clear()
             self._outcomes.released += [row.claimed.message.id for row in unsent]
             if self._sending:

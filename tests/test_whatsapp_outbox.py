@@ -4,6 +4,7 @@ fake Twilio; webhooks and callbacks reach the real ASGI app; the sender runs whe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -375,3 +376,23 @@ async def test_a_reply_handed_to_a_sender_that_died_is_sent_once_when_its_claim_
     [reply] = await rig.rows_for("whatsapp:+6281311112222")
     assert reply.status == SENT
     assert len(resident.messages) == 1
+
+
+async def test_replies_handed_to_a_busy_sender_go_out_in_the_order_people_wrote(
+    rig: Rig,
+) -> None:
+    sender = OutboxSender(rig.app.sessions, rig.channel, Limits(20, 10), rig.app.clock)
+    rig.channel.attach(sender)
+    numbers = [f"+628131111{n:04d}" for n in range(6)]
+    for number in numbers:  # all written before the sender gets to any of them
+        await rig.twilio.user(number, "Warga").send("halo")
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    try:
+        await rig.twilio.wait_for(
+            lambda: len(rig.twilio.messages) >= len(numbers), what="the six replies"
+        )
+    finally:
+        stop.set()
+        await running
+    assert [m.to for m in rig.twilio.messages] == [f"whatsapp:{n}" for n in numbers]
