@@ -59,10 +59,12 @@ from benchmarks.catalog import (
     _stamps,
     app_settings,
     code_fingerprint,
+    drop_for_bulk_load,
     kib_to_mib,
     pg_connect_args,
     prepare_postgres,
     print_goals,
+    recreate_after_bulk_load,
     remove_temp,
     run_seeding,
     short_sql,
@@ -211,26 +213,7 @@ async def seed_postgres(url: str, population: Population, rng: random.Random, st
     persons, identities, subscriptions = population.rows(rng, datetime.now(UTC), sqlite=False)
     connection = await asyncpg.connect(**pg_connect_args(url))
     try:
-        # Secondary indexes and foreign keys of the seeded tables, as the migrations made them.
-        indexes = await connection.fetch(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
-            " AND tablename = ANY($1::text[]) AND indexname NOT IN"
-            " (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"
-            " ORDER BY indexname",
-            list(SEEDED_TABLES),
-        )
-        foreign_keys = await connection.fetch(
-            "SELECT conrelid::regclass::text AS tablename, conname,"
-            " pg_get_constraintdef(oid) AS definition FROM pg_constraint"
-            " WHERE conrelid = ANY($1::regclass[]) AND contype = 'f' ORDER BY conname",
-            list(SEEDED_TABLES),
-        )
-        for row in foreign_keys:
-            await connection.execute(
-                f'ALTER TABLE {row["tablename"]} DROP CONSTRAINT "{row["conname"]}"'
-            )
-        for row in indexes:
-            await connection.execute(f'DROP INDEX "{row["indexname"]}"')
+        deferred = await drop_for_bulk_load(connection, SEEDED_TABLES)
         count = len(population.masks)
         for table, columns, rows in (
             ("persons", PERSON_COLUMNS, persons),
@@ -241,13 +224,7 @@ async def seed_postgres(url: str, population: Population, rng: random.Random, st
                 await connection.copy_records_to_table(table, records=rows, columns=columns)
         await connection.execute("SET maintenance_work_mem = '512MB'")
         with steps.run("recreate indexes + foreign keys", count):
-            for row in indexes:
-                await connection.execute(row["indexdef"])
-            for row in foreign_keys:
-                await connection.execute(
-                    f'ALTER TABLE {row["tablename"]} ADD CONSTRAINT "{row["conname"]}"'
-                    f" {row['definition']}"
-                )
+            await recreate_after_bulk_load(connection, deferred)
         await connection.execute(
             "SELECT setval(pg_get_serial_sequence('persons', 'id'), (SELECT max(id) FROM persons))"
         )

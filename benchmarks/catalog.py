@@ -43,7 +43,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -782,6 +782,61 @@ async def prepare_postgres(url: str, reset: bool) -> str:
     return str(version)
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """Secondary indexes and foreign keys of tables, dropped for a bulk load (each one would
+    be checked or updated per copied row) and recreated from their own definitions after."""
+
+    indexes: list[Any]
+    foreign_keys: list[Any]
+
+    @property
+    def names(self) -> list[str]:
+        return [r["indexname"] for r in self.indexes] + [r["conname"] for r in self.foreign_keys]
+
+
+async def secondary_indexes(connection: Any, tables: Sequence[str]) -> list[Any]:
+    """The tables' indexes that back no primary key or unique constraint, as they are now."""
+    return list(
+        await connection.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+            " AND tablename = ANY($1::text[]) AND indexname NOT IN"
+            " (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"
+            " ORDER BY indexname",
+            list(tables),
+        )
+    )
+
+
+async def drop_for_bulk_load(connection: Any, tables: Sequence[str]) -> Deferred:
+    """Drops the tables' secondary indexes and foreign keys, as the migrations made them."""
+    indexes = await secondary_indexes(connection, tables)
+    foreign_keys = list(
+        await connection.fetch(
+            "SELECT conrelid::regclass::text AS tablename, conname,"
+            " pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+            " WHERE conrelid = ANY($1::regclass[]) AND contype = 'f' ORDER BY conname",
+            list(tables),
+        )
+    )
+    for row in foreign_keys:
+        await connection.execute(
+            f'ALTER TABLE {row["tablename"]} DROP CONSTRAINT "{row["conname"]}"'
+        )
+    for row in indexes:
+        await connection.execute(f'DROP INDEX "{row["indexname"]}"')
+    return Deferred(indexes, foreign_keys)
+
+
+async def recreate_after_bulk_load(connection: Any, deferred: Deferred) -> None:
+    for row in deferred.indexes:
+        await connection.execute(row["indexdef"])
+    for row in deferred.foreign_keys:
+        await connection.execute(
+            f'ALTER TABLE {row["tablename"]} ADD CONSTRAINT "{row["conname"]}" {row["definition"]}'
+        )
+
+
 async def seed_postgres(url: str, merchants: int, products: int, seed: int) -> dict[str, Any]:
     import asyncpg
 
@@ -794,21 +849,8 @@ async def seed_postgres(url: str, merchants: int, products: int, seed: int) -> d
     now = datetime.now(UTC)
     connection = await asyncpg.connect(**pg_connect_args(url))
     try:
-        # The products indexes (B-tree and GIN) and foreign keys, as the migration made them.
-        indexes = await connection.fetch(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
-            " AND tablename = 'products' AND indexname NOT IN"
-            " (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"
-            " ORDER BY indexname"
-        )
-        foreign_keys = await connection.fetch(
-            "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
-            " WHERE conrelid = 'products'::regclass AND contype = 'f' ORDER BY conname"
-        )
-        for row in foreign_keys:
-            await connection.execute(f'ALTER TABLE products DROP CONSTRAINT "{row["conname"]}"')
-        for row in indexes:
-            await connection.execute(f'DROP INDEX "{row["indexname"]}"')
+        # The products indexes (B-tree and GIN) and foreign keys.
+        deferred = await drop_for_bulk_load(connection, ["products"])
         with steps.run("generate merchants", merchants):
             pool, merchant_rows = make_merchants(merchants, categories, rng, now, sqlite=False)
         with steps.run("copy merchants (copy_records_to_table)", merchants):
@@ -824,12 +866,7 @@ async def seed_postgres(url: str, merchants: int, products: int, seed: int) -> d
             )
         await connection.execute("SET maintenance_work_mem = '1GB'")
         with steps.run("recreate indexes (incl. GIN) + foreign keys", products):
-            for row in indexes:
-                await connection.execute(row["indexdef"])
-            for row in foreign_keys:
-                await connection.execute(
-                    f'ALTER TABLE products ADD CONSTRAINT "{row["conname"]}" {row["definition"]}'
-                )
+            await recreate_after_bulk_load(connection, deferred)
         for table in ("merchants", "products"):
             await connection.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
@@ -837,13 +874,10 @@ async def seed_postgres(url: str, merchants: int, products: int, seed: int) -> d
             )
         with steps.run("VACUUM (ANALYZE)"):
             await connection.execute("VACUUM (ANALYZE) merchants, products")
-        recreated = await connection.fetch(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
-            " AND tablename = 'products' AND indexname NOT IN"
-            " (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))"
-            " ORDER BY indexname"
+        recreated = await secondary_indexes(connection, ["products"])
+        assert [tuple(r) for r in recreated] == [tuple(r) for r in deferred.indexes], (
+            "indexes differ"
         )
-        assert [tuple(r) for r in recreated] == [tuple(r) for r in indexes], "indexes differ"
         counts = await connection.fetchrow(
             "SELECT (SELECT count(*) FROM merchants) AS merchants,"
             " (SELECT count(*) FROM products) AS products,"
@@ -859,7 +893,7 @@ async def seed_postgres(url: str, merchants: int, products: int, seed: int) -> d
         "products": counts["products"],
         "kopi_matches": counts["kopi"],
         "size_bytes": counts["size"],
-        "schema_objects": [r["indexname"] for r in indexes] + [r["conname"] for r in foreign_keys],
+        "schema_objects": deferred.names,
     }
 
 
