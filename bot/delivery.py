@@ -20,7 +20,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -312,18 +312,13 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sends until `stop` is set, then records what was sent and gives back the rest."""
-        stopping = asyncio.ensure_future(stop.wait())
-        stopping.add_done_callback(lambda _: self._wake.set())
-        try:
+        async with self._until_finished(stop):
             while not stop.is_set():
                 self._wake.clear()
                 self._claim_if_wanted()
                 self._record_if_due()
                 slots = self._give_slots()
                 await self._nap(min(slots, self._until_claim(), self._until_record()))
-        finally:
-            stopping.cancel()
-            await self._finish()
 
     async def send_due(self, stop: asyncio.Event | None = None) -> bool:
         """One round: claim what is due, send it at the limits, record the outcomes. (`run`
@@ -333,16 +328,22 @@ class OutboxSender:
             return False
         self._ready.extend(ready)
         stop = stop or asyncio.Event()
-        stopping = asyncio.ensure_future(stop.wait())
-        stopping.add_done_callback(lambda _: self._wake.set())
-        try:
+        async with self._until_finished(stop):
             while (self._unsent or self._sending) and not stop.is_set():
                 self._wake.clear()
                 await self._nap(self._give_slots())
+        return True
+
+    @contextlib.asynccontextmanager
+    async def _until_finished(self, stop: asyncio.Event) -> AsyncIterator[None]:
+        """Naps end when `stop` is set; leaving, the sender finishes (`_finish`)."""
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: self._wake.set())
+        try:
+            yield
         finally:
             stopping.cancel()
             await self._finish()
-        return True
 
     async def _nap(self, seconds: float) -> None:
         """Waits up to `seconds` for news: rows claimed, sends done, a stop."""
