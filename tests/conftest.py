@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import uvloop
 from sqlalchemy import text
 
 from bot.bootstrap import App, build_app, init_database
@@ -41,6 +42,13 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The event loop `jbl` runs on (bot.cli): the tests run on what production runs."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 async def _migrate(url: str) -> None:
