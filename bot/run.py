@@ -82,7 +82,12 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         raise
     channels = [channel for channel in (telegram, whatsapp) if channel is not None]
     web = build_web(app.engine, channels, telegram, whatsapp)
-    server = _Server(uvicorn.Config(web, log_level="warning", lifespan="off"))
+    # No proxy headers and no access log: nothing reads the client's address, and both cost
+    # work on every request (three per WhatsApp message).
+    config = uvicorn.Config(
+        web, log_level="warning", lifespan="off", proxy_headers=False, access_log=False
+    )
+    server = _Server(config)
     context = JobContext(
         app.sessions,
         app.clock,

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.whatsapp.webhook import whatsapp_routes
+from bot.whatsapp.webhook import ASGIApp, TwilioEndpoints
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,7 +40,7 @@ def build_web(
     channels: Sequence[Channel],
     telegram: TelegramChannel | None,
     whatsapp: WhatsappChannel | None = None,
-) -> Starlette:
+) -> ASGIApp:
     async def healthz(_request: Request) -> Response:
         checks = {"database": await _database(engine)}
         checks |= {c.channel: "up" if c.running else "down" for c in channels}
@@ -50,9 +50,8 @@ def build_web(
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if telegram is not None and telegram.webhook:
         routes.append(_telegram_webhook(telegram))
-    if whatsapp is not None:
-        routes += whatsapp_routes(whatsapp)
-    return Starlette(routes=routes)
+    web = Starlette(routes=routes)
+    return web if whatsapp is None else TwilioEndpoints(whatsapp, web)
 
 
 async def _database(engine: AsyncEngine) -> str:

@@ -165,6 +165,23 @@ async def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(
     assert "Selamat datang" in welcome.text
 
 
+async def test_an_oversized_form_or_another_method_is_refused(
+    jbl: Running, twilio: FakeTwilio
+) -> None:
+    budi = twilio.user(BUDI, "Budi")
+    # Signed as Twilio would, but far longer than any message Twilio posts.
+    huge = budi.form("x" * 70_000)
+    assert await twilio.post_webhook(huge, twilio.sign("/whatsapp/webhook", huge)) == 403
+    assert twilio._http is not None
+    async with twilio._http.get(f"{twilio.app_url}/whatsapp/webhook") as answer:
+        assert answer.status == 405
+    assert not budi.messages
+    assert not await known(jbl.app, f"whatsapp:{BUDI}")
+    # The other routes are still there behind Twilio's.
+    async with twilio._http.get(f"{twilio.app_url}/healthz") as health:
+        assert health.status == 200
+
+
 async def test_the_same_message_sid_twice_is_handled_once(jbl: Running, twilio: FakeTwilio) -> None:
     budi = twilio.user(BUDI, "Budi")
     form = budi.form("/keranjang")

@@ -3,18 +3,20 @@
 Each request is signed by Twilio (`X-Twilio-Signature`) over the URL it called and the form it
 posted; the URL is rebuilt from `[whatsapp] public_url`, since behind a proxy the app sees
 another host. A request whose signature does not hold is refused with 403 and changes nothing.
+
+The two paths are a bare ASGI app in front of the rest of the web app: every WhatsApp message
+is three requests (the webhook and two status callbacks), and Starlette's middleware, routing,
+request and response objects cost about as much as the signature check and the form for each.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
+from twilio.request_validator import RequestValidator
 
 from bot.whatsapp.channel import STATUS_PATH, WEBHOOK_PATH
 
@@ -23,10 +25,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
 # Twilio's form posts are a few kilobytes.
 MAX_FORM = 64_000
+SIGNATURE = b"x-twilio-signature"
 # An answer that sends nothing: replies go out through the outbox.
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 class _Form(dict[str, str]):
@@ -37,48 +46,89 @@ class _Form(dict[str, str]):
         return [self[name]]
 
 
-def whatsapp_routes(channel: WhatsappChannel) -> list[Route]:
-    token = channel.settings.auth_token
-    assert token is not None
-    validator = RequestValidator(token.get_secret_value())
+class TwilioEndpoints:
+    """`POST /whatsapp/webhook` and `POST /whatsapp/status`; any other request goes on to
+    `then` (the Starlette app of the other routes)."""
 
-    async def signed_form(request: Request) -> dict[str, str] | None:
+    def __init__(self, channel: WhatsappChannel, then: ASGIApp) -> None:
+        token = channel.settings.auth_token
+        assert token is not None
+        self.channel = channel
+        self.then = then
+        self._validator = RequestValidator(token.get_secret_value())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path") if scope["type"] == "http" else None
+        if path != WEBHOOK_PATH and path != STATUS_PATH:
+            await self.then(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await _answer(send, 405, b"method not allowed", b"text/plain", [(b"allow", b"POST")])
+            return
+        form = await self._signed_form(scope, receive)
+        if form is None:
+            log.warning("whatsapp %s: refused a request without a valid Twilio signature", path)
+            await _answer(send, 403, b"forbidden", b"text/plain")
+        elif path == WEBHOOK_PATH:
+            await self.channel.receive(form)
+            await _answer(send, 200, EMPTY_TWIML, b"text/xml")
+        else:
+            await self._status(scope, form)
+            await _answer(send, 204)
+
+    async def _signed_form(self, scope: Scope, receive: Receive) -> dict[str, str] | None:
         """The posted form if Twilio signed it for the public URL of this path, else None."""
-        if int(request.headers.get("content-length") or 0) > MAX_FORM:
+        headers = dict(scope["headers"])
+        signature = headers.get(SIGNATURE, b"").decode("latin-1")
+        length = headers.get(b"content-length", b"0")
+        if not signature or not length.isdigit() or int(length) > MAX_FORM:
             return None
-        body = await request.body()
-        signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature or len(body) > MAX_FORM:
+        body = await _body(receive)
+        if body is None:
             return None
         try:
             form = _Form(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
         except (UnicodeDecodeError, ValueError):
             return None
-        query = request.url.query
-        url = f"{channel.public_url}{request.url.path}" + (f"?{query}" if query else "")
-        return form if validator.validate(url, form, signature) else None
+        query = scope["query_string"].decode("latin-1")
+        url = f"{self.channel.public_url}{scope['path']}" + (f"?{query}" if query else "")
+        return form if self._validator.validate(url, form, signature) else None
 
-    async def receive(request: Request) -> Response:
-        form = await signed_form(request)
-        if form is None:
-            log.warning("whatsapp webhook: refused a request without a valid Twilio signature")
-            return PlainTextResponse("forbidden", status_code=403)
-        await channel.receive(form)
-        return Response(EMPTY_TWIML, media_type="text/xml")
-
-    async def status(request: Request) -> Response:
-        form = await signed_form(request)
-        if form is None:
-            log.warning("whatsapp status: refused a request without a valid Twilio signature")
-            return PlainTextResponse("forbidden", status_code=403)
-        row = request.query_params.get("row", "")
+    async def _status(self, scope: Scope, form: dict[str, str]) -> None:
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        row = query.get("row", "")
         if row.isdigit() and len(row) <= 18:
-            await channel.record_status(int(row), form)
+            await self.channel.record_status(int(row), form)
         else:
             log.warning("whatsapp status: a callback for no outbox row was ignored")
-        return Response(status_code=204)
 
-    return [
-        Route(WEBHOOK_PATH, receive, methods=["POST"]),
-        Route(STATUS_PATH, status, methods=["POST"]),
-    ]
+
+async def _body(receive: Receive) -> bytes | None:
+    """The request's body, or None if it is longer than MAX_FORM or the client went away."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_FORM:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _answer(
+    send: Send,
+    status: int,
+    body: bytes = b"",
+    media_type: bytes | None = None,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [(b"content-length", str(len(body)).encode()), *(extra or [])]
+    if media_type is not None:
+        headers.append((b"content-type", media_type + b"; charset=utf-8"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
