@@ -204,39 +204,34 @@ class _Ready:
 
 
 class Lanes:
-    """How many sends may be in progress at once: enough for the rate at the platform's
-    round trip, and no more.
+    """How many sends may be in progress at once: enough for the rate at the time a send
+    takes now, and no more.
 
-    Little's law: sends in progress = rate × time per send. The time is the shortest round
-    trip seen lately (as BBR measures a path), so a moment when this process is busy and its
-    sends queue behind each other does not open more of them: every extra one is another
-    connection for the HTTP client to keep and look through on every request.
+    Little's law: sends in progress = rate × time per send. The time is an average of the
+    latest sends, so the lanes follow what a send costs while this process is busy as well as
+    the platform's distance: counting only the shortest round trip (loopback, when the
+    process was idle) left a busy process with three lanes whose sends each waited on the
+    event loop, and so at a third of the rate. The rate itself is the pacer's and the
+    window's to keep; lanes only bound the connections.
     """
 
-    WINDOW = 10.0  # seconds each shortest round trip is remembered
+    WEIGHT = 0.1  # of the latest send in the average
 
-    def __init__(self, rate_per_s: float, most: int, clock: Callable[[], float]) -> None:
+    def __init__(self, rate_per_s: float, most: int) -> None:
         self.rate_per_s = rate_per_s
         self.most = most
-        self.clock = clock
-        self._shortest = (float("inf"), float("inf"))  # this window's, the last one's
-        self._window_ends = 0.0
+        self._seconds: float | None = None
 
     def took(self, seconds: float) -> None:
-        now = self.clock()
-        current, last = self._shortest
-        if now >= self._window_ends:
-            current, last = float("inf"), current
-            self._window_ends = now + self.WINDOW
-        self._shortest = (min(current, seconds), last)
+        last = self._seconds
+        self._seconds = seconds if last is None else last + self.WEIGHT * (seconds - last)
 
     @property
     def open(self) -> int:
-        shortest = min(self._shortest)
-        if shortest == float("inf"):
+        if self._seconds is None:
             return min(self.most, 4)  # nothing measured yet
-        # Half as many again, and two, for the round trips that take longer than the shortest.
-        return max(2, min(self.most, int(self.rate_per_s * shortest * 1.5) + 2))
+        # Half as many again, and two, for the sends that take longer than the average.
+        return max(2, min(self.most, int(self.rate_per_s * self._seconds * 1.5) + 2))
 
 
 class OutboxSender:
@@ -266,7 +261,7 @@ class OutboxSender:
         self._slotted: dict[int, tuple[asyncio.TimerHandle, _Ready]] = {}
         self._waiting: deque[_Ready] = deque()
         self._sending: set[asyncio.Task[None]] = set()
-        self._lanes = Lanes(limits.rate_per_s, limits.in_flight, time.monotonic)
+        self._lanes = Lanes(limits.rate_per_s, limits.in_flight)
         self._window = Window(limits.rate_per_s)
         self._window_opens: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
