@@ -76,6 +76,7 @@ from benchmarks.catalog import (
     remove_temp,
     verdict_row,
 )
+from bot import loop
 from bot.bootstrap import App, build_app, init_database
 from bot.delivery import Limits, OutboxSender
 from bot.settings import TelegramSettings
@@ -657,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for rate in args.rates:
             url = args.database_url or f"sqlite+aiosqlite:///{temp_dir}/outbox-{rate:g}.db"
-            phase = asyncio.run(run_phase(url, rate, args.messages, args.history))
+            phase = loop.run(run_phase(url, rate, args.messages, args.history))
             goals += print_phase(phase)
     finally:
         remove_temp(temp_dir, args.keep, args.database_url or str(temp_dir))

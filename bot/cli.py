@@ -9,8 +9,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-import uvloop
-
+from bot import loop
 from bot.bootstrap import App, build_app, init_database
 from bot.console import chat_in_terminal
 from bot.merchants import invite, print_merchants, unlink
@@ -214,10 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("bot").setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        # uvloop: asyncio's own loop, in Python, cost about a quarter of a WhatsApp
-        # message's CPU time (the benchmark: 6.1 ms a message, 4.5 ms on uvloop).
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(_run(args.run, args))
+        loop.run(_run(args.run, args))
     except (SettingsError, UsageError, NothingToRun, ChannelFailed) as error:
         print(f"jbl: {error}", file=sys.stderr)
         return 2
