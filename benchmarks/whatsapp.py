@@ -37,8 +37,10 @@ though Twilio's servers do not pause for jbl.
 
 Included: loopback HTTP, uvicorn and Starlette on both sides, the fake's own work (in this
 process, not jbl's), the database. Not included: Twilio's network and servers, TLS, jbl's
-start-up, the warm-up. The CPU time each process used during the phase is printed per message:
-with two cores, jbl has one and the fake with the driver the other, so either can be the limit.
+start-up, the warm-up. The CPU time each process used during the phase is printed per message
+(PostgreSQL's too, all of its processes on the machine), and how idle the machine's CPUs were:
+jbl, the fake with the driver, and PostgreSQL share the machine's cores, so any can be the
+limit, and a busy machine slows jbl down as much as its own work does.
 
 With JBL_BENCH_PROFILE=PREFIX in the environment, jbl runs under cProfile and each phase's
 profile is written to PREFIX-<rate_per_s>.prof (slower; not for the figures).
@@ -200,6 +202,8 @@ class Phase:
     callbacks: bool = True  # Twilio's status callbacks were posted to jbl
     cpu_seconds: float = 0.0  # jbl's
     driver_cpu_seconds: float = 0.0  # this process's: the fake Twilio and the driver
+    server_cpu_seconds: float = 0.0  # PostgreSQL's processes (0 on SQLite)
+    idle: float = 0.0  # of the machine's CPU time, during the phase
 
     @property
     def sustained(self) -> float:
@@ -252,6 +256,7 @@ async def webhook_phase(
     phase = Phase(rate, count)
     busy = {user.number: asyncio.Lock() for user in people}
     cpu_before, driver_before = jbl.cpu_seconds(), own_cpu_seconds()
+    server_before, idle_before = postgres_cpu_seconds(), machine_times()
     start = time.perf_counter()
 
     async def one(n: int) -> None:
@@ -268,8 +273,34 @@ async def webhook_phase(
     phase.seconds = time.perf_counter() - start
     phase.cpu_seconds = jbl.cpu_seconds() - cpu_before
     phase.driver_cpu_seconds = own_cpu_seconds() - driver_before
+    phase.server_cpu_seconds = postgres_cpu_seconds() - server_before
+    (idle_after, total_after), (idle_at, total_at) = machine_times(), idle_before
+    idle, total = idle_after - idle_at, total_after - total_at
+    phase.idle = idle / total if total else 0.0
     fake.on_message = None
     return phase
+
+
+def postgres_cpu_seconds() -> float:
+    """User and system time of the machine's PostgreSQL processes so far. The pool's overflow
+    connections come and go within a phase: an ended backend's time is its postmaster's
+    (children's time, once reaped)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        ticks += sum(int(n) for n in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_times() -> tuple[int, int]:
+    """The machine's idle and total CPU time so far, in ticks (/proc/stat)."""
+    counts = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return counts[3] + counts[4], sum(counts)
 
 
 def own_cpu_seconds() -> float:
@@ -415,7 +446,9 @@ def print_phase(args: argparse.Namespace, phase: Phase) -> None:
         f"throughput: {overall:,.0f} replies/s overall, {phase.sustained:,.0f}/s sustained"
         f" (10th–90th percentile of completions); {phase.failures} without a reply in 30 s;"
         f" CPU per message: jbl {1000 * phase.cpu_seconds / phase.messages:.2f} ms, the fake"
-        f" and driver {1000 * phase.driver_cpu_seconds / phase.messages:.2f} ms"
+        f" and driver {1000 * phase.driver_cpu_seconds / phase.messages:.2f} ms, PostgreSQL"
+        f" {1000 * phase.server_cpu_seconds / phase.messages:.2f} ms; the machine's CPUs"
+        f" {phase.idle:.0%} idle"
     )
 
 
