@@ -129,9 +129,21 @@ _STAMPS = (SENT_EVENT, DELIVERED, READ)
 
 
 async def _stamp(session: AsyncSession, stamps: list[dict[str, Any]]) -> None:
-    if stamps:
+    """Applies a run of stamps, one UPDATE per row: a message's `sent` and `delivered`
+    callbacks mostly come in one batch, and each UPDATE is a new version of the row (and its
+    index entries, on PostgreSQL). Stamps commute, so a row's are merged: its latest SID, and
+    the flags of any."""
+    merged: dict[int, dict[str, Any]] = {}
+    for stamp in stamps:
+        kept = merged.setdefault(stamp["row_id"], stamp)
+        if kept is not stamp:
+            kept["sid"] = stamp["sid"] or kept["sid"]
+            kept["delivered"] = kept["delivered"] or stamp["delivered"]
+            kept["read"] = kept["read"] or stamp["read"]
+    rows = list(merged.values())
+    if rows:
         connection = await session.connection()
-        await connection.execute(_stamp_statement(), stamps[0] if len(stamps) == 1 else stamps)
+        await connection.execute(_stamp_statement(), rows[0] if len(rows) == 1 else rows)
 
 
 @functools.cache
