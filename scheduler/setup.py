@@ -1,16 +1,25 @@
-"""The APScheduler of `jbl run`: its jobs, kept in the app's database, in Jakarta time.
+"""The APScheduler of `jbl run`: its jobs, in Jakarta time.
 
 Each job is a sweep over rows that carry their own state (orders with `created_at` and
 `reminded_at`, products with their sales), so a job that fires twice, late, or in two
 processes at once does each thing once: the rows, not the scheduler, remember what was done.
+
+The daily and weekly jobs are kept in the app's database, so that one missed while jbl was
+down still runs when it starts. The sweeps every minute are kept in memory: a missed turn is
+the next one, and the store writes each job's next run from the event loop, synchronously: on
+SQLite, while a message's transaction held the file lock, that write held the loop for up to
+its one-second timeout, every minute, every message in flight with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -35,6 +44,9 @@ BROADCASTS_JOB = "sweep_broadcasts"
 # A broadcast missed while jbl was down still goes out that day, late rather than never.
 FRIDAY_GRACE_SECONDS = 18 * 3600
 JOBS_TABLE = "apscheduler_jobs"
+STORED = "default"
+IN_MEMORY = "memory"
+SWEEPS = (ORDERS_JOB, BROADCASTS_JOB)
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,7 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
     )
     scheduler = AsyncIOScheduler(
         timezone=timezone,
-        jobstores={"default": store},
+        jobstores={STORED: store, IN_MEMORY: MemoryJobStore()},
         # A turn missed while jbl was down runs once on start, not once per missed turn.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
@@ -105,6 +117,7 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
         IntervalTrigger(minutes=1, timezone=timezone),
         id=ORDERS_JOB,
         replace_existing=True,
+        jobstore=IN_MEMORY,
     )
     send_time = context.send_time
     scheduler.add_job(
@@ -124,6 +137,7 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
         IntervalTrigger(minutes=1, timezone=timezone),
         id=BROADCASTS_JOB,
         replace_existing=True,
+        jobstore=IN_MEMORY,
     )
     return scheduler
 
@@ -131,6 +145,11 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
 def start_scheduler(scheduler: AsyncIOScheduler, context: JobContext) -> None:
     _running["context"] = context
     scheduler.start()
+    # Earlier versions stored the sweeps too: those copies would run beside these. (Nothing
+    # runs before this returns: the scheduler's first turn is the loop's next.)
+    for job_id in SWEEPS:
+        with contextlib.suppress(JobLookupError):
+            scheduler.remove_job(job_id, jobstore=STORED)
 
 
 def stop_scheduler(scheduler: AsyncIOScheduler) -> None:

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
 from bot.bootstrap import App
@@ -16,6 +17,15 @@ from bot.delivery import Limits, OutboxSender
 from bot.telegram.channel import TelegramChannel
 from models.outbox import FAILED, SENDING, SENT, claim_due
 from models.uow import UnitOfWork
+from scheduler.setup import (
+    IN_MEMORY,
+    ORDERS_JOB,
+    STORED,
+    JobContext,
+    build_scheduler,
+    start_scheduler,
+    stop_scheduler,
+)
 from tests import db
 from tests.conftest import Clock
 from tests.dialogs import order_for_pickup
@@ -248,7 +258,7 @@ async def test_staff_invite_list_and_remove_operators_from_the_command_line(
     assert unknown.returncode == 2 and "no merchant with id 999999" in err.decode()
 
 
-async def test_the_scheduler_keeps_its_jobs_in_the_database_once_across_restarts(
+async def test_the_scheduler_keeps_its_daily_and_weekly_jobs_in_the_database_once(
     database_url: str, clock: Clock, tg: FakeTelegram
 ) -> None:
     for _ in range(2):
@@ -257,9 +267,38 @@ async def test_the_scheduler_keeps_its_jobs_in_the_database_once_across_restarts
             running.app.engine.connect() as connection,
         ):
             rows = await connection.execute(text("SELECT id FROM apscheduler_jobs"))
-            assert sorted(row[0] for row in rows) == [
-                "friday_broadcast",
-                "refresh_ranking",
-                "sweep_broadcasts",
-                "sweep_orders",
-            ]
+            # The sweeps every minute are in memory: their turns need no store.
+            assert sorted(row[0] for row in rows) == ["friday_broadcast", "refresh_ranking"]
+
+
+async def test_a_sweep_stored_by_an_earlier_version_is_replaced_by_the_one_in_memory(
+    app: App,
+) -> None:
+    context = JobContext(
+        app.sessions,
+        app.clock,
+        timedelta(hours=2),
+        timedelta(hours=24),
+        app.conversation.config.send_time,
+    )
+    url, jakarta = app.settings.database.url, app.settings.timezone
+    earlier = build_scheduler(context, url, jakarta)
+    start_scheduler(earlier, context)
+    earlier.add_job(
+        "scheduler.setup:orders_job",
+        IntervalTrigger(minutes=1),
+        id=ORDERS_JOB,
+        jobstore=STORED,
+        replace_existing=True,
+    )
+    stop_scheduler(earlier)
+    scheduler = build_scheduler(context, url, jakarta)
+    start_scheduler(scheduler, context)
+    try:
+        assert scheduler.get_job(ORDERS_JOB, jobstore=STORED) is None
+        assert scheduler.get_job(ORDERS_JOB, jobstore=IN_MEMORY) is not None
+        async with app.engine.connect() as connection:
+            rows = await connection.execute(text("SELECT id FROM apscheduler_jobs"))
+            assert sorted(row[0] for row in rows) == ["friday_broadcast", "refresh_ranking"]
+    finally:
+        stop_scheduler(scheduler)
