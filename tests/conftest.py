@@ -20,6 +20,7 @@ from bot.telegram.channel import TelegramChannel
 from models.base import Base
 from models.db import create_engine
 from models.migrate import upgrade
+from scheduler.setup import JobContext
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.people import Chatter
@@ -49,6 +50,17 @@ def pytest_asyncio_loop_factories(
 ) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
     """The event loop `jbl` runs on (bot.cli): the tests run on what production runs."""
     return {"uvloop": uvloop.new_event_loop}
+
+
+def job_context(app: App) -> JobContext:
+    """The scheduler's context as `jbl run` makes it, with a 2-hour reminder, 24-hour expiry."""
+    return JobContext(
+        app.sessions,
+        app.clock,
+        timedelta(hours=2),
+        timedelta(hours=24),
+        app.conversation.config.send_time,
+    )
 
 
 async def _migrate(url: str) -> None:

@@ -21,13 +21,12 @@ from scheduler.setup import (
     IN_MEMORY,
     ORDERS_JOB,
     STORED,
-    JobContext,
     build_scheduler,
     start_scheduler,
     stop_scheduler,
 )
 from tests import db
-from tests.conftest import Clock
+from tests.conftest import Clock, job_context
 from tests.dialogs import order_for_pickup
 from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
@@ -274,13 +273,7 @@ async def test_the_scheduler_keeps_its_daily_and_weekly_jobs_in_the_database_onc
 async def test_a_sweep_stored_by_an_earlier_version_is_replaced_by_the_one_in_memory(
     app: App,
 ) -> None:
-    context = JobContext(
-        app.sessions,
-        app.clock,
-        timedelta(hours=2),
-        timedelta(hours=24),
-        app.conversation.config.send_time,
-    )
+    context = job_context(app)
     url, jakarta = app.settings.database.url, app.settings.timezone
     earlier = build_scheduler(context, url, jakarta)
     start_scheduler(earlier, context)

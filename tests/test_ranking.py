@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from models.chats import ProcessedMessage
 from models.outbox import SENT
 from scheduler.jobs import refresh_ranking
-from scheduler.setup import RANKING_JOB, JobContext, build_scheduler
+from scheduler.setup import RANKING_JOB, build_scheduler
 from tests import db
+from tests.conftest import job_context
 from tests.dialogs import add_to_cart, order_for_pickup
 from tests.people import Chatter
 
@@ -55,13 +56,7 @@ async def test_cancelled_orders_do_not_count_as_sales(app, budi: Chatter) -> Non
 
 def test_jbl_run_refreshes_the_ranking_nightly_at_two_in_jakarta(app) -> None:
     jakarta = ZoneInfo("Asia/Jakarta")
-    context = JobContext(
-        app.sessions,
-        app.clock,
-        timedelta(hours=2),
-        timedelta(hours=24),
-        app.conversation.config.send_time,
-    )
+    context = job_context(app)
     scheduler = build_scheduler(context, app.settings.database.url, jakarta)
     trigger = next(job for job in scheduler.get_jobs() if job.id == RANKING_JOB).trigger
     tuesday_noon = datetime(2026, 11, 24, 12, 0, tzinfo=jakarta)
