@@ -15,8 +15,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
-from bot.whatsapp.webhook import ASGIApp, TwilioEndpoints
+from bot.whatsapp.webhook import TwilioEndpoints
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine

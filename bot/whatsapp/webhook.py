@@ -12,10 +12,10 @@ request and response objects cost about as much as the signature check and the f
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
 from bot.whatsapp.channel import STATUS_PATH, WEBHOOK_PATH
@@ -24,12 +24,6 @@ if TYPE_CHECKING:
     from bot.whatsapp.channel import WhatsappChannel
 
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Twilio's form posts are a few kilobytes.
 MAX_FORM = 64_000
