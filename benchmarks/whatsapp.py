@@ -119,8 +119,15 @@ class Jbl:
 
     def cpu_seconds(self) -> float:
         """User and system time the jbl process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(Path(f"/proc/{self.process.pid}"))
+
+
+def cpu_seconds(process: Path, *, children: bool = False) -> float:
+    """User and system time of the process at /proc/PID so far (with `children`, also that
+    of its children that ended and were reaped)."""
+    fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(n) for n in fields[11 : 15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.asynccontextmanager
@@ -288,16 +295,14 @@ def postgres_cpu_seconds() -> float:
     """User and system time of the machine's PostgreSQL processes so far. The pool's overflow
     connections come and go within a phase: an ended backend's time is its postmaster's
     (children's time, once reaped)."""
-    ticks = 0
+    total = 0.0
     for entry in Path("/proc").iterdir():
         try:
-            if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "postgres":
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                total += cpu_seconds(entry, children=True)
         except OSError:
             continue  # gone meanwhile, or not ours to read
-        ticks += sum(int(n) for n in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def machine_times() -> tuple[int, int]:
