@@ -18,8 +18,15 @@ from models.sqlite_driver import LoopFirstDBAPI
 
 WRITE_QUEUE = "jbl_write_queue"
 IDLE_SESSIONS = "jbl_idle_sessions"
-# About as many as there can be units of work at once (PostgreSQL's pool holds 10 + 20).
-KEEP_IDLE = 32
+# PostgreSQL connections kept open. A connection opened beyond these (an overflow) is closed
+# again as soon as it is given back, and under a steady load of messages that happened many
+# times a second: each a new server process, a TLS attempt, and every statement prepared
+# again, which together made a loaded process slower still and so opened more. A unit of work
+# that finds all of them busy waits for one (`POOL_OVERFLOW` more are opened in a burst).
+POOL_SIZE = 30
+POOL_OVERFLOW = 10
+# About as many as there can be units of work at once.
+KEEP_IDLE = POOL_SIZE + POOL_OVERFLOW
 
 
 class WriteQueue:
@@ -66,7 +73,7 @@ class IdleSessions:
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+        return create_async_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     # One connection: SQLite has one writer at a time anyway; writers of this process take
     # turns in the `WriteQueue`, and a statement that finds another process holding the lock
     # waits for it on aiosqlite's thread (models.sqlite_driver).
