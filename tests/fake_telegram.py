@@ -43,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 JSON = dict[str, Any]
 
@@ -603,9 +603,9 @@ class LocalServer:
     async def start(self) -> None:
         gone = self._connections_gone
 
-        class Protocol(H11Protocol):
-            """uvicorn's h11 protocol, telling when the last connection is gone so that stop()
-            waits for exactly that."""
+        class Protocol(HttpToolsProtocol):
+            """uvicorn's httptools protocol (as `jbl run` has), telling when the last
+            connection is gone so that stop() waits for exactly that."""
 
             def connection_lost(self, exc: Exception | None) -> None:
                 super().connection_lost(exc)
@@ -619,6 +619,7 @@ class LocalServer:
             http=Protocol,
             ws="none",
             lifespan="off",
+            proxy_headers=False,
             access_log=False,
             log_config=None,  # leave the test run's logging configuration alone
         )
