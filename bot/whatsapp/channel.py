@@ -63,10 +63,9 @@ WINDOW = timedelta(hours=24) - timedelta(minutes=5)
 # One chat's messages are spaced this much (and sent one at a time), so they arrive in order;
 # WhatsApp itself lets a business send a few messages a second to one person in a burst.
 PER_CHAT_PER_S = 10.0
-# A receipt whose row another transaction holds is written again after this pause.
-BUSY_ROW_RETRY_S = 0.01
-# How long status callbacks are gathered before they are written, in one transaction.
-RECEIPTS_GATHER_S = 0.02
+# How long status callbacks are gathered before they are written, in one transaction (a
+# receipt whose row another transaction held is written again with the next).
+RECEIPTS_GATHER_S = 0.05
 # Replies queued within this long of each other are picked up by one round of the sender.
 WAKE_AFTER_S = 0.005
 # Twilio gives up on a webhook after 15 s; handling that takes longer goes on after the answer.
@@ -149,10 +148,11 @@ class ReceiptWriter:
         return await written
 
     async def _write_all(self) -> None:
-        # Callbacks come one by one as messages go out one by one: a moment's wait gathers a
-        # batch, where writing at once made a transaction of nearly every callback.
-        await asyncio.sleep(RECEIPTS_GATHER_S)
+        # Callbacks come one by one as messages go out one by one: every batch waits a moment
+        # to gather them. Writing the next batch as soon as the last one committed made a
+        # transaction of every one to three callbacks.
         while self._waiting:
+            await asyncio.sleep(RECEIPTS_GATHER_S)
             batch, self._waiting = self._waiting, []
             try:
                 async with UnitOfWork(self.conversation.sessions) as uow:
@@ -166,14 +166,12 @@ class ReceiptWriter:
                     if not written.done():
                         written.set_exception(error)
                 continue
-            later = [(r, w) for (r, w), did in zip(batch, changed, strict=True) if did is None]
-            for (_, written), did in zip(batch, changed, strict=True):
-                if did is not None and not written.done():
+            for (receipt, written), did in zip(batch, changed, strict=True):
+                if did is None:
+                    # Its row is being recorded by the sender just now: with the next batch.
+                    self._waiting.append((receipt, written))
+                elif not written.done():
                     written.set_result(did)
-            if later:
-                # Their rows are being recorded by the sender just now: in a moment, again.
-                self._waiting += later
-                await asyncio.sleep(BUSY_ROW_RETRY_S)
 
 
 def identity_of(sender: str, wa_id: str | None = None) -> str | None:
