@@ -160,9 +160,18 @@ async def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(
     assert not await known(jbl.app, f"whatsapp:{BUDI}")
     assert await db.count(jbl.app, OutboxMessage) == 0
 
+    # A header that is no signature at all.
+    assert await twilio.post_webhook(form, "tanda-tangan-palsu-é") == 403
+    assert not budi.messages
+
     assert await twilio.post_webhook(form, signature) == 200
     welcome = await budi.wait_for_reply(0)
     assert "Selamat datang" in welcome.text
+    # Twilio signs some requests over the URL with its port written out: taken as well.
+    help_form = budi.form("/bantuan")
+    with_port = twilio.validator.compute_signature(f"{PUBLIC_URL}:443/whatsapp/webhook", help_form)
+    assert await twilio.post_webhook(help_form, with_port) == 200
+    await message_with(twilio, budi, "Cara memakai Jumat Beli Lokal")
 
 
 async def test_an_oversized_form_or_another_method_is_refused(
