@@ -16,7 +16,7 @@ from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
 from handlers.notices import queue_replies
 from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
-from models.chats import claim_message, open_chat, save_chat
+from models.chats import open_chat, save_chat
 from models.errors import Refusal
 from models.outbox import Claimed
 from models.uow import UnitOfWork
@@ -95,12 +95,19 @@ class Conversation:
     async def _in_transaction(self, incoming: Incoming, refusal: Refusal | None) -> list[Reply]:
         async with UnitOfWork(self.sessions) as uow:
             session, now = uow.session, self.clock()
-            if not await claim_message(session, incoming.channel, incoming.message_id, now):
-                return []
             language = language_of(incoming.language_hint, self.config.default_language)
-            person, state = await open_chat(
-                session, incoming.identity, incoming.display_name, language, now
+            opened = await open_chat(
+                session,
+                incoming.channel,
+                incoming.message_id,
+                incoming.identity,
+                incoming.display_name,
+                language,
+                now,
             )
+            if opened is None:
+                return []
+            person, state = opened
             chat = Chat(session, person, state, incoming, now, self.config)
             if person.blocked:
                 replies = [Reply(chat.t("blocked"))]

@@ -134,3 +134,15 @@ async def test_the_same_message_delivered_twice_at_once_is_handled_once(app, bud
     assert sorted(len(replies) for replies in answers) == [0, 0, 0, 1]
     await budi.send("/keranjang")
     assert "1 × Rp20.000" in budi.text
+
+
+async def test_a_first_message_delivered_twice_at_once_makes_one_person(app) -> None:
+    people = await db.count(app, Person)
+    first = Incoming(
+        identity="console:sari", message_id="dup-first", text="halo", display_name="Sari"
+    )
+    answers = await asyncio.gather(*(app.conversation.handle(first) for _ in range(4)))
+    assert sorted(len(replies) for replies in answers) == [0, 0, 0, 1]
+    [welcome] = next(replies for replies in answers if replies)
+    assert "Selamat datang" in welcome.text
+    assert await db.count(app, Person) == people + 1
