@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import aiohttp
+from multidict import MultiDict
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -403,7 +404,12 @@ class FakeTwilio:
         return await self._post("/whatsapp/webhook", form, headers)
 
     def sign(self, path: str, form: dict[str, str]) -> str:
-        return self.validator.compute_signature(f"{self.public_url}{path}", form)
+        return self.signature(f"{self.public_url}{path}", form)
+
+    def signature(self, url: str, form: dict[str, str]) -> str:
+        # As a MultiDict, whose values the validator takes at once; of a plain dict it asks
+        # two other ways first, each an exception, for every name.
+        return self.validator.compute_signature(url, MultiDict(form))
 
     async def _post(
         self, path_and_query: str, form: dict[str, str], headers: dict[str, str]
@@ -605,7 +611,7 @@ class FakeTwilio:
                 form["ErrorCode"] = str(code)
             parsed = urlsplit(message.status_callback)
             path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
-            signature = self.validator.compute_signature(message.status_callback, form)
+            signature = self.signature(message.status_callback, form)
             answer = await self._post(path, form, {"X-Twilio-Signature": signature})
             message.callbacks.append((status, answer))
         await self._changed()
