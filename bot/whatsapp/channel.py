@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from sqlalchemy import select
@@ -105,6 +105,7 @@ class _RestClient(AsyncTwilioHttpClient):
 
     It also sends the credentials as an Authorization header itself: the client passes them
     to aiohttp as `BasicAuth`, which aiohttp 3.14 deprecates with a warning on every request.
+    And it encodes the posted form itself.
     """
 
     def __init__(self, base_url: str, timeout: float) -> None:
@@ -125,6 +126,14 @@ class _RestClient(AsyncTwilioHttpClient):
         headers = dict(headers or {})
         if auth is not None:
             headers["Authorization"] = aiohttp.encode_basic_auth(*auth)
+        data = kwargs.pop("data", None)
+        if isinstance(data, Mapping):
+            # As aiohttp would (a list as repeated fields): its FormData for a dict was a
+            # sixth of what sending a message cost this process.
+            kwargs["data"] = urlencode(data, doseq=True).encode()
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif data is not None:
+            kwargs["data"] = data
         return await super().request(method, url, headers=headers, **kwargs)
 
 
