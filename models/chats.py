@@ -80,11 +80,7 @@ def _claim_statement() -> TextClause:
 async def _claim_message(
     session: AsyncSession, channel: str, message_id: str, now: datetime
 ) -> bool:
-    """True the first time a message id is seen; the claim commits with the handling.
-
-    A delivery racing another of the same id waits on the key until that one commits, then
-    inserts nothing and gets False.
-    """
+    """True the first time a message id is seen (see `open_chat`)."""
     # Core on the connection: the count of inserted rows is known, and the ORM's execute cost
     # as much again for a statement that loads nothing.
     connection = await session.connection()
@@ -146,8 +142,9 @@ def _claim_and_chat_statement() -> Select[Any]:
     counted = select(func.count().label("claimed")).select_from(claim).subquery("counted")
     # Locked in a CTE of its own: FOR UPDATE cannot lock the nullable side of an outer join.
     locked = (
-        select(Identity.identity, Identity.person_id, Identity.last_seen_at)
-        .add_columns(Identity.unreachable_at)
+        select(
+            Identity.identity, Identity.person_id, Identity.last_seen_at, Identity.unreachable_at
+        )
         .where(Identity.identity == bindparam("identity"))
         .with_for_update()
         .cte("locked")

@@ -19,10 +19,10 @@ from models.sqlite_driver import LoopFirstDBAPI
 WRITE_QUEUE = "jbl_write_queue"
 IDLE_SESSIONS = "jbl_idle_sessions"
 # PostgreSQL connections kept open. A connection opened beyond these (an overflow) is closed
-# again as soon as it is given back, and under a steady load of messages that happened many
-# times a second: each a new server process, a TLS attempt, and every statement prepared
-# again, which together made a loaded process slower still and so opened more. A unit of work
-# that finds all of them busy waits for one (`POOL_OVERFLOW` more are opened in a burst).
+# again as soon as it is given back; with 10 kept, under a steady load of messages that
+# happened many times a second: each a new server process, a TLS attempt, and every statement
+# prepared again, which made a loaded process slower still and so opened more. In a burst,
+# `POOL_OVERFLOW` more are opened; beyond those, a unit of work waits for a connection.
 POOL_SIZE = 30
 POOL_OVERFLOW = 10
 # About as many as there can be units of work at once.
