@@ -60,7 +60,8 @@ class TwilioEndpoints:
         if scope["method"] != "POST":
             await _answer(send, 405, b"method not allowed", b"text/plain", [(b"allow", b"POST")])
             return
-        form = await self._signed_form(scope, receive)
+        query = scope["query_string"].decode("latin-1")
+        form = await self._signed_form(scope, receive, query)
         if form is None:
             log.warning("whatsapp %s: refused a request without a valid Twilio signature", path)
             await _answer(send, 403, b"forbidden", b"text/plain")
@@ -68,10 +69,12 @@ class TwilioEndpoints:
             await self.channel.receive(form)
             await _answer(send, 200, EMPTY_TWIML, b"text/xml")
         else:
-            await self._status(scope, form)
+            await self._status(query, form)
             await _answer(send, 204)
 
-    async def _signed_form(self, scope: Scope, receive: Receive) -> dict[str, str] | None:
+    async def _signed_form(
+        self, scope: Scope, receive: Receive, query: str
+    ) -> dict[str, str] | None:
         """The posted form if Twilio signed it for the public URL of this path, else None."""
         headers = dict(scope["headers"])
         signature = headers.get(SIGNATURE, b"").decode("latin-1")
@@ -85,7 +88,6 @@ class TwilioEndpoints:
             form = _Form(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
         except (UnicodeDecodeError, ValueError):
             return None
-        query = scope["query_string"].decode("latin-1")
         url = f"{self.channel.public_url}{scope['path']}" + (f"?{query}" if query else "")
         # Twilio signs the URL it called; `validate` computes two signatures every time, with
         # and without the port, for URLs signed the other way. The exact one comes first.
@@ -93,9 +95,8 @@ class TwilioEndpoints:
         exact = hmac.compare_digest(computed, signature.encode("latin-1"))
         return form if exact or self._validator.validate(url, form, signature) else None
 
-    async def _status(self, scope: Scope, form: dict[str, str]) -> None:
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
-        row = query.get("row", "")
+    async def _status(self, query: str, form: dict[str, str]) -> None:
+        row = dict(parse_qsl(query)).get("row", "")
         if row.isdigit() and len(row) <= 18:
             await self.channel.record_status(int(row), form)
         else:
