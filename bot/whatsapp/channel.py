@@ -126,14 +126,11 @@ class _RestClient(AsyncTwilioHttpClient):
         headers = dict(headers or {})
         if auth is not None:
             headers["Authorization"] = aiohttp.encode_basic_auth(*auth)
-        data = kwargs.pop("data", None)
-        if isinstance(data, Mapping):
+        if isinstance(kwargs.get("data"), Mapping):
             # As aiohttp would (a list as repeated fields): its FormData for a dict was a
             # sixth of what sending a message cost this process.
-            kwargs["data"] = urlencode(data, doseq=True).encode()
+            kwargs["data"] = urlencode(kwargs["data"], doseq=True).encode()
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        elif data is not None:
-            kwargs["data"] = data
         return await super().request(method, url, headers=headers, **kwargs)
 
 
