@@ -148,7 +148,7 @@ async def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(
     assert await twilio.post_webhook(form, None) == 403
     assert await twilio.post_webhook(form, "bm90IGEgc2lnbmF0dXJl") == 403
     # Signed for the address jbl listens on, not the public one Twilio calls: refused.
-    local = twilio.validator.compute_signature(f"{twilio.app_url}/whatsapp/webhook", form)
+    local = twilio.signature(f"{twilio.app_url}/whatsapp/webhook", form)
     assert await twilio.post_webhook(form, local) == 403
     # Signed, then changed on the way.
     signature = twilio.sign("/whatsapp/webhook", form)
@@ -169,7 +169,7 @@ async def test_a_forged_or_missing_signature_is_refused_and_changes_nothing(
     assert "Selamat datang" in welcome.text
     # Twilio signs some requests over the URL with its port written out: taken as well.
     help_form = budi.form("/bantuan")
-    with_port = twilio.validator.compute_signature(f"{PUBLIC_URL}:443/whatsapp/webhook", help_form)
+    with_port = twilio.signature(f"{PUBLIC_URL}:443/whatsapp/webhook", help_form)
     assert await twilio.post_webhook(help_form, with_port) == 200
     await message_with(twilio, budi, "Cara memakai Jumat Beli Lokal")
 

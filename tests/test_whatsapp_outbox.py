@@ -298,7 +298,7 @@ async def test_callbacks_for_unknown_rows_or_other_channels_change_nothing(
     for row in (str(telegram_row.id), "999999", "x"):
         form = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": "63024"}
         path = f"/whatsapp/status?row={row}"
-        signature = rig.twilio.validator.compute_signature(f"{PUBLIC_URL}{path}", form)
+        signature = rig.twilio.signature(f"{PUBLIC_URL}{path}", form)
         assert await rig.twilio._post(path, form, {"X-Twilio-Signature": signature}) == 204
     [after] = [r for r in await db.outbox(app) if r.channel == "telegram"]
     assert after.status == PENDING and after.error_code is None
