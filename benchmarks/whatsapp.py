@@ -35,12 +35,12 @@ The driver runs on jbl's event loop (uvloop) and collects no garbage while it ti
 collections held its loop for up to 150 ms, and replies arriving meanwhile were timed late,
 though Twilio's servers do not pause for jbl.
 
-Included: loopback HTTP, uvicorn and Starlette on both sides, the fake's own work (in this
-process, not jbl's), the database. Not included: Twilio's network and servers, TLS, jbl's
-start-up, the warm-up. The CPU time each process used during the phase is printed per message
-(PostgreSQL's too, all of its processes on the machine), and how idle the machine's CPUs were:
-jbl, the fake with the driver, and PostgreSQL share the machine's cores, so any can be the
-limit, and a busy machine slows jbl down as much as its own work does.
+Included: loopback HTTP, uvicorn on both sides (Starlette for the fake's API), the fake's own
+work (in this process, not jbl's), the database. Not included: Twilio's network and servers,
+TLS, jbl's start-up, the warm-up. The CPU time each process used during the phase is printed
+per message (PostgreSQL's too, all of its processes on the machine), and how idle the
+machine's CPUs were: jbl, the fake with the driver, and PostgreSQL share the machine's cores,
+so any can be the limit, and a busy machine slows jbl down as much as its own work does.
 
 With JBL_BENCH_PROFILE=PREFIX in the environment, jbl runs under cProfile and each phase's
 profile is written to PREFIX-<rate_per_s>.prof (slower; not for the figures).
