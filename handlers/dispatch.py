@@ -16,7 +16,7 @@ from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
 from handlers.notices import queue_replies
 from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
-from models.chats import open_chat, save_chat
+from models.chats import open_chat, saving_chat
 from models.errors import Refusal
 from models.outbox import Claimed
 from models.uow import UnitOfWork
@@ -118,14 +118,16 @@ class Conversation:
             menu_reply = next((r for r in reversed(replies) if r.buttons), None)
             state.menu = [b.payload for b in menu_reply.buttons] if menu_reply else []
             state.labels = [b.label for b in menu_reply.buttons] if menu_reply else []
-            await save_chat(session, state, now)
+            saving = saving_chat(state, now)
             queued: list[OutboxMessage] = []
             handoff = self._handoffs.get(incoming.channel)
             if incoming.channel in self.config.queued_replies:
                 lease = handoff.lease(now) if handoff is not None else None
                 queued = await queue_replies(
-                    session, person.id, incoming.identity, replies, now, lease
+                    session, person.id, incoming.identity, replies, now, lease, after=saving
                 )
+            else:
+                await saving.run(session)
             await uow.commit()
         if queued and handoff is not None:
             # The person wrote just now, so their chat's window is open from now.

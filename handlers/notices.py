@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from models.base import Write
     from models.outbox import Lease, OutboxMessage
 
 # The kind of an outbox row that is a reply to the sender, as the conversation made it.
@@ -37,11 +38,13 @@ async def queue_replies(
     replies: Sequence[Reply],
     now: datetime,
     lease: Lease | None = None,
+    after: Write | None = None,
 ) -> list[OutboxMessage]:
     """The replies as outbox rows to the chat they answer, one row each, in order; with a
-    `lease`, claimed by its sender and returned (see `models.outbox.notify_identity`)."""
+    `lease`, claimed by its sender and returned; `after` runs first (see
+    `models.outbox.notify_identity`)."""
     payloads = [reply.to_json() for reply in replies]
-    return await notify_identity(session, person_id, identity, REPLY, payloads, now, lease)
+    return await notify_identity(session, person_id, identity, REPLY, payloads, now, lease, after)
 
 
 # The notices whose text lists the order's items; the others load orders without them.

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, Write
 from models.people import LAST_SEEN_PRECISION, Identity, Person, new_person
 
 
@@ -92,7 +92,7 @@ async def _claim_message(
 
 @dataclass
 class Chat:
-    """A chat's state as a handler changes it; `save_chat` writes it back in one statement
+    """A chat's state as a handler changes it; `saving_chat` writes it back in one statement
     (the ORM's change tracking cost more than the rest of a simple message)."""
 
     identity: str
@@ -229,10 +229,11 @@ def _save_statements() -> tuple[Update, Insert]:
     )
 
 
-async def save_chat(session: AsyncSession, chat: Chat, now: datetime) -> None:
+def saving_chat(chat: Chat, now: datetime) -> Write:
+    """The statement that writes the chat back, to run in the transaction that changed it
+    (with the reply's row, on PostgreSQL: see `models.outbox.notify_identity`)."""
     changed, created = _save_statements()
-    connection = await session.connection()
-    await connection.execute(
+    write = Write(
         changed if chat.stored else created,
         {
             "key": chat.identity,
@@ -244,6 +245,7 @@ async def save_chat(session: AsyncSession, chat: Chat, now: datetime) -> None:
         },
     )
     chat.stored = True
+    return write
 
 
 KEEP_PROCESSED = timedelta(days=7)

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, Write, with_write
 from models.people import Identity, Person, operators_of, preferred_identity
 
 # A row's life: pending → sending (claimed by one sender) → sent | unreachable | failed |
@@ -179,6 +179,7 @@ async def notify_identity(
     payloads: Sequence[dict[str, Any]],
     now: datetime,
     lease: Lease | None = None,
+    after: Write | None = None,
 ) -> list[OutboxMessage]:
     """Rows for one chat of the person, the one they wrote from, one per payload in order
     (WhatsApp's replies go through the outbox too, so that its sender's limit and status
@@ -186,8 +187,14 @@ async def notify_identity(
 
     With a `lease` the rows are written as claimed by its sender (`sending` until the lease
     ends, as `claim_due` would leave them), and returned for it to send without a claim of
-    its own; without, they wait for a claim and nothing is returned.
+    its own; without, they wait for a claim and nothing is returned. `after` is a write of
+    the same transaction to run first: on PostgreSQL within the first row's statement (the
+    conversation's chat state, for every message: a round trip less).
     """
+    connection = await session.connection()
+    combined = after is not None and connection.dialect.name == "postgresql"
+    if after is not None and (not combined or not payloads):
+        await after.run(session)
     if not payloads:
         return []
     row = {
@@ -200,26 +207,41 @@ async def notify_identity(
         "due_at": now if lease is None else lease.until,
         "claimed_by": None if lease is None else lease.worker,
         "created_at": now,
+        # Bound, not the column's default: defaults are not filled in within a WITH.
+        "priority": NOTICE_PRIORITY,
     }
     rows = [row | {"payload": payload} for payload in payloads]
-    connection = await session.connection()
-    if lease is None:
-        # One row, nearly always: a plain execute is cheaper than the executemany of a list.
-        await connection.execute(_insert_statement(False), rows[0] if len(rows) == 1 else rows)
+    returning = lease is not None
+    bound = [_bound(values) for values in rows]
+    first, params = _insert_statement(returning), bound[0]
+    if combined and after is not None:
+        first, params = with_write(first, after.statement), params | after.params
+    written = await connection.execute(first, params)
+    if not returning:
+        if len(rows) > 1:
+            await connection.execute(_insert_statement(False), bound[1:])
         return []
-    ids = [
-        (await connection.execute(_insert_statement(True), values)).scalar_one() for values in rows
+    ids = [written.scalar_one()]
+    ids += [
+        (await connection.execute(_insert_statement(True), values)).scalar_one()
+        for values in bound[1:]
     ]
     return [OutboxMessage(id=row_id, **values) for row_id, values in zip(ids, rows, strict=True)]
+
+
+def _bound(values: dict[str, Any]) -> dict[str, Any]:
+    """A row's values as `_insert_statement` binds them: under names of their own, so that
+    they are never taken for columns of the statement run with it (`with_write`)."""
+    return {f"row_{name}": value for name, value in values.items()}
 
 
 @functools.cache
 def _insert_statement(returning: bool) -> Insert:
     columns = OutboxMessage.__table__.c
     names = ("kind", "payload", "person_id", "channel", "identity", "status", "attempts")
-    names += ("due_at", "claimed_by", "created_at")
+    names += ("due_at", "claimed_by", "created_at", "priority")
     statement = insert(OutboxMessage).values(
-        {n: bindparam(n, type_=columns[n].type) for n in names}
+        {n: bindparam(f"row_{n}", type_=columns[n].type) for n in names}
     )
     return statement.returning(OutboxMessage.id) if returning else statement
 
