@@ -96,6 +96,7 @@ THROUGHPUT_GOAL = 200.0  # incoming messages/s one process answers
 KEEPING_UP = 0.99
 P99_GOAL_S = 0.100  # webhook → reply
 SENDER_GOAL = 0.95  # of the configured rate
+WINDOW_S = 5.0  # of the timeline of p99s
 DEFAULT_RATE = 80.0
 TEXTS = ("/start", "/katalog", "/cari kopi", "/keranjang", "/bantuan")
 JBL = str(Path(sys.executable).parent / "jbl")
@@ -435,6 +436,18 @@ def ms(seconds: float) -> str:
     return f"{1000 * seconds:.1f}"
 
 
+def timeline(phase: Phase) -> str:
+    """The p99 of the messages sent in each window of the phase: a backlog of the first
+    seconds and a steady lag read differently."""
+    windows: dict[int, list[float]] = {}
+    for done, took in zip(phase.completions, phase.to_reply, strict=True):
+        windows.setdefault(int((done - took) // WINDOW_S), []).append(took)
+    return " · ".join(
+        f"{n * WINDOW_S:g}–{(n + 1) * WINDOW_S:g} s {ms(percentile(windows[n], 99))}"
+        for n in sorted(windows)
+    )
+
+
 def print_phase(args: argparse.Namespace, phase: Phase) -> None:
     callbacks = "with" if phase.callbacks else "without"
     print(
@@ -449,6 +462,7 @@ def print_phase(args: argparse.Namespace, phase: Phase) -> None:
     ):
         cells = "".join(f"{ms(percentile(values, p)):>9}" for p in (50, 95, 99))
         print(f"{name:<26}{len(values):>7}{cells}{ms(max(values)):>9}")
+    print(f"p99 ms by {WINDOW_S:g} s of sending: {timeline(phase)}")
     overall = len(phase.completions) / phase.seconds
     print(
         f"throughput: {overall:,.0f} replies/s overall, {phase.sustained:,.0f}/s sustained"
