@@ -37,7 +37,7 @@ class App:
 
 
 def build_app(settings: Settings, clock: Clock = utc_now) -> App:
-    engine = create_engine(settings.database.url)
+    engine = create_engine(settings.database.url, pool_size=settings.database.pool_size)
     sessions = session_factory(engine)
     config = ConversationConfig(
         timezone=settings.timezone,

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from models.db import DEFAULT_POOL_SIZE
 from models.people import WHATSAPP, canonical_identity
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -37,6 +38,8 @@ class Section(BaseModel):
 
 class DatabaseSettings(Section):
     url: str = "sqlite+aiosqlite:///jbl.db"
+    # PostgreSQL connections of one process (SQLite uses one).
+    pool_size: int = Field(DEFAULT_POOL_SIZE, ge=1, le=500)
 
     @field_validator("url")
     @classmethod

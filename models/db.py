@@ -18,15 +18,17 @@ from models.sqlite_driver import LoopFirstDBAPI
 
 WRITE_QUEUE = "jbl_write_queue"
 IDLE_SESSIONS = "jbl_idle_sessions"
-# PostgreSQL connections kept open. A connection opened beyond these (an overflow) is closed
-# again as soon as it is given back; with 10 kept, under a steady load of messages that
-# happened many times a second: each a new server process, a TLS attempt, and every statement
-# prepared again, which made a loaded process slower still and so opened more. In a burst,
-# `POOL_OVERFLOW` more are opened; beyond those, a unit of work waits for a connection.
-POOL_SIZE = 30
-POOL_OVERFLOW = 10
-# About as many as there can be units of work at once.
-KEEP_IDLE = POOL_SIZE + POOL_OVERFLOW
+# PostgreSQL connections per process, all kept open and none beyond: a pool's overflow
+# connections are closed as soon as they are given back while the pool is full, and under a
+# steady load above the pool's size that was many times a second (the benchmark saw 140
+# server processes come and go in 12 s), each a new server process with every statement
+# prepared again, which made a loaded process slower still. Beyond these, a unit of work
+# waits for a connection: more transactions at once would not go faster on the server's
+# cores, only wait there instead of here.
+DEFAULT_POOL_SIZE = 20
+# Sessions kept for reuse: about as many as there are units of work at once, including those
+# waiting for a connection (or, on SQLite, for their turn to write).
+KEEP_IDLE = 40
 
 
 class WriteQueue:
@@ -71,9 +73,11 @@ class IdleSessions:
             self._idle.append(session)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE
+) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+        return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0)
     # One connection: SQLite has one writer at a time anyway; writers of this process take
     # turns in the `WriteQueue`, and a statement that finds another process holding the lock
     # waits for it on aiosqlite's thread (models.sqlite_driver).

@@ -142,6 +142,9 @@ def test_broken_files_and_unknown_keys_are_named(tmp_path: Path, env_without_jbl
     config.write_text('[broadcast]\ntimezone = "Mars/Olympus"\n')
     with pytest.raises(SettingsError, match=r"broadcast\.timezone"):
         load_settings(config)
+    config.write_text("[database]\npool_size = 0\n")
+    with pytest.raises(SettingsError, match=r"database\.pool_size \(JBL_DATABASE__POOL_SIZE\)"):
+        load_settings(config)
 
 
 def test_the_shipped_config_file_is_valid(env_without_jbl: None) -> None:

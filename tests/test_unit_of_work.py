@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models.catalog import Category
 from models.uow import UnitOfWork
@@ -47,3 +47,29 @@ async def test_waiting_for_another_process_write_lock_leaves_the_event_loop_free
     other.close()
     await handling
     assert "Selamat datang" in budi.text
+
+
+@pytest.mark.skipif(PG_URL is None, reason="PostgreSQL's connection pool")
+async def test_more_units_of_work_than_connections_wait_and_reuse_the_same_ones(app) -> None:
+    # Each unit of work holds its connection until all that got one are holding theirs, so
+    # the pool is full, then gives it back, three times over more work than the pool holds.
+    size = app.engine.pool.size()
+    holding: list[int] = []
+    full = asyncio.Event()
+
+    async def work() -> int:
+        async with UnitOfWork(app.sessions) as uow:
+            pid = await uow.session.scalar(text("SELECT pg_backend_pid()"))
+            holding.append(pid)
+            if len(holding) == size:
+                full.set()
+            await full.wait()
+            holding.remove(pid)
+            if not holding:
+                full.clear()
+            return pid
+
+    async with asyncio.timeout(20):
+        pids = await asyncio.gather(*(work() for _ in range(3 * size)))
+    # None was closed when given back and opened anew: the same server processes served all.
+    assert len(set(pids)) == size
