@@ -557,6 +557,7 @@ class _Failure:
     description: str
     retry_after: int | None
     times: int
+    chat_id: int | None = None  # only calls about this chat
 
 
 @dataclass
@@ -910,11 +911,13 @@ class FakeTelegram:
         description: str,
         retry_after: int | None = None,
         times: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """The next `times` calls of `method` answer this error instead of doing anything."""
+        """The next `times` calls of `method` (about `chat_id`, if given: concurrent sends
+        arrive in any order) answer this error instead of doing anything."""
         name = self._method_names.get(method.lower(), method)
         self._failures.setdefault(name, []).append(
-            _Failure(error_code, description, retry_after, times)
+            _Failure(error_code, description, retry_after, times, chat_id)
         )
 
     @property
@@ -1052,7 +1055,7 @@ class FakeTelegram:
             self._record(call)
             recorded = True
             self._changed()
-            self._take_failure(method)
+            self._take_failure(method, call.params)
             result = await self._handlers[method](call.params)
             body: JSON = {"ok": True, "result": result}
             if isinstance(result, _Answer):
@@ -1074,14 +1077,15 @@ class FakeTelegram:
     def _record(self, call: Call) -> None:
         self.calls.append(call)
 
-    def _take_failure(self, method: str) -> None:
-        queue = self._failures.get(method)
-        if not queue:
+    def _take_failure(self, method: str, params: JSON) -> None:
+        queue = self._failures.get(method, [])
+        chat = str(params.get("chat_id"))
+        failure = next((f for f in queue if f.chat_id is None or str(f.chat_id) == chat), None)
+        if failure is None:
             return
-        failure = queue[0]
         failure.times -= 1
         if failure.times <= 0:
-            queue.pop(0)
+            queue.remove(failure)
         parameters = (
             {"retry_after": failure.retry_after} if failure.retry_after is not None else None
         )

@@ -334,7 +334,13 @@ async def test_429_waits_out_retry_after_and_403_marks_the_chat_unreachable(
     merchant = tg.user(MERCHANT_CHAT, "Ibu Sari")
     tg.user(6006, "Pak Joko")
     tg.block(6006)
-    tg.fail_next("sendMessage", error_code=429, description="Too Many Requests", retry_after=1)
+    tg.fail_next(
+        "sendMessage",
+        error_code=429,
+        description="Too Many Requests",
+        retry_after=1,
+        chat_id=MERCHANT_CHAT,
+    )
     sender = sender_for(app, channel)
 
     assert await sender.send_due()
