@@ -10,7 +10,7 @@ import functools
 import re
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select, text
+from sqlalchemy import Select, String, bindparam, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalog import LISTING_COLUMNS, Listing, Product, best_first, listings
@@ -83,10 +83,26 @@ async def _search_postgres(
     First the best `POPULAR_WINDOW` active products in catalog order are checked: a common
     word fills the page from them, and any match outside them ranks lower. Only when they
     hold too few matches is the word rare enough to collect all its matches from the GIN
-    index and sort them.
+    index and sort them. Each plan is one statement that returns the page's listings.
     """
+    params = {
+        "query": " & ".join(f"{_pg_lexeme(w)}:*" for w in words),
+        "offset": offset,
+        "limit": limit,
+    }
+    common, rare = _pg_search()
+    found = listings(await session.execute(common, params))
+    if len(found) < limit:
+        found = listings(await session.execute(rare, params))
+    return found
+
+
+@functools.cache
+def _pg_search() -> tuple[Select[Any], Select[Any]]:
+    """The common word's plan and the rare word's, built once: built per search they cost
+    more than PostgreSQL's answer."""
     config = literal_column("'simple'::regconfig")
-    tsquery = func.to_tsquery(config, " & ".join(f"{_pg_lexeme(w)}:*" for w in words))
+    tsquery = func.to_tsquery(config, bindparam("query", type_=String()))
     vector = literal_column("products.search_vector")
     window = (
         select(Product.id, Product.curated, Product.recent_sold, vector.label("vector"))
@@ -95,33 +111,30 @@ async def _search_postgres(
         .limit(POPULAR_WINDOW)
         .subquery()
     )
-    ids = list(
-        await session.scalars(
-            select(window.c.id)
-            .where(window.c.vector.op("@@")(tsquery))
-            .order_by(*best_first(window.c))
-            .offset(offset)
-            .limit(limit)
-        )
+    # MATERIALIZED keeps the planner from walking the catalog order for a rare word.
+    matches = (
+        select(Product.id, Product.curated, Product.recent_sold)
+        .where(vector.op("@@")(tsquery), Product.active)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
     )
-    if len(ids) < limit:
-        # MATERIALIZED keeps the planner from walking the catalog order for a rare word.
-        matches = (
-            select(Product.id, Product.curated, Product.recent_sold)
-            .where(vector.op("@@")(tsquery), Product.active)
-            .cte("matches")
-            .prefix_with("MATERIALIZED")
-        )
-        ids = list(
-            await session.scalars(
-                select(matches.c.id).order_by(*best_first(matches.c)).offset(offset).limit(limit)
-            )
-        )
-    if not ids:
-        return []
-    rows = await session.execute(select(*LISTING_COLUMNS).where(Product.id.in_(ids)))
-    found = {p.id: p for p in listings(rows)}
-    return [found[i] for i in ids if i in found]
+    common = select(window.c.id, window.c.curated, window.c.recent_sold).where(
+        window.c.vector.op("@@")(tsquery)
+    )
+    return _listed(common), _listed(select(matches.c.id, matches.c.curated, matches.c.recent_sold))
+
+
+def _listed(matching: Select[Any]) -> Select[Any]:
+    """The page of `matching` (id, curated, recent_sold) in catalog order, as listings."""
+    page = (
+        matching.order_by(*best_first(matching.selected_columns))
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+        .subquery("page")
+    )
+    return (
+        select(*LISTING_COLUMNS).join(page, Product.id == page.c.id).order_by(*best_first(page.c))
+    )
 
 
 def _pg_lexeme(word: str) -> str:
