@@ -31,6 +31,10 @@ transaction.
   default `rate_per_s` of 80. The rate is the count of creates over the time from the first
   to the last as the fake received them, as a fraction of 80.
 
+Each phase also prints the p99 of the messages sent in each 5 s: the residents type the texts
+in turn (each of the 500 one text, then each the next: 2.5 s a text at 200/s), so a text that
+costs more than the others shows in the windows it was typed in.
+
 The driver runs on jbl's event loop (uvloop) and collects no garbage while it times: its full
 collections held its loop for up to 150 ms, and replies arriving meanwhile were timed late,
 though Twilio's servers do not pause for jbl.
