@@ -19,6 +19,7 @@ from bot.settings import (
     TelegramSettings,
     load_settings,
 )
+from models.carts import CartItem
 from models.ordering import Order
 from models.outbox import OutboxMessage
 from models.people import Identity
@@ -98,6 +99,26 @@ async def test_a_resident_browses_by_number_and_checks_out_with_their_whatsapp_n
         m.status_callback and "/whatsapp/status?row=" in m.status_callback for m in budi.messages
     )
     await twilio.wait_for(lambda: all(m.status == "delivered" for m in budi.messages))
+
+
+async def test_removing_the_last_item_says_so_then_shows_the_empty_cart_whose_menu_works(
+    jbl: Running, twilio: FakeTwilio
+) -> None:
+    budi = twilio.user(BUDI, "Budi")
+    product = (await db.products(jbl.app))[0]
+    await budi.say(f"/start p_{product.id}")
+    await budi.choose("Tambah 1")
+    await budi.choose("Lihat keranjang")
+    await budi.choose(product.name[:20])
+    # Two replies to one message, sent in the order they were written.
+    removed = await budi.choose("Hapus")
+    assert removed.text == "Produk dihapus dari keranjang."
+    cart = await budi.wait_for_reply(removed.stamp)
+    assert "Keranjang Anda masih kosong" in cart.text
+    assert await db.count(jbl.app, CartItem) == 0
+    # The chat kept the empty cart's menu: its first line is the catalog.
+    catalog = await budi.say("1")
+    assert catalog.menu[0].startswith("⭐ ")
 
 
 async def message_with(twilio: FakeTwilio, user: WhatsappUser, text: str) -> Message:
