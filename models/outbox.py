@@ -192,9 +192,9 @@ async def notify_identity(
     conversation's chat state, for every message: a round trip less).
     """
     connection = await session.connection()
-    combined = after is not None and connection.dialect.name == "postgresql"
-    if after is not None and (not combined or not payloads):
+    if after is not None and (not payloads or connection.dialect.name != "postgresql"):
         await after.run(session)
+        after = None
     if not payloads:
         return []
     row = {
@@ -214,7 +214,7 @@ async def notify_identity(
     returning = lease is not None
     bound = [_bound(values) for values in rows]
     first, params = _insert_statement(returning), bound[0]
-    if combined and after is not None:
+    if after is not None:
         first, params = with_write(first, after.statement), params | after.params
     written = await connection.execute(first, params)
     if not returning:
