@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.formatting import local_time, long_date
 from handlers.menu import menu_button, unknown_command
 from handlers.messages import Button, Reply
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from handlers.context import Chat
 
 CALENDAR_WEEKS = 8
+# What a staff button on one Friday's broadcast does, given that Friday.
+StaffAction = Callable[["Chat", date], Awaitable[list[Reply]]]
 _TIME = re.compile(r"^\s*(?:(\d{4})-(\d{2})-(\d{2})\s+)?(\d{1,2})[:.](\d{2})\s*$")
 
 
@@ -43,7 +48,8 @@ def broadcast_reply(language: str, content: Content) -> Reply:
         ]
     lines += ["", text(language, "broadcast_footer")]
     button = Button(
-        text(language, "btn_open_featured", category=category), f"c:{content.category.id}"
+        text(language, "btn_open_featured", category=category),
+        payloads.CATEGORY(content.category.id),
     )
     return Reply("\n".join(lines), (button,))
 
@@ -53,10 +59,6 @@ def broadcast_reply(language: str, content: Content) -> Reply:
 
 async def _staff(chat: Chat) -> bool:
     return await is_staff(chat.session, chat.person.id)
-
-
-def _key(friday: date) -> str:
-    return friday.strftime("%Y%m%d")
 
 
 async def _record(chat: Chat, action: str, broadcast: Broadcast | None, **detail: object) -> None:
@@ -79,7 +81,6 @@ async def menu(chat: Chat, notice: str | None = None) -> list[Reply]:
     friday = edition_date(chat.today)
     broadcast = await broadcasts.broadcast_for(chat.session, friday)
     content = await broadcasts.content_for(chat.session, broadcast, friday)
-    key = _key(friday)
     lines = [notice] if notice else []
     lines.append(
         chat.t(
@@ -102,21 +103,21 @@ async def menu(chat: Chat, notice: str | None = None) -> list[Reply]:
             )
         )
         buttons += [
-            Button(chat.t("btn_bc_test"), f"bc:{key}:test"),
-            Button(chat.t("btn_bc_now"), f"bc:{key}:now"),
-            Button(chat.t("btn_bc_time"), f"bc:{key}:time"),
-            Button(chat.t("btn_bc_cancel"), f"bc:{key}:x"),
+            Button(chat.t("btn_bc_test"), payloads.BROADCAST_TEST(friday)),
+            Button(chat.t("btn_bc_now"), payloads.BROADCAST_SEND(friday)),
+            Button(chat.t("btn_bc_time"), payloads.BROADCAST_TIME(friday)),
+            Button(chat.t("btn_bc_cancel"), payloads.BROADCAST_CANCEL(friday)),
         ]
     else:
         lines.append(await _progress(chat, broadcast))
         if broadcast.status == broadcasts.RUNNING:
-            buttons.append(Button(chat.t("btn_bc_pause"), f"bc:{key}:pause"))
+            buttons.append(Button(chat.t("btn_bc_pause"), payloads.BROADCAST_PAUSE(friday)))
         if broadcast.status == broadcasts.HALTED:
-            buttons.append(Button(chat.t("btn_bc_resume"), f"bc:{key}:resume"))
+            buttons.append(Button(chat.t("btn_bc_resume"), payloads.BROADCAST_RESUME(friday)))
         if broadcast.status in (broadcasts.RUNNING, broadcasts.HALTED):
-            buttons.append(Button(chat.t("btn_bc_cancel"), f"bc:{key}:x"))
+            buttons.append(Button(chat.t("btn_bc_cancel"), payloads.BROADCAST_CANCEL(friday)))
     lines += ["", chat.t("bc_preview"), "", broadcast_reply(chat.language, content).text]
-    buttons += [Button(chat.t("btn_bc_refresh"), "bc"), menu_button(chat)]
+    buttons += [Button(chat.t("btn_bc_refresh"), payloads.BROADCAST()), menu_button(chat)]
     return [Reply("\n".join(lines), tuple(buttons))]
 
 
@@ -141,67 +142,117 @@ async def _progress(chat: Chat, broadcast: Broadcast) -> str:
     return "\n".join(lines)
 
 
-async def act(chat: Chat, key: str, action: str) -> list[Reply]:
-    """A staff button on the broadcast of the Friday `key` (YYYYMMDD)."""
-    if not await _staff(chat):
-        return await unknown_command(chat, "siaran")
-    friday = edition_date(chat.today)
-    if key != _key(friday):
-        return await menu(chat, chat.t("bc_stale"))
+def _on_this_friday(action: StaffAction) -> Callable[[Chat, date | None], Awaitable[list[Reply]]]:
+    """A staff button on the broadcast of the Friday its payload names: anyone else is told the
+    command is unknown, and a button of another Friday shows this week's broadcast instead."""
+
+    @functools.wraps(action)
+    async def on_friday(chat: Chat, friday: date | None) -> list[Reply]:
+        if not await _staff(chat):
+            return await unknown_command(chat, "siaran")
+        if friday != edition_date(chat.today):
+            return await menu(chat, chat.t("bc_stale"))
+        return await action(chat, friday)
+
+    return on_friday
+
+
+@_on_this_friday
+async def send_test(chat: Chat, friday: date) -> list[Reply]:
+    """Sends the broadcast to the staff member alone, as subscribers will read it."""
     broadcast = await broadcasts.broadcast_for(chat.session, friday)
-    date_text = long_date(friday, chat.language)
-    if action == "test":
-        await notify_person(
-            chat.session,
-            chat.person.id,
-            broadcasts.TEST_KIND,
-            {"friday": friday.isoformat()},
-            chat.now,
-        )
-        await _record(chat, "broadcast_test", broadcast, friday=friday.isoformat())
-        replies = await menu(chat)
-        return [Reply(replies[0].text, replies[0].buttons, toast=chat.t("bc_test_sent"))]
-    if action == "now":
-        content = await broadcasts.content_for(chat.session, broadcast, friday)
-        recipients, unreachable = await audience(chat.session, content.category)
-        said = chat.t("bc_confirm_now", date=date_text, recipients=recipients - unreachable)
-        buttons = (
-            Button(chat.t("btn_bc_yes_send"), f"bc:{key}:now!"),
-            Button(chat.t("btn_back"), "bc"),
-        )
-        return [Reply(said, buttons)]
-    if action == "x":
-        said = chat.t("bc_confirm_cancel", date=date_text)
-        buttons = (
-            Button(chat.t("btn_yes_cancel"), f"bc:{key}:x!"),
-            Button(chat.t("btn_back"), "bc"),
-        )
-        return [Reply(said, buttons)]
-    if action == "time":
-        chat.begin_step("bc_time", friday=friday.isoformat())
-        send_at = broadcast.send_at if broadcast else chat.config.send_time.of(friday)
-        when = local_time(send_at, chat.config.timezone, chat.language)
-        return [
-            Reply(
-                chat.t("bc_ask_time", date=date_text, when=when),
-                (Button(chat.t("btn_back"), "bc"),),
-            )
-        ]
-    planned = broadcast or await broadcasts.plan(
+    await notify_person(
+        chat.session,
+        chat.person.id,
+        broadcasts.TEST_KIND,
+        {"friday": friday.isoformat()},
+        chat.now,
+    )
+    await _record(chat, "broadcast_test", broadcast, friday=friday.isoformat())
+    replies = await menu(chat)
+    return [Reply(replies[0].text, replies[0].buttons, toast=chat.t("bc_test_sent"))]
+
+
+@_on_this_friday
+async def ask_send_now(chat: Chat, friday: date) -> list[Reply]:
+    """Asks before sending now, telling how many will get it."""
+    broadcast = await broadcasts.broadcast_for(chat.session, friday)
+    content = await broadcasts.content_for(chat.session, broadcast, friday)
+    recipients, unreachable = await audience(chat.session, content.category)
+    said = chat.t(
+        "bc_confirm_now",
+        date=long_date(friday, chat.language),
+        recipients=recipients - unreachable,
+    )
+    buttons = (
+        Button(chat.t("btn_bc_yes_send"), payloads.BROADCAST_SEND_YES(friday)),
+        Button(chat.t("btn_back"), payloads.BROADCAST()),
+    )
+    return [Reply(said, buttons)]
+
+
+@_on_this_friday
+async def ask_cancel(chat: Chat, friday: date) -> list[Reply]:
+    """Asks before cancelling the Friday's broadcast."""
+    said = chat.t("bc_confirm_cancel", date=long_date(friday, chat.language))
+    buttons = (
+        Button(chat.t("btn_yes_cancel"), payloads.BROADCAST_CANCEL_YES(friday)),
+        Button(chat.t("btn_back"), payloads.BROADCAST()),
+    )
+    return [Reply(said, buttons)]
+
+
+@_on_this_friday
+async def ask_time(chat: Chat, friday: date) -> list[Reply]:
+    """Asks for the new time of the Friday's broadcast (see `typed_time`)."""
+    chat.begin_step("bc_time", friday=friday.isoformat())
+    broadcast = await broadcasts.broadcast_for(chat.session, friday)
+    send_at = broadcast.send_at if broadcast else chat.config.send_time.of(friday)
+    when = local_time(send_at, chat.config.timezone, chat.language)
+    said = chat.t("bc_ask_time", date=long_date(friday, chat.language), when=when)
+    return [Reply(said, (Button(chat.t("btn_back"), payloads.BROADCAST()),))]
+
+
+async def _planned(chat: Chat, friday: date) -> Broadcast:
+    """The Friday's broadcast, planned for its usual time if it was not yet."""
+    return await broadcasts.broadcast_for(chat.session, friday) or await broadcasts.plan(
         chat.session, friday, chat.config.send_time.of(friday), chat.now
     )
-    if action == "now!":
-        count = await broadcasts.start(chat.session, planned, chat.now)
-        await _record(chat, "broadcast_start", planned, recipients=count)
-    elif action == "x!":
-        await broadcasts.cancel(chat.session, planned, chat.now)
-        await _record(chat, "broadcast_cancel", planned)
-    elif action == "pause":
-        await broadcasts.pause(chat.session, planned)
-        await _record(chat, "broadcast_pause", planned)
-    else:
-        await broadcasts.resume(chat.session, planned, chat.now)
-        await _record(chat, "broadcast_resume", planned)
+
+
+@_on_this_friday
+async def send_now(chat: Chat, friday: date) -> list[Reply]:
+    """Starts sending the Friday's broadcast now."""
+    planned = await _planned(chat, friday)
+    count = await broadcasts.start(chat.session, planned, chat.now)
+    await _record(chat, "broadcast_start", planned, recipients=count)
+    return await menu(chat)
+
+
+@_on_this_friday
+async def cancel(chat: Chat, friday: date) -> list[Reply]:
+    """Cancels the Friday's broadcast, or what is left of it."""
+    planned = await _planned(chat, friday)
+    await broadcasts.cancel(chat.session, planned, chat.now)
+    await _record(chat, "broadcast_cancel", planned)
+    return await menu(chat)
+
+
+@_on_this_friday
+async def pause(chat: Chat, friday: date) -> list[Reply]:
+    """Pauses a running broadcast."""
+    planned = await _planned(chat, friday)
+    await broadcasts.pause(chat.session, planned)
+    await _record(chat, "broadcast_pause", planned)
+    return await menu(chat)
+
+
+@_on_this_friday
+async def resume(chat: Chat, friday: date) -> list[Reply]:
+    """Resumes a paused broadcast."""
+    planned = await _planned(chat, friday)
+    await broadcasts.resume(chat.session, planned, chat.now)
+    await _record(chat, "broadcast_resume", planned)
     return await menu(chat)
 
 
@@ -235,7 +286,8 @@ async def typed_time(chat: Chat, typed: str) -> list[Reply]:
         or friday != edition_date(chat.today)
     ):
         date_text = long_date(friday, chat.language)
-        return [Reply(chat.t("bc_time_bad", date=date_text), (Button(chat.t("btn_back"), "bc"),))]
+        back = Button(chat.t("btn_back"), payloads.BROADCAST())
+        return [Reply(chat.t("bc_time_bad", date=date_text), (back,))]
     broadcast = await broadcasts.broadcast_for(chat.session, friday) or await broadcasts.plan(
         chat.session, friday, send_at, chat.now
     )
@@ -264,4 +316,5 @@ async def calendar(chat: Chat) -> list[Reply]:
             lines.append(chat.t("cal_headline", headline=headline))
         if status:
             lines.append(chat.t("cal_broadcast", status=chat.t(f"bc_status_{status}")))
-    return [Reply("\n".join(lines), (Button(chat.t("btn_bc_refresh"), "bc"), menu_button(chat)))]
+    refresh = Button(chat.t("btn_bc_refresh"), payloads.BROADCAST())
+    return [Reply("\n".join(lines), (refresh, menu_button(chat)))]

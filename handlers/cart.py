@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.formatting import item_line, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -26,7 +27,7 @@ def parse_quantity(text: str) -> int | None:
 
 
 def _back(chat: Chat) -> Button:
-    return Button(chat.t("btn_continue_shopping"), chat.state.data.get("back", "cat"))
+    return Button(chat.t("btn_continue_shopping"), chat.state.data.get("back", payloads.CATALOG()))
 
 
 async def add(chat: Chat, product_id: int, quantity: int) -> list[Reply]:
@@ -36,7 +37,7 @@ async def add(chat: Chat, product_id: int, quantity: int) -> list[Reply]:
     text = chat.t(
         "added_to_cart", quantity=quantity, product=item.product.name, in_cart=item.quantity
     )
-    buttons = (Button(chat.t("btn_view_cart"), "cart"), _back(chat))
+    buttons = (Button(chat.t("btn_view_cart"), payloads.CART()), _back(chat))
     return [Reply(text, buttons, toast=chat.t("toast_added"))]
 
 
@@ -48,7 +49,7 @@ async def ask_quantity(chat: Chat, product_id: int, mode: str) -> list[Reply]:
     chat.begin_step("quantity", product_id=product_id, mode=mode)
     limit = min(product.stock, MAX_QUANTITY)
     text = chat.t("ask_quantity", product=product.name, limit=limit, unit=product.unit)
-    return [Reply(text, (Button(chat.t("btn_cancel"), f"p:{product_id}"),))]
+    return [Reply(text, (Button(chat.t("btn_cancel"), payloads.PRODUCT(product_id)),))]
 
 
 async def typed_quantity(chat: Chat, text: str) -> list[Reply]:
@@ -56,7 +57,7 @@ async def typed_quantity(chat: Chat, text: str) -> list[Reply]:
     quantity = parse_quantity(text)
     product_id = int(chat.state.data["product_id"])
     if quantity is None:
-        buttons = (Button(chat.t("btn_cancel"), f"p:{product_id}"),)
+        buttons = (Button(chat.t("btn_cancel"), payloads.PRODUCT(product_id)),)
         return [Reply(chat.t("quantity_not_number", limit=MAX_QUANTITY), buttons)]
     if chat.state.data.get("mode") == "set":
         chat.end_step()
@@ -83,18 +84,19 @@ async def show_cart(chat: Chat) -> list[Reply]:
     chat.end_step()
     groups = await cart_groups(chat.session, chat.person.id)
     if not groups:
-        buttons = (Button(chat.t("btn_catalog"), "cat"), menu_button(chat))
+        buttons = (Button(chat.t("btn_catalog"), payloads.CATALOG()), menu_button(chat))
         return [Reply(chat.t("cart_empty"), buttons)]
     buttons = [
         Button(
-            chat.t("btn_edit_item", product=shorten(item.product.name, 36)), f"ci:{item.product_id}"
+            chat.t("btn_edit_item", product=shorten(item.product.name, 36)),
+            payloads.CART_ITEM(item.product_id),
         )
         for group in groups
         for item in group.items
     ]
     buttons += [
-        Button(chat.t("btn_checkout"), "co"),
-        Button(chat.t("btn_empty_cart"), "cart:clear"),
+        Button(chat.t("btn_checkout"), payloads.CHECKOUT()),
+        Button(chat.t("btn_empty_cart"), payloads.EMPTY_CART()),
         _back(chat),
     ]
     return [Reply(cart_text(chat, groups), tuple(buttons))]
@@ -115,11 +117,11 @@ async def item_menu(chat: Chat, product_id: int) -> list[Reply]:
     )
     # Payloads carry the target quantity, so a double press does not count twice.
     buttons = (
-        Button(chat.t("btn_plus_one"), f"ci:{product_id}:{item.quantity + 1}"),
-        Button(chat.t("btn_minus_one"), f"ci:{product_id}:{item.quantity - 1}"),
-        Button(chat.t("btn_type_quantity"), f"qs:{product_id}"),
-        Button(chat.t("btn_remove"), f"ci:{product_id}:0"),
-        Button(chat.t("btn_view_cart"), "cart"),
+        Button(chat.t("btn_plus_one"), payloads.SET_QUANTITY(product_id, item.quantity + 1)),
+        Button(chat.t("btn_minus_one"), payloads.SET_QUANTITY(product_id, item.quantity - 1)),
+        Button(chat.t("btn_type_quantity"), payloads.TYPE_QUANTITY(product_id)),
+        Button(chat.t("btn_remove"), payloads.SET_QUANTITY(product_id, 0)),
+        Button(chat.t("btn_view_cart"), payloads.CART()),
     )
     return [Reply(text, buttons)]
 
@@ -136,5 +138,8 @@ async def clear(chat: Chat) -> list[Reply]:
     """Empties the cart."""
     await empty_cart(chat.session, chat.person.id)
     return [
-        Reply(chat.t("cart_cleared"), (Button(chat.t("btn_catalog"), "cat"), menu_button(chat)))
+        Reply(
+            chat.t("cart_cleared"),
+            (Button(chat.t("btn_catalog"), payloads.CATALOG()), menu_button(chat)),
+        )
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.formatting import long_date, priced_label
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -23,6 +24,7 @@ from models.friday import edition_date, this_weeks_categories
 
 if TYPE_CHECKING:
     from handlers.context import Chat
+    from handlers.payloads import Payload
 
 
 async def catalog(chat: Chat) -> list[Reply]:
@@ -32,9 +34,12 @@ async def catalog(chat: Chat) -> list[Reply]:
     featured, categories = await this_weeks_categories(chat.session, friday)
     others = [c for c in categories if c.id != featured.id]
     buttons = [
-        Button(chat.t("featured_label", name=featured.name(chat.language)), f"c:{featured.id}")
+        Button(
+            chat.t("featured_label", name=featured.name(chat.language)),
+            payloads.CATEGORY(featured.id),
+        )
     ]
-    buttons += [Button(c.name(chat.language), f"c:{c.id}") for c in others]
+    buttons += [Button(c.name(chat.language), payloads.CATEGORY(c.id)) for c in others]
     buttons.append(menu_button(chat))
     heading = chat.t(
         "catalog_today" if friday == chat.today else "catalog_friday",
@@ -42,10 +47,6 @@ async def catalog(chat: Chat) -> list[Reply]:
         category=featured.name(chat.language),
     )
     return [Reply(heading, tuple(buttons))]
-
-
-def _cursor(key: RankKey) -> str:
-    return f"{int(key.curated)}:{key.recent_sold}:{key.product_id}"
 
 
 async def category_page(
@@ -59,6 +60,7 @@ async def category_page(
     return await _shelf_page(
         chat,
         Shelf("c", category_id),
+        (payloads.CATEGORY, payloads.CATEGORY_PAGE),
         direction,
         key,
         heading=chat.t("category_page", category=name),
@@ -76,6 +78,7 @@ async def merchant_page(
     return await _shelf_page(
         chat,
         Shelf("m", merchant_id),
+        (payloads.MERCHANT, payloads.MERCHANT_PAGE),
         direction,
         key,
         heading=chat.t("merchant_page", merchant=merchant.name, area=merchant.area),
@@ -86,6 +89,7 @@ async def merchant_page(
 async def _shelf_page(
     chat: Chat,
     shelf: Shelf,
+    pages: tuple[Payload, Payload],
     direction: str | None,
     key: RankKey | None,
     *,
@@ -103,16 +107,18 @@ async def _shelf_page(
     )
     if not page.products and key is not None:
         page = await catalog_page(chat.session, shelf, size=size)
-    here = f"{shelf.kind}:{shelf.id}"
-    chat.keep(back=here + (f":{direction}:{_cursor(key)}" if key else ""))
+    # The shelf's first page, and a page from a cursor.
+    first, paged = pages
+    # A product card's Back returns to this very page.
+    chat.keep(back=paged(shelf.id, direction, key) if key else first(shelf.id))
     if not page.products:
-        return [Reply(empty, (Button(chat.t("btn_back"), "cat"),))]
-    buttons = [Button(priced_label(p.name, p.price), f"p:{p.id}") for p in page.products]
+        return [Reply(empty, (Button(chat.t("btn_back"), payloads.CATALOG()),))]
+    buttons = [Button(priced_label(p.name, p.price), payloads.PRODUCT(p.id)) for p in page.products]
     if page.has_previous:
-        buttons.append(Button(chat.t("btn_previous"), f"{here}:p:{_cursor(page.first)}"))
+        buttons.append(Button(chat.t("btn_previous"), paged(shelf.id, "p", page.first)))
     if page.has_next:
-        buttons.append(Button(chat.t("btn_next"), f"{here}:n:{_cursor(page.last)}"))
-    buttons.append(Button(chat.t("btn_categories"), "cat"))
+        buttons.append(Button(chat.t("btn_next"), paged(shelf.id, "n", page.last)))
+    buttons.append(Button(chat.t("btn_categories"), payloads.CATALOG()))
     return [Reply(heading, tuple(buttons))]
 
 
@@ -147,11 +153,9 @@ async def product_card(chat: Chat, product_id: int) -> list[Reply]:
     buttons = []
     if product.stock > 0:
         buttons += [
-            Button(chat.t("btn_add_one"), f"a:{product.id}:1"),
-            Button(chat.t("btn_choose_quantity"), f"q:{product.id}"),
+            Button(chat.t("btn_add_one"), payloads.ADD(product.id, 1)),
+            Button(chat.t("btn_choose_quantity"), payloads.CHOOSE_QUANTITY(product.id)),
         ]
-    buttons += [
-        Button(chat.t("btn_cart"), "cart"),
-        Button(chat.t("btn_back"), chat.state.data.get("back", f"c:{product.category_id}")),
-    ]
+    back = chat.state.data.get("back", payloads.CATEGORY(product.category_id))
+    buttons += [Button(chat.t("btn_cart"), payloads.CART()), Button(chat.t("btn_back"), back)]
     return [Reply(card_text(chat, product), tuple(buttons), photo_url=product.photo_url)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.cart import cart_text
 from handlers.formatting import handover_lines, shorten
 from handlers.menu import menu_button
@@ -34,7 +35,7 @@ ADDRESS_LIMITS = (10, 300)
 
 
 def _cancel(chat: Chat) -> Button:
-    return Button(chat.t("btn_cancel_checkout"), "co:x")
+    return Button(chat.t("btn_cancel_checkout"), payloads.CHECKOUT_CANCEL())
 
 
 def _reset(chat: Chat, **values: str | None) -> None:
@@ -77,7 +78,10 @@ async def _next(chat: Chat) -> list[Reply]:
         chat.begin_step("co_name")
         buttons = [_cancel(chat)]
         if person.contact_name:
-            buttons.insert(0, Button(chat.t("btn_use", value=person.contact_name), "co:use:name"))
+            buttons.insert(
+                0,
+                Button(chat.t("btn_use", value=person.contact_name), payloads.CHECKOUT_USE("name")),
+            )
         return [Reply(chat.t("ask_name"), tuple(buttons))]
     if "co_phone" not in data:
         chat.begin_step("co_phone")
@@ -85,17 +89,17 @@ async def _next(chat: Chat) -> list[Reply]:
         own = _own_phone(chat)
         if own:
             label = chat.t("btn_use_own_number", value=display_phone(own))
-            buttons.append(Button(label, "co:use:own"))
+            buttons.append(Button(label, payloads.CHECKOUT_USE("own")))
         if person.phone and person.phone != own:
             label = chat.t("btn_use", value=display_phone(person.phone))
-            buttons.append(Button(label, "co:use:phone"))
+            buttons.append(Button(label, payloads.CHECKOUT_USE("phone")))
         buttons.append(_cancel(chat))
         return [Reply(chat.t("ask_phone"), tuple(buttons), ask_phone=chat.t("btn_share_phone"))]
     if "co_delivery" not in data:
         chat.end_step()
         buttons = (
-            Button(chat.t("btn_delivery"), f"co:d:{DELIVERY}"),
-            Button(chat.t("btn_pickup"), f"co:d:{PICKUP}"),
+            Button(chat.t("btn_delivery"), payloads.CHECKOUT_DELIVERY(DELIVERY)),
+            Button(chat.t("btn_pickup"), payloads.CHECKOUT_DELIVERY(PICKUP)),
             _cancel(chat),
         )
         return [Reply(chat.t("ask_delivery"), buttons)]
@@ -104,13 +108,13 @@ async def _next(chat: Chat) -> list[Reply]:
         buttons = [_cancel(chat)]
         if person.address:
             label = chat.t("btn_use", value=shorten(person.address, 30))
-            buttons.insert(0, Button(label, "co:use:address"))
+            buttons.insert(0, Button(label, payloads.CHECKOUT_USE("address")))
         return [Reply(chat.t("ask_address"), tuple(buttons))]
     if "co_payment" not in data:
         chat.end_step()
         buttons = (
-            Button(chat.t("btn_pay_cash"), f"co:pay:{CASH}"),
-            Button(chat.t("btn_pay_transfer"), f"co:pay:{TRANSFER}"),
+            Button(chat.t("btn_pay_cash"), payloads.CHECKOUT_PAYMENT(CASH)),
+            Button(chat.t("btn_pay_transfer"), payloads.CHECKOUT_PAYMENT(TRANSFER)),
             _cancel(chat),
         )
         return [Reply(chat.t("ask_payment"), buttons)]
@@ -137,8 +141,8 @@ async def _summary(chat: Chat) -> list[Reply]:
     )
     text = "\n".join([chat.t("summary_heading"), "", cart_text(chat, groups), "", *handover])
     buttons = (
-        Button(chat.t("btn_confirm_order"), f"co:ok:{token}"),
-        Button(chat.t("btn_edit_details"), "co:edit"),
+        Button(chat.t("btn_confirm_order"), payloads.CHECKOUT_CONFIRM(token)),
+        Button(chat.t("btn_edit_details"), payloads.CHECKOUT_EDIT()),
         _cancel(chat),
     )
     return [Reply(text, buttons)]
@@ -221,7 +225,7 @@ async def cancel(chat: Chat) -> list[Reply]:
     """Leaves checkout; the cart stays as it was."""
     chat.end_step()
     _reset(chat)
-    buttons = (Button(chat.t("btn_view_cart"), "cart"), menu_button(chat))
+    buttons = (Button(chat.t("btn_view_cart"), payloads.CART()), menu_button(chat))
     return [Reply(chat.t("checkout_cancelled"), buttons)]
 
 
@@ -248,7 +252,7 @@ async def confirm(chat: Chat, token: str) -> list[Reply]:
     try:
         orders = await place_orders(chat.session, chat.person, token, details, chat.now)
     except Refusal as refusal:
-        buttons = (Button(chat.t("btn_view_cart"), "cart"), menu_button(chat))
+        buttons = (Button(chat.t("btn_view_cart"), payloads.CART()), menu_button(chat))
         return [Reply(chat.t(refusal.key, **refusal.params), buttons)]
     person = chat.person
     person.contact_name, person.phone = details.contact_name, details.phone
@@ -267,5 +271,5 @@ def _placed_reply(chat: Chat, orders: list[Order], *, again: bool) -> Reply:
     ]
     if not again:
         lines += ["", chat.t("orders_placed_next")]
-    buttons = (Button(chat.t("btn_orders"), "o"), menu_button(chat))
+    buttons = (Button(chat.t("btn_orders"), payloads.ORDERS()), menu_button(chat))
     return Reply("\n".join(lines), buttons)

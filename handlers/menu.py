@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.messages import Button, Reply
 from handlers.texts import LANGUAGES
 
@@ -13,17 +14,17 @@ if TYPE_CHECKING:
 
 def main_menu_buttons(chat: Chat) -> tuple[Button, ...]:
     return (
-        Button(chat.t("btn_catalog"), "cat"),
-        Button(chat.t("btn_search"), "find"),
-        Button(chat.t("btn_cart"), "cart"),
-        Button(chat.t("btn_orders"), "o"),
-        Button(chat.t("btn_subscribe"), "sub"),
-        Button(chat.t("btn_help"), "help"),
+        Button(chat.t("btn_catalog"), payloads.CATALOG()),
+        Button(chat.t("btn_search"), payloads.SEARCH()),
+        Button(chat.t("btn_cart"), payloads.CART()),
+        Button(chat.t("btn_orders"), payloads.ORDERS()),
+        Button(chat.t("btn_subscribe"), payloads.SUBSCRIBE()),
+        Button(chat.t("btn_help"), payloads.HELP()),
     )
 
 
 def menu_button(chat: Chat) -> Button:
-    return Button(chat.t("btn_menu"), "menu")
+    return Button(chat.t("btn_menu"), payloads.MENU())
 
 
 async def start(chat: Chat) -> list[Reply]:
@@ -40,13 +41,15 @@ async def main_menu(chat: Chat) -> list[Reply]:
 
 async def help_text(chat: Chat) -> list[Reply]:
     """Explains the commands."""
-    buttons = (Button(chat.t("btn_language"), "lang"), *main_menu_buttons(chat))
+    buttons = (Button(chat.t("btn_language"), payloads.LANGUAGE_MENU()), *main_menu_buttons(chat))
     return [Reply(chat.t("help"), buttons)]
 
 
 async def choose_language(chat: Chat) -> list[Reply]:
     """Offers the languages."""
-    buttons = tuple(Button(chat.t(f"language_name_{code}"), f"lang:{code}") for code in LANGUAGES)
+    buttons = tuple(
+        Button(chat.t(f"language_name_{code}"), payloads.LANGUAGE(code)) for code in LANGUAGES
+    )
     return [Reply(chat.t("choose_language"), buttons)]
 
 

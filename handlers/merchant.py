@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.formatting import long_date
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -32,7 +33,6 @@ from models.reports import shop_figures
 if TYPE_CHECKING:
     from handlers.context import Chat
 
-REJECT_REASONS = ("stock", "closed", "area")
 MAX_REASON = 200
 
 
@@ -53,18 +53,21 @@ def order_actions(language: str, order: Order) -> tuple[Button, ...]:
     """The moves the order allows now, as buttons."""
     moves: list[tuple[str, str]] = []
     if order.status == PENDING:
-        moves = [("btn_accept", f"mv:{order.id}:confirm"), ("btn_reject", f"mr:{order.id}")]
+        moves = [
+            ("btn_accept", payloads.SHOP_ORDER_MOVE(order.id, "confirm")),
+            ("btn_reject", payloads.SHOP_ORDER_REJECT(order.id)),
+        ]
     elif order.status == CONFIRMED and order.delivery == PICKUP:
-        moves = [("btn_ready", f"mv:{order.id}:ready")]
+        moves = [("btn_ready", payloads.SHOP_ORDER_MOVE(order.id, "ready"))]
     elif order.status == CONFIRMED and order.delivery == DELIVERY:
-        moves = [("btn_ship", f"mv:{order.id}:ship")]
+        moves = [("btn_ship", payloads.SHOP_ORDER_MOVE(order.id, "ship"))]
     elif order.status in (READY, SHIPPED):
-        moves = [("btn_complete", f"mv:{order.id}:complete")]
+        moves = [("btn_complete", payloads.SHOP_ORDER_MOVE(order.id, "complete"))]
     return tuple(Button(text(language, key), payload) for key, payload in moves)
 
 
 def _back_buttons(chat: Chat) -> tuple[Button, ...]:
-    return (Button(chat.t("btn_shop_orders"), "mso"), menu_button(chat))
+    return (Button(chat.t("btn_shop_orders"), payloads.SHOP_ORDERS()), menu_button(chat))
 
 
 async def show_order(chat: Chat, order_id: int) -> list[Reply]:
@@ -95,9 +98,10 @@ async def ask_reject_reason(chat: Chat, order_id: int) -> list[Reply]:
         raise Refusal("order_not_in_state", order=order.id, status=order.status)
     chat.begin_step("reject_reason", order=order.id)
     buttons = tuple(
-        Button(chat.t(f"reason_{code}"), f"mr:{order.id}:{code}") for code in REJECT_REASONS
+        Button(chat.t(f"reason_{code}"), payloads.SHOP_ORDER_REJECT_WITH(order.id, code))
+        for code in payloads.REJECT_REASONS
     )
-    cancel = Button(chat.t("btn_cancel"), f"mo:{order.id}")
+    cancel = Button(chat.t("btn_cancel"), payloads.SHOP_ORDER(order.id))
     return [Reply(chat.t("ask_reject_reason", order=order.id), (*buttons, cancel))]
 
 
@@ -109,7 +113,7 @@ async def typed_reject_reason(chat: Chat, typed: str) -> list[Reply]:
     order_id = int(chat.state.data.get("order", 0))
     reason = " ".join(typed.split())
     if not 3 <= len(reason) <= MAX_REASON:
-        cancel = Button(chat.t("btn_cancel"), f"mo:{order_id}")
+        cancel = Button(chat.t("btn_cancel"), payloads.SHOP_ORDER(order_id))
         return [Reply(chat.t("reason_length", low=3, high=MAX_REASON), (cancel,))]
     return await _reject(chat, order_id, reason)
 
@@ -142,7 +146,7 @@ async def shop_orders(chat: Chat) -> list[Reply]:
                 total=format_rupiah(order.total),
             )
         )
-        buttons.append(Button(chat.t("btn_order", order=order.id), f"mo:{order.id}"))
+        buttons.append(Button(chat.t("btn_order", order=order.id), payloads.SHOP_ORDER(order.id)))
     return [Reply("\n".join(lines), (*buttons, menu_button(chat)))]
 
 

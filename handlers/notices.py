@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.broadcast import broadcast_reply
 from handlers.merchant import order_actions
 from handlers.messages import Button, Reply
@@ -122,11 +123,16 @@ def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
         reply_text = "\n".join([body, *where_and_payment])
         # Buttons for the order as it is now: a notice read late offers no stale moves.
         buttons = order_actions(language, order)
-        return Reply(reply_text, (*buttons, Button(text(language, "btn_shop_orders"), "mso")))
+        return Reply(
+            reply_text,
+            (*buttons, Button(text(language, "btn_shop_orders"), payloads.SHOP_ORDERS())),
+        )
     if message.kind == "order_reminder":
         said = text(language, "notice_order_reminder", order=order.id)
         buttons = order_actions(language, order)
-        return Reply(said, (*buttons, Button(text(language, "btn_shop_orders"), "mso")))
+        return Reply(
+            said, (*buttons, Button(text(language, "btn_shop_orders"), payloads.SHOP_ORDERS()))
+        )
     if message.kind in ("order_cancelled", "order_expired_shop"):
         return Reply(text(language, f"notice_{message.kind}", order=order.id))
     said = text(
@@ -136,7 +142,7 @@ def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
         merchant=order.merchant.name,
         reason=message.payload.get("reason", ""),
     )
-    order_button = Button(text(language, "btn_order", order=order.id), f"o:{order.id}")
+    order_button = Button(text(language, "btn_order", order=order.id), payloads.ORDER(order.id))
     if message.kind == "order_completed":
         return Reply(said + "\n" + text(language, "ask_rating"), star_buttons(language, order.id))
     return Reply(said, (order_button,))

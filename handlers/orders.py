@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.formatting import handover_lines, item_line
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -24,7 +25,7 @@ async def list_orders(chat: Chat) -> list[Reply]:
     chat.end_step()
     orders = await orders_of_person(chat.session, chat.person.id)
     if not orders:
-        buttons = (Button(chat.t("btn_catalog"), "cat"), menu_button(chat))
+        buttons = (Button(chat.t("btn_catalog"), payloads.CATALOG()), menu_button(chat))
         return [Reply(chat.t("orders_none"), buttons)]
     lines = [chat.t("orders_heading")]
     lines += [
@@ -37,7 +38,7 @@ async def list_orders(chat: Chat) -> list[Reply]:
         )
         for o in orders
     ]
-    buttons = [Button(chat.t("btn_order", order=o.id), f"o:{o.id}") for o in orders]
+    buttons = [Button(chat.t("btn_order", order=o.id), payloads.ORDER(o.id)) for o in orders]
     buttons.append(menu_button(chat))
     return [Reply("\n".join(lines), tuple(buttons))]
 
@@ -70,8 +71,8 @@ async def show_order(chat: Chat, order_id: int) -> list[Reply]:
     order = await order_of_person(chat.session, chat.person.id, order_id)
     buttons = []
     if order.status == PENDING:
-        buttons.append(Button(chat.t("btn_cancel_order"), f"ox:{order.id}"))
-    buttons += [Button(chat.t("btn_orders"), "o"), menu_button(chat)]
+        buttons.append(Button(chat.t("btn_cancel_order"), payloads.ORDER_CANCEL(order.id)))
+    buttons += [Button(chat.t("btn_orders"), payloads.ORDERS()), menu_button(chat)]
     return [Reply(order_text(chat, order), tuple(buttons))]
 
 
@@ -79,8 +80,8 @@ async def ask_cancel(chat: Chat, order_id: int) -> list[Reply]:
     """Asks before cancelling: a cancelled order cannot be taken back."""
     order = await order_of_person(chat.session, chat.person.id, order_id)
     buttons = (
-        Button(chat.t("btn_yes_cancel"), f"ox:{order.id}:y"),
-        Button(chat.t("btn_no_keep"), f"o:{order.id}"),
+        Button(chat.t("btn_yes_cancel"), payloads.ORDER_CANCEL_YES(order.id)),
+        Button(chat.t("btn_no_keep"), payloads.ORDER(order.id)),
     )
     return [Reply(chat.t("confirm_cancel", order=order.id), buttons)]
 
@@ -88,5 +89,5 @@ async def ask_cancel(chat: Chat, order_id: int) -> list[Reply]:
 async def cancel(chat: Chat, order_id: int) -> list[Reply]:
     """Cancels a pending order and returns its stock."""
     order = await cancel_order(chat.session, chat.person, order_id, chat.now)
-    buttons = (Button(chat.t("btn_orders"), "o"), menu_button(chat))
+    buttons = (Button(chat.t("btn_orders"), payloads.ORDERS()), menu_button(chat))
     return [Reply(chat.t("order_cancelled", order=order.id), buttons)]

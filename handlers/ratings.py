@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.texts import text
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 def star_buttons(language: str, order_id: int) -> tuple[Button, ...]:
     return tuple(
-        Button(text(language, "btn_stars", stars="⭐" * n), f"rt:{order_id}:{n}")
+        Button(text(language, "btn_stars", stars="⭐" * n), payloads.RATE(order_id, n))
         for n in range(1, 6)
     )
 

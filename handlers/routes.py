@@ -15,13 +15,13 @@ from handlers import (
     menu,
     merchant,
     orders,
+    payloads,
     ratings,
     search,
     shop,
     subscriptions,
 )
-from models.catalog import RankKey
-from models.ordering import CASH, DELIVERY, PICKUP, TRANSFER
+from handlers.payloads import Payload
 
 if TYPE_CHECKING:
     from handlers.context import Chat
@@ -59,7 +59,7 @@ async def _start(chat: Chat, args: str) -> list[Reply]:
         return await menu.start(chat)
     kind, id = link[1], int(link[2])
     if kind == "p":
-        chat.keep(back="cat")
+        chat.keep(back=payloads.CATALOG())
         return await catalog.product_card(chat, id)
     return await catalog.merchant_page(chat, id)
 
@@ -113,91 +113,79 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def _key(curated: str, sold: str, product_id: str) -> RankKey:
-    return RankKey(curated == "1", int(sold), int(product_id))
-
-
 @dataclass(frozen=True)
 class PayloadRoute:
-    pattern: re.Pattern[str]
+    payload: Payload
     handle: Callable[..., Awaitable[list[Reply]]]
 
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return self.payload.pattern
 
-def _route(pattern: str, handle: Callable[..., Awaitable[list[Reply]]]) -> PayloadRoute:
-    return PayloadRoute(re.compile(pattern), handle)
 
-
-_ID = r"(\d{1,12})"
-# Button payloads, read top to bottom; a payload that matches none is stale or forged.
+# Button payloads, read top to bottom: each kind (`handlers/payloads.py`) and the handler that
+# gets its values; a payload that matches none is stale or forged.
 PAYLOADS: tuple[PayloadRoute, ...] = (
-    _route(r"menu", lambda chat: menu.main_menu(chat)),
-    _route(r"help", lambda chat: menu.help_text(chat)),
-    _route(r"lang", lambda chat: menu.choose_language(chat)),
-    _route(r"lang:(id|en)", lambda chat, code: menu.set_language(chat, code)),
-    _route(r"cat", lambda chat: catalog.catalog(chat)),
-    _route(rf"c:{_ID}", lambda chat, c: catalog.category_page(chat, int(c))),
-    _route(
-        rf"c:{_ID}:([np]):([01]):(\d{{1,9}}):{_ID}",
-        lambda chat, c, d, cu, s, p: catalog.category_page(chat, int(c), d, _key(cu, s, p)),
-    ),
-    _route(rf"m:{_ID}", lambda chat, m: catalog.merchant_page(chat, int(m))),
-    _route(
-        rf"m:{_ID}:([np]):([01]):(\d{{1,9}}):{_ID}",
-        lambda chat, m, d, cu, s, p: catalog.merchant_page(chat, int(m), d, _key(cu, s, p)),
-    ),
-    _route(rf"p:{_ID}", lambda chat, p: catalog.product_card(chat, int(p))),
-    _route(r"find", lambda chat: search.ask_query(chat)),
-    _route(r"s:(\d{1,6})", lambda chat, offset: search.search_page(chat, int(offset))),
-    _route(rf"a:{_ID}:(\d{{1,6}})", lambda chat, p, q: cart.add(chat, int(p), int(q))),
-    _route(rf"q:{_ID}", lambda chat, p: cart.ask_quantity(chat, int(p), "add")),
-    _route(rf"qs:{_ID}", lambda chat, p: cart.ask_quantity(chat, int(p), "set")),
-    _route(r"cart", lambda chat: cart.show_cart(chat)),
-    _route(r"cart:clear", lambda chat: cart.clear(chat)),
-    _route(rf"ci:{_ID}", lambda chat, p: cart.item_menu(chat, int(p))),
-    _route(rf"ci:{_ID}:(\d{{1,6}})", lambda chat, p, q: cart.change(chat, int(p), int(q))),
-    _route(r"co", lambda chat: checkout.start(chat)),
-    _route(r"co:edit", lambda chat: checkout.edit(chat)),
-    _route(r"co:x", lambda chat: checkout.cancel(chat)),
-    _route(r"co:use:(name|phone|own|address)", lambda chat, f: checkout.use_remembered(chat, f)),
-    _route(rf"co:d:({DELIVERY}|{PICKUP})", lambda chat, d: checkout.choose_delivery(chat, d)),
-    _route(rf"co:pay:({CASH}|{TRANSFER})", lambda chat, p: checkout.choose_payment(chat, p)),
-    _route(r"co:ok:([0-9a-f]{16})", lambda chat, token: checkout.confirm(chat, token)),
-    _route(r"o", lambda chat: orders.list_orders(chat)),
-    _route(rf"o:{_ID}", lambda chat, o: orders.show_order(chat, int(o))),
-    _route(rf"ox:{_ID}", lambda chat, o: orders.ask_cancel(chat, int(o))),
-    _route(rf"ox:{_ID}:y", lambda chat, o: orders.cancel(chat, int(o))),
+    PayloadRoute(payloads.MENU, menu.main_menu),
+    PayloadRoute(payloads.HELP, menu.help_text),
+    PayloadRoute(payloads.LANGUAGE_MENU, menu.choose_language),
+    PayloadRoute(payloads.LANGUAGE, menu.set_language),
+    PayloadRoute(payloads.CATALOG, catalog.catalog),
+    PayloadRoute(payloads.CATEGORY, catalog.category_page),
+    PayloadRoute(payloads.CATEGORY_PAGE, catalog.category_page),
+    PayloadRoute(payloads.MERCHANT, catalog.merchant_page),
+    PayloadRoute(payloads.MERCHANT_PAGE, catalog.merchant_page),
+    PayloadRoute(payloads.PRODUCT, catalog.product_card),
+    PayloadRoute(payloads.SEARCH, search.ask_query),
+    PayloadRoute(payloads.SEARCH_PAGE, search.search_page),
+    PayloadRoute(payloads.ADD, cart.add),
+    PayloadRoute(payloads.CHOOSE_QUANTITY, lambda chat, p: cart.ask_quantity(chat, p, "add")),
+    PayloadRoute(payloads.TYPE_QUANTITY, lambda chat, p: cart.ask_quantity(chat, p, "set")),
+    PayloadRoute(payloads.CART, cart.show_cart),
+    PayloadRoute(payloads.EMPTY_CART, cart.clear),
+    PayloadRoute(payloads.CART_ITEM, cart.item_menu),
+    PayloadRoute(payloads.SET_QUANTITY, cart.change),
+    PayloadRoute(payloads.CHECKOUT, checkout.start),
+    PayloadRoute(payloads.CHECKOUT_EDIT, checkout.edit),
+    PayloadRoute(payloads.CHECKOUT_CANCEL, checkout.cancel),
+    PayloadRoute(payloads.CHECKOUT_USE, checkout.use_remembered),
+    PayloadRoute(payloads.CHECKOUT_DELIVERY, checkout.choose_delivery),
+    PayloadRoute(payloads.CHECKOUT_PAYMENT, checkout.choose_payment),
+    PayloadRoute(payloads.CHECKOUT_CONFIRM, checkout.confirm),
+    PayloadRoute(payloads.ORDERS, orders.list_orders),
+    PayloadRoute(payloads.ORDER, orders.show_order),
+    PayloadRoute(payloads.ORDER_CANCEL, orders.ask_cancel),
+    PayloadRoute(payloads.ORDER_CANCEL_YES, orders.cancel),
     # The merchant's side: their shop's orders and the moves on them.
-    _route(r"mso", lambda chat: merchant.shop_orders(chat)),
-    _route(rf"mo:{_ID}", lambda chat, o: merchant.show_order(chat, int(o))),
-    _route(
-        rf"mv:{_ID}:(confirm|ready|ship|complete)",
-        lambda chat, o, m: merchant.move(chat, int(o), m),
-    ),
-    _route(rf"mr:{_ID}", lambda chat, o: merchant.ask_reject_reason(chat, int(o))),
-    _route(
-        rf"mr:{_ID}:({'|'.join(merchant.REJECT_REASONS)})",
-        lambda chat, o, r: merchant.reject_with(chat, int(o), r),
-    ),
+    PayloadRoute(payloads.SHOP_ORDERS, merchant.shop_orders),
+    PayloadRoute(payloads.SHOP_ORDER, merchant.show_order),
+    PayloadRoute(payloads.SHOP_ORDER_MOVE, merchant.move),
+    PayloadRoute(payloads.SHOP_ORDER_REJECT, merchant.ask_reject_reason),
+    PayloadRoute(payloads.SHOP_ORDER_REJECT_WITH, merchant.reject_with),
     # The merchant's products: stock, price, shown or hidden, new ones.
-    _route(r"sk:(\d{1,12})", lambda chat, after: shop.products(chat, int(after))),
-    _route(rf"sp:{_ID}", lambda chat, p: shop.product_menu(chat, int(p))),
-    _route(rf"ss:{_ID}", lambda chat, p: shop.ask_stock(chat, int(p))),
-    _route(rf"sr:{_ID}", lambda chat, p: shop.ask_price(chat, int(p))),
-    _route(rf"sv:{_ID}:([01])", lambda chat, p, v: shop.show_or_hide(chat, int(p), v == "1")),
-    _route(r"np", lambda chat: shop.new_product(chat)),
-    _route(rf"np:c:{_ID}", lambda chat, c: shop.chose_new_category(chat, int(c))),
-    _route(r"np:skip", lambda chat: shop.skipped(chat)),
-    _route(rf"rt:{_ID}:([1-5])", lambda chat, o, n: ratings.rate(chat, int(o), int(n))),
+    PayloadRoute(payloads.SHOP_PRODUCTS, shop.products),
+    PayloadRoute(payloads.SHOP_PRODUCT, shop.product_menu),
+    PayloadRoute(payloads.SHOP_STOCK, shop.ask_stock),
+    PayloadRoute(payloads.SHOP_PRICE, shop.ask_price),
+    PayloadRoute(payloads.SHOP_SHOWN, shop.show_or_hide),
+    PayloadRoute(payloads.NEW_PRODUCT, shop.new_product),
+    PayloadRoute(payloads.NEW_PRODUCT_CATEGORY, shop.chose_new_category),
+    PayloadRoute(payloads.NEW_PRODUCT_SKIP, shop.skipped),
+    PayloadRoute(payloads.RATE, ratings.rate),
     # The Friday broadcast: subscribing, and staff's /siaran.
-    _route(r"sub", lambda chat: subscriptions.start(chat)),
-    _route(r"unsub", lambda chat: subscriptions.stop(chat)),
-    _route(r"sub:c", lambda chat: subscriptions.choose_categories(chat)),
-    _route(rf"sub:c:{_ID}", lambda chat, c: subscriptions.choose_categories(chat, int(c))),
-    _route(r"bc", lambda chat: broadcast.menu(chat)),
-    _route(
-        r"bc:(\d{8}):(test|now|now!|time|x|x!|pause|resume)",
-        lambda chat, key, action: broadcast.act(chat, key, action),
-    ),
+    PayloadRoute(payloads.SUBSCRIBE, subscriptions.start),
+    PayloadRoute(payloads.UNSUBSCRIBE, subscriptions.stop),
+    PayloadRoute(payloads.SUBSCRIPTION_CATEGORIES, subscriptions.choose_categories),
+    PayloadRoute(payloads.SUBSCRIPTION_CATEGORY, subscriptions.choose_categories),
+    PayloadRoute(payloads.BROADCAST, broadcast.menu),
+    PayloadRoute(payloads.BROADCAST_TEST, broadcast.send_test),
+    PayloadRoute(payloads.BROADCAST_SEND, broadcast.ask_send_now),
+    PayloadRoute(payloads.BROADCAST_SEND_YES, broadcast.send_now),
+    PayloadRoute(payloads.BROADCAST_TIME, broadcast.ask_time),
+    PayloadRoute(payloads.BROADCAST_CANCEL, broadcast.ask_cancel),
+    PayloadRoute(payloads.BROADCAST_CANCEL_YES, broadcast.cancel),
+    PayloadRoute(payloads.BROADCAST_PAUSE, broadcast.pause),
+    PayloadRoute(payloads.BROADCAST_RESUME, broadcast.resume),
 )
 
 # Steps that wait for typed text, by the name the chat state keeps.
@@ -225,7 +213,7 @@ NUMERIC_STEPS = frozenset({"quantity", "shop_stock", "shop_price", "np_price", "
 
 def route_payload(payload: str) -> Callable[[Chat], Awaitable[list[Reply]]] | None:
     for route in PAYLOADS:
-        match = route.pattern.fullmatch(payload)
-        if match:
-            return lambda chat, m=match, r=route: r.handle(chat, *m.groups())
+        values = route.payload.read(payload)
+        if values is not None:
+            return lambda chat, v=values, r=route: r.handle(chat, *v)
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.formatting import priced_label, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -35,16 +36,16 @@ async def search(chat: Chat, query: str, offset: int = 0) -> list[Reply]:
     # One extra row tells whether a next page exists.
     found = await search_products(chat.session, words, offset=offset, limit=size + 1)
     shown = " ".join(words)
-    chat.keep(query=shown, back=f"s:{offset}")
+    chat.keep(query=shown, back=payloads.SEARCH_PAGE(offset))
     if not found:
-        buttons = (Button(chat.t("btn_search_again"), "find"), menu_button(chat))
+        buttons = (Button(chat.t("btn_search_again"), payloads.SEARCH()), menu_button(chat))
         return [Reply(chat.t("search_none", query=shorten(shown, 40)), buttons)]
-    buttons = [Button(priced_label(p.name, p.price), f"p:{p.id}") for p in found[:size]]
+    buttons = [Button(priced_label(p.name, p.price), payloads.PRODUCT(p.id)) for p in found[:size]]
     if offset > 0:
-        buttons.append(Button(chat.t("btn_previous"), f"s:{max(offset - size, 0)}"))
+        buttons.append(Button(chat.t("btn_previous"), payloads.SEARCH_PAGE(max(offset - size, 0))))
     if len(found) > size:
-        buttons.append(Button(chat.t("btn_next"), f"s:{offset + size}"))
-    buttons += [Button(chat.t("btn_search_again"), "find"), menu_button(chat)]
+        buttons.append(Button(chat.t("btn_next"), payloads.SEARCH_PAGE(offset + size)))
+    buttons += [Button(chat.t("btn_search_again"), payloads.SEARCH()), menu_button(chat)]
     return [Reply(chat.t("search_results", query=shorten(shown, 40)), tuple(buttons))]
 
 

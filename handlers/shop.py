@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.formatting import priced_label, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -56,24 +57,26 @@ async def products(chat: Chat, after_id: int = 0) -> list[Reply]:
                 hidden=hidden,
             )
         )
-        buttons.append(Button(priced_label(product.name, product.price), f"sp:{product.id}"))
+        buttons.append(
+            Button(priced_label(product.name, product.price), payloads.SHOP_PRODUCT(product.id))
+        )
     if len(rows) > size:
-        buttons.append(Button(chat.t("btn_next"), f"sk:{rows[size - 1].id}"))
-    buttons += [Button(chat.t("btn_new_product"), "np"), menu_button(chat)]
+        buttons.append(Button(chat.t("btn_next"), payloads.SHOP_PRODUCTS(rows[size - 1].id)))
+    buttons += [Button(chat.t("btn_new_product"), payloads.NEW_PRODUCT()), menu_button(chat)]
     return [Reply("\n".join(lines), tuple(buttons))]
 
 
 def _product_menu(chat: Chat, product: Product, said: str) -> Reply:
     shown = (
-        Button(chat.t("btn_hide"), f"sv:{product.id}:0")
+        Button(chat.t("btn_hide"), payloads.SHOP_SHOWN(product.id, False))
         if product.active
-        else Button(chat.t("btn_show"), f"sv:{product.id}:1")
+        else Button(chat.t("btn_show"), payloads.SHOP_SHOWN(product.id, True))
     )
     buttons = (
-        Button(chat.t("btn_set_stock"), f"ss:{product.id}"),
-        Button(chat.t("btn_set_price"), f"sr:{product.id}"),
+        Button(chat.t("btn_set_stock"), payloads.SHOP_STOCK(product.id)),
+        Button(chat.t("btn_set_price"), payloads.SHOP_PRICE(product.id)),
         shown,
-        Button(chat.t("btn_my_products"), "sk:0"),
+        Button(chat.t("btn_my_products"), payloads.SHOP_PRODUCTS(0)),
     )
     state = chat.t("shown") if product.active else chat.t("hidden")
     summary = chat.t(
@@ -95,7 +98,7 @@ async def product_menu(chat: Chat, product_id: int) -> list[Reply]:
 async def ask_stock(chat: Chat, product_id: int) -> list[Reply]:
     product = await product_for_operator(chat.session, chat.person.id, product_id)
     chat.begin_step("shop_stock", product=product.id)
-    cancel = Button(chat.t("btn_cancel"), f"sp:{product.id}")
+    cancel = Button(chat.t("btn_cancel"), payloads.SHOP_PRODUCT(product.id))
     return [Reply(chat.t("ask_stock", name=product.name, stock=product.stock), (cancel,))]
 
 
@@ -103,7 +106,7 @@ async def typed_stock(chat: Chat, typed: str) -> list[Reply]:
     product_id = int(chat.state.data.get("product", 0))
     stock = _whole_number(typed)
     if stock is None or not 0 <= stock <= MAX_STOCK:
-        cancel = Button(chat.t("btn_cancel"), f"sp:{product_id}")
+        cancel = Button(chat.t("btn_cancel"), payloads.SHOP_PRODUCT(product_id))
         return [Reply(chat.t("stock_out_of_range", high=MAX_STOCK), (cancel,))]
     chat.end_step()
     product = await set_stock(chat.session, chat.person.id, product_id, stock)
@@ -113,7 +116,7 @@ async def typed_stock(chat: Chat, typed: str) -> list[Reply]:
 async def ask_price(chat: Chat, product_id: int) -> list[Reply]:
     product = await product_for_operator(chat.session, chat.person.id, product_id)
     chat.begin_step("shop_price", product=product.id)
-    cancel = Button(chat.t("btn_cancel"), f"sp:{product.id}")
+    cancel = Button(chat.t("btn_cancel"), payloads.SHOP_PRODUCT(product.id))
     price = format_rupiah(product.price)
     return [Reply(chat.t("ask_price", name=product.name, price=price), (cancel,))]
 
@@ -126,7 +129,7 @@ async def typed_price(chat: Chat, typed: str) -> list[Reply]:
             raise Refusal("price_not_understood")
         check_price(price)
     except Refusal as refusal:
-        cancel = Button(chat.t("btn_cancel"), f"sp:{product_id}")
+        cancel = Button(chat.t("btn_cancel"), payloads.SHOP_PRODUCT(product_id))
         return [Reply(chat.t(refusal.key, **refusal.params), (cancel,))]
     chat.end_step()
     product = await set_price(chat.session, chat.person.id, product_id, price)
@@ -151,7 +154,7 @@ async def new_product(chat: Chat) -> list[Reply]:
     """`/produk`: name, category, price, stock, description, photo."""
     await _merchants(chat)
     chat.begin_step("np_name")
-    return [Reply(chat.t("np_ask_name"), (Button(chat.t("btn_cancel"), "sk:0"),))]
+    return [Reply(chat.t("np_ask_name"), _cancel(chat))]
 
 
 async def typed_new_name(chat: Chat, typed: str) -> list[Reply]:
@@ -160,7 +163,9 @@ async def typed_new_name(chat: Chat, typed: str) -> list[Reply]:
         return [Reply(chat.t("np_name_length", low=3, high=MAX_NAME), _cancel(chat))]
     chat.begin_step("np_category", np_name=name)
     categories = await categories_in_rotation(chat.session)
-    buttons = tuple(Button(c.name(chat.language), f"np:c:{c.id}") for c in categories)
+    buttons = tuple(
+        Button(c.name(chat.language), payloads.NEW_PRODUCT_CATEGORY(c.id)) for c in categories
+    )
     return [Reply(chat.t("np_ask_category"), buttons + _cancel(chat))]
 
 
@@ -190,7 +195,7 @@ async def typed_new_stock(chat: Chat, typed: str) -> list[Reply]:
     except Refusal as refusal:
         return [Reply(chat.t(refusal.key, **refusal.params), _cancel(chat))]
     chat.begin_step("np_description", np_stock=stock)
-    skip = Button(chat.t("btn_skip"), "np:skip")
+    skip = Button(chat.t("btn_skip"), payloads.NEW_PRODUCT_SKIP())
     return [Reply(chat.t("np_ask_description"), (skip, *_cancel(chat)))]
 
 
@@ -203,7 +208,7 @@ async def typed_new_description(chat: Chat, typed: str) -> list[Reply]:
 
 def _ask_photo(chat: Chat, description: str) -> list[Reply]:
     chat.begin_step("np_photo", np_description=description)
-    skip = Button(chat.t("btn_skip"), "np:skip")
+    skip = Button(chat.t("btn_skip"), payloads.NEW_PRODUCT_SKIP())
     return [Reply(chat.t("np_ask_photo"), (skip, *_cancel(chat)))]
 
 
@@ -221,7 +226,7 @@ async def typed_new_photo(chat: Chat, typed: str) -> list[Reply]:
     photo = chat.incoming.photo or typed.strip()
     typed_address = chat.incoming.photo is None
     if (typed_address and not photo.startswith("https://")) or len(photo) > 500:
-        skip = Button(chat.t("btn_skip"), "np:skip")
+        skip = Button(chat.t("btn_skip"), payloads.NEW_PRODUCT_SKIP())
         return [Reply(chat.t("np_photo_not_understood"), (skip, *_cancel(chat)))]
     return await _create(chat, photo)
 
@@ -246,4 +251,4 @@ async def _create(chat: Chat, photo: str | None) -> list[Reply]:
 
 
 def _cancel(chat: Chat) -> tuple[Button, ...]:
-    return (Button(chat.t("btn_cancel"), "sk:0"),)
+    return (Button(chat.t("btn_cancel"), payloads.SHOP_PRODUCTS(0)),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers import payloads
 from handlers.formatting import weekly_time
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -32,8 +33,8 @@ def _chosen(chat: Chat, subscription: Subscription, categories: list[Category]) 
 
 def _settings_buttons(chat: Chat) -> tuple[Button, ...]:
     return (
-        Button(chat.t("btn_sub_categories"), "sub:c"),
-        Button(chat.t("btn_unsubscribe"), "unsub"),
+        Button(chat.t("btn_sub_categories"), payloads.SUBSCRIPTION_CATEGORIES()),
+        Button(chat.t("btn_unsubscribe"), payloads.UNSUBSCRIBE()),
         menu_button(chat),
     )
 
@@ -57,9 +58,9 @@ async def stop(chat: Chat) -> list[Reply]:
     """Stops the Friday broadcast for this person."""
     chat.end_step()
     if not await unsubscribe(chat.session, chat.person.id):
-        buttons = (Button(chat.t("btn_subscribe"), "sub"), menu_button(chat))
+        buttons = (Button(chat.t("btn_subscribe"), payloads.SUBSCRIBE()), menu_button(chat))
         return [Reply(chat.t("not_subscribed"), buttons)]
-    buttons = (Button(chat.t("btn_subscribe_again"), "sub"), menu_button(chat))
+    buttons = (Button(chat.t("btn_subscribe_again"), payloads.SUBSCRIBE()), menu_button(chat))
     return [Reply(chat.t("unsubscribed"), buttons)]
 
 
@@ -84,10 +85,13 @@ async def choose_categories(chat: Chat, category_id: int | None = None) -> list[
                 "sub_on" if subscription.categories & category_bit(c) else "sub_off",
                 name=c.name(chat.language),
             ),
-            f"sub:c:{c.id}",
+            payloads.SUBSCRIPTION_CATEGORY(c.id),
         )
         for c in categories
     ]
-    buttons += [Button(chat.t("btn_sub_all"), "sub:c:0"), Button(chat.t("btn_done"), "sub")]
+    buttons += [
+        Button(chat.t("btn_sub_all"), payloads.SUBSCRIPTION_CATEGORY(0)),
+        Button(chat.t("btn_done"), payloads.SUBSCRIBE()),
+    ]
     said = chat.t("sub_choose", categories=_chosen(chat, subscription, categories))
     return [Reply(said, tuple(buttons))]

@@ -1,0 +1,152 @@
+"""Every kind of button payload, each defined once: calling a kind builds the payload a button
+carries, and the same parts make the pattern that reads it back, so the two cannot disagree.
+`handlers/routes.py` says which handler each kind reaches.
+
+The strings are stored (chat menus, outbox rows) and live on in buttons people already have:
+a kind's format never changes once buttons carry it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from handlers.texts import LANGUAGES
+from models.catalog import RankKey
+from models.ordering import CASH, DELIVERY, PICKUP, TRANSFER
+
+
+@dataclass(frozen=True)
+class Field:
+    """A value in a payload: the text it may be (a regex without groups), how that text is
+    read, and how a value is written."""
+
+    regex: str
+    read: Callable[[str], Any] = str
+    write: Callable[[Any], str] = str
+
+
+def one_of(*words: str) -> Field:
+    return Field("|".join(re.escape(word) for word in words))
+
+
+class Payload:
+    """One kind of payload: literal parts and `Field`s joined by ":". `kind(*values)` builds
+    a payload, `kind.read(payload)` gives its values back, or None when it is not this kind."""
+
+    def __init__(self, *parts: str | Field) -> None:
+        self.fields = tuple(part for part in parts if isinstance(part, Field))
+        self.pattern = re.compile(
+            ":".join(f"({p.regex})" if isinstance(p, Field) else re.escape(p) for p in parts)
+        )
+        self._format = ":".join(
+            "{}" if isinstance(p, Field) else p.replace("{", "{{").replace("}", "}}") for p in parts
+        )
+
+    def __call__(self, *values: Any) -> str:
+        written = (field.write(v) for field, v in zip(self.fields, values, strict=True))
+        return self._format.format(*written)
+
+    def read(self, payload: str) -> tuple[Any, ...] | None:
+        match = self.pattern.fullmatch(payload)
+        if match is None:
+            return None
+        return tuple(
+            field.read(text) for field, text in zip(self.fields, match.groups(), strict=True)
+        )
+
+    def __repr__(self) -> str:
+        return f"Payload({self.pattern.pattern!r})"
+
+
+def _read_cursor(text: str) -> RankKey:
+    curated, sold, product_id = text.split(":")
+    return RankKey(curated == "1", int(sold), int(product_id))
+
+
+def _write_cursor(key: RankKey) -> str:
+    return f"{int(key.curated)}:{key.recent_sold}:{key.product_id}"
+
+
+def _read_day(text: str) -> date | None:
+    # Eight digits need not be a date; a forged one is a Friday that is not this week's.
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+
+
+# A row's id. Bounded, so that a forged payload never reaches the database as a huge number.
+ID = Field(r"\d{1,12}", int)
+QUANTITY = Field(r"\d{1,6}", int)
+# Where a catalog page starts: the direction, and the product's rank key next to it.
+DIRECTION = one_of("n", "p")
+CURSOR = Field(r"[01]:\d{1,9}:\d{1,12}", _read_cursor, _write_cursor)
+# The Friday of a broadcast, YYYYMMDD.
+FRIDAY = Field(r"\d{8}", _read_day, lambda day: f"{day.year:04}{day.month:02}{day.day:02}")
+# The reasons a merchant can reject an order with one press; `reason_<code>` is their text.
+REJECT_REASONS = ("stock", "closed", "area")
+
+# In the order of the routing table.
+MENU = Payload("menu")
+HELP = Payload("help")
+LANGUAGE_MENU = Payload("lang")
+LANGUAGE = Payload("lang", one_of(*LANGUAGES))
+CATALOG = Payload("cat")
+CATEGORY = Payload("c", ID)
+CATEGORY_PAGE = Payload("c", ID, DIRECTION, CURSOR)
+MERCHANT = Payload("m", ID)
+MERCHANT_PAGE = Payload("m", ID, DIRECTION, CURSOR)
+PRODUCT = Payload("p", ID)
+SEARCH = Payload("find")
+SEARCH_PAGE = Payload("s", Field(r"\d{1,6}", int))
+ADD = Payload("a", ID, QUANTITY)
+CHOOSE_QUANTITY = Payload("q", ID)
+TYPE_QUANTITY = Payload("qs", ID)
+CART = Payload("cart")
+EMPTY_CART = Payload("cart", "clear")
+CART_ITEM = Payload("ci", ID)
+SET_QUANTITY = Payload("ci", ID, QUANTITY)
+CHECKOUT = Payload("co")
+CHECKOUT_EDIT = Payload("co", "edit")
+CHECKOUT_CANCEL = Payload("co", "x")
+CHECKOUT_USE = Payload("co", "use", one_of("name", "phone", "own", "address"))
+CHECKOUT_DELIVERY = Payload("co", "d", one_of(DELIVERY, PICKUP))
+CHECKOUT_PAYMENT = Payload("co", "pay", one_of(CASH, TRANSFER))
+CHECKOUT_CONFIRM = Payload("co", "ok", Field("[0-9a-f]{16}"))
+ORDERS = Payload("o")
+ORDER = Payload("o", ID)
+ORDER_CANCEL = Payload("ox", ID)
+ORDER_CANCEL_YES = Payload("ox", ID, "y")
+SHOP_ORDERS = Payload("mso")
+SHOP_ORDER = Payload("mo", ID)
+SHOP_ORDER_MOVE = Payload("mv", ID, one_of("confirm", "ready", "ship", "complete"))
+SHOP_ORDER_REJECT = Payload("mr", ID)
+SHOP_ORDER_REJECT_WITH = Payload("mr", ID, one_of(*REJECT_REASONS))
+SHOP_PRODUCTS = Payload("sk", ID)
+SHOP_PRODUCT = Payload("sp", ID)
+SHOP_STOCK = Payload("ss", ID)
+SHOP_PRICE = Payload("sr", ID)
+SHOP_SHOWN = Payload(
+    "sv", ID, Field("[01]", lambda text: text == "1", lambda shown: str(int(shown)))
+)
+NEW_PRODUCT = Payload("np")
+NEW_PRODUCT_CATEGORY = Payload("np", "c", ID)
+NEW_PRODUCT_SKIP = Payload("np", "skip")
+RATE = Payload("rt", ID, Field("[1-5]", int))
+SUBSCRIBE = Payload("sub")
+UNSUBSCRIBE = Payload("unsub")
+SUBSCRIPTION_CATEGORIES = Payload("sub", "c")
+# Category 0: every category.
+SUBSCRIPTION_CATEGORY = Payload("sub", "c", ID)
+BROADCAST = Payload("bc")
+BROADCAST_TEST = Payload("bc", FRIDAY, "test")
+BROADCAST_SEND = Payload("bc", FRIDAY, "now")
+BROADCAST_SEND_YES = Payload("bc", FRIDAY, "now!")
+BROADCAST_TIME = Payload("bc", FRIDAY, "time")
+BROADCAST_CANCEL = Payload("bc", FRIDAY, "x")
+BROADCAST_CANCEL_YES = Payload("bc", FRIDAY, "x!")
+BROADCAST_PAUSE = Payload("bc", FRIDAY, "pause")
+BROADCAST_RESUME = Payload("bc", FRIDAY, "resume")
