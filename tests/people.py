@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.console import take_notices
 from handlers.messages import Incoming, Reply
+from handlers.routes import route_payload
 from models.people import Identity, Person
 from models.uow import UnitOfWork
 
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
     from bot.bootstrap import App
 
 _ids = itertools.count(1)
+
+
+def assert_buttons_route(replies: list[Reply]) -> None:
+    """Every button a person is shown leads somewhere: a payload no route reads would only
+    ever answer "stale button"."""
+    unrouted = [b.payload for r in replies for b in r.buttons if route_payload(b.payload) is None]
+    assert not unrouted, f"buttons that route nowhere: {unrouted}"
 
 
 class Chatter:
@@ -27,6 +35,7 @@ class Chatter:
 
     async def _deliver(self, incoming: Incoming) -> list[Reply]:
         self.replies = await self.app.conversation.handle(incoming)
+        assert_buttons_route(self.replies)
         return self.replies
 
     def _incoming(self, **kwargs: str | None) -> Incoming:
@@ -57,6 +66,7 @@ class Chatter:
     async def read_notices(self) -> list[Reply]:
         """Reads what the outbox brought to this console chat; its buttons become the menu."""
         notices = await take_notices(self.app, self.identity)
+        assert_buttons_route(notices)
         self.replies = notices
         return notices
 

@@ -115,6 +115,16 @@ async def test_only_staff_see_or_use_the_broadcast(app: App, budi: Chatter) -> N
     assert "Penerima: 1 pelanggan" in ana.text
 
 
+async def test_a_staff_button_of_another_friday_shows_this_weeks_broadcast(app: App) -> None:
+    ana = await staff_member(app)
+    # Last week's button, and a forged one whose Friday is no date.
+    for pressed in ("bc:20261120:now!", "bc:20261399:x!"):
+        await ana.send_payload(pressed)
+        assert "Tombol itu untuk siaran lain" in ana.text
+        assert "27 November 2026" in ana.text
+    assert await rows(app, Broadcast) == []
+
+
 async def test_the_friday_job_creates_one_broadcast_however_often_it_fires(
     app: App, budi: Chatter, sari: Chatter, clock: Clock
 ) -> None:
