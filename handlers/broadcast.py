@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 CALENDAR_WEEKS = 8
 # What a staff button on one Friday's broadcast does, given that Friday.
 StaffAction = Callable[["Chat", date], Awaitable[list[Reply]]]
+# What a staff button that changes the broadcast does to it.
+Change = Callable[["Chat", Broadcast], Awaitable[None]]
 _TIME = re.compile(r"^\s*(?:(\d{4})-(\d{2})-(\d{2})\s+)?(\d{1,2})[:.](\d{2})\s*$")
 
 
@@ -213,47 +215,48 @@ async def ask_time(chat: Chat, friday: date) -> list[Reply]:
     return [Reply(said, (Button(chat.t("btn_back"), payloads.BROADCAST()),))]
 
 
-async def _planned(chat: Chat, friday: date) -> Broadcast:
-    """The Friday's broadcast, planned for its usual time if it was not yet."""
-    return await broadcasts.broadcast_for(chat.session, friday) or await broadcasts.plan(
-        chat.session, friday, chat.config.send_time.of(friday), chat.now
-    )
+def _changing(change: Change) -> Callable[[Chat, date | None], Awaitable[list[Reply]]]:
+    """A staff button that changes this Friday's broadcast (planned for its usual time if it
+    was not yet), then shows it."""
+
+    @_on_this_friday
+    @functools.wraps(change)
+    async def changed(chat: Chat, friday: date) -> list[Reply]:
+        planned = await broadcasts.broadcast_for(chat.session, friday) or await broadcasts.plan(
+            chat.session, friday, chat.config.send_time.of(friday), chat.now
+        )
+        await change(chat, planned)
+        return await menu(chat)
+
+    return changed
 
 
-@_on_this_friday
-async def send_now(chat: Chat, friday: date) -> list[Reply]:
+@_changing
+async def send_now(chat: Chat, broadcast: Broadcast) -> None:
     """Starts sending the Friday's broadcast now."""
-    planned = await _planned(chat, friday)
-    count = await broadcasts.start(chat.session, planned, chat.now)
-    await _record(chat, "broadcast_start", planned, recipients=count)
-    return await menu(chat)
+    count = await broadcasts.start(chat.session, broadcast, chat.now)
+    await _record(chat, "broadcast_start", broadcast, recipients=count)
 
 
-@_on_this_friday
-async def cancel(chat: Chat, friday: date) -> list[Reply]:
+@_changing
+async def cancel(chat: Chat, broadcast: Broadcast) -> None:
     """Cancels the Friday's broadcast, or what is left of it."""
-    planned = await _planned(chat, friday)
-    await broadcasts.cancel(chat.session, planned, chat.now)
-    await _record(chat, "broadcast_cancel", planned)
-    return await menu(chat)
+    await broadcasts.cancel(chat.session, broadcast, chat.now)
+    await _record(chat, "broadcast_cancel", broadcast)
 
 
-@_on_this_friday
-async def pause(chat: Chat, friday: date) -> list[Reply]:
+@_changing
+async def pause(chat: Chat, broadcast: Broadcast) -> None:
     """Pauses a running broadcast."""
-    planned = await _planned(chat, friday)
-    await broadcasts.pause(chat.session, planned)
-    await _record(chat, "broadcast_pause", planned)
-    return await menu(chat)
+    await broadcasts.pause(chat.session, broadcast)
+    await _record(chat, "broadcast_pause", broadcast)
 
 
-@_on_this_friday
-async def resume(chat: Chat, friday: date) -> list[Reply]:
+@_changing
+async def resume(chat: Chat, broadcast: Broadcast) -> None:
     """Resumes a paused broadcast."""
-    planned = await _planned(chat, friday)
-    await broadcasts.resume(chat.session, planned, chat.now)
-    await _record(chat, "broadcast_resume", planned)
-    return await menu(chat)
+    await broadcasts.resume(chat.session, broadcast, chat.now)
+    await _record(chat, "broadcast_resume", broadcast)
 
 
 def parse_send_time(typed: str, friday: date, timezone: ZoneInfo) -> datetime | None:

@@ -89,7 +89,7 @@ FRIDAY = Field(r"\d{8}", _read_day, lambda day: f"{day.year:04}{day.month:02}{da
 # The reasons a merchant can reject an order with one press; `reason_<code>` is their text.
 REJECT_REASONS = ("stock", "closed", "area")
 
-# In the order of the routing table.
+# The kinds of payload, by feature.
 MENU = Payload("menu")
 HELP = Payload("help")
 LANGUAGE_MENU = Payload("lang")

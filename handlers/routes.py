@@ -118,10 +118,6 @@ class PayloadRoute:
     payload: Payload
     handle: Callable[..., Awaitable[list[Reply]]]
 
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return self.payload.pattern
-
 
 # Button payloads, read top to bottom: each kind (`handlers/payloads.py`) and the handler that
 # gets its values; a payload that matches none is stale or forged.

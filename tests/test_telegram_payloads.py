@@ -16,14 +16,14 @@ ASCII = st.characters(codec="ascii")
 @given(st.data())
 def test_every_routable_payload_fits_in_callback_data(data: st.DataObject) -> None:
     route = data.draw(st.sampled_from(PAYLOADS))
-    payload = data.draw(st.from_regex(route.pattern, fullmatch=True, alphabet=ASCII))
+    payload = data.draw(st.from_regex(route.payload.pattern, fullmatch=True, alphabet=ASCII))
     assert len(payload.encode()) <= CALLBACK_DATA_LIMIT, payload
 
 
 def test_the_longest_catalog_cursor_fits() -> None:
     # Twelve-digit ids and the largest recent-sales count the route accepts.
     longest = f"m:{10**12 - 1}:n:1:{10**9 - 1}:{10**12 - 1}"
-    assert any(route.pattern.fullmatch(longest) for route in PAYLOADS)
+    assert any(route.payload.pattern.fullmatch(longest) for route in PAYLOADS)
     assert inline_keyboard((Button("Next", longest),)) is not None
     assert len(longest.encode()) <= CALLBACK_DATA_LIMIT
 
