@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -16,6 +17,7 @@ from bot.cli import broadcast, chat, db, friday, links, merchant, run, staff
 from bot.cli.usage import UsageError
 from bot.run import ChannelFailed, NothingToRun
 from bot.settings import SettingsError, config_path, load_settings
+from bot.telegram.channel import use_timedelta_periods
 
 GROUPS = (db, chat, run, links, merchant, staff, friday, broadcast)
 
@@ -48,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Telegram URL holds the bot token.
     logging.getLogger("bot").setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    use_timedelta_periods(os.environ)
     try:
         loop.run(_run(args.run, args))
     except (SettingsError, UsageError, NothingToRun, ChannelFailed) as error:
