@@ -12,7 +12,7 @@ from handlers.messages import Incoming, Reply
 from handlers.notices import render_notice
 from models.chats import remember_menu
 from models.outbox import take_pending_for
-from models.people import Person
+from models.people import person_language
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ async def take_notices(app: App, identity: str) -> list[Reply]:
         rows = await take_pending_for(uow.session, identity, app.clock())
         replies = []
         for row in rows:
-            person = await uow.session.get(Person, row.person_id)
-            language = person.language if person else "id"
+            language = await person_language(uow.session, row.person_id) or "id"
             replies.append(await render_notice(uow.session, row, language))
         menu = next((r for r in reversed(replies) if r.buttons), None)
         if menu is not None:

@@ -96,7 +96,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         send_time=app.conversation.config.send_time,
     )
     scheduler = build_scheduler(context, settings.database.url, settings.timezone)
-    start_scheduler(scheduler, context)
+    start_scheduler(scheduler)
     sending = [
         asyncio.create_task(sender.run(stop), name=f"outbox-{sender.transport.channel}")
         for sender in senders

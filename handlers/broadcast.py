@@ -13,7 +13,6 @@ from handlers.formatting import local_time, long_date
 from handlers.menu import menu_button, unknown_command
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
-from handlers.progress import progress_lines
 from handlers.texts import text
 from models import broadcasts
 from models.broadcasts import Broadcast, Content
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from handlers.context import Chat
+    from models.receipts import Progress
 
 CALENDAR_WEEKS = 8
 # What a staff button on one Friday's broadcast does, given that Friday.
@@ -321,3 +321,35 @@ async def calendar(chat: Chat) -> list[Reply]:
             lines.append(chat.t("cal_broadcast", status=chat.t(f"bc_status_{status}")))
     refresh = Button(chat.t("btn_bc_refresh"), payloads.BROADCAST())
     return [Reply("\n".join(lines), (refresh, menu_button(chat)))]
+
+
+def progress_lines(language: str, progress: Progress) -> list[str]:
+    """How far a set of messages has got, for staff: sent, delivered and read; then what is
+    still waiting, what needs a WhatsApp template and what failed, each only when there is
+    some."""
+    lines = [
+        text(
+            language,
+            "progress_delivery",
+            sent=progress.sent,
+            total=progress.total,
+            delivered=progress.delivered,
+            read=progress.read,
+        )
+    ]
+    if progress.waiting:
+        lines.append(text(language, "progress_waiting", count=progress.waiting))
+    if progress.needs_template:
+        lines.append(text(language, "progress_needs_template", count=progress.needs_template))
+    if progress.cancelled:
+        lines.append(text(language, "progress_cancelled", count=progress.cancelled))
+    if progress.failed or progress.unreachable:
+        lines.append(
+            text(
+                language,
+                "progress_failed",
+                failed=progress.failed,
+                unreachable=progress.unreachable,
+            )
+        )
+    return lines

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    or_,
     select,
     tuple_,
 )
@@ -22,6 +23,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.base import Base, UTCDateTime
+
+# Ids are INTEGER columns: a larger number names no row, and would overflow the query.
+LARGEST_ID = 2**31 - 1
 
 
 class Category(Base):
@@ -195,6 +199,30 @@ async def catalog_page(
         query = query.where(key < (after.curated, after.recent_sold, after.product_id))
     rows = listings(await session.execute(query.order_by(*best_first(Product)).limit(size + 1)))
     return CatalogPage(rows[:size], has_previous=after is not None, has_next=len(rows) > size)
+
+
+async def category_by_slug_or_id(session: AsyncSession, typed: str) -> Category | None:
+    """The category whose slug, or id written in digits, is `typed`."""
+    number = int(typed) if typed.isascii() and typed.isdigit() else -1
+    if number > LARGEST_ID:
+        number = -1
+    return await session.scalar(
+        select(Category).where(or_(Category.slug == typed, Category.id == number))
+    )
+
+
+async def category_slugs(session: AsyncSession) -> list[str]:
+    return list(await session.scalars(select(Category.slug).order_by(Category.slug)))
+
+
+async def names_by_id(
+    session: AsyncSession, kind: type[Product] | type[Merchant], ids: list[int]
+) -> list[tuple[int, str]]:
+    """`(id, name)` of the products or merchants with these ids (all when none), by id."""
+    query = select(kind.id, kind.name).order_by(kind.id)
+    if ids:
+        query = query.where(kind.id.in_(ids))
+    return [(id, name) for id, name in await session.execute(query)]
 
 
 async def active_product(session: AsyncSession, product_id: int) -> Product | None:

@@ -1,4 +1,4 @@
-"""Single-use invites that make a person an operator of a merchant."""
+"""Single-use invites that make a person an operator of a merchant, and who operates which."""
 
 from __future__ import annotations
 
@@ -115,3 +115,27 @@ async def remove_operator(session: AsyncSession, merchant_id: int, identity: str
     await session.delete(role)
     await session.flush()
     return True
+
+
+async def merchants_and_operators(
+    session: AsyncSession, merchant_ids: list[int]
+) -> list[tuple[Merchant, list[str]]]:
+    """The merchants with these ids (all when none), by id, each with the identities of the
+    people who operate it."""
+    merchants = select(Merchant).order_by(Merchant.id)
+    operators = (
+        select(Role.merchant_id, Identity.identity)
+        .join(Identity, Identity.person_id == Role.person_id)
+        .where(Role.role == "merchant")
+        .order_by(Role.merchant_id, Identity.identity)
+    )
+    if merchant_ids:
+        merchants = merchants.where(Merchant.id.in_(merchant_ids))
+        operators = operators.where(Role.merchant_id.in_(merchant_ids))
+    by_merchant: dict[int, list[str]] = {}
+    for merchant_id, identity in await session.execute(operators):
+        by_merchant.setdefault(merchant_id, []).append(identity)
+    return [
+        (merchant, by_merchant.get(merchant.id, []))
+        for merchant in await session.scalars(merchants)
+    ]

@@ -107,6 +107,10 @@ async def preferred_identity(session: AsyncSession, person_id: int) -> str | Non
     )
 
 
+async def person_language(session: AsyncSession, person_id: int) -> str | None:
+    return await session.scalar(select(Person.language).where(Person.id == person_id))
+
+
 async def operators_of(session: AsyncSession, merchant_id: int) -> list[int]:
     rows = await session.scalars(
         select(Role.person_id).where(Role.role == "merchant", Role.merchant_id == merchant_id)

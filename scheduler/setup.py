@@ -16,8 +16,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from apscheduler.job import Job
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from models.broadcasts import SendTime
@@ -51,6 +53,8 @@ SWEEPS = (ORDERS_JOB, BROADCASTS_JOB)
 
 @dataclass(frozen=True)
 class JobContext:
+    """What the jobs run with, built by `jbl run` and held by the scheduler's executor."""
+
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
     remind_after: timedelta
@@ -58,28 +62,52 @@ class JobContext:
     send_time: SendTime
 
 
-# Stored jobs name their function, not its arguments (a session factory cannot be pickled):
-# the running scheduler's context is here while it runs.
-_running: dict[str, JobContext] = {}
+# Stored jobs are pickled, and the context cannot be (it holds the session factory): a job
+# is given this in its place, and the executor runs it with the context it was built with.
+CONTEXT = "the running jbl's JobContext"
 
 
-async def ranking_job() -> None:
-    context = _running["context"]
+class ContextExecutor(AsyncIOExecutor):
+    """Runs each job on the event loop, with this executor's context in place of `CONTEXT`."""
+
+    def __init__(self, context: JobContext) -> None:
+        super().__init__()
+        self.context = context
+
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
+        super()._do_submit_job(_WithContext(job, self.context), run_times)
+
+
+class _WithContext:
+    """A job as its executor runs it: its arguments with the context in place of `CONTEXT`.
+
+    The job itself is left as it is, to be stored again with its next run time.
+    """
+
+    def __init__(self, job: Job, context: JobContext) -> None:
+        self._job = job
+        self.args = tuple(context if arg == CONTEXT else arg for arg in job.args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
+
+    def __str__(self) -> str:
+        return str(self._job)
+
+
+async def ranking_job(context: JobContext) -> None:
     await refresh_ranking(context.sessions, context.clock)
 
 
-async def orders_job() -> None:
-    context = _running["context"]
+async def orders_job(context: JobContext) -> None:
     await sweep_orders(context.sessions, context.clock, context.remind_after, context.expire_after)
 
 
-async def friday_job() -> None:
-    context = _running["context"]
+async def friday_job(context: JobContext) -> None:
     await friday_broadcast(context.sessions, context.clock, context.send_time)
 
 
-async def broadcasts_job() -> None:
-    context = _running["context"]
+async def broadcasts_job(context: JobContext) -> None:
     await sweep_broadcasts(context.sessions, context.clock)
 
 
@@ -103,38 +131,43 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
     scheduler = AsyncIOScheduler(
         timezone=timezone,
         jobstores={STORED: store, IN_MEMORY: MemoryJobStore()},
+        executors={"default": ContextExecutor(context)},
         # A turn missed while jbl was down runs once on start, not once per missed turn.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
     scheduler.add_job(
-        "scheduler.setup:ranking_job",
+        ranking_job,
         CronTrigger(hour=2, minute=0, timezone=timezone),
+        args=(CONTEXT,),
         id=RANKING_JOB,
         replace_existing=True,
     )
     scheduler.add_job(
-        "scheduler.setup:orders_job",
+        orders_job,
         IntervalTrigger(minutes=1, timezone=timezone),
+        args=(CONTEXT,),
         id=ORDERS_JOB,
         replace_existing=True,
         jobstore=IN_MEMORY,
     )
     send_time = context.send_time
     scheduler.add_job(
-        "scheduler.setup:friday_job",
+        friday_job,
         CronTrigger(
             day_of_week=send_time.weekday,
             hour=send_time.at.hour,
             minute=send_time.at.minute,
             timezone=send_time.timezone,
         ),
+        args=(CONTEXT,),
         id=FRIDAY_JOB,
         replace_existing=True,
         misfire_grace_time=FRIDAY_GRACE_SECONDS,
     )
     scheduler.add_job(
-        "scheduler.setup:broadcasts_job",
+        broadcasts_job,
         IntervalTrigger(minutes=1, timezone=timezone),
+        args=(CONTEXT,),
         id=BROADCASTS_JOB,
         replace_existing=True,
         jobstore=IN_MEMORY,
@@ -142,8 +175,7 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
     return scheduler
 
 
-def start_scheduler(scheduler: AsyncIOScheduler, context: JobContext) -> None:
-    _running["context"] = context
+def start_scheduler(scheduler: AsyncIOScheduler) -> None:
     scheduler.start()
     # Earlier versions stored the sweeps too: those copies would run beside these. (Nothing
     # runs before this returns: the scheduler's first turn is the loop's next.)
@@ -154,4 +186,3 @@ def start_scheduler(scheduler: AsyncIOScheduler, context: JobContext) -> None:
 
 def stop_scheduler(scheduler: AsyncIOScheduler) -> None:
     scheduler.shutdown(wait=False)
-    _running.pop("context", None)

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvloop
 from sqlalchemy import text
 
+from bot import loop
 from bot.bootstrap import App, build_app, init_database
 from bot.settings import DatabaseSettings, Settings, TelegramSettings
-from bot.telegram.channel import TelegramChannel
+from bot.telegram.channel import TelegramChannel, use_timedelta_periods
 from models.base import Base
 from models.db import create_engine
 from models.migrate import upgrade
@@ -45,11 +45,16 @@ class Clock:
         self.now += delta
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """python-telegram-bot set up as `jbl` sets it up at start (`bot.cli.main`)."""
+    use_timedelta_periods(os.environ)
+
+
 def pytest_asyncio_loop_factories(
     config: pytest.Config, item: pytest.Item
 ) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
-    """The event loop `jbl` runs on (bot.cli): the tests run on what production runs."""
-    return {"uvloop": uvloop.new_event_loop}
+    """The event loop `jbl` runs on (`bot.loop`): the tests run on what production runs."""
+    return {"uvloop": loop.new_event_loop}
 
 
 def job_context(app: App) -> JobContext:

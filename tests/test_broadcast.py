@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from bot.bootstrap import App
+from bot.cli.staff import add_staff
 from bot.delivery import Limits, OutboxSender
-from bot.staff import add_staff
 from bot.telegram.channel import TelegramChannel
 from models import broadcasts
 from models.broadcasts import Broadcast

@@ -6,18 +6,22 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
 from bot.bootstrap import App
 from bot.delivery import Limits, OutboxSender
 from bot.telegram.channel import TelegramChannel
+from models.broadcasts import Broadcast
 from models.outbox import FAILED, SENDING, SENT, claim_due
 from models.uow import UnitOfWork
 from scheduler.setup import (
+    CONTEXT,
+    FRIDAY_JOB,
     IN_MEMORY,
     ORDERS_JOB,
     STORED,
@@ -276,17 +280,18 @@ async def test_a_sweep_stored_by_an_earlier_version_is_replaced_by_the_one_in_me
     context = job_context(app)
     url, jakarta = app.settings.database.url, app.settings.timezone
     earlier = build_scheduler(context, url, jakarta)
-    start_scheduler(earlier, context)
+    start_scheduler(earlier)
     earlier.add_job(
         "scheduler.setup:orders_job",
         IntervalTrigger(minutes=1),
+        args=(CONTEXT,),
         id=ORDERS_JOB,
         jobstore=STORED,
         replace_existing=True,
     )
     stop_scheduler(earlier)
     scheduler = build_scheduler(context, url, jakarta)
-    start_scheduler(scheduler, context)
+    start_scheduler(scheduler)
     try:
         assert scheduler.get_job(ORDERS_JOB, jobstore=STORED) is None
         assert scheduler.get_job(ORDERS_JOB, jobstore=IN_MEMORY) is not None
@@ -295,3 +300,20 @@ async def test_a_sweep_stored_by_an_earlier_version_is_replaced_by_the_one_in_me
             assert sorted(row[0] for row in rows) == ["friday_broadcast", "refresh_ranking"]
     finally:
         stop_scheduler(scheduler)
+
+
+async def test_a_stored_job_read_back_from_the_database_runs_with_the_context_of_jbl_run(
+    app: App,
+) -> None:
+    scheduler = build_scheduler(job_context(app), app.settings.database.url, app.settings.timezone)
+    ran: asyncio.Future[JobExecutionEvent] = asyncio.get_running_loop().create_future()
+    scheduler.add_listener(ran.set_result, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    start_scheduler(scheduler)
+    try:
+        scheduler.modify_job(FRIDAY_JOB, next_run_time=datetime.now(UTC))
+        event = await asyncio.wait_for(ran, 30)
+    finally:
+        stop_scheduler(scheduler)
+    assert (event.job_id, event.exception) == (FRIDAY_JOB, None)
+    # It planned this Friday's broadcast in the app's database, by the app's clock.
+    assert await db.count(app, Broadcast) == 1

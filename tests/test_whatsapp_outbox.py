@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.bootstrap import App
+from bot.cli.staff import add_staff
 from bot.delivery import Limits, OutboxSender
-from bot.staff import add_staff
 from bot.web import build_web
 from bot.whatsapp.channel import WhatsappChannel
-from handlers.progress import progress_lines
+from handlers.broadcast import progress_lines
 from models.outbox import FAILED, NEEDS_TEMPLATE, PENDING, SENT, UNREACHABLE, OutboxMessage
 from models.people import Identity
 from models.receipts import delivery_progress

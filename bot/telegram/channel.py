@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +43,13 @@ _GONE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_inv
 _BAD_PHOTO = ("wrong file identifier", "failed to get http url content", "wrong type of the web")
 
 
+def use_timedelta_periods(environ: MutableMapping[str, str]) -> None:
+    """Opts python-telegram-bot in to its coming time periods as timedeltas, in the process's
+    environment, where it reads the choice at use: otherwise every flood-control answer
+    (`RetryAfter`) raises a deprecation warning as it is built. Set once, at start."""
+    environ.setdefault("PTB_TIMEDELTA", "true")
+
+
 def identity_of(user_id: int) -> str:
     return f"{CHANNEL}:{user_id}"
 
@@ -63,9 +69,6 @@ class TelegramChannel:
     def __init__(self, settings: TelegramSettings, conversation: Conversation) -> None:
         if settings.token is None:
             raise ValueError("telegram.token is not set")
-        # Opt in to python-telegram-bot's coming `retry_after` as a timedelta (read at use);
-        # without it every flood-control answer also raises a deprecation warning.
-        os.environ.setdefault("PTB_TIMEDELTA", "true")
         self.settings = settings
         self.conversation = conversation
         self.webhook = settings.webhook_url is not None

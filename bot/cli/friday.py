@@ -1,0 +1,89 @@
+"""`jbl friday …`: the Friday calendar of featured categories."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.cli.staff import actor
+from bot.cli.usage import UsageError
+from handlers.broadcast import CALENDAR_WEEKS
+from models import broadcasts
+from models.catalog import category_by_slug_or_id, category_slugs
+from models.friday import edition_date, set_edition
+from models.staff import record
+from models.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    import argparse
+
+    from bot.bootstrap import App
+
+
+def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    friday = commands.add_parser("friday", help="the Friday calendar of featured categories")
+    friday_commands = friday.add_subparsers(dest="friday_command", required=True, metavar="ACTION")
+    plan = friday_commands.add_parser("plan", help=f"the next {CALENDAR_WEEKS} Fridays")
+    plan.set_defaults(run=_plan)
+    set_one = friday_commands.add_parser("set", help="choose a Friday's featured category")
+    set_one.add_argument("date", help="the Friday, YYYY-MM-DD")
+    set_one.add_argument("category", help="the category's slug or id (see `jbl friday plan`)")
+    set_one.add_argument("--headline", help="the broadcast's headline for that Friday")
+    set_one.set_defaults(run=_set)
+
+
+async def _plan(app: App, _args: argparse.Namespace) -> None:
+    await print_plan(app)
+
+
+async def _set(app: App, args: argparse.Namespace) -> None:
+    try:
+        print(await set_friday(app, args.date, args.category, args.headline))
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+def this_friday(app: App) -> date:
+    """The Friday of this week's edition, in the program's time zone: today on a Friday."""
+    return edition_date(app.clock().astimezone(app.settings.timezone).date())
+
+
+async def print_plan(app: App) -> None:
+    """`date<TAB>category<TAB>headline<TAB>broadcast` for the next Fridays."""
+    async with UnitOfWork(app.sessions) as uow:
+        fridays = await broadcasts.calendar(uow.session, this_friday(app), CALENDAR_WEEKS)
+    for friday, category, headline, status in fridays:
+        print(f"{friday.isoformat()}\t{category.slug}\t{headline or '-'}\t{status or '-'}")
+
+
+async def set_friday(app: App, day: str, category_name: str, headline: str | None) -> str:
+    try:
+        friday = date.fromisoformat(day)
+    except ValueError as error:
+        raise ValueError(f"{day}: write the date as YYYY-MM-DD") from error
+    if friday.weekday() != 4:
+        raise ValueError(f"{day} is not a Friday")
+    if friday < this_friday(app):
+        raise ValueError(f"{day} has passed")
+    if headline is not None and not 1 <= len(headline.strip()) <= 300:
+        raise ValueError("the headline takes 1 to 300 characters")
+    async with UnitOfWork(app.sessions) as uow:
+        category = await category_by_slug_or_id(uow.session, category_name)
+        if category is None:
+            slugs = ", ".join(await category_slugs(uow.session))
+            raise ValueError(f"{category_name}: no such category (one of {slugs})")
+        started = await broadcasts.broadcast_for(uow.session, friday)
+        if started is not None and started.status != broadcasts.SCHEDULED:
+            raise ValueError(f"the broadcast of {day} is {started.status} already")
+        await set_edition(uow.session, friday, category, headline and headline.strip())
+        await record(
+            uow.session,
+            actor(),
+            "friday_set",
+            app.clock(),
+            friday=day,
+            category=category.slug,
+            headline=headline,
+        )
+        await uow.commit()
+    return f"{day}: {category.slug}" + (f" — {headline.strip()}" if headline else "")

@@ -1,0 +1,100 @@
+"""`jbl merchant …`: staff manage who runs which shop."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.cli.usage import UsageError, row_id
+from bot.telegram.links import bot_username, start_url
+from handlers.routes import join_link
+from models.invites import create_invite, merchants_and_operators, remove_operator
+from models.people import canonical_identity
+from models.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
+
+def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    merchant = commands.add_parser("merchant", help="merchants and the people who run them")
+    merchant_commands = merchant.add_subparsers(dest="merchant_command", required=True)
+    listing = merchant_commands.add_parser("list", help="merchants with ids and operators")
+    listing.add_argument("ids", nargs="*", type=row_id, metavar="ID", help="default: all")
+    listing.set_defaults(run=_list)
+    invite = merchant_commands.add_parser(
+        "invite", help="a single-use code (and Telegram link) that makes someone an operator"
+    )
+    invite.add_argument("merchant_id", type=row_id, metavar="ID")
+    invite.add_argument("--bot", help="the bot's username, for the link (default: asked)")
+    invite.set_defaults(run=_invite)
+    remove = merchant_commands.add_parser("remove-operator", help="revoke an operator")
+    remove.add_argument("merchant_id", type=row_id, metavar="ID")
+    remove.add_argument(
+        "identity",
+        type=_identity,
+        help="e.g. telegram:12345, console:name, or a WhatsApp number: whatsapp:+62 812-…",
+    )
+    remove.set_defaults(run=_remove_operator)
+
+
+def _identity(value: str) -> str:
+    """An identity as typed (a WhatsApp number in any spelling) in its one stored form."""
+    try:
+        return canonical_identity(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+async def _list(app: App, args: argparse.Namespace) -> None:
+    missing = await print_merchants(app, args.ids)
+    if missing:
+        raise UsageError(f"no merchant with id {', '.join(map(str, missing))}")
+
+
+async def _invite(app: App, args: argparse.Namespace) -> None:
+    username = args.bot
+    if username is None and app.settings.telegram.token is not None:
+        username = await bot_username(app.settings.telegram)
+    try:
+        print(await invite(app, args.merchant_id, username))
+    except LookupError as error:
+        raise UsageError(str(error)) from error
+
+
+async def _remove_operator(app: App, args: argparse.Namespace) -> None:
+    if not await unlink(app, args.merchant_id, args.identity):
+        raise UsageError(f"{args.identity} is not an operator of merchant {args.merchant_id}")
+    print(f"{args.identity} no longer runs merchant {args.merchant_id}")
+
+
+async def print_merchants(app: App, ids: list[int]) -> list[int]:
+    """`id<TAB>name<TAB>area<TAB>operators`; returns the ids that do not exist."""
+    async with app.sessions() as session:
+        merchants = await merchants_and_operators(session, ids)
+    for merchant, operators in merchants:
+        print(f"{merchant.id}\t{merchant.name}\t{merchant.area}\t{', '.join(operators) or '-'}")
+    found = {merchant.id for merchant, _ in merchants}
+    return [id for id in ids if id not in found]
+
+
+async def invite(app: App, merchant_id: int, username: str | None) -> str:
+    """Creates a single-use invite and returns the lines to give the operator."""
+    valid = timedelta(days=app.settings.merchants.invite_valid_days)
+    async with UnitOfWork(app.sessions) as uow:
+        created = await create_invite(uow.session, merchant_id, app.clock(), valid)
+        await uow.commit()
+    expires = created.expires_at.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
+    lines = [f"code: {created.code}", f"expires: {expires} ({app.settings.broadcast.timezone})"]
+    lines.append(f"in chat: /gabung {created.code}")
+    if username:
+        lines.append(f"telegram: {start_url(username, join_link(created.code))}")
+    return "\n".join(lines)
+
+
+async def unlink(app: App, merchant_id: int, identity: str) -> bool:
+    async with UnitOfWork(app.sessions) as uow:
+        removed = await remove_operator(uow.session, merchant_id, identity)
+        await uow.commit()
+    return removed

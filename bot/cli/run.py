@@ -1,0 +1,31 @@
+"""`jbl run`: the configured channels, the outbox senders and the HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from bot import loop
+from bot.run import run, stop_on_signals
+
+if TYPE_CHECKING:
+    import argparse
+
+    from bot.bootstrap import App
+
+
+def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "run", help="run the configured channels, the outbox senders and the HTTP server"
+    )
+    serve.set_defaults(run=_serve)
+
+
+async def _serve(app: App, _args: argparse.Namespace) -> None:
+    stop, ready = asyncio.Event(), asyncio.Event()
+    stop_on_signals(stop)
+    settling = asyncio.create_task(loop.settle_when(ready))
+    try:
+        await run(app, stop, ready)
+    finally:
+        settling.cancel()

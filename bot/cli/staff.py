@@ -1,0 +1,85 @@
+"""`jbl staff …`: who may plan and send the Friday broadcast."""
+
+from __future__ import annotations
+
+import getpass
+import re
+from typing import TYPE_CHECKING
+
+from bot.cli.usage import UsageError
+from handlers.phones import normalize_phone
+from models.staff import grant_staff, record, revoke_staff
+from models.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    import argparse
+
+    from bot.bootstrap import App
+
+_TELEGRAM = re.compile(r"telegram:\d{1,20}")
+_CONSOLE = re.compile(r"console:[\w.-]{1,40}")
+
+
+def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    staff = commands.add_parser("staff", help="who may plan and send the Friday broadcast")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    for action, helped, command in (
+        ("add", "give the staff role to an identity", _add),
+        ("remove", "take the staff role away", _remove),
+    ):
+        one = staff_commands.add_parser(action, help=helped)
+        one.add_argument("identity", help="telegram:12345, whatsapp:+62… or console:name")
+        one.set_defaults(run=command)
+
+
+async def _add(app: App, args: argparse.Namespace) -> None:
+    try:
+        print(await add_staff(app, args.identity))
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+async def _remove(app: App, args: argparse.Namespace) -> None:
+    try:
+        print(await remove_staff(app, args.identity))
+    except (ValueError, LookupError) as error:
+        raise UsageError(str(error)) from error
+
+
+def typed_identity(typed: str) -> str:
+    """`telegram:12345`, `console:name` or `whatsapp:+62…` (any way a number is written)."""
+    typed = typed.strip()
+    if typed.startswith("whatsapp:"):
+        phone = normalize_phone(typed.removeprefix("whatsapp:"))
+        if phone is None:
+            raise ValueError(f"{typed}: not a valid Indonesian WhatsApp number")
+        return f"whatsapp:{phone}"
+    if _TELEGRAM.fullmatch(typed) or _CONSOLE.fullmatch(typed):
+        return typed
+    raise ValueError(f"{typed}: write telegram:<user id>, whatsapp:+62… or console:<name>")
+
+
+def actor() -> str:
+    """Who did it, in the staff actions' record: the user at this terminal."""
+    return f"cli:{getpass.getuser()}"
+
+
+async def add_staff(app: App, typed: str) -> str:
+    identity = typed_identity(typed)
+    async with UnitOfWork(app.sessions) as uow:
+        added = await grant_staff(uow.session, identity, app.clock())
+        if added:
+            await record(uow.session, actor(), "staff_add", app.clock(), identity=identity)
+        await uow.commit()
+    return f"{identity} is staff now" if added else f"{identity} was staff already"
+
+
+async def remove_staff(app: App, typed: str) -> str:
+    identity = typed_identity(typed)
+    async with UnitOfWork(app.sessions) as uow:
+        removed = await revoke_staff(uow.session, identity)
+        if not removed:
+            raise LookupError(f"{identity} is not staff")
+        await record(uow.session, actor(), "staff_remove", app.clock(), identity=identity)
+        await uow.commit()
+    return f"{identity} is no longer staff"
