@@ -56,8 +56,7 @@ from sqlalchemy import text
 
 from benchmarks.harness.cli import BenchmarkParser
 from benchmarks.harness.databases import (
-    EMPTY_SCHEMA,
-    URL_FORMS,
+    EMPTY_SCHEMA_HELP,
     app_settings,
     database_url,
     is_sqlite,
@@ -68,12 +67,10 @@ from benchmarks.harness.databases import (
 from benchmarks.harness.memory import kib_to_mib, peak_rss_kib
 from benchmarks.harness.report import (
     Goal,
-    exit_status,
+    finish,
     info_row,
-    print_goals,
     print_header,
     verdict_row,
-    warn_if_source_changed,
 )
 from benchmarks.harness.seeding import (
     Steps,
@@ -620,7 +617,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = BenchmarkParser(
         "broadcast",
         __doc__,
-        database=f"{URL_FORMS} (default: a SQLite file in a temp dir; {EMPTY_SCHEMA})",
+        database=EMPTY_SCHEMA_HELP,
         quick=f"{QUICK_SUBSCRIBERS:,} subscribers",
     )
     parser.reset_database()
@@ -670,10 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"driver process (the app and the job, one event loop): {kib_to_mib(driver_rss)}")
         print(f"seeding process: {kib_to_mib(seeded['peak_rss_kib'])}")
         goals.append(info_row("driver peak RSS", kib_to_mib(driver_rss)))
-        print_goals(goals)
-        warn_if_source_changed(fingerprint)
-    sys.stdout.flush()
-    return exit_status(goals)
+        return finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

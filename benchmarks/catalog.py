@@ -74,11 +74,10 @@ from benchmarks.harness.memory import kib_to_mib, peak_rss_kib
 from benchmarks.harness.report import (
     Goal,
     LatencyTable,
+    finish,
     info_row,
-    print_goals,
     print_header,
     verdict_row,
-    warn_if_source_changed,
 )
 from benchmarks.harness.seeding import (
     Steps,
@@ -850,8 +849,8 @@ def main(argv: list[str] | None = None) -> None:
         if seed_rss is not None:
             print(f"seeding process: {kib_to_mib(seed_rss)}")
         goals.append(info_row("driver peak RSS", kib_to_mib(driver_rss)))
-        print_goals(goals)
-        warn_if_source_changed(fingerprint)
+        # The goals decide no exit status here: the catalog's runs report them.
+        finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

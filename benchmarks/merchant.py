@@ -36,17 +36,15 @@ import time
 from sqlalchemy import text
 
 from benchmarks.harness.cli import BenchmarkParser
-from benchmarks.harness.databases import CREATED_AFRESH, database_url, fresh_database
+from benchmarks.harness.databases import FRESH_DATABASE_HELP, database_url, fresh_database
 from benchmarks.harness.memory import kib_to_mib, peak_rss_kib
 from benchmarks.harness.report import (
     Goal,
     LatencyTable,
-    exit_status,
+    finish,
     info_row,
-    print_goals,
     print_header,
     verdict_row,
-    warn_if_source_changed,
 )
 from benchmarks.harness.stats import percentile
 from bot.bootstrap import App, utc_now
@@ -218,8 +216,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = BenchmarkParser(
         "merchant",
         __doc__,
-        database=f"postgresql+asyncpg://USER@HOST:PORT/DB ({CREATED_AFRESH};"
-        " default: a SQLite file in a temp dir)",
+        database=FRESH_DATABASE_HELP,
         quick="100 orders, a smoke run",
     )
     parser.sized("--orders", full=1_000, quick=100, help="orders placed")
@@ -236,9 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         with fresh_database(url):
             goals = asyncio.run(run(args, url))
     goals.append(info_row("peak RSS", kib_to_mib(peak_rss_kib())))
-    print_goals(goals)
-    warn_if_source_changed(fingerprint)
-    return exit_status(goals)
+    return finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

@@ -82,12 +82,10 @@ from benchmarks.harness.databases import (
 from benchmarks.harness.memory import kib_to_mib, peak_rss_kib, proc_status_kib, reset_peak_rss
 from benchmarks.harness.report import (
     Goal,
-    exit_status,
+    finish,
     info_row,
-    print_goals,
     print_header,
     verdict_row,
-    warn_if_source_changed,
 )
 from benchmarks.harness.seeding import sequence_past_ids
 from benchmarks.harness.stats import steady_rate
@@ -639,10 +637,7 @@ def main(argv: list[str] | None = None) -> int:
             goals += print_phase(phase)
     whole = kib_to_mib(peak_rss_kib())
     goals.append(info_row("peak RSS of the whole run (ru_maxrss)", whole))
-    print_goals(goals)
-    warn_if_source_changed(fingerprint)
-    sys.stdout.flush()
-    return exit_status(goals)
+    return finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

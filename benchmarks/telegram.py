@@ -69,7 +69,6 @@ import gc
 import logging
 import os
 import pstats
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -86,8 +85,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from benchmarks.harness.cli import BenchmarkParser
 from benchmarks.harness.databases import (
-    EMPTY_SCHEMA,
-    URL_FORMS,
+    EMPTY_SCHEMA_HELP,
     database_url,
     prepare_database,
 )
@@ -97,11 +95,10 @@ from benchmarks.harness.report import (
     ROOT,
     Goal,
     LatencyTable,
+    finish,
     info_row,
-    print_goals,
     print_header,
     verdict_row,
-    warn_if_source_changed,
 )
 from benchmarks.harness.stats import mean, percentile, steady_rate
 from bot.telegram.channel import CONNECTIONS
@@ -712,8 +709,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = BenchmarkParser(
         "telegram",
         __doc__,
-        database=f"jbl's database: {URL_FORMS} (default: a new SQLite file in a temp dir;"
-        f" {EMPTY_SCHEMA})",
+        database=EMPTY_SCHEMA_HELP,
         quick="small counts for a smoke run",
     )
     parser.sized("--messages", full=500, quick=50, help="sequential text messages per bot")
@@ -766,9 +762,8 @@ def main(argv: list[str] | None = None) -> None:
         print_memory_and_logs(results, log_records)
         print_profile(results, args.profile_messages)
         goals.append(info_row("peak RSS (all bots, one process)", kib_to_mib(jbl.maxrss_kib)))
-        print_goals(goals)
-        warn_if_source_changed(fingerprint)
-    sys.stdout.flush()
+        # The goals decide no exit status here: the telegram runs report them.
+        finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

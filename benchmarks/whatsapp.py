@@ -81,7 +81,7 @@ from sqlalchemy import func, insert, select
 
 from benchmarks.harness.cli import BenchmarkParser
 from benchmarks.harness.databases import (
-    CREATED_AFRESH,
+    FRESH_DATABASE_HELP,
     app_settings,
     database_url,
     fresh_database,
@@ -90,12 +90,10 @@ from benchmarks.harness.memory import kib_to_mib, peak_rss_kib
 from benchmarks.harness.report import (
     Goal,
     LatencyTable,
-    exit_status,
+    finish,
     info_row,
-    print_goals,
     print_header,
     verdict_row,
-    warn_if_source_changed,
 )
 from benchmarks.harness.stats import percentile, steady_rate
 from bot import loop
@@ -520,8 +518,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = BenchmarkParser(
         "whatsapp",
         __doc__,
-        database=f"postgresql+asyncpg://USER@HOST:PORT/DB ({CREATED_AFRESH};"
-        " default: a SQLite file in a temp dir)",
+        database=FRESH_DATABASE_HELP,
         quick="small counts for a smoke run",
     )
     parser.sized("--rate", full=200.0, quick=100.0, help="offered messages/s")
@@ -554,9 +551,7 @@ def main(argv: list[str] | None = None) -> int:
             phases, sent = loop.run(drive(args, url, Path(cwd)))
     goals = report(args, phases, sent)
     goals.append(info_row("jbl peak RSS", kib_to_mib(peak_rss_kib(resource.RUSAGE_CHILDREN))))
-    print_goals(goals)
-    warn_if_source_changed(fingerprint)
-    return exit_status(goals)
+    return finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

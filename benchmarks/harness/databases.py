@@ -17,12 +17,16 @@ from sqlalchemy.engine import make_url
 from bot.settings import DatabaseSettings, Settings
 
 URL_FORMS = "sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST:PORT/DB"
-# What --database-url's help says of each way `prepare_postgres` and `fresh_database` treat it.
-EMPTY_SCHEMA = (
-    "a PostgreSQL database is created if missing and must have an empty public schema,"
-    " see --reset-database"
+# --database-url's help where the database is made ready by `prepare_database`, and where by
+# `fresh_database`.
+EMPTY_SCHEMA_HELP = (
+    f"{URL_FORMS} (default: a new SQLite file in a temp dir; a PostgreSQL database is created"
+    " if missing and must have an empty public schema, see --reset-database)"
 )
-CREATED_AFRESH = "created afresh and dropped after"
+FRESH_DATABASE_HELP = (
+    "postgresql+asyncpg://USER@HOST:PORT/DB (created afresh and dropped after;"
+    " default: a SQLite file in a temp dir)"
+)
 # Databases a run never prepares: the tests' and the server's own.
 PROTECTED_DATABASES = frozenset({"test", "postgres", "template0", "template1"})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,7 +35,7 @@ def code_fingerprint() -> str:
 
 def print_header(benchmark: str, where: str, software: Sequence[str]) -> str:
     """Prints what runs where, on which software and machine, and for which app source;
-    returns the source's fingerprint, for `warn_if_source_changed` at the end."""
+    returns the source's fingerprint, for `finish`."""
     fingerprint = code_fingerprint()
     print(
         f"== jbl {benchmark} benchmark: {where} ==\n"
@@ -43,12 +44,6 @@ def print_header(benchmark: str, where: str, software: Sequence[str]) -> str:
         f"app source ({', '.join(APP_PACKAGES)}) {fingerprint}"
     )
     return fingerprint
-
-
-def warn_if_source_changed(fingerprint: str) -> None:
-    now = code_fingerprint()
-    if now != fingerprint:
-        print(f"\nWARNING: the app source changed during the run (now {now})")
 
 
 @dataclass(frozen=True)
@@ -92,6 +87,12 @@ def print_goals(rows: Sequence[Goal]) -> None:
         print(f"{name:<{width}}{goal:<16}{measured:>14}  {verdict}")
 
 
-def exit_status(rows: Sequence[Goal]) -> int:
-    """1 if any goal failed, else 0."""
+def finish(rows: Sequence[Goal], fingerprint: str) -> int:
+    """Prints the goals table, and a warning if the app source changed during the run (see
+    `print_header`); returns the exit status: 1 if any goal failed, else 0."""
+    print_goals(rows)
+    now = code_fingerprint()
+    if now != fingerprint:
+        print(f"\nWARNING: the app source changed during the run (now {now})")
+    sys.stdout.flush()
     return 1 if any(verdict == "FAIL" for *_, verdict in rows) else 0
