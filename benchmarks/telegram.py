@@ -710,7 +710,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "telegram",
         __doc__,
         database=EMPTY_SCHEMA_HELP,
-        quick="small counts for a smoke run",
     )
     parser.sized("--messages", full=500, quick=50, help="sequential text messages per bot")
     parser.add_argument("--presses", type=int, help="button presses per bot (default: --messages)")

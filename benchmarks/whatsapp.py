@@ -519,7 +519,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "whatsapp",
         __doc__,
         database=FRESH_DATABASE_HELP,
-        quick="small counts for a smoke run",
     )
     parser.sized("--rate", full=200.0, quick=100.0, help="offered messages/s")
     parser.sized("--messages", full=5_000, quick=500, help="timed messages")

@@ -7,5 +7,6 @@
 - `stats`: percentiles and rates from timings;
 - `memory`: resident set sizes;
 - `sql`: the SQL statements a run executes, timed, and their plans;
-- `report`: the printed report: its header, latency tables and the goals table.
+- `report`: the printed report: its header, latency tables, the goals table and the exit
+  status.
 """

@@ -17,7 +17,14 @@ class BenchmarkParser(argparse.ArgumentParser):
     """The parser of one benchmark's command line; its description is the first line of the
     benchmark's docstring."""
 
-    def __init__(self, name: str, doc: str | None, *, database: str, quick: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        doc: str | None,
+        *,
+        database: str,
+        quick: str = "small counts for a smoke run",
+    ) -> None:
         super().__init__(
             prog=f"python -m benchmarks.{name}", description=(doc or "").split("\n")[0]
         )
