@@ -4,15 +4,23 @@
     python -m benchmarks.broadcast --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_broadcast
     python -m benchmarks.broadcast --quick                        # 10,000 subscribers
 
+Goals (the goals table at the end; the exit status is 1 if one fails):
+- on PostgreSQL with 1,000,000 subscribers, the broadcast's enqueueing under 10 s
+  (`ENQUEUE_GOAL_S`; with fewer subscribers or on SQLite it is reported only);
+- the outbox rows are one per reachable subscriber who hears the featured category, the
+  broadcast's `recipients` and `skipped` say so, and a second call adds no rows;
+- reported: the seeding's time, outbox rows/s, a 280,000-subscriber broadcast's duration at
+  Telegram's default limit (computed), the driver's peak RSS.
+
 Seeding runs in a child process (so the driver's peak RSS is the app's own): the real
 migrations and the demo catalog (`build_app` + `init_database(demo=True)`), then N persons, N
 Telegram identities (about 1% marked unreachable, as after a 403) and N subscriptions (about
 20% limited to one category through the `categories` bitmask, the rest every Friday), bulk
-loaded as `benchmarks.catalog` does: raw `sqlite3.executemany` in one transaction, or asyncpg
-`copy_records_to_table` with the tables' secondary indexes and foreign keys dropped and
-recreated from their own definitions; both end with ANALYZE. The child also counts, from the
-rows it generated, who hears each category's Friday: the figures the broadcast is checked
-against.
+loaded as `benchmarks.catalog` does (`benchmarks.harness.seeding`): raw `sqlite3.executemany`
+in one transaction, or asyncpg `copy_records_to_table` with the tables' secondary indexes and
+foreign keys dropped and recreated from their own definitions; both end with ANALYZE. The
+child also counts, from the rows it generated, who hears each category's Friday: the figures
+the broadcast is checked against.
 
 The driver then times what production does at the broadcast's moment: the scheduler's
 `friday_broadcast(app.sessions, clock, send_time)` (plan and start in one unit of work, one
@@ -35,43 +43,48 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import platform
 import random
-import resource
-import sqlite3
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
-from benchmarks.catalog import (
-    SqlProfile,
-    Steps,
-    _stamps,
+from benchmarks.harness.cli import BenchmarkParser
+from benchmarks.harness.databases import (
+    EMPTY_SCHEMA_HELP,
     app_settings,
-    code_fingerprint,
-    drop_for_bulk_load,
-    kib_to_mib,
+    database_url,
+    is_sqlite,
     pg_connect_args,
-    prepare_postgres,
-    print_goals,
-    recreate_after_bulk_load,
-    remove_temp,
-    run_seeding,
-    short_sql,
-    sqlite_instant,
+    prepare_database,
     sqlite_path,
+)
+from benchmarks.harness.memory import kib_to_mib, peak_rss_kib
+from benchmarks.harness.report import (
+    Goal,
+    finish,
+    info_row,
+    print_header,
     verdict_row,
 )
+from benchmarks.harness.seeding import (
+    Steps,
+    bulk_sqlite,
+    creation_stamps,
+    drop_for_bulk_load,
+    insert_rows,
+    recreate_after_bulk_load,
+    seed_in_child,
+    sequence_past_ids,
+    sqlite_size,
+    write_seed_report,
+)
+from benchmarks.harness.sql import SqlProfile, explain, print_plan, short_sql
 from bot.bootstrap import App, build_app, init_database
 from models.broadcasts import SendTime
 from models.friday import edition_date
@@ -94,7 +107,6 @@ SEEDED_TABLES = ("persons", "identities", "subscriptions")
 
 STAMPS = 4096  # distinct creation instants over the last year
 
-Goal = tuple[str, str, str, str]
 Rows = Iterator[tuple[Any, ...]]
 
 
@@ -139,7 +151,7 @@ class Population:
 
     def rows(self, rng: random.Random, now: datetime, *, sqlite: bool) -> tuple[Rows, Rows, Rows]:
         """Persons, identities and subscriptions, streamed in person id order."""
-        stamps = [sqlite_instant(s) if sqlite else s for s in _stamps(rng, now, STAMPS)]
+        stamps = creation_stamps(rng, now, STAMPS, sqlite=sqlite)
         no = 0 if sqlite else False
         first = self.first_id
 
@@ -178,11 +190,7 @@ async def migrate_with_demo(url: str) -> tuple[list[int], int]:
 def seed_sqlite(url: str, population: Population, rng: random.Random, steps: Steps) -> int:
     path = sqlite_path(url)
     persons, identities, subscriptions = population.rows(rng, datetime.now(UTC), sqlite=True)
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA journal_mode=OFF")
-        connection.execute("PRAGMA synchronous=OFF")
-        connection.execute("PRAGMA cache_size=-262144")
+    with bulk_sqlite(path) as connection:
         connection.execute("BEGIN")
         count = len(population.masks)
         for table, columns, rows in (
@@ -190,21 +198,13 @@ def seed_sqlite(url: str, population: Population, rng: random.Random, steps: Ste
             ("identities", IDENTITY_COLUMNS, identities),
             ("subscriptions", SUBSCRIPTION_COLUMNS, subscriptions),
         ):
-            marks = ", ".join("?" * len(columns))
             with steps.run(f"generate + insert {table} (executemany)", count):
-                connection.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-                )
+                insert_rows(connection, table, columns, rows)
         with steps.run("commit"):
             connection.execute("COMMIT")
         with steps.run("ANALYZE"):
             connection.execute("ANALYZE")
-        connection.execute("PRAGMA journal_mode=WAL")
-    finally:
-        connection.close()
-    return sum(
-        Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists()
-    )
+    return sqlite_size(path)
 
 
 async def seed_postgres(url: str, population: Population, rng: random.Random, steps: Steps) -> int:
@@ -225,9 +225,7 @@ async def seed_postgres(url: str, population: Population, rng: random.Random, st
         await connection.execute("SET maintenance_work_mem = '512MB'")
         with steps.run("recreate indexes + foreign keys", count):
             await recreate_after_bulk_load(connection, deferred)
-        await connection.execute(
-            "SELECT setval(pg_get_serial_sequence('persons', 'id'), (SELECT max(id) FROM persons))"
-        )
+        await connection.execute(sequence_past_ids("persons"))
         with steps.run("VACUUM (ANALYZE)"):
             await connection.execute(f"VACUUM (ANALYZE) {', '.join(SEEDED_TABLES)}")
         return int(await connection.fetchval("SELECT pg_database_size(current_database())"))
@@ -242,7 +240,7 @@ def seed_main(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     with steps.run("draw subscribers", args.subscribers):
         population = Population.draw(args.subscribers, first_id, rotations, rng)
-    if args.database_url.startswith("sqlite"):
+    if is_sqlite(args.database_url):
         size = seed_sqlite(args.database_url, population, rng, steps)
     else:
         size = asyncio.run(seed_postgres(args.database_url, population, rng, steps))
@@ -253,14 +251,8 @@ def seed_main(args: argparse.Namespace) -> None:
         "one_category": sum(1 for m in population.masks if m),
         "hearers": {str(r): population.hearers(r) for r in rotations},
         "size_bytes": size,
-        "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
-    Path(args.seed_report).write_text(json.dumps(report), encoding="utf-8")
-
-
-def seed_in_child(args: argparse.Namespace) -> dict[str, Any]:
-    options = ["--subscribers", str(args.subscribers)]
-    return run_seeding("benchmarks.broadcast", args.database_url, args.seed, options)
+    write_seed_report(args.seed_report, report)
 
 
 def seeding_seconds(report: dict[str, Any]) -> float:
@@ -405,18 +397,12 @@ def deliveries_statement(profile: SqlProfile) -> tuple[str, Any]:
     raise LookupError("the call ran no INSERT INTO outbox")
 
 
-async def explain(app: App, statement: str, parameters: Any) -> None:
-    postgres = app.engine.dialect.name == "postgresql"
-    prefix = "EXPLAIN (ANALYZE, BUFFERS, WAL) " if postgres else "EXPLAIN QUERY PLAN "
-    print(f"\n-- {prefix.strip()} of the INSERT … SELECT (run again, rolled back) --")
-    print("    " + " ".join(statement.split()))
+async def explain_deliveries(app: App, statement: str, parameters: Any) -> None:
+    analyze = "ANALYZE, BUFFERS, WAL"
+    print(f"\n-- {explain(app, analyze)} of the INSERT … SELECT (run again, rolled back) --")
     print(f"    parameters {parameters}")
-    async with app.engine.connect() as connection:
-        result = await connection.exec_driver_sql(prefix + statement, parameters)
-        for row in result.all():
-            print("    | " + (row[0] if postgres else row[-1]))
-        await connection.rollback()
-    if postgres:
+    await print_plan(app, statement, parameters, analyze=analyze)
+    if app.engine.dialect.name == "postgresql":
         async with app.engine.connect() as connection:
             indexes = (
                 await connection.execute(
@@ -557,7 +543,7 @@ async def drive(args: argparse.Namespace, seeded: dict[str, Any]) -> list[Goal]:
                 await week_sent(app, runs[-1].checked.broadcast_id, postgres)
             runs.append(await one_friday(app, send_time, first + timedelta(weeks=week), seeded))
         if args.explain:
-            await explain(app, *deliveries_statement(runs[-1].profile))
+            await explain_deliveries(app, *deliveries_statement(runs[-1].profile))
         rate_limit = app.settings.telegram.rate_per_s
     finally:
         await app.close()
@@ -585,10 +571,10 @@ async def drive(args: argparse.Namespace, seeded: dict[str, Any]) -> list[Goal]:
             passed = run.seconds < ENQUEUE_GOAL_S
             goals.append(verdict_row(figure, f"< {ENQUEUE_GOAL_S:g} s", measured, passed))
         elif postgres:
-            goals.append((figure, "(goal for 1M)", measured, "info"))
+            goals.append(info_row(figure, measured, "(goal for 1M)"))
         else:
-            goals.append((figure, "(report)", measured, "info"))
-        goals.append((f"{label}: outbox rows/s{week}", "(report)", f"{run.rate:,.0f}/s", "info"))
+            goals.append(info_row(figure, measured))
+        goals.append(info_row(f"{label}: outbox rows/s{week}", f"{run.rate:,.0f}/s"))
     first_run = runs[0].checked
     goals += [
         verdict_row(
@@ -615,11 +601,8 @@ async def drive(args: argparse.Namespace, seeded: dict[str, Any]) -> list[Goal]:
             f"{sum(run.added_again for run in runs):,}",
             all(run.correct["again"] for run in runs),
         ),
-        (
-            f"{ESTIMATE_SUBSCRIBERS:,} at {rate_limit:g}/s (computed)",
-            "(report)",
-            f"{estimate / 3600:.2f} h",
-            "info",
+        info_row(
+            f"{ESTIMATE_SUBSCRIBERS:,} at {rate_limit:g}/s (computed)", f"{estimate / 3600:.2f} h"
         ),
     ]
     return goals
@@ -631,22 +614,16 @@ async def drive(args: argparse.Namespace, seeded: dict[str, Any]) -> list[Goal]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.broadcast", description=(__doc__ or "").split("\n")[0]
+    parser = BenchmarkParser(
+        "broadcast",
+        __doc__,
+        database=EMPTY_SCHEMA_HELP,
+        quick=f"{QUICK_SUBSCRIBERS:,} subscribers",
     )
-    parser.add_argument(
-        "--database-url",
-        help="sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST:PORT/DB (default: a"
-        " SQLite file in a temp dir; a PostgreSQL database is created if missing and must have"
-        " an empty public schema, see --reset-database)",
+    parser.reset_database()
+    parser.sized(
+        "--subscribers", full=FULL_SUBSCRIBERS, quick=QUICK_SUBSCRIBERS, help="subscribers"
     )
-    parser.add_argument(
-        "--reset-database",
-        action="store_true",
-        help="drop and recreate the public schema of a PostgreSQL database that has tables",
-    )
-    parser.add_argument("--subscribers", type=int, help=f"default {FULL_SUBSCRIBERS:,}")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_SUBSCRIBERS:,} subscribers")
     parser.add_argument(
         "--fridays",
         type=int,
@@ -654,17 +631,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="broadcasts of that many Fridays in turn, each timed; the earlier weeks' rows stay"
         " in the outbox, sent (default 1)",
     )
-    parser.add_argument("--seed", type=int, default=2026, help="random seed")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
+    parser.seeding()
+    parser.keep()
     parser.add_argument(
         "--explain",
         action="store_true",
         help="run the INSERT … SELECT again under EXPLAIN ANALYZE (rolled back) and print it",
     )
-    parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--seed-report", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.subscribers = args.subscribers or (QUICK_SUBSCRIBERS if args.quick else FULL_SUBSCRIBERS)
     if args.subscribers < 1 or args.fridays < 1:
         parser.error("--subscribers and --fridays must be positive")
     return args
@@ -675,50 +649,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed_only:
         seed_main(args)
         return 0
-    temp_dir = None
-    if not args.database_url:
-        temp_dir = tempfile.mkdtemp(prefix="jbl-bench-")
-        args.database_url = f"sqlite+aiosqlite:///{temp_dir}/broadcast.db"
-    try:
-        if args.database_url.startswith("sqlite"):
+    with database_url(args.database_url, "broadcast.db", keep=args.keep) as args.database_url:
+        if is_sqlite(args.database_url):
             path = sqlite_path(args.database_url)
             if path.exists() and path.stat().st_size:
                 raise SystemExit(f"{path} exists: name a new file, the benchmark seeds it afresh")
-            database = f"SQLite {sqlite3.sqlite_version}"
-        else:
-            version = asyncio.run(prepare_postgres(args.database_url, args.reset_database))
-            database = f"PostgreSQL server {version}"
-        fingerprint = code_fingerprint()
-        print(
-            f"== jbl broadcast benchmark: {args.database_url} ==\n"
-            f"python {platform.python_version()}, {database}, {os.cpu_count()} CPUs,"
-            f" {platform.platform()}\n"
-            f"app source (bot, handlers, models) {fingerprint}"
-        )
+        database = prepare_database(args.database_url, reset=args.reset_database)
+        fingerprint = print_header("broadcast", args.database_url, [database])
         print(f"\n-- seeding {args.subscribers:,} subscribers (child process) --")
-        seeded = seed_in_child(args)
+        options = ["--subscribers", str(args.subscribers)]
+        seeded = seed_in_child("benchmarks.broadcast", args.database_url, args.seed, options)
         print_seeding(seeded)
-        goals = [
-            (
-                "seeding (bulk load)",
-                "(report)",
-                f"{seeding_seconds(seeded):.1f} s",
-                "info",
-            )
-        ]
+        goals = [info_row("seeding (bulk load)", f"{seeding_seconds(seeded):.1f} s")]
         goals += asyncio.run(drive(args, seeded))
-        driver_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        driver_rss = peak_rss_kib()
         print("\n-- memory (peak RSS, ru_maxrss) --")
         print(f"driver process (the app and the job, one event loop): {kib_to_mib(driver_rss)}")
         print(f"seeding process: {kib_to_mib(seeded['peak_rss_kib'])}")
-        goals.append(("driver peak RSS", "(report)", kib_to_mib(driver_rss), "info"))
-        print_goals(goals)
-        if code_fingerprint() != fingerprint:
-            print(f"\nWARNING: the app source changed during the run (now {code_fingerprint()})")
-    finally:
-        remove_temp(temp_dir, args.keep, args.database_url)
-    sys.stdout.flush()
-    return 0 if all(verdict != "FAIL" for *_, verdict in goals) else 1
+        goals.append(info_row("driver peak RSS", kib_to_mib(driver_rss)))
+        return finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@
     python -m benchmarks.merchant --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench_merchant
     python -m benchmarks.merchant --quick         # 100 orders
 
+Goals (the goals table at the end; the exit status is 1 if one fails):
+- checkout → notice p99 at most 1 s (`NOTICE_P99_GOAL_S`), orders offered at `--rate`;
+- reported: its p50, and the order state changes per second, one at a time and 8 at once.
+
 The real `jbl run` (Telegram channel, outbox sender at its default limits: 30 messages/s
 overall, 1 per chat, a look for new rows every 0.25 s) runs against the fake Telegram Bot API
 of the tests, in this process and event loop, with the demo catalog: 24 merchants, each with
@@ -24,29 +28,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import re
-import resource
 import sqlite3
 import sys
-import tempfile
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
-import asyncpg
 from sqlalchemy import text
 
-from benchmarks.catalog import (
-    code_fingerprint,
-    kib_to_mib,
-    percentile,
-    pg_connect_args,
-    pg_database,
-    print_goals,
+from benchmarks.harness.cli import BenchmarkParser
+from benchmarks.harness.databases import FRESH_DATABASE_HELP, database_url, fresh_database
+from benchmarks.harness.memory import kib_to_mib, peak_rss_kib
+from benchmarks.harness.report import (
+    Goal,
+    LatencyTable,
+    finish,
+    info_row,
+    print_header,
     verdict_row,
 )
-from bot.bootstrap import App
+from benchmarks.harness.stats import percentile
+from bot.bootstrap import App, utc_now
 from tests import db
 from tests.dialogs import order_for_pickup
 from tests.fake_telegram import FakeTelegram
@@ -56,10 +57,6 @@ from tests.telegram_bot import TOKEN, running_jbl
 NOTICE_P99_GOAL_S = 1.0
 OPERATOR_CHAT = 50_000
 _ORDER = re.compile(r"#(\d+)")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class NoticeClock:
@@ -180,15 +177,7 @@ async def moves(app: App, order_ids: list[int], concurrency: int) -> tuple[float
     return len(durations) / (time.perf_counter() - began), durations
 
 
-def latency_row(label: str, values: list[float]) -> str:
-    return (
-        f"{label:<28}{len(values):>7}{1000 * percentile(values, 50):>10.1f}"
-        f"{1000 * percentile(values, 95):>10.1f}{1000 * percentile(values, 99):>10.1f}"
-        f"{1000 * max(values):>10.1f}"
-    )
-
-
-async def run(args: argparse.Namespace, url: str) -> list[tuple[str, str, str, str]]:
+async def run(args: argparse.Namespace, url: str) -> list[Goal]:
     async with FakeTelegram(token=TOKEN) as tg, running_jbl(url, utc_now, tg) as jbl:
         app = jbl.app
         latencies, order_ids = await checkout_to_notice(
@@ -201,12 +190,13 @@ async def run(args: argparse.Namespace, url: str) -> list[tuple[str, str, str, s
         f"\n-- checkout → notice: {args.orders:,} orders at {args.rate:g}/s over 24 merchants"
         f" (about {args.rate / 24:.2f} notices/s per merchant chat, under Telegram's 1/s) --"
     )
-    print(f"{'':<28}{'count':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    print(latency_row("checkout → notice out", latencies))
+    table = LatencyTable("", 28, digits=1)
+    print(table.header())
+    print(table.row("checkout → notice out", latencies))
     print(f"\n-- order moves (accept, ready, complete): {len(order_ids) * 3:,} state changes --")
-    print(f"{'':<28}{'count':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    print(latency_row("one at a time", seq_times))
-    print(latency_row("8 at once", conc_times))
+    print(table.header())
+    print(table.row("one at a time", seq_times))
+    print(table.row("8 at once", conc_times))
     print(f"state changes/s: {sequential:,.0f} one at a time, {concurrent:,.0f} with 8 at once")
     p99 = percentile(latencies, 99)
     return [
@@ -216,64 +206,34 @@ async def run(args: argparse.Namespace, url: str) -> list[tuple[str, str, str, s
             f"{p99:.3f} s",
             p99 <= NOTICE_P99_GOAL_S,
         ),
-        ("checkout → notice p50", "(report)", f"{percentile(latencies, 50):.3f} s", "info"),
-        ("state changes/s, one at a time", "(report)", f"{sequential:,.0f}/s", "info"),
-        ("state changes/s, 8 at once", "(report)", f"{concurrent:,.0f}/s", "info"),
+        info_row("checkout → notice p50", f"{percentile(latencies, 50):.3f} s"),
+        info_row("state changes/s, one at a time", f"{sequential:,.0f}/s"),
+        info_row("state changes/s, 8 at once", f"{concurrent:,.0f}/s"),
     ]
 
 
-async def fresh_postgres(url: str, *, drop: bool) -> None:
-    name = pg_database(url)
-    admin = await asyncpg.connect(**pg_connect_args(url, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.merchant", description=__doc__.split("\n")[0]
+    parser = BenchmarkParser(
+        "merchant",
+        __doc__,
+        database=FRESH_DATABASE_HELP,
+        quick="100 orders, a smoke run",
     )
-    parser.add_argument(
-        "--database-url",
-        help="postgresql+asyncpg://USER@HOST:PORT/DB (created afresh and dropped after;"
-        " default: a SQLite file in a temp dir)",
-    )
-    parser.add_argument("--orders", type=int, help="orders placed (default 1,000; --quick 100)")
+    parser.sized("--orders", full=1_000, quick=100, help="orders placed")
     parser.add_argument("--rate", type=float, default=10.0, help="orders per second offered")
     parser.add_argument("--residents", type=int, default=200, help="distinct residents")
-    parser.add_argument("--quick", action="store_true", help="100 orders, a smoke run")
-    args = parser.parse_args(argv)
-    args.orders = args.orders or (100 if args.quick else 1_000)
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    with tempfile.TemporaryDirectory() as temporary:
-        url = args.database_url or f"sqlite+aiosqlite:///{Path(temporary) / 'jbl.db'}"
-        postgres = url.startswith("postgresql")
-        print(
-            f"== jbl merchant benchmark: {url} ==\n"
-            f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version},"
-            f" {os.cpu_count()} CPUs, {platform.platform()}\n"
-            f"app source (bot, handlers, models) {code_fingerprint()}"
-        )
-        if postgres:
-            asyncio.run(fresh_postgres(url, drop=False))
-        try:
+    with database_url(args.database_url, "jbl.db", keep=False) as url:
+        fingerprint = print_header("merchant", url, [f"SQLite {sqlite3.sqlite_version}"])
+        with fresh_database(url):
             goals = asyncio.run(run(args, url))
-        finally:
-            if postgres:
-                asyncio.run(fresh_postgres(url, drop=True))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    goals.append(("peak RSS", "(report)", kib_to_mib(peak), "info"))
-    print_goals(goals)
-    return 0 if all(verdict != "FAIL" for *_, verdict in goals) else 1
+    goals.append(info_row("peak RSS", kib_to_mib(peak_rss_kib())))
+    return finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

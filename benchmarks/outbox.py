@@ -5,6 +5,13 @@
     python -m benchmarks.outbox --quick                # 1,000 messages per limit, a smoke run
     python -m benchmarks.outbox --rate 1000 --messages 1000000    # the Friday broadcast's scale
 
+Goals, per limit (the goals table at the end; the exit status is 1 if one fails):
+- achieved rate at least 0.95 of the limit (`RATE_GOAL`);
+- every row sent, each exactly once: all N `sent` in the database, none twice at the fake;
+- at 1,000,000 messages, the sender's peak RSS under 200 MiB (`BROADCAST_RSS_GOAL_MIB`; for
+  fewer messages it is reported only);
+- reported: the steady-state rate and the whole run's peak RSS.
+
 Each limit is a phase of its own, on a fresh database (a new SQLite file; on PostgreSQL the
 named database's public schema is dropped and migrated again): the demo catalog, then N
 residents on Telegram, each with one order of a demo product and one pending outbox row about
@@ -39,17 +46,13 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import platform
-import resource
 import sqlite3
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import telegram
@@ -67,17 +70,27 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement, Insert, Select
 
-from benchmarks.catalog import (
+from benchmarks.harness.cli import BenchmarkParser
+from benchmarks.harness.databases import (
+    URL_FORMS,
     app_settings,
-    code_fingerprint,
-    kib_to_mib,
+    is_sqlite,
     prepare_postgres,
-    print_goals,
-    remove_temp,
+    scratch_dir,
+    sqlite_url,
+)
+from benchmarks.harness.memory import kib_to_mib, peak_rss_kib, proc_status_kib, reset_peak_rss
+from benchmarks.harness.report import (
+    Goal,
+    finish,
+    info_row,
+    print_header,
     verdict_row,
 )
+from benchmarks.harness.seeding import sequence_past_ids
+from benchmarks.harness.stats import steady_rate
 from bot import loop
-from bot.bootstrap import App, build_app, init_database
+from bot.bootstrap import App, build_app, init_database, utc_now
 from bot.delivery import Limits, OutboxSender
 from bot.settings import TelegramSettings
 from bot.telegram.channel import TelegramChannel
@@ -100,10 +113,6 @@ CHAT_BASE = 900_000_000
 NOTICES = (("confirmed", "order_confirmed"), ("ready", "order_ready"), ("shipped", "order_shipped"))
 ADDRESS = "Jl. Kemang Raya No. 12, Jakarta Selatan"
 WEEK = timedelta(days=7)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,12 +274,7 @@ async def seed(app: App, messages: int, history: int) -> Seeded:
         )
         if postgres:
             for table in ("persons", "orders", "order_items"):
-                await connection.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                        f" (SELECT max(id) FROM {table}))"
-                    )
-                )
+                await connection.execute(text(sequence_past_ids(table)))
     # Statistics for the planner, as autovacuum (PostgreSQL) or `jbl db init` would have them.
     async with app.engine.connect() as connection:
         if postgres:
@@ -321,7 +325,6 @@ def busiest_second(arrivals: Any) -> int:
 
 
 def fake_report(tg: CountingTelegram) -> dict[str, Any]:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
     arrivals = tg.arrivals
     count = len(arrivals)
     report: dict[str, Any] = {
@@ -329,18 +332,15 @@ def fake_report(tg: CountingTelegram) -> dict[str, Any]:
         "chats": len(tg.sends),
         "chats_more_than_once": sum(1 for n in tg.sends.values() if n > 1),
         "answers": dict(tg.answers),
-        "peak_rss_kib": usage.ru_maxrss,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_kib": peak_rss_kib(),
+        "cpu_seconds": time.process_time(),
     }
     if count >= 2:
         first, last = arrivals[0], arrivals[-1]
-        low, high = int(count * 0.1), int(count * 0.9)
         report |= {
             "seconds": last - first,
             "rate": (count - 1) / (last - first) if last > first else float("inf"),
-            "steady_rate": (high - low) / (arrivals[high] - arrivals[low])
-            if arrivals[high] > arrivals[low]
-            else float("nan"),
+            "steady_rate": steady_rate(arrivals) or float("nan"),
             "busiest_second": busiest_second(arrivals),
         }
     return report
@@ -401,25 +401,6 @@ class FakeServer:
 # --------------------------------------------------------------------------------------------
 
 
-def proc_status(field_name: str) -> int | None:
-    """A kB figure of /proc/self/status (VmRSS, VmHWM), or None where there is no /proc."""
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii")
-    except OSError:
-        return None
-    line = next((line for line in status.splitlines() if line.startswith(field_name + ":")), None)
-    return int(line.split()[1]) if line else None
-
-
-def reset_peak_rss() -> bool:
-    """Resets VmHWM to the current RSS (Linux ≥ 4.0), so the next peak is this phase's own."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
-    except OSError:
-        return False
-    return True
-
-
 @dataclass
 class Phase:
     rate: float
@@ -465,7 +446,7 @@ async def statuses(app: App, seeded: Seeded) -> dict[str, int]:
 
 
 async def run_phase(url: str, rate: float, messages: int, history: int) -> Phase:
-    if url.startswith("postgresql"):
+    if not is_sqlite(url):
         await prepare_postgres(url, reset=True)
     app = build_app(app_settings(url), utc_now)
     try:
@@ -481,7 +462,7 @@ async def run_phase(url: str, rate: float, messages: int, history: int) -> Phase
         def progress(count: int) -> None:
             nonlocal mark
             if count >= mark * messages:
-                rss_by_progress.append((mark, proc_status("VmRSS") or 0))
+                rss_by_progress.append((mark, proc_status_kib("VmRSS") or 0))
                 mark = next(marks, 2.0)
 
         async with FakeServer(messages, progress) as fake:
@@ -499,7 +480,7 @@ async def run_phase(url: str, rate: float, messages: int, history: int) -> Phase
             await sending
             sender_seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu
-            peak = proc_status("VmHWM")
+            peak = proc_status_kib("VmHWM")
             await channel.bot.shutdown()
         return Phase(
             rate,
@@ -536,7 +517,7 @@ async def until_sent(app: App, fake: FakeServer, seconds: float) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def print_phase(phase: Phase) -> list[tuple[str, str, str, str]]:
+def print_phase(phase: Phase) -> list[Goal]:
     fake, label = phase.fake, f"{phase.rate:,.0f}/s"
     sent = phase.statuses.get(SENT, 0)
     others = {s: n for s, n in phase.statuses.items() if s != SENT}
@@ -585,7 +566,7 @@ def print_phase(phase: Phase) -> list[tuple[str, str, str, str]]:
             f"{phase.fraction:.3f}",
             phase.fraction >= RATE_GOAL,
         ),
-        (f"{label}: steady-state rate / limit", "(report)", f"{phase.steady_fraction:.3f}", "info"),
+        info_row(f"{label}: steady-state rate / limit", f"{phase.steady_fraction:.3f}"),
         verdict_row(
             f"{label}: rows sent, each once",
             f"{phase.messages:,}",
@@ -603,7 +584,7 @@ def print_phase(phase: Phase) -> list[tuple[str, str, str, str]]:
             )
         )
     else:
-        rows.append((f"{label}: sender peak RSS", "(report)", peak, "info"))
+        rows.append(info_row(f"{label}: sender peak RSS", peak))
     return rows
 
 
@@ -613,28 +594,23 @@ def print_phase(phase: Phase) -> list[tuple[str, str, str, str]]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.outbox", description=(__doc__ or "").split("\n")[0]
-    )
-    parser.add_argument(
-        "--database-url",
-        help="sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST:PORT/DB (default: a new"
-        " SQLite file per phase in a temp dir; a PostgreSQL database is created if missing and"
-        " its public schema is dropped and migrated afresh for every phase)",
+    parser = BenchmarkParser(
+        "outbox",
+        __doc__,
+        database=f"{URL_FORMS} (default: a new SQLite file per phase in a temp dir; a PostgreSQL"
+        " database is created if missing and its public schema is dropped and migrated afresh"
+        " for every phase)",
+        quick="1,000 messages per phase",
     )
     parser.add_argument(
         "--rate", type=float, help="one phase at this limit (default: 30/s, then 1,000/s)"
     )
-    parser.add_argument(
-        "--messages", type=int, help="messages per phase (default 10,000; --quick 1,000)"
-    )
+    parser.sized("--messages", full=10_000, quick=1_000, help="messages per phase")
     parser.add_argument(
         "--history", type=int, default=0, help="rows sent before, already in the outbox"
     )
-    parser.add_argument("--quick", action="store_true", help="1,000 messages per phase")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite files")
+    parser.keep("keep the temporary SQLite files")
     args = parser.parse_args(argv)
-    args.messages = args.messages or (1_000 if args.quick else 10_000)
     if args.messages < 2 or args.history < 0 or (args.rate is not None and args.rate <= 0):
         parser.error("--messages must be at least 2, --history and --rate not negative")
     args.rates = (args.rate,) if args.rate else PHASES
@@ -644,31 +620,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    temp_dir = None if args.database_url else tempfile.mkdtemp(prefix="jbl-bench-")
-    fingerprint = code_fingerprint()
-    print(
-        f"== jbl outbox benchmark: {args.database_url or f'SQLite files in {temp_dir}'} ==\n"
-        f"python {platform.python_version()}, python-telegram-bot {telegram.__version__},"
-        f" SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, {platform.platform()}\n"
-        f"app source (bot, handlers, models) {fingerprint}\n"
-        f"per phase: {args.messages:,} pending notices to as many residents on Telegram"
-        f" ({PER_CHAT_PER_S:g}/s per chat), the fake Telegram in a child process"
-    )
-    goals: list[tuple[str, str, str, str]] = []
-    try:
+    goals: list[Goal] = []
+    with scratch_dir(args.keep) as directory:
+        fingerprint = print_header(
+            "outbox",
+            args.database_url or f"SQLite files in {directory}",
+            [f"python-telegram-bot {telegram.__version__}", f"SQLite {sqlite3.sqlite_version}"],
+        )
+        print(
+            f"per phase: {args.messages:,} pending notices to as many residents on Telegram"
+            f" ({PER_CHAT_PER_S:g}/s per chat), the fake Telegram in a child process"
+        )
         for rate in args.rates:
-            url = args.database_url or f"sqlite+aiosqlite:///{temp_dir}/outbox-{rate:g}.db"
+            url = args.database_url or sqlite_url(directory / f"outbox-{rate:g}.db")
             phase = loop.run(run_phase(url, rate, args.messages, args.history))
             goals += print_phase(phase)
-    finally:
-        remove_temp(temp_dir, args.keep, args.database_url or str(temp_dir))
-    whole = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    goals.append(("peak RSS of the whole run (ru_maxrss)", "(report)", kib_to_mib(whole), "info"))
-    print_goals(goals)
-    if code_fingerprint() != fingerprint:
-        print(f"\nWARNING: the app source changed during the run (now {code_fingerprint()})")
-    sys.stdout.flush()
-    return 0 if all(verdict != "FAIL" for *_, verdict in goals) else 1
+    whole = kib_to_mib(peak_rss_kib())
+    goals.append(info_row("peak RSS of the whole run (ru_maxrss)", whole))
+    return finish(goals, fingerprint)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,13 @@
     python -m benchmarks.telegram --quick                         # small counts, smoke run
     python -m benchmarks.telegram --profile                       # + where the time goes
 
+Goals (the goals table at the end):
+- jbl's text update → reply p50 at most 1.5 times the bare echo bot's (`RATIO_GOAL`);
+- every message answered right: one reply per update, a press answered by an edit, no apology
+  for an internal error, no reply refused by the fake;
+- reported: the mean and press → edit ratios, both bots' throughput, jbl next to the echo bot
+  on jbl's own HTTP layer, the peak RSS.
+
 Three bots run side by side in one process and one event loop, each against its own instance
 of the fake Telegram Bot API (`tests/fake_telegram.py`, uvicorn on 127.0.0.1 in that same loop):
 
@@ -61,19 +68,13 @@ import functools
 import gc
 import logging
 import os
-import platform
 import pstats
-import resource
-import sqlite3
-import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
@@ -82,15 +83,24 @@ import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from benchmarks.catalog import (
-    code_fingerprint,
-    kib_to_mib,
-    percentile,
-    prepare_postgres,
-    print_goals,
-    remove_temp,
+from benchmarks.harness.cli import BenchmarkParser
+from benchmarks.harness.databases import (
+    EMPTY_SCHEMA_HELP,
+    database_url,
+    prepare_database,
+)
+from benchmarks.harness.memory import kib_to_mib, peak_rss_kib, proc_status_kib
+from benchmarks.harness.report import (
+    APP_PACKAGES,
+    ROOT,
+    Goal,
+    LatencyTable,
+    finish,
+    info_row,
+    print_header,
     verdict_row,
 )
+from benchmarks.harness.stats import mean, percentile, steady_rate
 from bot.telegram.channel import CONNECTIONS
 from bot.telegram.request import JsonRequest
 from handlers.texts import LANGUAGES
@@ -239,11 +249,7 @@ class Burst:
     def sustained_rate(self) -> float:
         """Replies per second between the 10th and the 90th percentile of completions: the
         steady state, without the first getUpdates round trip and the tail."""
-        if len(self.completions) < 10:
-            return float("nan")
-        first, last = percentile(self.completions, 10), percentile(self.completions, 90)
-        count = sum(1 for t in self.completions if first < t <= last)
-        return count / (last - first) if last > first else float("nan")
+        return steady_rate(self.completions) or float("nan")
 
 
 @dataclass
@@ -418,15 +424,6 @@ class LogCounter(logging.Handler):
         self.records[f"{record.levelname} {record.name}: {first_line}"] += 1
 
 
-def current_rss_kib() -> int | None:
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii")
-    except OSError:
-        return None
-    line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
-    return int(line.split()[1]) if line else None
-
-
 @dataclass
 class Side:
     """One bot running against its own fake, with its people."""
@@ -480,9 +477,9 @@ async def measure(
                     profile = await profile_phase(side.person, side.bot, args.profile_messages)
                 gc.collect()
                 burst = await burst_phase(side.tg, side.crowd, side.bot.texts, args.burst)
-                rss = current_rss_kib()
+                rss = proc_status_kib("VmRSS")
                 # The kernel updates its high-water mark lazily: it can trail the RSS just read.
-                maxrss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rss or 0)
+                maxrss = max(peak_rss_kib(), rss or 0)
                 results.append(
                     Measured(
                         side.bot.name, text_latencies, press_latencies, burst, rss, maxrss, profile
@@ -497,12 +494,11 @@ async def measure(
 # Profile (--profile)
 # --------------------------------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
 # (area, path fragments), first match wins; C functions are charged to their callers' area.
 AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
-        "jbl (bot, handlers, models)",
-        tuple(f"{ROOT / p}{os.sep}" for p in ("bot", "handlers", "models")),
+        f"jbl ({', '.join(APP_PACKAGES)})",
+        tuple(f"{ROOT / p}{os.sep}" for p in APP_PACKAGES),
     ),
     ("fake Telegram and its waiters (tests/)", (str(ROOT / "tests"),)),
     ("fake's web server (uvicorn, starlette)", ("uvicorn", "starlette")),
@@ -565,26 +561,16 @@ def ms(seconds: float) -> float:
     return 1000 * seconds
 
 
-def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values)
-
-
 def print_latency_table(title: str, results: Sequence[tuple[str, Latencies]]) -> None:
     print(f"\n-- {title} --")
-    print(
-        f"{'bot':<6}{'kind':<20}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'mean ms':>9}{'max ms':>9}"
-    )
+    table = LatencyTable(f"{'bot':<7}kind", 27, mean=True)
+    print(table.header())
     for name, latencies in results:
         rows = list(latencies.by_kind.items())
         if len(rows) > 1:
             rows.append(("all", latencies.all))
         for kind, values in rows:
-            print(
-                f"{name:<6}{kind:<20}{len(values):>7}"
-                + "".join(f"{ms(percentile(values, p)):>9.2f}" for p in (50, 95, 99))
-                + f"{ms(mean(values)):>9.2f}{ms(max(values)):>9.2f}"
-            )
+            print(table.row(f"{name:<7}{kind}", values))
         if latencies.problems:
             print(f"{'':<6}PROBLEMS: {dict(latencies.problems)}")
 
@@ -611,7 +597,7 @@ def print_bursts(results: Sequence[Measured]) -> None:
     print("(sustained: replies between the 10th and 90th percentile of completion times)")
 
 
-def print_ratios(echo: Measured, jbl: Measured) -> list[tuple[str, str, str, str]]:
+def print_ratios(echo: Measured, jbl: Measured) -> list[Goal]:
     def row(figure: str, echo_value: float, jbl_value: float, unit: str) -> float:
         ratio = jbl_value / echo_value
         print(f"{figure:<28}{echo_value:>10.2f}{jbl_value:>10.2f}  {unit:<6}{ratio:>8.2f}×")
@@ -656,23 +642,23 @@ def print_ratios(echo: Measured, jbl: Measured) -> list[tuple[str, str, str, str
             f"{text_p50:.2f}×",
             text_p50 <= RATIO_GOAL,
         ),
-        ("update→reply ratio (mean)", "(report)", f"{text_mean:.2f}×", "info"),
-        ("button press→edit ratio (p50)", "(report)", f"{press_p50:.2f}×", "info"),
-        ("button press→edit ratio (mean)", "(report)", f"{press_mean:.2f}×", "info"),
-        ("throughput ratio jbl/echo", "(report)", f"{throughput:.2f}×", "info"),
-        ("echo throughput", "(report)", f"{echo.burst.rate:,.0f} msg/s", "info"),
-        ("jbl throughput", "(report)", f"{jbl.burst.rate:,.0f} msg/s", "info"),
-        ("messages not answered right", "0", str(problems), "FAIL" if problems else "PASS"),
+        info_row("update→reply ratio (mean)", f"{text_mean:.2f}×"),
+        info_row("button press→edit ratio (p50)", f"{press_p50:.2f}×"),
+        info_row("button press→edit ratio (mean)", f"{press_mean:.2f}×"),
+        info_row("throughput ratio jbl/echo", f"{throughput:.2f}×"),
+        info_row("echo throughput", f"{echo.burst.rate:,.0f} msg/s"),
+        info_row("jbl throughput", f"{jbl.burst.rate:,.0f} msg/s"),
+        verdict_row("messages not answered right", "0", str(problems), not problems),
     ]
 
 
-def print_same_http_ratios(echo: Measured, jbl: Measured) -> list[tuple[str, str, str, str]]:
+def print_same_http_ratios(echo: Measured, jbl: Measured) -> list[Goal]:
     """jbl next to the echo bot on jbl's own HTTP layer: what the conversation itself costs."""
     text_p50 = ms(percentile(jbl.texts.all, 50)) / ms(percentile(echo.texts.all, 50))
     press_p50 = ms(percentile(jbl.presses.all, 50)) / ms(percentile(echo.presses.all, 50))
     return [
-        ("update→reply ratio, same HTTP (p50)", "(report)", f"{text_p50:.2f}×", "info"),
-        ("press→edit ratio, same HTTP (p50)", "(report)", f"{press_p50:.2f}×", "info"),
+        info_row("update→reply ratio, same HTTP (p50)", f"{text_p50:.2f}×"),
+        info_row("press→edit ratio, same HTTP (p50)", f"{press_p50:.2f}×"),
     ]
 
 
@@ -720,38 +706,22 @@ async def drive(args: argparse.Namespace) -> tuple[list[Measured], Counter[str]]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.telegram", description=(__doc__ or "").split("\n")[0]
+    parser = BenchmarkParser(
+        "telegram",
+        __doc__,
+        database=EMPTY_SCHEMA_HELP,
     )
-    parser.add_argument(
-        "--database-url",
-        help="jbl's database: sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST:PORT/DB"
-        " (default: a new SQLite file in a temp dir; a PostgreSQL database is created if"
-        " missing and must have an empty public schema, see --reset-database)",
-    )
-    parser.add_argument(
-        "--messages", type=int, help="sequential text messages per bot (default 500; --quick 50)"
-    )
+    parser.sized("--messages", full=500, quick=50, help="sequential text messages per bot")
     parser.add_argument("--presses", type=int, help="button presses per bot (default: --messages)")
-    parser.add_argument(
-        "--burst", type=int, help="throughput messages per bot (default 2,000; --quick 200)"
-    )
-    parser.add_argument("--users", type=int, help="people in the burst (default 50; --quick 10)")
+    parser.sized("--burst", full=2_000, quick=200, help="throughput messages per bot")
+    parser.sized("--users", full=50, quick=10, help="people in the burst")
     parser.add_argument("--warmup", type=int, default=20, help="warm-up text messages per bot")
-    parser.add_argument("--quick", action="store_true", help="small counts for a smoke run")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file")
-    parser.add_argument(
-        "--reset-database",
-        action="store_true",
-        help="drop and recreate the public schema of a PostgreSQL database that has tables",
-    )
+    parser.keep()
+    parser.reset_database()
     parser.add_argument("--profile", action="store_true", help="split the time by area")
     parser.add_argument("--profile-messages", type=int, default=200, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.messages = args.messages or (50 if args.quick else 500)
     args.presses = args.presses or args.messages
-    args.burst = args.burst or (200 if args.quick else 2_000)
-    args.users = args.users or (10 if args.quick else 50)
     if min(args.messages, args.presses, args.burst, args.users, args.warmup) < 1:
         parser.error("counts must be positive")
     return args
@@ -761,24 +731,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     # jbl's channel opts PTB in to this when it is built; the echo bot gets the same PTB.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    temp_dir = None
-    if not args.database_url:
-        temp_dir = tempfile.mkdtemp(prefix="jbl-bench-")
-        args.database_url = f"sqlite+aiosqlite:///{temp_dir}/jbl.db"
-    sqlite = args.database_url.startswith("sqlite")
-    try:
-        database = f"SQLite {sqlite3.sqlite_version}"
-        if not sqlite:
-            version = asyncio.run(prepare_postgres(args.database_url, args.reset_database))
-            database = f"PostgreSQL server {version}"
-        fingerprint = code_fingerprint()
+    with database_url(args.database_url, "jbl.db", keep=args.keep) as args.database_url:
+        database = prepare_database(args.database_url, reset=args.reset_database)
+        software = [
+            f"python-telegram-bot {telegram.__version__}",
+            f"httpx {httpx.__version__}",
+            f"aiohttp {aiohttp.__version__}",
+            database,
+        ]
+        fingerprint = print_header("telegram", args.database_url, software)
         print(
-            f"== jbl telegram benchmark: {args.database_url} ==\n"
-            f"python {platform.python_version()}, python-telegram-bot {telegram.__version__},"
-            f" httpx {httpx.__version__}, aiohttp {aiohttp.__version__}, {database},"
-            f" {os.cpu_count()} CPUs,"
-            f" {platform.platform()}\n"
-            f"app source (bot, handlers, models) {fingerprint}\n"
             f"per bot: {args.warmup} warm-up texts, {args.messages} timed texts,"
             f" {args.presses} timed presses, a burst of {args.burst:,} messages from"
             f" {args.users} people; fake Telegram on 127.0.0.1, one event loop"
@@ -798,14 +760,9 @@ def main(argv: list[str] | None = None) -> None:
         goals += print_same_http_ratios(echo_jbl_http, jbl)
         print_memory_and_logs(results, log_records)
         print_profile(results, args.profile_messages)
-        peak = kib_to_mib(jbl.maxrss_kib)
-        goals.append(("peak RSS (all bots, one process)", "(report)", peak, "info"))
-        print_goals(goals)
-        if code_fingerprint() != fingerprint:
-            print(f"\nWARNING: the app source changed during the run (now {code_fingerprint()})")
-    finally:
-        remove_temp(temp_dir, args.keep, args.database_url)
-    sys.stdout.flush()
+        goals.append(info_row("peak RSS (all bots, one process)", kib_to_mib(jbl.maxrss_kib)))
+        # The goals decide no exit status here: the telegram runs report them.
+        finish(goals, fingerprint)
 
 
 if __name__ == "__main__":
