@@ -48,6 +48,7 @@ from benchmarks.harness.report import (
 )
 from benchmarks.harness.stats import percentile
 from bot.bootstrap import App, utc_now
+from bot.telegram.channel import use_timedelta_periods
 from tests import db
 from tests.dialogs import order_for_pickup
 from tests.fake_telegram import FakeTelegram
@@ -227,7 +228,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    use_timedelta_periods(os.environ)
     with database_url(args.database_url, "jbl.db", keep=False) as url:
         fingerprint = print_header("merchant", url, [f"SQLite {sqlite3.sqlite_version}"])
         with fresh_database(url):

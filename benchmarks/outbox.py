@@ -93,7 +93,7 @@ from bot import loop
 from bot.bootstrap import App, build_app, init_database, utc_now
 from bot.delivery import Limits, OutboxSender
 from bot.settings import TelegramSettings
-from bot.telegram.channel import TelegramChannel
+from bot.telegram.channel import TelegramChannel, use_timedelta_periods
 from models.base import UTCDateTime
 from models.catalog import Product
 from models.ordering import Order, OrderItem
@@ -619,7 +619,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    use_timedelta_periods(os.environ)
     goals: list[Goal] = []
     with scratch_dir(args.keep) as directory:
         fingerprint = print_header(

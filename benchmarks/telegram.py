@@ -101,7 +101,7 @@ from benchmarks.harness.report import (
     verdict_row,
 )
 from benchmarks.harness.stats import mean, percentile, steady_rate
-from bot.telegram.channel import CONNECTIONS
+from bot.telegram.channel import CONNECTIONS, use_timedelta_periods
 from bot.telegram.request import JsonRequest
 from handlers.texts import LANGUAGES
 from tests.fake_telegram import Call, FakeMessage, FakeTelegram, TelegramUser
@@ -730,7 +730,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     # jbl's channel opts PTB in to this when it is built; the echo bot gets the same PTB.
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    use_timedelta_periods(os.environ)
     with database_url(args.database_url, "jbl.db", keep=args.keep) as args.database_url:
         database = prepare_database(args.database_url, reset=args.reset_database)
         software = [
