@@ -84,11 +84,11 @@ class Limits:
     # Failed attempts before a row is given up as failed.
     max_attempts: int = 5
     # Rows claimed at once: about this many seconds of sending, and at most `claim_rows`.
-    # The next batch is claimed when fewer than two batches are left unsent: at 1,000/s a
-    # batch lasts a quarter second, about as long as a slow claim on PostgreSQL.
+    # The next batch is claimed when fewer than two batches are left unsent, so a slow claim
+    # on PostgreSQL overlaps the sending of the batch before.
     claim_seconds: float = 2.0
-    # A claim and its rendering keep the event loop for about 0.1 ms a row, and every send
-    # due meanwhile waits: at 1,000/s a batch of 2,000 rows held up 190 of them.
+    # A claim and its rendering keep the event loop busy in proportion to its rows, and every
+    # send due meanwhile waits (`python -m benchmarks.outbox`; docs/decisions/0014).
     claim_rows: int = 250
     # How long a claim holds before another sender may take the row. A row not sent within
     # half of it is given back instead.

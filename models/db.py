@@ -20,11 +20,10 @@ WRITE_QUEUE = "jbl_write_queue"
 IDLE_SESSIONS = "jbl_idle_sessions"
 # PostgreSQL connections per process, all kept open and none beyond: a pool's overflow
 # connections are closed as soon as they are given back while the pool is full, and under a
-# steady load above the pool's size that was many times a second (the benchmark saw 140
-# server processes come and go in 12 s), each a new server process with every statement
-# prepared again, which made a loaded process slower still. Beyond these, a unit of work
-# waits for a connection: more transactions at once would not go faster on the server's
-# cores, only wait there instead of here.
+# steady load above the pool's size that was many times a second (docs/decisions/0018), each
+# a new server process with every statement prepared again, which made a loaded process
+# slower still. Beyond these, a unit of work waits for a connection: more transactions at
+# once would not go faster on the server's cores, only wait there instead of here.
 DEFAULT_POOL_SIZE = 20
 # Sessions kept for reuse: about as many as there are units of work at once, including those
 # waiting for a connection (or, on SQLite, for their turn to write).

@@ -16,9 +16,9 @@ class JsonRequest(BaseRequest):
     through an aiohttp connection pool.
 
     PTB's own `HTTPXRequest` posts a form, percent-encoding a menu's text and keyboard byte by
-    byte, and httpx itself spent 0.8 ms of CPU per call on loopback, 2.4 ms with 32 calls in
-    flight; aiohttp spends 0.25 and 0.15 ms. That decided whether one process can send a paid
-    broadcast at 1,000 messages/s. PTB still builds the parameters and turns Telegram's
+    byte, and httpx spends several times aiohttp's CPU per call: that decides how fast one
+    process can send a broadcast (`python -m benchmarks.outbox`; docs/decisions/0012). PTB still
+    builds the parameters and turns Telegram's
     answers and errors into its exceptions (`BaseRequest.post`); only the transport differs.
     """
 
