@@ -1,7 +1,7 @@
 """The WhatsApp channel through Twilio: incoming webhooks in, every message out by the outbox.
 
 A webhook becomes one `Incoming` for the conversation, whose replies are outbox rows written
-in the same transaction (`ConversationConfig.queued_replies`); the outbox sender delivers them,
+in the same transaction (`bot.queued_replies.QueuedReplies`); the outbox sender delivers them,
 and everything else for WhatsApp, at the sender's rate with a status callback per message.
 """
 
@@ -47,6 +47,7 @@ from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.delivery import OutboxSender
+    from bot.queued_replies import QueuedReplies
     from bot.settings import WhatsappSettings
     from handlers.dispatch import Conversation
     from models.outbox import Claimed
@@ -195,17 +196,21 @@ class WhatsappChannel:
     """Hands each WhatsApp message to the conversation; the outbox transport for WhatsApp.
 
     `sender` is the outbox sender that delivers this channel's rows: woken when replies were
-    queued, and its pacer also spaces the extra messages of a long reply.
+    queued, and its pacer also spaces the extra messages of a long reply. `replies` is how the
+    conversation keeps this channel's replies (`bot.bootstrap.App.whatsapp_replies`).
     """
 
     channel = CHANNEL
 
-    def __init__(self, settings: WhatsappSettings, conversation: Conversation) -> None:
+    def __init__(
+        self, settings: WhatsappSettings, conversation: Conversation, replies: QueuedReplies
+    ) -> None:
         if not settings.enabled:
             raise ValueError("whatsapp.account_sid, auth_token and from_number are not all set")
         assert settings.auth_token is not None and settings.public_url is not None
         self.settings = settings
         self.conversation = conversation
+        self.replies = replies
         self.sender: OutboxSender | None = None
         self.answer_within_s = ANSWER_WITHIN_S
         self.public_url = settings.public_url.rstrip("/")
@@ -251,9 +256,9 @@ class WhatsappChannel:
 
     def attach(self, sender: OutboxSender) -> None:
         """Makes `sender` deliver this channel's rows, and take the conversation's replies as
-        they commit (`Conversation.hand_replies_to`) rather than claim them after a wake."""
+        they commit (`QueuedReplies.hand_to`) rather than claim them after a wake."""
         self.sender = sender
-        self.conversation.hand_replies_to(CHANNEL, sender)
+        self.replies.hand_to(sender)
         self._handing_off = True
 
     async def stop(self) -> None:
@@ -263,7 +268,7 @@ class WhatsappChannel:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._handing_off:
             # The sender stops next: replies written from now on wait for a claim.
-            self.conversation.hand_replies_to(CHANNEL, None)
+            self.replies.hand_to(None)
             self._handing_off = False
 
     async def close(self) -> None:
