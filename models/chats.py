@@ -289,3 +289,19 @@ async def remember_menu(
     else:
         state.menu, state.labels, state.updated_at = payloads, labels, now
     await session.flush()
+
+
+async def swap_menu(
+    session: AsyncSession,
+    identity: str,
+    menu: tuple[list[str], list[str]],
+    only_if: tuple[list[str], list[str]] | None,
+    now: datetime,
+) -> tuple[list[str], list[str]]:
+    """Makes `menu` (payloads, labels) the chat's, if it still shows `only_if` (None: whatever
+    it shows); returns the one it had."""
+    state = await session.get(ChatState, identity)
+    had = (list(state.menu), list(state.labels)) if state is not None else ([], [])
+    if only_if is None or had == only_if:
+        await remember_menu(session, identity, *menu, now)
+    return had

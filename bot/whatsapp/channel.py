@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
-from sqlalchemy import select
 from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -31,8 +30,8 @@ from handlers.messages import Incoming, Reply
 from handlers.notices import REPLY, queue_replies
 from handlers.routes import route_payload
 from handlers.texts import text
-from models.chats import ChatState, remember_menu
-from models.people import WHATSAPP, Identity, Person, canonical_identity
+from models.chats import swap_menu
+from models.people import WHATSAPP, canonical_identity, person_of
 from models.receipts import (
     DELIVERED,
     FAILED_EVENT,
@@ -353,9 +352,7 @@ class WhatsappChannel:
 
     async def _apologise(self, incoming: Incoming) -> None:
         async with UnitOfWork(self.conversation.sessions) as uow:
-            person = await uow.session.scalar(
-                select(Person).join(Identity).where(Identity.identity == incoming.identity)
-            )
+            person = await person_of(uow.session, incoming.identity)
             if person is None:  # their first message failed: there is nobody to write to yet
                 return
             sorry = Reply(text(person.language, "internal_error"))
@@ -531,9 +528,6 @@ class WhatsappChannel:
     ) -> tuple[list[str], list[str]]:
         """Makes `menu` the chat's (if it still shows `only_if`); returns the one it had."""
         async with UnitOfWork(self.conversation.sessions) as uow:
-            state = await uow.session.get(ChatState, identity)
-            had = (list(state.menu), list(state.labels)) if state is not None else ([], [])
-            if only_if is None or had == only_if:
-                await remember_menu(uow.session, identity, *menu, self.conversation.clock())
-                await uow.commit()
+            had = await swap_menu(uow.session, identity, menu, only_if, self.conversation.clock())
+            await uow.commit()
         return had
