@@ -30,12 +30,12 @@ class QueuedReplies:
     """
 
     def __init__(self) -> None:
-        self.sender: OutboxSender | None = None
+        self._sender: OutboxSender | None = None
 
     def hand_to(self, sender: OutboxSender | None) -> None:
         """Hands the replies written from now on to `sender` (None: it is stopping, and they
         wait to be claimed)."""
-        self.sender = sender
+        self._sender = sender
 
     async def write(
         self,
@@ -45,7 +45,7 @@ class QueuedReplies:
         replies: list[Reply],
         now: datetime,
     ) -> AfterCommit | None:
-        sender = self.sender
+        sender = self._sender
         lease = sender.lease(now) if sender is not None else None
         payloads = [reply.to_json() for reply in replies]
         rows = await save_chat_and_notify(session, chat, person.id, REPLY, payloads, now, lease)
