@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.queued_replies import QueuedReplies
 from handlers.context import ConversationConfig
 from handlers.dispatch import Clock, Conversation
 from models.db import create_engine, session_factory
@@ -31,6 +32,8 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     conversation: Conversation
     clock: Clock
+    # How the conversation keeps WhatsApp's replies, for the channel to hand to its sender.
+    whatsapp_replies: QueuedReplies
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -45,10 +48,11 @@ def build_app(settings: Settings, clock: Clock = utc_now) -> App:
         page_size=settings.catalog.page_size,
         broadcast_weekday=settings.broadcast.weekday,
         broadcast_time=settings.broadcast.send_time,
-        # Every WhatsApp message goes out through its outbox sender, replies too.
-        queued_replies=frozenset({WHATSAPP}),
     )
-    return App(settings, engine, sessions, Conversation(sessions, config, clock), clock)
+    # Every WhatsApp message goes out through its outbox sender, replies too.
+    whatsapp_replies = QueuedReplies()
+    conversation = Conversation(sessions, config, clock, {WHATSAPP: whatsapp_replies})
+    return App(settings, engine, sessions, conversation, clock, whatsapp_replies)
 
 
 async def init_database(app: App, *, demo: bool) -> bool:

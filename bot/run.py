@@ -133,7 +133,7 @@ async def _start_telegram(app: App) -> TelegramChannel:
 
 
 async def _start_whatsapp(app: App) -> WhatsappChannel:
-    whatsapp = WhatsappChannel(app.settings.whatsapp, app.conversation)
+    whatsapp = WhatsappChannel(app.settings.whatsapp, app.conversation, app.whatsapp_replies)
     try:
         await whatsapp.start()
     except (TwilioRestException, aiohttp.ClientError, TimeoutError) as error:

@@ -200,7 +200,7 @@ async def use_remembered(chat: Chat, field: str) -> list[Reply]:
 
 
 def _own_phone(chat: Chat) -> str | None:
-    """The Indonesian number the platform says the person writes from (WhatsApp), if any."""
+    """The Indonesian number the platform says the person writes from, if it says one."""
     sender = chat.incoming.sender_phone
     return normalize_phone(sender) if sender else None
 

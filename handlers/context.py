@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from handlers.messages import Incoming
-    from models.chats import Chat as ChatState
+    from models.chats import OpenedChat
     from models.people import Person
 
 
@@ -31,17 +31,12 @@ class ConversationConfig:
     def send_time(self) -> SendTime:
         return SendTime(self.broadcast_weekday, self.broadcast_time, self.timezone)
 
-    # Channels whose replies to the sender are outbox rows written with the handling (the
-    # handler's result is then only for reading): WhatsApp, so that its sender's rate limit
-    # and status callbacks cover every message.
-    queued_replies: frozenset[str] = frozenset()
-
 
 @dataclass
 class Chat:
     session: AsyncSession
     person: Person
-    state: ChatState
+    state: OpenedChat
     incoming: Incoming
     now: datetime
     config: ConversationConfig

@@ -4,45 +4,30 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
 from handlers import menu
 from handlers.context import Chat, ConversationConfig
 from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
-from handlers.notices import queue_replies
+from handlers.reply_writers import ReturnedReplies
 from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
-from models.chats import open_chat, saving_chat
+from models.chats import open_chat
 from models.errors import Refusal
-from models.outbox import Claimed
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from models.outbox import Lease, OutboxMessage
+    from handlers.reply_writers import ReplyWriter
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-
-
-class ReplyHandoff(Protocol):
-    """The outbox sender of this process for a channel whose replies are queued: the reply
-    rows are written claimed by it and handed over as soon as they commit, instead of
-    waiting for a claim of their own (a transaction, for every message)."""
-
-    def lease(self, now: datetime) -> Lease:
-        """The claim to write the rows with."""
-        ...
-
-    def adopt(self, rows: list[Claimed]) -> None:
-        """Takes committed rows claimed with `lease`, to send them next."""
-        ...
 
 
 _COMMAND = re.compile(r"^/(\w{1,32})(?:@\w+)?(?:\s+(.*))?$", re.DOTALL)
@@ -50,29 +35,28 @@ _MENU_NUMBER = re.compile(r"^\s*(\d{1,4})\s*[.)]?\s*$")
 
 
 class Conversation:
-    """The core every channel hands its messages to."""
+    """The core every channel hands its messages to.
+
+    `writers` are the channels' own ways of keeping replies (by channel); a channel without
+    one gets its replies back from `handle`, to send after the commit (`ReturnedReplies`).
+    """
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         config: ConversationConfig,
         clock: Clock,
+        writers: Mapping[str, ReplyWriter] | None = None,
     ) -> None:
         self.sessions = sessions
         self.config = config
         self.clock = clock
-        self._handoffs: dict[str, ReplyHandoff] = {}
-
-    def hand_replies_to(self, channel: str, handoff: ReplyHandoff | None) -> None:
-        """Hands the queued replies of `channel` to its running sender (None: it stopped,
-        and they wait to be claimed again)."""
-        if handoff is None:
-            self._handoffs.pop(channel, None)
-        else:
-            self._handoffs[channel] = handoff
+        self._writers = dict(writers or {})
+        self._returned = ReturnedReplies()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Handles a message once; a redelivered message id gets no second answer."""
+        """Handles a message once; a redelivered message id gets no second answer. The
+        replies are also given to the channel's writer, in the transaction."""
         for attempt in (1, 2):
             try:
                 return await self._handle_once(incoming)
@@ -118,20 +102,11 @@ class Conversation:
             menu_reply = next((r for r in reversed(replies) if r.buttons), None)
             state.menu = [b.payload for b in menu_reply.buttons] if menu_reply else []
             state.labels = [b.label for b in menu_reply.buttons] if menu_reply else []
-            saving = saving_chat(state, now)
-            queued: list[OutboxMessage] = []
-            handoff = self._handoffs.get(incoming.channel)
-            if incoming.channel in self.config.queued_replies:
-                lease = handoff.lease(now) if handoff is not None else None
-                queued = await queue_replies(
-                    session, person.id, incoming.identity, replies, now, lease, after=saving
-                )
-            else:
-                await saving.run(session)
+            writer = self._writers.get(incoming.channel, self._returned)
+            after_commit = await writer.write(session, person, state, replies, now)
             await uow.commit()
-        if queued and handoff is not None:
-            # The person wrote just now, so their chat's window is open from now.
-            handoff.adopt([Claimed(row, person.language, now) for row in queued])
+        if after_commit is not None:
+            after_commit()
         return replies
 
     def _action(self, chat: Chat) -> Callable[[Chat], Awaitable[list[Reply]]]:
@@ -162,7 +137,7 @@ class Conversation:
         number = _MENU_NUMBER.match(typed)
         if number:
             return lambda c: _not_on_menu(c, int(number[1]))
-        # A chat's first message ("halo" on WhatsApp, where no /start comes first) is greeted.
+        # A chat's first message ("halo", where a platform sends no /start first) is greeted.
         return menu.not_understood if state.stored else menu.start
 
 

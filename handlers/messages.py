@@ -22,11 +22,11 @@ class Incoming:
     language_hint: str | None = None
     # A phone number the person shared through the platform (Telegram's contact button).
     shared_phone: str | None = None
-    # A photo the person sent, as the platform's reference to it (`telegram:<file id>`,
-    # `whatsapp:<media url>`) or its https:// address.
+    # A photo the person sent, as the platform's reference to it (`<channel>:<the platform's
+    # file id or media URL>`) or its https:// address.
     photo: str | None = None
-    # The phone number the platform vouches for as the sender's own (their WhatsApp number),
-    # as the platform gives it.
+    # The phone number the platform vouches for as the sender's own (where the account is a
+    # phone number), as the platform gives it.
     sender_phone: str | None = None
 
     @property

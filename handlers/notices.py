@@ -25,27 +25,18 @@ if TYPE_CHECKING:
 
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from models.base import Write
-    from models.outbox import Lease, OutboxMessage
+    from models.outbox import OutboxMessage
 
 # The kind of an outbox row that is a reply to the sender, as the conversation made it.
 REPLY = "reply"
 
 
 async def queue_replies(
-    session: AsyncSession,
-    person_id: int,
-    identity: str,
-    replies: Sequence[Reply],
-    now: datetime,
-    lease: Lease | None = None,
-    after: Write | None = None,
-) -> list[OutboxMessage]:
-    """The replies as outbox rows to the chat they answer, one row each, in order; with a
-    `lease`, claimed by its sender and returned; `after` runs first (see
-    `models.outbox.notify_identity`)."""
+    session: AsyncSession, person_id: int, identity: str, replies: Sequence[Reply], now: datetime
+) -> None:
+    """The replies as outbox rows to the chat they answer, one row each, in order."""
     payloads = [reply.to_json() for reply in replies]
-    return await notify_identity(session, person_id, identity, REPLY, payloads, now, lease, after)
+    await notify_identity(session, person_id, identity, REPLY, payloads, now)
 
 
 # The notices whose text lists the order's items; the others load orders without them.

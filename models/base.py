@@ -1,16 +1,12 @@
-"""Declarative base, naming convention, the column types every table shares, and writes that
-wait for the transaction's next statement."""
+"""Declarative base, naming convention, and the column types every table shares."""
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Insert, MetaData, Update
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -50,24 +46,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class Write:
-    """A statement and its parameters, run on its own or, on PostgreSQL, inside the WITH of
-    the transaction's next statement (`with_write`): a round trip less."""
-
-    statement: Insert | Update
-    params: dict[str, Any]
-
-    async def run(self, session: AsyncSession) -> None:
-        connection = await session.connection()
-        await connection.execute(self.statement, self.params)
-
-
-@functools.cache
-def with_write(statement: Insert, write: Insert | Update) -> Insert:
-    """`statement` run after `write` in one statement (PostgreSQL: a data-modifying WITH is
-    run once, in full, whether or not the statement reads it). Both are cached statements, so
-    this is built once per pair."""
-    return statement.add_cte(write.cte("earlier"))

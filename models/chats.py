@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, Write
+from models.base import Base, UTCDateTime
 from models.people import LAST_SEEN_PRECISION, Identity, Person, new_person
 
 
@@ -91,9 +91,10 @@ async def _claim_message(
 
 
 @dataclass
-class Chat:
-    """A chat's state as a handler changes it; `saving_chat` writes it back in one statement
-    (the ORM's change tracking cost more than the rest of a simple message)."""
+class OpenedChat:
+    """A chat's state as `open_chat` read it and a handler changes it; `save_chat` writes it
+    back in one statement (the ORM's change tracking cost more than the rest of a simple
+    message)."""
 
     identity: str
     menu: list[str]
@@ -166,7 +167,7 @@ async def open_chat(
     display_name: str,
     language: str,
     now: datetime,
-) -> tuple[Person, Chat] | None:
+) -> tuple[Person, OpenedChat] | None:
     """Claims the message id and opens the chat: the person behind the identity and the
     chat's state, created on a first message. None if the message id was claimed before (a
     redelivery); the claim commits with the handling, and a delivery racing another of the
@@ -195,19 +196,19 @@ async def _opened(
     language: str,
     now: datetime,
     found: Sequence[Any] | None,
-) -> tuple[Person, Chat]:
+) -> tuple[Person, OpenedChat]:
     """The person and chat of `_chat_columns` as read (None or a NULL person: not yet)."""
     if found is None or found[0] is None:
         person, _ = await new_person(session, identity, display_name, language, now)
-        return person, Chat(identity, [], [], None, {}, stored=False)
+        return person, OpenedChat(identity, [], [], None, {}, stored=False)
     person, last_seen_at, unreachable_at, stored, menu, labels, step, data = found
     if now - last_seen_at > LAST_SEEN_PRECISION or unreachable_at is not None:
         # Recorded coarsely: it only decides which chat messages to the person go to. Writing
         # to the bot again means they unblocked it.
         await session.execute(_seen_statement(), {"key": identity, "now": now})
     if stored is None:
-        return person, Chat(identity, [], [], None, {}, stored=False)
-    return person, Chat(identity, menu or [], labels or [], step, data or {}, stored=True)
+        return person, OpenedChat(identity, [], [], None, {}, stored=False)
+    return person, OpenedChat(identity, menu or [], labels or [], step, data or {}, stored=True)
 
 
 @functools.cache
@@ -229,23 +230,29 @@ def _save_statements() -> tuple[Update, Insert]:
     )
 
 
-def saving_chat(chat: Chat, now: datetime) -> Write:
-    """The statement that writes the chat back, to run in the transaction that changed it
-    (with the reply's row, on PostgreSQL: see `models.outbox.notify_identity`)."""
+def save_chat_statement(chat: OpenedChat, now: datetime) -> tuple[Update | Insert, dict[str, Any]]:
+    """The statement that writes the chat back, and its parameters, to run in the transaction
+    that changed it (by `save_chat`, or within the reply's row: see
+    `models.outbox.save_chat_and_notify`); the chat counts as stored from then."""
     changed, created = _save_statements()
-    write = Write(
-        changed if chat.stored else created,
-        {
-            "key": chat.identity,
-            "menu": chat.menu,
-            "labels": chat.labels,
-            "step": chat.step,
-            "data": chat.data,
-            "updated_at": now,
-        },
-    )
+    params = {
+        "key": chat.identity,
+        "menu": chat.menu,
+        "labels": chat.labels,
+        "step": chat.step,
+        "data": chat.data,
+        "updated_at": now,
+    }
+    statement = changed if chat.stored else created
     chat.stored = True
-    return write
+    return statement, params
+
+
+async def save_chat(session: AsyncSession, chat: OpenedChat, now: datetime) -> None:
+    """Writes the chat back (Core on the connection: one cached statement, no ORM)."""
+    statement, params = save_chat_statement(chat, now)
+    connection = await session.connection()
+    await connection.execute(statement, params)
 
 
 KEEP_PROCESSED = timedelta(days=7)
@@ -282,3 +289,19 @@ async def remember_menu(
     else:
         state.menu, state.labels, state.updated_at = payloads, labels, now
     await session.flush()
+
+
+async def swap_menu(
+    session: AsyncSession,
+    identity: str,
+    menu: tuple[list[str], list[str]],
+    only_if: tuple[list[str], list[str]] | None,
+    now: datetime,
+) -> tuple[list[str], list[str]]:
+    """Makes `menu` (payloads, labels) the chat's, if it still shows `only_if` (None: whatever
+    it shows); returns the one it had."""
+    state = await session.get(ChatState, identity)
+    had = (list(state.menu), list(state.labels)) if state is not None else ([], [])
+    if only_if is None or had == only_if:
+        await remember_menu(session, identity, *menu, now)
+    return had

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Update,
     bindparam,
     delete,
     insert,
@@ -27,11 +28,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.base import Base, UTCDateTime, Write, with_write
+from models.base import Base, UTCDateTime
+from models.chats import OpenedChat, save_chat, save_chat_statement
 from models.people import Identity, Person, operators_of, preferred_identity
 
 # A row's life: pending → sending (claimed by one sender) → sent | unreachable | failed |
@@ -179,22 +181,53 @@ async def notify_identity(
     payloads: Sequence[dict[str, Any]],
     now: datetime,
     lease: Lease | None = None,
-    after: Write | None = None,
 ) -> list[OutboxMessage]:
     """Rows for one chat of the person, the one they wrote from, one per payload in order
-    (WhatsApp's replies go through the outbox too, so that its sender's limit and status
-    callbacks cover them). One cached statement: it runs for every message on WhatsApp.
+    (replies to the sender too, on a channel that sends them from the outbox). One cached
+    statement: it can run for every message.
 
     With a `lease` the rows are written as claimed by its sender (`sending` until the lease
     ends, as `claim_due` would leave them), and returned for it to send without a claim of
-    its own; without, they wait for a claim and nothing is returned. `after` is a write of
-    the same transaction to run first: on PostgreSQL within the first row's statement (the
-    conversation's chat state, for every message: a round trip less).
+    its own; without, they wait for a claim and nothing is returned.
     """
     connection = await session.connection()
-    if after is not None and (not payloads or connection.dialect.name != "postgresql"):
-        await after.run(session)
-        after = None
+    return await _insert_rows(connection, person_id, identity, kind, payloads, now, lease)
+
+
+async def save_chat_and_notify(
+    session: AsyncSession,
+    chat: OpenedChat,
+    person_id: int,
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    now: datetime,
+    lease: Lease | None = None,
+) -> list[OutboxMessage]:
+    """`save_chat`, then `notify_identity` to the chat's identity. On PostgreSQL in one
+    statement, the chat's write in the WITH of the first row's INSERT: a round trip less, for
+    every message whose replies are outbox rows."""
+    connection = await session.connection()
+    if not payloads or connection.dialect.name != "postgresql":
+        await save_chat(session, chat, now)
+        return await _insert_rows(connection, person_id, chat.identity, kind, payloads, now, lease)
+    saving = save_chat_statement(chat, now)
+    return await _insert_rows(
+        connection, person_id, chat.identity, kind, payloads, now, lease, saving
+    )
+
+
+async def _insert_rows(
+    connection: AsyncConnection,
+    person_id: int,
+    identity: str,
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    now: datetime,
+    lease: Lease | None,
+    saving: tuple[Insert | Update, dict[str, Any]] | None = None,
+) -> list[OutboxMessage]:
+    """`notify_identity`'s rows; with `saving` (PostgreSQL only), that write runs within the
+    first row's statement."""
     if not payloads:
         return []
     row = {
@@ -214,8 +247,9 @@ async def notify_identity(
     returning = lease is not None
     bound = [_bound(values) for values in rows]
     first, params = _insert_statement(returning), bound[0]
-    if after is not None:
-        first, params = with_write(first, after.statement), params | after.params
+    if saving is not None:
+        statement, saved = saving
+        first, params = _insert_saving_chat(first, statement), params | saved
     written = await connection.execute(first, params)
     if not returning:
         if len(rows) > 1:
@@ -229,9 +263,17 @@ async def notify_identity(
     return [OutboxMessage(id=row_id, **values) for row_id, values in zip(ids, rows, strict=True)]
 
 
+@functools.cache
+def _insert_saving_chat(insert_row: Insert, save: Insert | Update) -> Insert:
+    """`insert_row` with the chat's `save` in its WITH (PostgreSQL runs a data-modifying WITH
+    once, in full, whether or not the statement reads it). Both are cached statements, so
+    this is built once per pair."""
+    return insert_row.add_cte(save.cte("saved_chat"))
+
+
 def _bound(values: dict[str, Any]) -> dict[str, Any]:
     """A row's values as `_insert_statement` binds them: under names of their own, so that
-    they are never taken for columns of the statement run with it (`with_write`)."""
+    they are never taken for the chat's columns written with it (`_insert_saving_chat`)."""
     return {f"row_{name}": value for name, value in values.items()}
 
 

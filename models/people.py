@@ -97,6 +97,11 @@ async def new_person(
     return person, row
 
 
+async def person_of(session: AsyncSession, identity: str) -> Person | None:
+    """The person who writes from `identity`, if they have written."""
+    return await session.scalar(select(Person).join(Identity).where(Identity.identity == identity))
+
+
 async def preferred_identity(session: AsyncSession, person_id: int) -> str | None:
     """The identity the person wrote from most recently: where messages to them go."""
     return await session.scalar(

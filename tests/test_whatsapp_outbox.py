@@ -60,7 +60,7 @@ class Rig:
 @pytest.fixture
 async def rig(app: App, twilio: FakeTwilio) -> AsyncIterator[Rig]:
     settings = whatsapp_settings(twilio, notice_content_sid=NOTICE_TEMPLATE)
-    channel = WhatsappChannel(settings, app.conversation)
+    channel = WhatsappChannel(settings, app.conversation, app.whatsapp_replies)
     await channel.start()
     sender = OutboxSender(app.sessions, channel, Limits(1000, 1000), app.clock)
     channel.sender = sender

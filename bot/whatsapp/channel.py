@@ -1,7 +1,7 @@
 """The WhatsApp channel through Twilio: incoming webhooks in, every message out by the outbox.
 
 A webhook becomes one `Incoming` for the conversation, whose replies are outbox rows written
-in the same transaction (`ConversationConfig.queued_replies`); the outbox sender delivers them,
+in the same transaction (`bot.queued_replies.QueuedReplies`); the outbox sender delivers them,
 and everything else for WhatsApp, at the sender's rate with a status callback per message.
 """
 
@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
-from sqlalchemy import select
 from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -31,8 +30,8 @@ from handlers.messages import Incoming, Reply
 from handlers.notices import REPLY, queue_replies
 from handlers.routes import route_payload
 from handlers.texts import text
-from models.chats import ChatState, remember_menu
-from models.people import WHATSAPP, Identity, Person, canonical_identity
+from models.chats import swap_menu
+from models.people import WHATSAPP, canonical_identity, person_of
 from models.receipts import (
     DELIVERED,
     FAILED_EVENT,
@@ -47,6 +46,7 @@ from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.delivery import OutboxSender
+    from bot.queued_replies import QueuedReplies
     from bot.settings import WhatsappSettings
     from handlers.dispatch import Conversation
     from models.outbox import Claimed
@@ -195,17 +195,21 @@ class WhatsappChannel:
     """Hands each WhatsApp message to the conversation; the outbox transport for WhatsApp.
 
     `sender` is the outbox sender that delivers this channel's rows: woken when replies were
-    queued, and its pacer also spaces the extra messages of a long reply.
+    queued, and its pacer also spaces the extra messages of a long reply. `replies` is how the
+    conversation keeps this channel's replies (`bot.bootstrap.App.whatsapp_replies`).
     """
 
     channel = CHANNEL
 
-    def __init__(self, settings: WhatsappSettings, conversation: Conversation) -> None:
+    def __init__(
+        self, settings: WhatsappSettings, conversation: Conversation, replies: QueuedReplies
+    ) -> None:
         if not settings.enabled:
             raise ValueError("whatsapp.account_sid, auth_token and from_number are not all set")
         assert settings.auth_token is not None and settings.public_url is not None
         self.settings = settings
         self.conversation = conversation
+        self.replies = replies
         self.sender: OutboxSender | None = None
         self.answer_within_s = ANSWER_WITHIN_S
         self.public_url = settings.public_url.rstrip("/")
@@ -251,9 +255,9 @@ class WhatsappChannel:
 
     def attach(self, sender: OutboxSender) -> None:
         """Makes `sender` deliver this channel's rows, and take the conversation's replies as
-        they commit (`Conversation.hand_replies_to`) rather than claim them after a wake."""
+        they commit (`QueuedReplies.hand_to`) rather than claim them after a wake."""
         self.sender = sender
-        self.conversation.hand_replies_to(CHANNEL, sender)
+        self.replies.hand_to(sender)
         self._handing_off = True
 
     async def stop(self) -> None:
@@ -263,7 +267,7 @@ class WhatsappChannel:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._handing_off:
             # The sender stops next: replies written from now on wait for a claim.
-            self.conversation.hand_replies_to(CHANNEL, None)
+            self.replies.hand_to(None)
             self._handing_off = False
 
     async def close(self) -> None:
@@ -348,9 +352,7 @@ class WhatsappChannel:
 
     async def _apologise(self, incoming: Incoming) -> None:
         async with UnitOfWork(self.conversation.sessions) as uow:
-            person = await uow.session.scalar(
-                select(Person).join(Identity).where(Identity.identity == incoming.identity)
-            )
+            person = await person_of(uow.session, incoming.identity)
             if person is None:  # their first message failed: there is nobody to write to yet
                 return
             sorry = Reply(text(person.language, "internal_error"))
@@ -526,9 +528,6 @@ class WhatsappChannel:
     ) -> tuple[list[str], list[str]]:
         """Makes `menu` the chat's (if it still shows `only_if`); returns the one it had."""
         async with UnitOfWork(self.conversation.sessions) as uow:
-            state = await uow.session.get(ChatState, identity)
-            had = (list(state.menu), list(state.labels)) if state is not None else ([], [])
-            if only_if is None or had == only_if:
-                await remember_menu(uow.session, identity, *menu, self.conversation.clock())
-                await uow.commit()
+            had = await swap_menu(uow.session, identity, menu, only_if, self.conversation.clock())
+            await uow.commit()
         return had
