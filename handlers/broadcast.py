@@ -325,7 +325,7 @@ async def calendar(chat: Chat) -> list[Reply]:
 
 def progress_lines(language: str, progress: Progress) -> list[str]:
     """How far a set of messages has got, for staff: sent, delivered and read; then what is
-    still waiting, what needs a WhatsApp template and what failed, each only when there is
+    still waiting, what needs an approved template and what failed, each only when there is
     some."""
     lines = [
         text(

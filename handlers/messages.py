@@ -20,7 +20,7 @@ class Incoming:
     display_name: str = ""
     # The language the platform reports for the person, used for their first reply.
     language_hint: str | None = None
-    # A phone number the person shared through the platform (Telegram's contact button).
+    # A phone number the person shared through the platform's contact button, where it has one.
     shared_phone: str | None = None
     # A photo the person sent, as the platform's reference to it (`<channel>:<the platform's
     # file id or media URL>`) or its https:// address.
@@ -48,8 +48,8 @@ class Reply:
     # Rendering hint: a channel that can should offer a "share my phone number" button with
     # this label.
     ask_phone: str | None = None
-    # A short notice for the button press that led here, where a platform shows one
-    # (Telegram's answer to a callback query); the text says it too.
+    # A short notice for the button press that led here, where a platform shows one (a pop-up
+    # over the chat); the text says it too.
     toast: str | None = None
 
     def to_json(self) -> dict[str, Any]:

@@ -34,8 +34,8 @@ def _search(chat: Chat, args: str) -> Awaitable[list[Reply]]:
     return search.search(chat, args) if args else search.ask_query(chat)
 
 
-# What a link to the bot may carry for /start (Telegram's `?start=`): a product, a merchant,
-# or a merchant invite.
+# What a link to the bot may carry for /start (a deep link's start parameter): a product, a
+# merchant, or a merchant invite.
 _START_LINK = re.compile(r"([pm])_(\d{1,12})")
 _JOIN_LINK = re.compile(r"join_([A-Za-z0-9]{4,20})")
 
