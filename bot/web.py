@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -18,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from bot.whatsapp.webhook import TwilioEndpoints
+from models.db import ping
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -57,8 +57,8 @@ def build_web(
 
 async def _database(engine: AsyncEngine) -> str:
     try:
-        async with asyncio.timeout(2), engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        async with asyncio.timeout(2):
+            await ping(engine)
     except Exception as error:
         log.warning("health: database unreachable: %s", error)
         return "unreachable"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -123,3 +123,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         # them for seconds, and the file lock polls with growing sleeps.
         info[WRITE_QUEUE] = WriteQueue()
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises unless the database answers a trivial query (the health check's)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
