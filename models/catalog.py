@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -53,8 +54,8 @@ class Merchant(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Buyers' ratings of completed orders, summed here as they come (models.ratings).
-    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def area(self) -> str:
@@ -77,7 +78,7 @@ class Product(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(20), default="pcs")
     photo_url: Mapped[str | None] = mapped_column(String(500))
@@ -85,7 +86,7 @@ class Product(Base):
     curated: Mapped[bool] = mapped_column(Boolean, default=False)
     # Units sold in the last four weeks; kept current at checkout/cancel and recomputed by the
     # ranking job so that old sales age out.
-    recent_sold: Mapped[int] = mapped_column(Integer, default=0)
+    recent_sold: Mapped[int] = mapped_column(BigInteger, default=0)
     # Product name, merchant name and category names: what text search matches.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
