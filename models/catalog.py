@@ -23,10 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.base import Base, UTCDateTime
-
-# Ids are INTEGER columns: a larger number names no row, and would overflow the query.
-LARGEST_ID = 2**31 - 1
+from models.base import Base, UTCDateTime, id_from_text
 
 
 class Category(Base):
@@ -204,11 +201,8 @@ async def catalog_page(
 
 async def category_by_slug_or_id(session: AsyncSession, typed: str) -> Category | None:
     """The category whose slug, or id written in digits, is `typed`."""
-    number = int(typed) if typed.isascii() and typed.isdigit() else -1
-    if number > LARGEST_ID:
-        number = -1
     return await session.scalar(
-        select(Category).where(or_(Category.slug == typed, Category.id == number))
+        select(Category).where(or_(Category.slug == typed, Category.id == id_from_text(typed)))
     )
 
 
