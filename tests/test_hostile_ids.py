@@ -4,24 +4,31 @@ changes; an id no row can have is simply not found, as on every database."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.bootstrap import App
+from bot.web import build_web
+from bot.whatsapp.channel import WhatsappChannel
 from handlers.payloads import ID, Payload
 from handlers.routes import PAYLOADS
 from models.base import LARGEST_ID, Base
 from tests.conftest import Clock
-from tests.fake_telegram import FakeTelegram, TelegramUser
+from tests.fake_telegram import FakeTelegram, LocalServer, TelegramUser
+from tests.fake_twilio import FakeTwilio
 from tests.people import Chatter
 from tests.telegram_bot import Running, running_jbl
+from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
 
 # What any message may change: the sender's chat (last menu, step) and the ids handled.
 CHAT_TABLES = {"chat_states", "processed_messages"}
@@ -138,3 +145,40 @@ async def test_telegram_deep_links_and_presses_with_any_id_get_an_answer(
     assert answer.text and "gangguan" not in answer.text
     assert await snapshot(jbl.app) == before
     assert not tracebacks(caplog)
+
+
+async def test_twilio_status_callbacks_with_any_row_or_error_code_change_nothing(
+    app: App, twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Signed by Twilio, but naming a row or an error code no column can hold."""
+    channel = WhatsappChannel(whatsapp_settings(twilio), app.conversation, app.whatsapp_replies)
+    before = await snapshot(app)
+    async with (
+        LocalServer(build_web(app.engine, [channel], None, channel)) as server,
+        httpx.AsyncClient(base_url=server.url) as client,
+        _started(channel),
+    ):
+        for row, code in (
+            ("99999999999", "63016"),
+            ("\u00b2", "63016"),
+            ("-1", "63016"),
+            ("1", "\u00b2"),
+            ("1", "99999999999"),
+        ):
+            form = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "failed", "ErrorCode": code}
+            path = f"/whatsapp/status?row={quote(row)}"
+            signature = twilio.signature(f"{PUBLIC_URL}{path}", form)
+            answer = await client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+            assert answer.status_code == 204, (row, code)
+    assert await snapshot(app) == before
+    assert not tracebacks(caplog)
+
+
+@contextlib.asynccontextmanager
+async def _started(channel: WhatsappChannel) -> AsyncIterator[None]:
+    await channel.start()
+    try:
+        yield
+    finally:
+        await channel.stop()
+        await channel.close()
