@@ -8,6 +8,7 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ from tests.fake_telegram import FakeTelegram, LocalServer, TelegramUser
 from tests.fake_twilio import FakeTwilio
 from tests.people import Chatter
 from tests.telegram_bot import Running, running_jbl
+from tests.test_cli_and_console import run_jbl
 from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
 
 # What any message may change: the sender's chat (last menu, step) and the ids handled.
@@ -182,3 +184,22 @@ async def _started(channel: WhatsappChannel) -> AsyncIterator[None]:
     finally:
         await channel.stop()
         await channel.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("merchant", "invite", "99999999999"),
+        ("merchant", "list", "99999999999"),
+        ("merchant", "remove-operator", "99999999999", "console:ani"),
+        ("links", "product", "99999999999", "--bot", "jbl_bot"),
+        ("links", "merchant", "-99999999999", "--bot", "jbl_bot"),
+    ],
+)
+def test_a_command_given_an_id_no_column_can_hold_says_so_in_one_line(
+    args: tuple[str, ...], database_url: str, tmp_path: Path
+) -> None:
+    result = run_jbl(*args, database_url=database_url, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith("is out of range"), result.stderr
+    assert "Traceback" not in result.stderr
