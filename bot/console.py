@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import threading
 import uuid
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from handlers.messages import Incoming, Reply
 from handlers.notices import render_notice
+from handlers.texts import text
 from models.chats import remember_menu
 from models.outbox import take_pending_for
 from models.people import person_language
@@ -17,6 +19,8 @@ from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
+
+log = logging.getLogger(__name__)
 
 # While the person is idle, new notices (e.g. an order for a merchant) show this often.
 POLL_SECONDS = 2.0
@@ -70,7 +74,14 @@ class ConsoleChat:
             text=line,
             display_name=self.name,
         )
-        self._show(await self.app.conversation.handle(incoming))
+        try:
+            replies = await self.app.conversation.handle(incoming)
+        except Exception:
+            # As `jbl run` does: the person is told, the log says why, and the chat goes on.
+            log.exception("console message %s could not be handled", incoming.message_id)
+            language = self.app.conversation.config.default_language
+            replies = [Reply(text(language, "internal_error"))]
+        self._show(replies)
         await self.show_notices()
 
     async def show_notices(self) -> None:

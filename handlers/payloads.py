@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from handlers.texts import LANGUAGES
+from models.base import LARGEST_ID, NO_ID, id_from_text
 from models.catalog import RankKey
 from models.ordering import CASH, DELIVERY, PICKUP, TRANSFER
 
@@ -63,11 +64,16 @@ class Payload:
 
 def _read_cursor(text: str) -> RankKey:
     curated, sold, product_id = text.split(":")
-    return RankKey(curated == "1", int(sold), int(product_id))
+    return RankKey(curated == "1", int(sold), id_from_text(product_id))
 
 
 def _write_cursor(key: RankKey) -> str:
-    return f"{int(key.curated)}:{key.recent_sold}:{key.product_id}"
+    return f"{int(key.curated)}:{key.recent_sold}:{_write_id(key.product_id)}"
+
+
+def _write_id(id: int) -> str:
+    # NO_ID as the first number out of range, so that a payload built from one reads back.
+    return str(LARGEST_ID + 1 if id == NO_ID else id)
 
 
 def _read_day(text: str) -> date | None:
@@ -78,14 +84,17 @@ def _read_day(text: str) -> date | None:
         return None
 
 
-# A row's id. Bounded, so that a forged payload never reaches the database as a huge number.
-ID = Field(r"\d{1,12}", int)
-QUANTITY = Field(r"\d{1,6}", int)
-# Where a catalog page starts: the direction, and the product's rank key next to it.
+# Numbers are ASCII digits: `\d` would take any script's digits, which no button carries.
+# A row's id; one no row can have (beyond a 32-bit column) reads as NO_ID, so a forged payload
+# is simply not found and never reaches the database as a number its column cannot hold.
+ID = Field(r"[0-9]{1,12}", id_from_text, _write_id)
+QUANTITY = Field(r"[0-9]{1,6}", int)
+# Where a catalog page starts: the direction, and the product's rank key next to it (recent
+# sales fit a BIGINT in 18 digits).
 DIRECTION = one_of("n", "p")
-CURSOR = Field(r"[01]:\d{1,9}:\d{1,12}", _read_cursor, _write_cursor)
+CURSOR = Field(r"[01]:[0-9]{1,18}:[0-9]{1,12}", _read_cursor, _write_cursor)
 # The Friday of a broadcast, YYYYMMDD.
-FRIDAY = Field(r"\d{8}", _read_day, lambda day: f"{day.year:04}{day.month:02}{day.day:02}")
+FRIDAY = Field(r"[0-9]{8}", _read_day, lambda day: f"{day.year:04}{day.month:02}{day.day:02}")
 # The reasons a merchant can reject an order with one press; `reason_<code>` is their text.
 REJECT_REASONS = ("stock", "closed", "area")
 
@@ -101,7 +110,7 @@ MERCHANT = Payload("m", ID)
 MERCHANT_PAGE = Payload("m", ID, DIRECTION, CURSOR)
 PRODUCT = Payload("p", ID)
 SEARCH = Payload("find")
-SEARCH_PAGE = Payload("s", Field(r"\d{1,6}", int))
+SEARCH_PAGE = Payload("s", Field(r"[0-9]{1,6}", int))
 ADD = Payload("a", ID, QUANTITY)
 CHOOSE_QUANTITY = Payload("q", ID)
 TYPE_QUANTITY = Payload("qs", ID)

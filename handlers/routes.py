@@ -35,8 +35,8 @@ def _search(chat: Chat, args: str) -> Awaitable[list[Reply]]:
 
 
 # What a link to the bot may carry for /start (a deep link's start parameter): a product, a
-# merchant, or a merchant invite.
-_START_LINK = re.compile(r"([pm])_(\d{1,12})")
+# merchant (ids read as a payload's are), or a merchant invite.
+_START_LINK = re.compile(rf"([pm])_({payloads.ID.regex})")
 _JOIN_LINK = re.compile(r"join_([A-Za-z0-9]{4,20})")
 
 
@@ -57,7 +57,7 @@ async def _start(chat: Chat, args: str) -> list[Reply]:
     link = _START_LINK.fullmatch(args)
     if link is None:
         return await menu.start(chat)
-    kind, id = link[1], int(link[2])
+    kind, id = link[1], payloads.ID.read(link[2])
     if kind == "p":
         chat.keep(back=payloads.CATALOG())
         return await catalog.product_card(chat, id)

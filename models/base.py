@@ -1,4 +1,5 @@
-"""Declarative base, naming convention, and the column types every table shares."""
+"""Declarative base, naming convention, the column types every table shares, and what an id
+can be."""
 
 from __future__ import annotations
 
@@ -18,6 +19,26 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Ids are INTEGER columns (32-bit on PostgreSQL) counted from 1; money and counters that only
+# grow are BIGINT. An id from outside beyond LARGEST_ID names no row and would overflow a query.
+LARGEST_ID = 2**31 - 1
+# What an id from outside that is out of range reads as: a number no row has, so whatever looks
+# it up finds nothing and answers as for any id that does not exist.
+NO_ID = -1
+
+
+def id_from_text(text: str) -> int:
+    """The id that `text` writes in ASCII digits (leading zeros allowed), or NO_ID when it
+    writes none a row can have."""
+    if not (text.isascii() and text.isdigit()):
+        return NO_ID
+    digits = text.lstrip("0") or "0"
+    # Checked by length first: int() of thousands of digits is slow, and refused past 4300.
+    if len(digits) > len(str(LARGEST_ID)) or int(digits) > LARGEST_ID:
+        return NO_ID
+    return int(digits)
 
 
 class Base(DeclarativeBase):

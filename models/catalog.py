@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -22,10 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.base import Base, UTCDateTime
-
-# Ids are INTEGER columns: a larger number names no row, and would overflow the query.
-LARGEST_ID = 2**31 - 1
+from models.base import Base, UTCDateTime, id_from_text
 
 
 class Category(Base):
@@ -53,8 +51,8 @@ class Merchant(Base):
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Buyers' ratings of completed orders, summed here as they come (models.ratings).
-    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    rating_sum: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def area(self) -> str:
@@ -77,7 +75,7 @@ class Product(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    price: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(20), default="pcs")
     photo_url: Mapped[str | None] = mapped_column(String(500))
@@ -85,7 +83,7 @@ class Product(Base):
     curated: Mapped[bool] = mapped_column(Boolean, default=False)
     # Units sold in the last four weeks; kept current at checkout/cancel and recomputed by the
     # ranking job so that old sales age out.
-    recent_sold: Mapped[int] = mapped_column(Integer, default=0)
+    recent_sold: Mapped[int] = mapped_column(BigInteger, default=0)
     # Product name, merchant name and category names: what text search matches.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -203,11 +201,8 @@ async def catalog_page(
 
 async def category_by_slug_or_id(session: AsyncSession, typed: str) -> Category | None:
     """The category whose slug, or id written in digits, is `typed`."""
-    number = int(typed) if typed.isascii() and typed.isdigit() else -1
-    if number > LARGEST_ID:
-        number = -1
     return await session.scalar(
-        select(Category).where(or_(Category.slug == typed, Category.id == number))
+        select(Category).where(or_(Category.slug == typed, Category.id == id_from_text(typed)))
     )
 
 

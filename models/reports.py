@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.ordering import UNFULFILLED, Order, OrderItem
@@ -34,7 +34,10 @@ async def shop_figures(
     )
     figures = Figures()
     for status, count, omzet in await session.execute(
-        select(Order.status, func.count(), func.coalesce(func.sum(Order.total), 0))
+        # PostgreSQL sums a BIGINT as NUMERIC, which would come back as a Decimal.
+        select(
+            Order.status, func.count(), func.coalesce(cast(func.sum(Order.total), BigInteger), 0)
+        )
         .where(*placed)
         .group_by(Order.status)
     ):

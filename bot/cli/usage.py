@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from models.catalog import LARGEST_ID
+from models.base import LARGEST_ID
 
 
 class UsageError(Exception):

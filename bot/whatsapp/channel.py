@@ -365,7 +365,10 @@ class WhatsappChannel:
         """A status callback for the message of outbox row `row_id`."""
         status = form.get("MessageStatus") or form.get("SmsStatus") or ""
         code_text = form.get("ErrorCode", "")
-        code = int(code_text) if code_text.isdigit() else None
+        # Twilio's codes are five ASCII digits; `isdigit` alone takes "²", which int() refuses,
+        # and nine digits at most fit the INTEGER column.
+        known = code_text.isascii() and code_text.isdigit() and len(code_text) <= 9
+        code = int(code_text) if known else None
         event = _STATUS_EVENTS.get(status)
         if status in ("failed", "undelivered"):
             if code == OUTSIDE_WINDOW:

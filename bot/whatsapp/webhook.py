@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
 from bot.whatsapp.channel import STATUS_PATH, WEBHOOK_PATH
+from models.base import NO_ID, id_from_text
 
 if TYPE_CHECKING:
     from bot.whatsapp.channel import WhatsappChannel
@@ -96,9 +97,9 @@ class TwilioEndpoints:
         return form if exact or self._validator.validate(url, form, signature) else None
 
     async def _status(self, query: str, form: dict[str, str]) -> None:
-        row = dict(parse_qsl(query)).get("row", "")
-        if row.isdigit() and len(row) <= 18:
-            await self.channel.record_status(int(row), form)
+        row = id_from_text(dict(parse_qsl(query)).get("row", ""))
+        if row != NO_ID:
+            await self.channel.record_status(row, form)
         else:
             log.warning("whatsapp status: a callback for no outbox row was ignored")
 
