@@ -124,16 +124,23 @@ class TelegramChannel:
         self._up = False
         await self.bot.shutdown()
 
-    async def process(self, data: dict[str, Any]) -> None:
-        """One update that came by webhook, handled before the webhook is answered.
+    async def process(self, data: dict[str, Any]) -> bool:
+        """One update that came by webhook, handled before the webhook is answered; False if
+        the JSON is no update python-telegram-bot can read (logged in one line).
 
         An update that breaks jbl is logged and answered as taken, as in polling: Telegram
         would otherwise deliver it again and again.
         """
         try:
-            await self._on_update(Update.de_json(data, self.bot))
+            update = Update.de_json(data, self.bot)
+        except Exception as error:
+            log.warning("telegram update %s is not an update: %.200r", data.get("update_id"), error)
+            return False
+        try:
+            await self._on_update(update)
         except Exception:
             log.exception("telegram update %s failed", data.get("update_id"))
+        return True
 
     async def _poll(self) -> None:
         """Long polling that confirms a batch only once its handling has committed.
