@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 from handlers.messages import Reply
 from handlers.notices import NO_SUBJECTS, Subjects, notice, subjects_of
 from models.outbox import Claimed, Lease, Outcomes, claim_due, record_outcomes
-from models.uow import UnitOfWork
+from models.uow import UnitOfWork, once_more_if_disconnected
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -364,7 +364,9 @@ class OutboxSender:
 
     async def _claim_more(self) -> None:
         try:
-            claimed, ready = await self._claim(self._batch)
+            claimed, ready = await once_more_if_disconnected(
+                lambda: self._claim(self._batch), f"outbox sender {self.worker}: a claim"
+            )
         except Exception:
             log.exception("outbox sender %s: a claim failed; trying again", self.worker)
             claimed, ready = 0, []
@@ -557,9 +559,9 @@ class OutboxSender:
         self.pacer.forget_idle()
         started = time.perf_counter()
         try:
-            async with UnitOfWork(self.sessions) as uow:
-                await record_outcomes(uow.session, outcomes, self.worker, self.clock())
-                await uow.commit()
+            await once_more_if_disconnected(
+                lambda: self._write_outcomes(outcomes), f"outbox sender {self.worker}: recording"
+            )
         except Exception:
             log.exception("outbox sender %s: recording failed; trying again", self.worker)
             self._outcomes.extend(outcomes)
@@ -571,6 +573,11 @@ class OutboxSender:
             self.stats.longest_record = max(self.stats.longest_record, seconds)
         finally:
             self._recording = None
+
+    async def _write_outcomes(self, outcomes: Outcomes) -> None:
+        async with UnitOfWork(self.sessions) as uow:
+            await record_outcomes(uow.session, outcomes, self.worker, self.clock())
+            await uow.commit()
 
     async def _finish(self) -> None:
         """Stops in order: the claim under way ends, the unsent rows are given back, the sends

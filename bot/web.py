@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from bot.request_bodies import BodyRefused, read_body
 from bot.whatsapp.webhook import TwilioEndpoints
+from models.uow import once_more_if_disconnected
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -59,9 +60,13 @@ def build_web(
 
 
 async def _database(engine: AsyncEngine) -> str:
-    try:
-        async with asyncio.timeout(2), engine.connect() as connection:
+    async def select_1() -> None:
+        async with engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+
+    try:
+        async with asyncio.timeout(2):
+            await once_more_if_disconnected(select_1, "health")
     except Exception as error:
         log.warning("health: database unreachable: %s", error)
         return "unreachable"
