@@ -42,12 +42,14 @@ async def test_after_the_server_drops_every_connection_the_next_messages_are_ans
     async with running_jbl(database_url, clock, tg) as jbl:
         # Several chats at once, so that the pool holds several connections.
         updates = [person.send("/start") for person in people]
-        await asyncio.gather(*(p.wait_for_reply(u, timeout=60) for p, u in zip(people, updates)))
+        await asyncio.gather(
+            *(p.wait_for_reply(u, timeout=60) for p, u in zip(people, updates, strict=True))
+        )
         assert await terminate_other_connections(database_url) >= 2
 
         updates = [person.send("/bantuan") for person in people]
         answers = await asyncio.gather(
-            *(p.wait_for_reply(u, timeout=60) for p, u in zip(people, updates))
+            *(p.wait_for_reply(u, timeout=60) for p, u in zip(people, updates, strict=True))
         )
         for answer in answers:
             assert "Cara memakai" in (answer.text or ""), answer.text
