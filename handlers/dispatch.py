@@ -89,6 +89,7 @@ class Conversation:
             opened = await open_chat(
                 session,
                 incoming.channel,
+                incoming.bot,
                 incoming.message_id,
                 incoming.identity,
                 incoming.display_name,

@@ -79,6 +79,8 @@ class TelegramChannel:
             request=self._http,
             get_updates_request=JsonRequest(1),
         )
+        # The bot's user id, the token's number: update ids are counted per bot.
+        self.bot_id = settings.token.get_secret_value().split(":", 1)[0]
         self.username = ""
         self._polling: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -250,6 +252,7 @@ class TelegramChannel:
             language_hint=user.language_code,
             shared_phone=contact.phone_number if contact is not None else None,
             photo=_photo_of(message),
+            bot=self.bot_id,
         )
         try:
             replies = await self.conversation.handle(incoming)
