@@ -7,10 +7,8 @@ import asyncio
 import contextlib
 import json
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bot.bootstrap import App
 from bot.workers import here, worker_id
@@ -19,11 +17,11 @@ from models.uow import UnitOfWork
 from tests import db
 from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
+from tests.processes import sender_process
 from tests.test_jbl_run import notices_for_operators, sends_per_chat
 
-ROOT = Path(__file__).resolve().parent.parent
 # Longer than any test waits: rows come back only if they are taken back at start.
-LEASE_SECONDS = "600"
+LEASE_SECONDS = 600
 
 
 @contextlib.asynccontextmanager
@@ -58,18 +56,6 @@ async def bot_api_that_never_sends(tg: FakeTelegram) -> AsyncIterator[tuple[str,
         await server.wait_closed()
 
 
-async def sender_process(database_url: str, api_base_url: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.sender_process",
-        database_url,
-        api_base_url,
-        LEASE_SECONDS,
-        cwd=ROOT,
-    )
-
-
 async def test_a_killed_senders_rows_are_sent_at_the_next_start_without_waiting_for_the_lease(
     app: App, budi: Chatter, database_url: str, tg: FakeTelegram
 ) -> None:
@@ -89,7 +75,7 @@ async def test_a_killed_senders_rows_are_sent_at_the_next_start_without_waiting_
         await uow.commit()
 
     async with bot_api_that_never_sends(tg) as (stuck_api, asked):
-        crashing = await sender_process(database_url, stuck_api)
+        crashing = await sender_process(database_url, stuck_api, LEASE_SECONDS)
         try:
             await asyncio.wait_for(asked.wait(), 60)
         finally:
@@ -100,7 +86,7 @@ async def test_a_killed_senders_rows_are_sent_at_the_next_start_without_waiting_
     assert len(dead) == 1 and f"-{crashing.pid}-" in str(dead.pop())
     assert {r.status for r in held.values()} == {SENDING}
 
-    restarted = await sender_process(database_url, tg.base_url)
+    restarted = await sender_process(database_url, tg.base_url, LEASE_SECONDS)
     try:
         await tg.wait_for(lambda: len(sends_per_chat(tg)) == 1, 60)
     finally:
