@@ -18,17 +18,25 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from bot.workers import here, process_gone, worker_id
 from handlers.messages import Reply
 from handlers.notices import NO_SUBJECTS, Subjects, notice, subjects_of
-from models.outbox import Claimed, Lease, Outcomes, claim_due, record_outcomes
-from models.uow import UnitOfWork
+from models.outbox import (
+    Claimed,
+    Lease,
+    Outcomes,
+    claim_due,
+    claim_holders,
+    give_back_claims,
+    record_outcomes,
+)
+from models.uow import UnitOfWork, once_more_if_disconnected
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -248,7 +256,7 @@ class OutboxSender:
         self.transport = transport
         self.limits = limits
         self.clock = clock
-        self.worker = f"{transport.channel}-{uuid.uuid4().hex[:12]}"
+        self.worker = worker_id(transport.channel)
         self.pacer = Pacer(limits.rate_per_s, limits.per_chat_per_s)
         self.stats = SenderStats()
         self._outcomes = Outcomes.empty()
@@ -307,6 +315,7 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sends until `stop` is set, then records what was sent and gives back the rest."""
+        await self._take_back_from_the_gone()
         async with self._until_finished(stop):
             while not stop.is_set():
                 self._wake.clear()
@@ -348,6 +357,27 @@ class OutboxSender:
 
     # ---- claiming ------------------------------------------------------------------------
 
+    async def _take_back_from_the_gone(self) -> None:
+        """Makes the rows that senders of this machine whose process ended (a crash, a kill)
+        still hold due at once: a restart need not wait for their leases to lapse."""
+        channel = self.transport.channel
+        try:
+            async with UnitOfWork(self.sessions) as uow:
+                holders = await claim_holders(uow.session, channel, here(channel))
+                gone = [worker for worker in holders if process_gone(worker)]
+                if not gone:
+                    return
+                given = await give_back_claims(uow.session, channel, gone, self.clock())
+                await uow.commit()
+        except Exception:
+            log.exception(
+                "outbox sender %s: could not take back claims of ended senders", self.worker
+            )
+            return
+        log.info(
+            "outbox sender %s: %d rows of ended senders %s due again", self.worker, given, gone
+        )
+
     def _claim_if_wanted(self) -> None:
         """Claims the next batch once fewer than two batches of rows are left unsent."""
         if self._wants_claim() and self._until_claim() == 0:
@@ -364,7 +394,9 @@ class OutboxSender:
 
     async def _claim_more(self) -> None:
         try:
-            claimed, ready = await self._claim(self._batch)
+            claimed, ready = await once_more_if_disconnected(
+                lambda: self._claim(self._batch), f"outbox sender {self.worker}: a claim"
+            )
         except Exception:
             log.exception("outbox sender %s: a claim failed; trying again", self.worker)
             claimed, ready = 0, []
@@ -557,9 +589,9 @@ class OutboxSender:
         self.pacer.forget_idle()
         started = time.perf_counter()
         try:
-            async with UnitOfWork(self.sessions) as uow:
-                await record_outcomes(uow.session, outcomes, self.worker, self.clock())
-                await uow.commit()
+            await once_more_if_disconnected(
+                lambda: self._write_outcomes(outcomes), f"outbox sender {self.worker}: recording"
+            )
         except Exception:
             log.exception("outbox sender %s: recording failed; trying again", self.worker)
             self._outcomes.extend(outcomes)
@@ -571,6 +603,11 @@ class OutboxSender:
             self.stats.longest_record = max(self.stats.longest_record, seconds)
         finally:
             self._recording = None
+
+    async def _write_outcomes(self, outcomes: Outcomes) -> None:
+        async with UnitOfWork(self.sessions) as uow:
+            await record_outcomes(uow.session, outcomes, self.worker, self.clock())
+            await uow.commit()
 
     async def _finish(self) -> None:
         """Stops in order: the claim under way ends, the unsent rows are given back, the sends

@@ -16,8 +16,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from bot.request_bodies import BodyRefused, read_body
 from bot.whatsapp.webhook import TwilioEndpoints
 from models.db import ping
+from models.uow import once_more_if_disconnected
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,7 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1_000_000
+# Telegram's updates are small: a message's text is at most 4096 characters, and an update
+# with the message it quotes, their entities and a button's message is tens of kilobytes.
+MAX_UPDATE = 256 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -58,7 +62,7 @@ def build_web(
 async def _database(engine: AsyncEngine) -> str:
     try:
         async with asyncio.timeout(2):
-            await ping(engine)
+            await once_more_if_disconnected(lambda: ping(engine), "health")
     except Exception as error:
         log.warning("health: database unreachable: %s", error)
         return "unreachable"
@@ -75,25 +79,29 @@ def _telegram_webhook(telegram: TelegramChannel) -> Route:
         if not hmac.compare_digest(given, secret):
             log.warning("telegram webhook: refused a request without the secret token")
             return PlainTextResponse("forbidden", status_code=403)
-        update = await _json_body(request)
-        if update is None:
-            return PlainTextResponse("not an update", status_code=400)
+        try:
+            update = await _update_body(request)
+        except BodyRefused as refused:
+            log.warning("telegram webhook: refused %s", refused.reason)
+            return PlainTextResponse("not an update", status_code=refused.status)
         # Handled before answering: if this process dies first, Telegram delivers it again
         # and the update id keeps it from being handled twice.
-        await telegram.process(update)
+        if not await telegram.process(update):
+            return PlainTextResponse("not an update", status_code=400)
         return Response(status_code=200)
 
     return Route(urlsplit(settings.webhook_url).path or "/", receive, methods=["POST"])
 
 
-async def _json_body(request: Request) -> dict[str, Any] | None:
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        return None
-    body = await request.body()
+async def _update_body(request: Request) -> dict[str, Any]:
+    """The posted update as JSON, or `BodyRefused` saying why it is none."""
+    body = await read_body(request.scope, request.receive, MAX_UPDATE)
     try:
-        data = json.loads(body) if len(body) <= MAX_BODY else None
-    except ValueError:
-        return None
+        data = json.loads(body)
+    except ValueError:  # not JSON, or not UTF-8
+        raise BodyRefused(400, "a body that is not JSON") from None
+    except RecursionError:
+        raise BodyRefused(400, "JSON nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        return None
+        raise BodyRefused(400, "JSON without an update_id")
     return data

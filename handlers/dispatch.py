@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from handlers import menu
 from handlers.context import Chat, ConversationConfig
@@ -18,7 +18,7 @@ from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
 from models.chats import open_chat
 from models.errors import Refusal
-from models.uow import UnitOfWork
+from models.uow import UnitOfWork, lost_connection
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -66,6 +66,12 @@ class Conversation:
                 if attempt == 2:
                     raise
                 log.info("retrying %s after a concurrent write", incoming.message_id)
+            except DBAPIError as error:
+                # The server dropped the connection: the retry gets a new one. Had the commit
+                # gone through before it broke, the claimed message id makes the retry a no-op.
+                if attempt == 2 or not lost_connection(error):
+                    raise
+                log.warning("retrying %s: the database connection was lost", incoming.message_id)
         raise AssertionError("unreachable")
 
     async def _handle_once(self, incoming: Incoming) -> list[Reply]:
@@ -83,6 +89,7 @@ class Conversation:
             opened = await open_chat(
                 session,
                 incoming.channel,
+                incoming.bot,
                 incoming.message_id,
                 incoming.identity,
                 incoming.display_name,

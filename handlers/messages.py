@@ -28,6 +28,9 @@ class Incoming:
     # The phone number the platform vouches for as the sender's own (where the account is a
     # phone number), as the platform gives it.
     sender_phone: str | None = None
+    # Which account of ours the message came to, where a channel may have several (a bot's id,
+    # a sender's number): platforms number messages per account, so ids repeat across them.
+    bot: str = ""
 
     @property
     def channel(self) -> str:

@@ -50,7 +50,8 @@ class ChatState(Base):
 
 
 class ProcessedMessage(Base):
-    """Channel message ids already handled: a redelivered message is ignored.
+    """Message ids already handled, per channel and per bot of ours they came to (a platform
+    numbers messages per bot): a redelivered message is ignored.
 
     Kept for `KEEP_PROCESSED`: platforms redeliver within a day (Telegram) or minutes
     (Twilio), and one row per message would otherwise grow without end.
@@ -60,13 +61,15 @@ class ProcessedMessage(Base):
     __table_args__ = (Index("ix_processed_messages_at", "at"),)
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # `Incoming.bot`: "" where a channel has one account only (the console).
+    bot: Mapped[str] = mapped_column(String(40), primary_key=True, server_default="")
     message_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 _CLAIM_SQL = (
-    "INSERT INTO processed_messages (channel, message_id, at)"
-    " VALUES (:channel, :message_id, :at) ON CONFLICT DO NOTHING"
+    "INSERT INTO processed_messages (channel, bot, message_id, at)"
+    " VALUES (:channel, :bot, :message_id, :at) ON CONFLICT DO NOTHING"
 )
 
 
@@ -78,14 +81,14 @@ def _claim_statement() -> TextClause:
 
 
 async def _claim_message(
-    session: AsyncSession, channel: str, message_id: str, now: datetime
+    session: AsyncSession, channel: str, bot: str, message_id: str, now: datetime
 ) -> bool:
     """True the first time a message id is seen (see `open_chat`)."""
     # Core on the connection: the count of inserted rows is known, and the ORM's execute cost
     # as much again for a statement that loads nothing.
     connection = await session.connection()
     claimed = await connection.execute(
-        _claim_statement(), {"channel": channel, "message_id": message_id, "at": now}
+        _claim_statement(), {"channel": channel, "bot": bot, "message_id": message_id, "at": now}
     )
     return claimed.rowcount == 1  # type: ignore[attr-defined]
 
@@ -162,28 +165,36 @@ def _claim_and_chat_statement() -> Select[Any]:
 async def open_chat(
     session: AsyncSession,
     channel: str,
+    bot: str,
     message_id: str,
     identity: str,
     display_name: str,
     language: str,
     now: datetime,
 ) -> tuple[Person, OpenedChat] | None:
-    """Claims the message id and opens the chat: the person behind the identity and the
-    chat's state, created on a first message. None if the message id was claimed before (a
-    redelivery); the claim commits with the handling, and a delivery racing another of the
-    same id waits on the key until that one commits, then gets None.
+    """Claims the message id (of `bot`, the account of ours it came to) and opens the chat:
+    the person behind the identity and the chat's state, created on a first message. None
+    if the message id was claimed before (a redelivery); the claim commits with the handling,
+    and a delivery racing another of the same id waits on the key until that one commits,
+    then gets None.
 
     The identity row is locked until commit, so one chat's messages are handled one at a
     time even by several processes (SQLite serialises every write transaction anyway).
     """
     if session.get_bind().dialect.name == "postgresql":
         # One round trip, not two, for every message (SQLite has no INSERT inside WITH).
-        params = {"channel": channel, "message_id": message_id, "at": now, "identity": identity}
+        params = {
+            "channel": channel,
+            "bot": bot,
+            "message_id": message_id,
+            "at": now,
+            "identity": identity,
+        }
         claimed, *found = (await session.execute(_claim_and_chat_statement(), params)).one()
         if not claimed:
             return None
         return await _opened(session, identity, display_name, language, now, found)
-    if not await _claim_message(session, channel, message_id, now):
+    if not await _claim_message(session, channel, bot, message_id, now):
         return None
     found = (await session.execute(_chat_statement(), {"identity": identity})).first()
     return await _opened(session, identity, display_name, language, now, found)
@@ -261,14 +272,18 @@ KEEP_PROCESSED = timedelta(days=7)
 async def prune_processed(session: AsyncSession, now: datetime, batch: int) -> int:
     """Forgets up to `batch` message ids older than `KEEP_PROCESSED`."""
     oldest = (
-        select(ProcessedMessage.channel, ProcessedMessage.message_id)
+        select(ProcessedMessage.channel, ProcessedMessage.bot, ProcessedMessage.message_id)
         .where(ProcessedMessage.at < now - KEEP_PROCESSED)
         .order_by(ProcessedMessage.at)
         .limit(batch)
     )
     pruned = await session.execute(
         delete(ProcessedMessage)
-        .where(tuple_(ProcessedMessage.channel, ProcessedMessage.message_id).in_(oldest))
+        .where(
+            tuple_(ProcessedMessage.channel, ProcessedMessage.bot, ProcessedMessage.message_id).in_(
+                oldest
+            )
+        )
         .execution_options(synchronize_session=False)
     )
     return pruned.rowcount  # type: ignore[attr-defined]

@@ -383,6 +383,40 @@ async def claim_due(
     return claimed
 
 
+async def claim_holders(session: AsyncSession, channel: str, prefix: str) -> list[str]:
+    """The workers whose id starts with `prefix` that hold rows of `channel` now (read
+    through the claim's partial index, hence its condition as well)."""
+    holders = await session.execute(
+        select(OutboxMessage.claimed_by)
+        .where(
+            OutboxMessage.channel == channel,
+            _claimable(),
+            OutboxMessage.status == SENDING,
+            OutboxMessage.claimed_by.startswith(prefix, autoescape=True),
+        )
+        .distinct()
+    )
+    return [worker for (worker,) in holders if worker is not None]
+
+
+async def give_back_claims(
+    session: AsyncSession, channel: str, workers: list[str], now: datetime
+) -> int:
+    """Makes the rows these (gone) workers of `channel` hold due again at once."""
+    given = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            _claimable(),
+            OutboxMessage.status == SENDING,
+            OutboxMessage.claimed_by.in_(workers),
+        )
+        .values(status=PENDING, due_at=now, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return given.rowcount  # type: ignore[attr-defined]
+
+
 @dataclass
 class Outcomes:
     """What a sender learnt about the rows it claimed, recorded in one transaction."""

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.db import IDLE_SESSIONS, WRITE_QUEUE, IdleSessions, WriteQueue
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -46,3 +54,24 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.session.commit()
+
+
+def lost_connection(error: BaseException) -> bool:
+    """The database connection broke under the statement (the server restarted or failed
+    over, a proxy closed it while idle). SQLAlchemy has then invalidated it and every
+    connection the pool held before, so the next unit of work gets a fresh one; nothing of
+    the broken one's transaction was committed, unless it broke during the commit."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+async def once_more_if_disconnected(work: Callable[[], Awaitable[T]], what: str) -> T:
+    """Runs `work` (which opens its own unit of work), and runs it once more if it lost its
+    connection (docs/decisions/0022): checking each connection before use would cost a round
+    trip on every unit of work, to catch what happens once per restart of the server."""
+    try:
+        return await work()
+    except DBAPIError as error:
+        if not lost_connection(error):
+            raise
+        log.warning("%s: the database connection was lost; trying once more", what)
+    return await work()

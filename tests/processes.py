@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 JBL = str(Path(sys.executable).parent / "jbl")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def jbl_env(database_url: str, **settings: str) -> dict[str, str]:
@@ -32,3 +33,18 @@ async def jbl_output(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, s
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+async def sender_process(
+    database_url: str, api_base_url: str, lease_seconds: float
+) -> asyncio.subprocess.Process:
+    """The outbox sender alone, to Telegram at `api_base_url` (`tests/sender_process.py`)."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.sender_process",
+        database_url,
+        api_base_url,
+        str(lease_seconds),
+        cwd=ROOT,
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import random
 import signal
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +31,7 @@ from tests import db
 from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
-from tests.processes import jbl_env, jbl_output
+from tests.processes import jbl_env, jbl_output, sender_process
 
 ROOT = Path(__file__).resolve().parent.parent
 # Friday 27 November 2026, 07:00 in Jakarta: the broadcast's default time that week.
@@ -343,18 +342,6 @@ async def test_staff_plan_fridays_and_follow_the_broadcast_from_the_command_line
     ]
 
 
-async def sender_process(database_url: str, tg: FakeTelegram) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.sender_process",
-        database_url,
-        tg.base_url,
-        "1",
-        cwd=ROOT,
-    )
-
-
 def sends_per_chat(tg: FakeTelegram) -> Counter[str]:
     return Counter(
         str(c.params.get("chat_id")) for c in tg.calls if c.method == "sendMessage" and c.status
@@ -373,7 +360,7 @@ async def test_killing_the_sender_at_random_moments_skips_nobody_and_resends_not
     # At each kill: how many messages each chat the database holds as sent had received.
     sent_at_kills: list[dict[str, int]] = []
     for trial in range(4):
-        process = await sender_process(database_url, tg)
+        process = await sender_process(database_url, tg.base_url, 1)
         # At 20 messages/s with outcomes written every half second: some kills come before a
         # write, some after; the last one surely after.
         more = chance.randint(1, 12) if trial < 3 else 25
@@ -386,7 +373,7 @@ async def test_killing_the_sender_at_random_moments_skips_nobody_and_resends_not
         counts = sends_per_chat(tg)
         sent = [r.identity or "" for r in await db.outbox(app) if r.status == SENT]
         sent_at_kills.append({i.split(":")[1]: counts[i.split(":")[1]] for i in sent})
-    process = await sender_process(database_url, tg)
+    process = await sender_process(database_url, tg.base_url, 1)
     try:
         await tg.wait_for(lambda: len(sends_per_chat(tg)) == len(people), 60)
     finally:

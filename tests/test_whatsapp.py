@@ -201,7 +201,7 @@ async def test_an_oversized_form_or_another_method_is_refused(
     budi = twilio.user(BUDI, "Budi")
     # Signed as Twilio would, but far longer than any message Twilio posts.
     huge = budi.form("x" * 70_000)
-    assert await twilio.post_webhook(huge, twilio.sign("/whatsapp/webhook", huge)) == 403
+    assert await twilio.post_webhook(huge, twilio.sign("/whatsapp/webhook", huge)) == 413
     assert twilio._http is not None
     async with twilio._http.get(f"{twilio.app_url}/whatsapp/webhook") as answer:
         assert answer.status == 405

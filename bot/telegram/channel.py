@@ -79,6 +79,8 @@ class TelegramChannel:
             request=self._http,
             get_updates_request=JsonRequest(1),
         )
+        # The bot's user id, the token's number: update ids are counted per bot.
+        self.bot_id = settings.token.get_secret_value().split(":", 1)[0]
         self.username = ""
         self._polling: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -124,16 +126,23 @@ class TelegramChannel:
         self._up = False
         await self.bot.shutdown()
 
-    async def process(self, data: dict[str, Any]) -> None:
-        """One update that came by webhook, handled before the webhook is answered.
+    async def process(self, data: dict[str, Any]) -> bool:
+        """One update that came by webhook, handled before the webhook is answered; False if
+        the JSON is no update python-telegram-bot can read (logged in one line).
 
         An update that breaks jbl is logged and answered as taken, as in polling: Telegram
         would otherwise deliver it again and again.
         """
         try:
-            await self._on_update(Update.de_json(data, self.bot))
+            update = Update.de_json(data, self.bot)
+        except Exception as error:
+            log.warning("telegram update %s is not an update: %.200r", data.get("update_id"), error)
+            return False
+        try:
+            await self._on_update(update)
         except Exception:
             log.exception("telegram update %s failed", data.get("update_id"))
+        return True
 
     async def _poll(self) -> None:
         """Long polling that confirms a batch only once its handling has committed.
@@ -243,6 +252,7 @@ class TelegramChannel:
             language_hint=user.language_code,
             shared_phone=contact.phone_number if contact is not None else None,
             photo=_photo_of(message),
+            bot=self.bot_id,
         )
         try:
             replies = await self.conversation.handle(incoming)

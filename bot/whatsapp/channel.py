@@ -213,6 +213,8 @@ class WhatsappChannel:
         self.sender: OutboxSender | None = None
         self.answer_within_s = ANSWER_WITHIN_S
         self.public_url = settings.public_url.rstrip("/")
+        # The sender's own number, that people write to (`from_number` is canonical).
+        self.number = (settings.from_number or "").split(":", 1)[1]
         self._http: _RestClient | None = None
         self._client: Client | None = None
         self._up = False
@@ -307,6 +309,7 @@ class WhatsappChannel:
             language_hint="id" if number.startswith("+62") else "en",
             photo=photo,
             sender_phone=number,
+            bot=self.number,
         )
 
     async def receive(self, form: Mapping[str, str]) -> None:

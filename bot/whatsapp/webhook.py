@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 from twilio.request_validator import RequestValidator
 
+from bot.request_bodies import BodyRefused, read_body
 from bot.whatsapp.channel import STATUS_PATH, WEBHOOK_PATH
 from models.base import NO_ID, id_from_text
 
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Twilio's form posts are a few kilobytes.
+# Twilio's form posts are a few kilobytes: a WhatsApp message's text is at most 4096
+# characters, percent-encoded at most nine bytes each, with a few dozen short fields.
 MAX_FORM = 64_000
 SIGNATURE = b"x-twilio-signature"
 # An answer that sends nothing: replies go out through the outbox.
@@ -62,39 +64,39 @@ class TwilioEndpoints:
             await _answer(send, 405, b"method not allowed", b"text/plain", [(b"allow", b"POST")])
             return
         query = scope["query_string"].decode("latin-1")
-        form = await self._signed_form(scope, receive, query)
-        if form is None:
-            log.warning("whatsapp %s: refused a request without a valid Twilio signature", path)
-            await _answer(send, 403, b"forbidden", b"text/plain")
-        elif path == WEBHOOK_PATH:
+        try:
+            form = await self._signed_form(scope, receive, query)
+        except BodyRefused as refused:
+            log.warning("whatsapp %s: refused %s", path, refused.reason)
+            await _answer(send, refused.status, refused.reason.encode(), b"text/plain")
+            return
+        if path == WEBHOOK_PATH:
             await self.channel.receive(form)
             await _answer(send, 200, EMPTY_TWIML, b"text/xml")
         else:
             await self._status(query, form)
             await _answer(send, 204)
 
-    async def _signed_form(
-        self, scope: Scope, receive: Receive, query: str
-    ) -> dict[str, str] | None:
-        """The posted form if Twilio signed it for the public URL of this path, else None."""
+    async def _signed_form(self, scope: Scope, receive: Receive, query: str) -> dict[str, str]:
+        """The posted form if Twilio signed it for the public URL of this path, else
+        `BodyRefused`: 403 unsigned, 413 too long, 400 not a form."""
         headers = dict(scope["headers"])
         signature = headers.get(SIGNATURE, b"").decode("latin-1")
-        length = headers.get(b"content-length", b"0")
-        if not signature or not length.isdigit() or int(length) > MAX_FORM:
-            return None
-        body = await _body(receive)
-        if body is None:
-            return None
+        if not signature:
+            raise BodyRefused(403, "a request without a Twilio signature")
+        body = await read_body(scope, receive, MAX_FORM)
         try:
             form = _Form(parse_qsl(body.decode(), keep_blank_values=True, errors="strict"))
         except (UnicodeDecodeError, ValueError):
-            return None
+            raise BodyRefused(400, "a form that is not UTF-8") from None
         url = f"{self.channel.public_url}{scope['path']}" + (f"?{query}" if query else "")
         # Twilio signs the URL it called; `validate` computes two signatures every time, with
         # and without the port, for URLs signed the other way. The exact one comes first.
         computed = self._validator.compute_signature(url, form).encode()
         exact = hmac.compare_digest(computed, signature.encode("latin-1"))
-        return form if exact or self._validator.validate(url, form, signature) else None
+        if not (exact or self._validator.validate(url, form, signature)):
+            raise BodyRefused(403, "a request without a valid Twilio signature")
+        return form
 
     async def _status(self, query: str, form: dict[str, str]) -> None:
         row = id_from_text(dict(parse_qsl(query)).get("row", ""))
@@ -102,23 +104,6 @@ class TwilioEndpoints:
             await self.channel.record_status(row, form)
         else:
             log.warning("whatsapp status: a callback for no outbox row was ignored")
-
-
-async def _body(receive: Receive) -> bytes | None:
-    """The request's body, or None if it is longer than MAX_FORM or the client went away."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _answer(
