@@ -147,7 +147,7 @@ def _opened_for(url: URL, access: Access) -> URL:
     if access is Access.CREATE or url.query.get("uri") or url.database in (None, "", ":memory:"):
         return url
     path = Path(url.database).absolute()
-    query = {"uri": "true", "mode": access.value}
+    query = {**url.query, "uri": "true", "mode": access.value}
     # WAL needs its -wal and -shm files beside the database. In a directory this process may
     # not write, their absence means no process is writing, so the file is read as it is.
     wal = path.with_name(path.name + "-wal")

@@ -148,7 +148,9 @@ BROKEN_SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value"), BROKEN_SETTINGS, ids="=".join)
+@pytest.mark.parametrize(
+    ("name", "value"), BROKEN_SETTINGS, ids=[f"{name}={value}" for name, value in BROKEN_SETTINGS]
+)
 def test_an_absurd_setting_stops_the_command_with_one_line_naming_it(
     database_url: str, tmp_path: Path, name: str, value: str
 ) -> None:
