@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.queued_replies import QueuedReplies
 from handlers.context import ConversationConfig
 from handlers.dispatch import Clock, Conversation
-from models.db import create_engine, session_factory
+from models.db import Access, create_engine, session_factory
 from models.demo import ensure_categories, load_demo
 from models.migrate import upgrade
 from models.people import WHATSAPP
@@ -39,8 +39,10 @@ class App:
         await self.engine.dispose()
 
 
-def build_app(settings: Settings, clock: Clock = utc_now) -> App:
-    engine = create_engine(settings.database.url, pool_size=settings.database.pool_size)
+def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Access.CREATE) -> App:
+    engine = create_engine(
+        settings.database.url, pool_size=settings.database.pool_size, access=access
+    )
     sessions = session_factory(engine)
     config = ConversationConfig(
         timezone=settings.timezone,

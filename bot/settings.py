@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import logging
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,8 +27,25 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from models.db import DEFAULT_POOL_SIZE
 from models.people import WHATSAPP, canonical_identity
 
+log = logging.getLogger(__name__)
+
 DEFAULT_CONFIG = Path("config.toml")
 _URL_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+ENV_PREFIX = "JBL_"
+# JBL_ variables that are not settings: the file to read, and the tests' and benchmarks' own.
+NOT_SETTINGS = frozenset({"JBL_CONFIG", "JBL_TEST_DATABASE_URL", "JBL_BENCH_PROFILE"})
+# Telegram's paid broadcasts, its fastest, allow 1000 messages a second and Twilio's senders
+# fewer; beyond that a rate is a typo, and an infinite one would stall the sender's pacing.
+MOST_SENDS_PER_S = 1000.0
+# One send every 100 seconds: slower than that the sender would look stuck.
+LEAST_SENDS_PER_S = 0.01
+# An order waits for its merchant at most a month: longer is a typo, not a policy.
+MOST_ORDER_MINUTES = 30 * 24 * 60
+
+
+def _rate(default: float) -> Any:
+    """A rate of sends per second, finite and within what a platform allows."""
+    return Field(default, ge=LEAST_SENDS_PER_S, le=MOST_SENDS_PER_S, allow_inf_nan=False)
 
 
 class SettingsError(Exception):
@@ -53,14 +73,22 @@ class HttpSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
 
+    @field_validator("host")
+    @classmethod
+    def _address(cls, host: str) -> str:
+        # An empty host would bind every interface; that must be asked for by name.
+        if not host.strip() or host != host.strip():
+            raise ValueError("must name an address, e.g. 127.0.0.1 (0.0.0.0 for every interface)")
+        return host
+
 
 class TelegramSettings(Section):
     token: SecretStr | None = None
     api_base_url: str = Field("https://api.telegram.org/bot", pattern=r"^https?://")
     webhook_url: str | None = Field(None, pattern=r"^https?://[^/]+")
     secret_token: SecretStr | None = Field(None, validate_default=True)
-    rate_per_s: float = Field(30.0, gt=0)
-    per_chat_per_s: float = Field(1.0, gt=0)
+    rate_per_s: float = _rate(30.0)
+    per_chat_per_s: float = _rate(1.0)
 
     @field_validator("token")
     @classmethod
@@ -90,7 +118,7 @@ class WhatsappSettings(Section):
     from_number: str | None = Field(None, validate_default=True)
     public_url: str | None = Field(None, pattern=r"^https?://[^/]+/?$", validate_default=True)
     api_base_url: str = Field("https://api.twilio.com", pattern=r"^https?://[^/]+/?$")
-    rate_per_s: float = Field(80.0, gt=0)
+    rate_per_s: float = _rate(80.0)
     broadcast_content_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
     notice_content_sid: str | None = Field(None, pattern=r"^HX[0-9a-fA-F]{32}$")
 
@@ -164,8 +192,8 @@ class BroadcastSettings(Section):
 
 
 class OrderSettings(Section):
-    remind_after_minutes: int = Field(120, ge=1)
-    expire_after_minutes: int = Field(1440, ge=1)
+    remind_after_minutes: int = Field(120, ge=1, le=MOST_ORDER_MINUTES)
+    expire_after_minutes: int = Field(1440, ge=1, le=MOST_ORDER_MINUTES)
 
 
 class I18nSettings(Section):
@@ -182,7 +210,7 @@ class MerchantSettings(Section):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="JBL_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
     )
 
     database: DatabaseSettings = DatabaseSettings()
@@ -212,23 +240,68 @@ class Settings(BaseSettings):
         return ZoneInfo(self.broadcast.timezone)
 
 
-def config_path(explicit: str | None = None) -> Path:
-    return Path(explicit or os.environ.get("JBL_CONFIG") or DEFAULT_CONFIG)
+def config_path(explicit: str | None = None) -> Path | None:
+    """The settings file named by `--config` or `JBL_CONFIG`, if one is named."""
+    named = explicit or os.environ.get("JBL_CONFIG")
+    return Path(named) if named else None
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    """Reads the file (if there is one) and the environment; raises `SettingsError`."""
+    """Reads the file and the environment; raises `SettingsError`.
+
+    A file that was named (`path`, or `JBL_CONFIG`) must be there; `./config.toml` may not be.
+    `JBL_` variables that name no setting are logged as a warning, once per load.
+    """
     path = path or config_path()
     data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise SettingsError(f"{path}: not valid TOML: {error}") from error
+    if path is not None:
+        data = _read(path)
+    elif DEFAULT_CONFIG.exists():
+        data = _read(DEFAULT_CONFIG)
+    for name, guess in unknown_variables(os.environ).items():
+        hint = f"; did you mean {guess}?" if guess else ""
+        log.warning("%s is not a setting of jbl and is ignored%s", name, hint)
     try:
         return Settings(**data)
     except ValidationError as error:
         raise SettingsError(_one_line(error)) from error
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError as error:
+        raise SettingsError(f"{path}: no such settings file") from error
+    except IsADirectoryError as error:
+        raise SettingsError(f"{path}: a directory, not a settings file") from error
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot be read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise SettingsError(f"{path}: not UTF-8 text (byte {error.start})") from error
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from error
+
+
+def unknown_variables(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """`JBL_` variables whose section is no setting's, each with the likeliest one meant.
+
+    The environment source ignores them silently, so a typo (`JBL_DATABSE__URL`) would leave
+    the default in force. An unknown key of a known section is refused by validation instead.
+    """
+    names = [
+        f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+        for section, field in Settings.model_fields.items()
+        for key in field.annotation.model_fields  # type: ignore[union-attr]
+    ]
+    unknown: dict[str, str | None] = {}
+    for name in environ:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in NOT_SETTINGS:
+            continue
+        section = upper.removeprefix(ENV_PREFIX).split("__", 1)[0].lower()
+        if section not in Settings.model_fields:
+            unknown[name] = next(iter(difflib.get_close_matches(upper, names, n=1)), None)
+    return unknown
 
 
 def _one_line(error: ValidationError) -> str:
@@ -237,4 +310,6 @@ def _one_line(error: ValidationError) -> str:
     env = "JBL_" + "__".join(str(part).upper() for part in first["loc"])
     more = len(error.errors()) - 1
     tail = f" (and {more} more)" if more else ""
-    return f"setting {name} ({env}): {first['msg']}{tail}"
+    # pydantic prefixes our validators' own messages with "Value error, ".
+    message = first["msg"].removeprefix("Value error, ")
+    return f"setting {name} ({env}): {message}{tail}"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import enum
+import os
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,6 +32,17 @@ DEFAULT_POOL_SIZE = 20
 # Sessions kept for reuse: about as many as there are units of work at once, including those
 # waiting for a connection (or, on SQLite, for their turn to write).
 KEEP_IDLE = 40
+
+
+class Access(enum.Enum):
+    """What a process may do to its database, as SQLite opens the file (its `mode`)."""
+
+    # Reads only: a read-only file or directory will do, and PostgreSQL refuses any write.
+    READ = "ro"
+    # Reads and writes a database that must exist already.
+    WRITE = "rw"
+    # May create the file: `jbl db init`, `jbl run`.
+    CREATE = "rwc"
 
 
 class WriteQueue:
@@ -73,15 +88,26 @@ class IdleSessions:
 
 
 def create_engine(
-    url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    access: Access = Access.CREATE,
 ) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0)
+        read_only = {"default_transaction_read_only": "on"} if access is Access.READ else {}
+        return create_async_engine(
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=0,
+            connect_args={"server_settings": read_only},
+        )
     # One connection: SQLite has one writer at a time anyway; writers of this process take
     # turns in the `WriteQueue`, and a statement that finds another process holding the lock
     # waits for it on aiosqlite's thread (models.sqlite_driver).
     engine = create_async_engine(
-        url,
+        _opened_for(make_url(url), access),
         echo=echo,
         module=LoopFirstDBAPI(),
         # Never wait on the event loop: a busy statement is retried where it may wait.
@@ -95,7 +121,8 @@ def create_engine(
         # Take transaction control from the driver so that `begin` below decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if access is not Access.READ:
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -108,11 +135,25 @@ def create_engine(
         # statement it cost as much as any query of the message.
         cursor = connection.connection.dbapi_connection.cursor()
         try:
-            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("BEGIN" if access is Access.READ else "BEGIN IMMEDIATE")
         finally:
             cursor.close()
 
     return engine
+
+
+def _opened_for(url: URL, access: Access) -> URL:
+    """The SQLite URL that opens the file as `access` allows, as a SQLite URI filename."""
+    if access is Access.CREATE or url.query.get("uri") or url.database in (None, "", ":memory:"):
+        return url
+    path = Path(url.database).absolute()
+    query = {**url.query, "uri": "true", "mode": access.value}
+    # WAL needs its -wal and -shm files beside the database. In a directory this process may
+    # not write, their absence means no process is writing, so the file is read as it is.
+    wal = path.with_name(path.name + "-wal")
+    if access is Access.READ and not wal.exists() and not os.access(path.parent, os.W_OK):
+        query["immutable"] = "1"
+    return url.set(database=f"file:{quote(str(path))}", query=query)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

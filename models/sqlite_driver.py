@@ -30,6 +30,8 @@ from sqlalchemy.util.concurrency import await_only
 _Outcome = tuple[Any, int | None, int, list[Any]]
 SQLITE_BUSY = 5
 WAIT_SECONDS = 30
+# The thread of a connection that failed to open has only its stop left to do.
+STOP_SECONDS = 1
 
 
 def _execute(
@@ -130,4 +132,10 @@ class LoopFirstDBAPI(AsyncAdapt_aiosqlite_dbapi):
         connection = aiosqlite.connect(*arg, **kw)
         # As in SQLAlchemy's adapter: a forgotten connection must not keep the process alive.
         connection._thread.daemon = True
-        return _Connection(self, await_only(connection))
+        try:
+            return _Connection(self, await_only(connection))
+        except BaseException:
+            # A failed connect leaves aiosqlite's thread stopping on its own, and it then posts
+            # to this loop, which may be closed by that time (a traceback on stderr): let it.
+            connection._thread.join(STOP_SECONDS)
+            raise

@@ -18,6 +18,8 @@ from bot.cli.usage import UsageError
 from bot.run import ChannelFailed, NothingToRun
 from bot.settings import SettingsError, config_path, load_settings
 from bot.telegram.channel import use_timedelta_periods
+from models.db import Access
+from models.unusable import DatabaseUnusable, check_database, database_errors
 
 GROUPS = (db, chat, run, links, merchant, staff, friday, broadcast)
 
@@ -30,20 +32,56 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.add_to(commands)
+    # A command that only reads says so (`read_only=True`): it then works on a read-only
+    # database file or directory, and on PostgreSQL any write it tried would be refused.
+    parser.set_defaults(read_only=False)
     return parser
+
+
+def _migrates(args: argparse.Namespace) -> bool:
+    """`jbl db init`, `jbl run` and `jbl chat --demo` create the schema; the rest need it."""
+    return args.command in ("db", "run") or (args.command == "chat" and args.demo)
+
+
+def _access(args: argparse.Namespace) -> Access:
+    if args.read_only:
+        return Access.READ
+    return Access.CREATE if _migrates(args) else Access.WRITE
 
 
 async def _run(
     command: Callable[[App, argparse.Namespace], Awaitable[None]], args: argparse.Namespace
 ) -> None:
-    app = build_app(load_settings(config_path(args.config)))
+    settings = load_settings(config_path(args.config))
+    app = build_app(settings, access=_access(args))
     try:
-        await command(app, args)
+        # The one place where a database that cannot be used becomes one line.
+        with database_errors(settings.database.url):
+            await check_database(app.engine, settings.database.url, schema=not _migrates(args))
+            await command(app, args)
     finally:
         await app.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; its exit status. Every command's output goes through here."""
+    try:
+        try:
+            return _command(argv)
+        finally:
+            # Written out here, so that a reader gone away is found inside the `try`.
+            if sys.stdout is not None:
+                sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`jbl friday plan | head -1`): end quietly, as Unix tools
+        # do. What is still buffered goes nowhere, or Python would complain of it at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # jbl's own progress is worth seeing; httpx at INFO would log request URLs, and a
@@ -53,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_timedelta_periods(os.environ)
     try:
         loop.run(_run(args.run, args))
-    except (SettingsError, UsageError, NothingToRun, ChannelFailed) as error:
+    except (SettingsError, DatabaseUnusable, UsageError, NothingToRun, ChannelFailed) as error:
         print(f"jbl: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

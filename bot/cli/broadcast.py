@@ -23,7 +23,7 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     broadcast_commands.add_parser(
         "status", help="the next broadcast: when, to whom, and how far it is"
-    ).set_defaults(run=_status)
+    ).set_defaults(run=_status, read_only=True)
 
 
 async def _status(app: App, _args: argparse.Namespace) -> None:

@@ -24,7 +24,7 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     friday = commands.add_parser("friday", help="the Friday calendar of featured categories")
     friday_commands = friday.add_subparsers(dest="friday_command", required=True, metavar="ACTION")
     plan = friday_commands.add_parser("plan", help=f"the next {CALENDAR_WEEKS} Fridays")
-    plan.set_defaults(run=_plan)
+    plan.set_defaults(run=_plan, read_only=True)
     set_one = friday_commands.add_parser("set", help="choose a Friday's featured category")
     set_one.add_argument("date", help="the Friday, YYYY-MM-DD")
     set_one.add_argument("category", help="the category's slug or id (see `jbl friday plan`)")

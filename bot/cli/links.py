@@ -22,7 +22,7 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     links.add_argument("kind", choices=tuple(KINDS))
     links.add_argument("ids", nargs="*", type=row_id, metavar="ID", help="default: all")
     links.add_argument("--bot", help="the bot's username (default: asked from Telegram)")
-    links.set_defaults(run=_links)
+    links.set_defaults(run=_links, read_only=True)
 
 
 async def _links(app: App, args: argparse.Namespace) -> None:

@@ -22,7 +22,7 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     merchant_commands = merchant.add_subparsers(dest="merchant_command", required=True)
     listing = merchant_commands.add_parser("list", help="merchants with ids and operators")
     listing.add_argument("ids", nargs="*", type=row_id, metavar="ID", help="default: all")
-    listing.set_defaults(run=_list)
+    listing.set_defaults(run=_list, read_only=True)
     invite = merchant_commands.add_parser(
         "invite", help="a single-use code (and Telegram link) that makes someone an operator"
     )
