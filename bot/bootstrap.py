@@ -11,6 +11,7 @@ from handlers.context import ConversationConfig
 from handlers.dispatch import Clock, Conversation
 from models.db import Access, create_engine, session_factory
 from models.demo import ensure_categories, load_demo
+from models.files import DatabaseFiles
 from models.migrate import upgrade
 from models.people import WHATSAPP
 from models.uow import UnitOfWork
@@ -53,7 +54,9 @@ def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Acces
     )
     # Every WhatsApp message goes out through its outbox sender, replies too.
     whatsapp_replies = QueuedReplies()
-    conversation = Conversation(sessions, config, clock, {WHATSAPP: whatsapp_replies})
+    conversation = Conversation(
+        sessions, config, clock, {WHATSAPP: whatsapp_replies}, files=DatabaseFiles()
+    )
     return App(settings, engine, sessions, conversation, clock, whatsapp_replies)
 
 

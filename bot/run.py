@@ -94,6 +94,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         remind_after=timedelta(minutes=settings.orders.remind_after_minutes),
         expire_after=timedelta(minutes=settings.orders.expire_after_minutes),
         send_time=app.conversation.config.send_time,
+        files=app.conversation.files,
     )
     scheduler = build_scheduler(context, settings.database.url, settings.timezone)
     start_scheduler(scheduler)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from handlers import payloads
+from handlers.attachments import attach
 from handlers.formatting import local_time, long_date
 from handlers.menu import menu_button, unknown_command
-from handlers.messages import Button, Reply
+from handlers.messages import DOCUMENT, Button, Reply
 from handlers.money import format_rupiah
 from handlers.texts import text
 from models import broadcasts
@@ -320,7 +323,34 @@ async def calendar(chat: Chat) -> list[Reply]:
         if status:
             lines.append(chat.t("cal_broadcast", status=chat.t(f"bc_status_{status}")))
     refresh = Button(chat.t("btn_bc_refresh"), payloads.BROADCAST())
-    return [Reply("\n".join(lines), (refresh, menu_button(chat)))]
+    as_file = Button(chat.t("btn_cal_file"), payloads.CALENDAR_FILE())
+    return [Reply("\n".join(lines), (refresh, as_file, menu_button(chat)))]
+
+
+async def calendar_file(chat: Chat) -> list[Reply]:
+    """The next Fridays as a CSV file, to open in a spreadsheet or forward to colleagues."""
+    if not await _staff(chat):
+        return await unknown_command(chat, "jadwal")
+    planned = await broadcasts.calendar(chat.session, edition_date(chat.today), CALENDAR_WEEKS)
+    out = io.StringIO()
+    rows = csv.writer(out, lineterminator="\r\n")
+    rows.writerow(chat.t("cal_file_columns").split(","))
+    for friday, category, headline, status in planned:
+        state = chat.t(f"bc_status_{status}") if status else ""
+        rows.writerow([friday.isoformat(), category.name(chat.language), _cell(headline), state])
+    first, last = planned[0][0].isoformat(), planned[-1][0].isoformat()
+    # With a byte order mark, so that Excel reads the UTF-8 (emoji, accents) as such.
+    content = out.getvalue().encode("utf-8-sig")
+    name = chat.t("cal_file_name", first=first)
+    attachment = await attach(chat, DOCUMENT, name, "text/csv", content)
+    buttons = (Button(chat.t("btn_bc_refresh"), payloads.BROADCAST()), menu_button(chat))
+    return [Reply(chat.t("cal_file", first=first, last=last), buttons, attachment=attachment)]
+
+
+def _cell(typed: str | None) -> str:
+    """Text typed by staff as a CSV cell that a spreadsheet does not run as a formula."""
+    typed = typed or ""
+    return f"'{typed}" if typed.startswith(("=", "+", "-", "@")) else typed
 
 
 def progress_lines(language: str, progress: Progress) -> list[str]:

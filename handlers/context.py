@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from handlers.messages import Incoming
     from models.chats import OpenedChat
+    from models.files import FileStore
     from models.people import Person
 
 
@@ -40,6 +41,8 @@ class Chat:
     incoming: Incoming
     now: datetime
     config: ConversationConfig
+    # Where a file the reply carries is kept (`handlers.attachments.attach`).
+    files: FileStore
 
     @property
     def language(self) -> str:

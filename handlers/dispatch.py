@@ -18,12 +18,14 @@ from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
 from models.chats import open_chat
 from models.errors import Refusal
+from models.files import DatabaseFiles
 from models.uow import UnitOfWork, lost_connection
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from handlers.reply_writers import ReplyWriter
+    from models.files import FileStore
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ class Conversation:
 
     `writers` are the channels' own ways of keeping replies (by channel); a channel without
     one gets its replies back from `handle`, to send after the commit (`ReturnedReplies`).
+    `files` keeps the files that replies carry, for the handlers that make them and the
+    channels that send them.
     """
 
     def __init__(
@@ -47,8 +51,10 @@ class Conversation:
         config: ConversationConfig,
         clock: Clock,
         writers: Mapping[str, ReplyWriter] | None = None,
+        files: FileStore | None = None,
     ) -> None:
         self.sessions = sessions
+        self.files: FileStore = files or DatabaseFiles()
         self.config = config
         self.clock = clock
         self._writers = dict(writers or {})
@@ -99,7 +105,7 @@ class Conversation:
             if opened is None:
                 return []
             person, state = opened
-            chat = Chat(session, person, state, incoming, now, self.config)
+            chat = Chat(session, person, state, incoming, now, self.config, self.files)
             if person.blocked:
                 replies = [Reply(chat.t("blocked"))]
             elif refusal is not None:

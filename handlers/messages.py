@@ -43,6 +43,31 @@ class Button:
     payload: str
 
 
+# The kinds of attachment: a picture a channel shows in the chat, or a file to open or save.
+PHOTO = "photo"
+DOCUMENT = "document"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a handler made for the reply, stored by `models.files` under `token`: a reply
+    may be an outbox row, so it names the file and never carries its bytes."""
+
+    kind: str  # PHOTO or DOCUMENT
+    token: str
+    name: str
+    media_type: str
+    size: int
+
+    def to_json(self) -> list[Any]:
+        return [self.kind, self.token, self.name, self.media_type, self.size]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> Attachment:
+        kind, token, name, media_type, size = data
+        return cls(str(kind), str(token), str(name), str(media_type), int(size))
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str
@@ -54,6 +79,8 @@ class Reply:
     # A short notice for the button press that led here, where a platform shows one (a pop-up
     # over the chat); the text says it too.
     toast: str | None = None
+    # A generated file sent with the text (a chart as a photo, a spreadsheet as a document).
+    attachment: Attachment | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The reply as an outbox payload, for a channel whose replies are sent from there."""
@@ -62,9 +89,13 @@ class Reply:
             data["buttons"] = [[b.label, b.payload] for b in self.buttons]
         if self.photo_url:
             data["photo_url"] = self.photo_url
+        if self.attachment:
+            data["attachment"] = self.attachment.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
         buttons = tuple(Button(label, payload) for label, payload in data.get("buttons", ()))
-        return cls(str(data["text"]), buttons, data.get("photo_url"))
+        attached = data.get("attachment")
+        attachment = Attachment.from_json(attached) if attached else None
+        return cls(str(data["text"]), buttons, data.get("photo_url"), attachment=attachment)

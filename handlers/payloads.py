@@ -159,3 +159,5 @@ BROADCAST_CANCEL = Payload("bc", FRIDAY, "x")
 BROADCAST_CANCEL_YES = Payload("bc", FRIDAY, "x!")
 BROADCAST_PAUSE = Payload("bc", FRIDAY, "pause")
 BROADCAST_RESUME = Payload("bc", FRIDAY, "resume")
+# Staff's /jadwal as a file.
+CALENDAR_FILE = Payload("cal", "file")

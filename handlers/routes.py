@@ -182,6 +182,7 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.BROADCAST_CANCEL_YES, broadcast.cancel),
     PayloadRoute(payloads.BROADCAST_PAUSE, broadcast.pause),
     PayloadRoute(payloads.BROADCAST_RESUME, broadcast.resume),
+    PayloadRoute(payloads.CALENDAR_FILE, broadcast.calendar_file),
 )
 
 # Steps that wait for typed text, by the name the chat state keeps.

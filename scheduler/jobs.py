@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from models import broadcasts
 from models.chats import prune_processed
+from models.files import DatabaseFiles
 from models.friday import edition_date
 from models.ordering import expire_waiting, remind_waiting
 from models.outbox import prune_outbox
@@ -19,21 +20,25 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from models.broadcasts import SendTime
+    from models.files import FileStore
 
 # Rows deleted per transaction by the nightly prunes.
 PRUNE_BATCH = 50_000
 
 
 async def refresh_ranking(
-    sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    files: FileStore | None = None,
 ) -> None:
     """Nightly: products whose sales are older than four weeks sink in the catalog; message
     ids old enough never to come again are forgotten, and so are outbox rows that ended a
-    month ago."""
+    month ago and files whose links have expired."""
     async with UnitOfWork(sessions) as uow:
         await refresh_recent_sales(uow.session, clock())
         await uow.commit()
-    for prune in (prune_processed, prune_outbox):
+    store = files or DatabaseFiles()
+    for prune in (prune_processed, prune_outbox, store.prune):
         pruned = PRUNE_BATCH
         while pruned == PRUNE_BATCH:
             # A batch per transaction, so chats and the sender are never held up for long.

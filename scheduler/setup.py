@@ -14,7 +14,7 @@ its one-second timeout, every minute, every message in flight with it.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
+from models.files import DatabaseFiles
 from scheduler.jobs import friday_broadcast, refresh_ranking, sweep_broadcasts, sweep_orders
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from models.broadcasts import SendTime
+    from models.files import FileStore
 
 RANKING_JOB = "refresh_ranking"
 ORDERS_JOB = "sweep_orders"
@@ -60,6 +62,8 @@ class JobContext:
     remind_after: timedelta
     expire_after: timedelta
     send_time: SendTime
+    # Where the files replies carried are kept; the nightly job prunes the expired ones.
+    files: FileStore = field(default_factory=DatabaseFiles)
 
 
 # Stored jobs are pickled, and the context cannot be (it holds the session factory): a job
@@ -96,7 +100,7 @@ class _WithContext:
 
 
 async def ranking_job(context: JobContext) -> None:
-    await refresh_ranking(context.sessions, context.clock)
+    await refresh_ranking(context.sessions, context.clock, context.files)
 
 
 async def orders_job(context: JobContext) -> None:

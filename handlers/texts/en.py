@@ -310,6 +310,10 @@ TEXTS: dict[str, str] = {
     "cal_line": "{date} — {category}",
     "cal_headline": "   “{headline}”",
     "cal_broadcast": "   broadcast: {status}",
+    "btn_cal_file": "📄 Send as a file",
+    "cal_file": "📄 Jumat Beli Lokal calendar {first} – {last}, as CSV for a spreadsheet.",
+    "cal_file_columns": "friday,category,headline,broadcast",
+    "cal_file_name": "jbl-calendar-{first}.csv",
     # Delivery of many messages (a broadcast's progress, for staff)
     "progress_delivery": "Sent {sent} of {total} · delivered {delivered} · read {read}",
     "progress_waiting": "Still waiting to be sent: {count}",

@@ -311,6 +311,10 @@ TEXTS: dict[str, str] = {
     "cal_line": "{date} — {category}",
     "cal_headline": "   “{headline}”",
     "cal_broadcast": "   siaran: {status}",
+    "btn_cal_file": "📄 Kirim sebagai file",
+    "cal_file": "📄 Jadwal Jumat Beli Lokal {first} – {last}, sebagai CSV untuk spreadsheet.",
+    "cal_file_columns": "jumat,kategori,headline,siaran",
+    "cal_file_name": "jadwal-jbl-{first}.csv",
     # Delivery of many messages (a broadcast's progress, for staff)
     "progress_delivery": "Terkirim {sent} dari {total} · sampai {delivered} · dibaca {read}",
     "progress_waiting": "Masih menunggu dikirim: {count}",
