@@ -88,13 +88,16 @@ INLINE_BUTTON_ACTIONS = _words(
 )
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+# The Bot API takes uploads up to 10 MB for a photo and 50 MB for any other file.
+MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
+MAX_DOCUMENT_UPLOAD = 50 * 1024 * 1024
 MAX_CALLBACK_DATA = 64
 
 # Form-encoded bodies carry every value as a string, JSON-encoded unless it is a string already
 # (that is how PTB and the Bot API docs do it), so only these keep their raw string: decoding
 # them as JSON would turn a text "123" into a number.
 STRING_PARAMS = _words(
-    "text caption parse_mode photo url secret_token callback_query_id action language_code "
+    "text caption parse_mode photo document url secret_token callback_query_id action language_code "
     "inline_message_id ip_address business_connection_id message_effect_id"
 )
 # Complex fields that the real server also accepts as JSON-serialized strings inside JSON bodies.
@@ -185,6 +188,10 @@ class FakeMessage:
     sent_at: int = field(default=0, repr=False)
     changed_at: int = field(default=0, repr=False)
     photo_sizes: list[JSON] | None = field(default=None, repr=False)
+    # A file the bot uploaded with it (a photo or a document), as it arrived: name, media type
+    # and size; `document` is the Document object the API answers with.
+    upload: Upload | None = None
+    document: JSON | None = None
 
     @property
     def buttons(self) -> list[str]:
@@ -719,6 +726,7 @@ class FakeTelegram:
             "deleteMyCommands": self._delete_my_commands,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -1197,8 +1205,11 @@ class FakeTelegram:
         body["date"] = message.date
         if message.edit_date is not None:
             body["edit_date"] = message.edit_date
-        if message.photo is not None:
-            body["photo"] = message.photo_sizes
+        if message.photo is not None or message.document is not None:
+            if message.photo is not None:
+                body["photo"] = message.photo_sizes
+            else:
+                body["document"] = message.document
             if message.text is not None:
                 body["caption"] = message.text
                 if message.entities:
@@ -1394,6 +1405,8 @@ class FakeTelegram:
         if photo is None or photo == "":
             raise bad_request("there is no photo in the request")
         if isinstance(photo, Upload):
+            if photo.size > MAX_PHOTO_UPLOAD:
+                raise bad_request("PHOTO_INVALID_DIMENSIONS: photo is too big")
             source, sizes = f"upload:{photo.filename}", None
         else:
             source = str(photo)
@@ -1415,6 +1428,43 @@ class FakeTelegram:
             reply_markup=markup,
             entities=entities,
             photo_sizes=sizes,
+            upload=photo if isinstance(photo, Upload) else None,
+        )
+        return self.message_json(self._add_message(chat, message))
+
+    async def _send_document(self, params: JSON) -> JSON:
+        chat = self._target(params)
+        document = params.get("document")
+        if document is None or document == "":
+            raise bad_request("there is no document in the request")
+        if not isinstance(document, Upload):
+            # jbl uploads what it sends; file ids and URLs of documents are not modelled.
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        if document.size > MAX_DOCUMENT_UPLOAD:
+            raise ApiError(413, "Request Entity Too Large")
+        if document.size == 0:
+            raise bad_request("file must be non-empty")
+        caption, html, entities = self._caption(params)
+        markup = self._markup(params.get("reply_markup"))
+        number = next(self._ids)
+        described: JSON = {
+            "file_id": f"BQACAgUAAxkBAAI{number:06d}",
+            "file_unique_id": f"AgAD{number:06d}",
+            "file_size": document.size,
+            "mime_type": document.content_type,
+        }
+        if document.filename is not None:
+            described["file_name"] = document.filename
+        message = FakeMessage(
+            0,
+            chat.id,
+            True,
+            caption,
+            html,
+            reply_markup=markup,
+            entities=entities,
+            upload=document,
+            document=described,
         )
         return self.message_json(self._add_message(chat, message))
 
@@ -1436,7 +1486,7 @@ class FakeTelegram:
 
     async def _edit_message_text(self, params: JSON) -> JSON:
         chat, message = self._bot_message(params, "edit")
-        if message.photo is not None or message.text is None:
+        if message.photo is not None or message.document is not None or message.text is None:
             raise bad_request("there is no text in the message to edit")
         text, html, entities = self._text(params)
         markup = self._markup(params.get("reply_markup"), inline_only=True)
@@ -1444,7 +1494,7 @@ class FakeTelegram:
 
     async def _edit_message_caption(self, params: JSON) -> JSON:
         chat, message = self._bot_message(params, "edit")
-        if message.photo is None:
+        if message.photo is None and message.document is None:
             raise bad_request("there is no caption in the message to edit")
         caption, html, entities = self._caption(params)
         markup = self._markup(params.get("reply_markup"), inline_only=True)

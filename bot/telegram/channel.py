@@ -9,7 +9,7 @@ from collections.abc import MutableMapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, BotCommand, CallbackQuery, Message, Update
+from telegram import Bot, BotCommand, CallbackQuery, InputFile, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.request import RequestData
@@ -17,13 +17,14 @@ from telegram.request import RequestData
 # PTB builds its requests' parameters with this; python-telegram-bot is pinned for it.
 from telegram.request._requestparameter import RequestParameter
 
+from bot.attachments import open_attachment
 from bot.delivery import Rejected, RetryLater, Unreachable
 from bot.locks import KeyedLocks
 from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
 from bot.telegram.request import JsonRequest
 from handlers.dispatch import Conversation
-from handlers.messages import Incoming, Reply
+from handlers.messages import PHOTO, Incoming, Reply
 from handlers.routes import COMMAND_MENU
 from handlers.texts import language_of, text
 
@@ -41,6 +42,9 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
 # Bad requests that mean the photo, not the message, is the problem.
 _BAD_PHOTO = ("wrong file identifier", "failed to get http url content", "wrong type of the web")
+# The Bot API's limits for an uploaded photo and document.
+PHOTO_LIMIT = 10 * 1024 * 1024
+DOCUMENT_LIMIT = 50 * 1024 * 1024
 
 
 def use_timedelta_periods(environ: MutableMapping[str, str]) -> None:
@@ -316,6 +320,7 @@ class TelegramChannel:
             self._last_menu.get(chat_id) != pressed.message_id
             or pressed.photo
             or message.photo
+            or message.attachment
             or not message.inline
         ):
             return False
@@ -335,6 +340,11 @@ class TelegramChannel:
     async def _send(self, chat_id: int, message: Outgoing, reply: Reply) -> int:
         """Sends one message; returns its message id."""
         markup = message.keyboard.json if message.keyboard else None
+        if message.attachment is not None:
+            sent_id = await self._send_attachment(chat_id, message, markup)
+            if sent_id is not None:
+                return sent_id
+            message = as_text(message, reply)
         if message.photo is not None:
             try:
                 sent = await self._call(
@@ -357,6 +367,43 @@ class TelegramChannel:
             text=message.html,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
+        )
+        return int(sent["message_id"])
+
+    async def _send_attachment(
+        self, chat_id: int, message: Outgoing, markup: str | None
+    ) -> int | None:
+        """Uploads the reply's file, with its text as caption or before it, and the buttons
+        under it; None when the file has expired or exceeds what Telegram takes (the text
+        goes alone)."""
+        attachment = message.attachment
+        assert attachment is not None
+        file = await open_attachment(self.conversation, attachment)
+        if file is None:
+            log.warning("telegram: file %s has expired; text only", attachment.name)
+            return None
+        size = len(file.content)
+        if size > DOCUMENT_LIMIT:
+            log.warning("telegram: file %s is %d bytes, over 50 MB; text only", file.name, size)
+            return None
+        upload = InputFile(file.content, filename=file.name)
+        upload.mimetype = file.media_type
+        # A photo over Telegram's 10 MB still reaches the person, as a document.
+        as_photo = attachment.kind == PHOTO and size <= PHOTO_LIMIT
+        method, field = ("sendPhoto", "photo") if as_photo else ("sendDocument", "document")
+        caption = message.html
+        if message.text_first:
+            await self._call(
+                "sendMessage", chat_id=chat_id, text=message.html, parse_mode=ParseMode.HTML
+            )
+            caption = None
+        sent = await self._call(
+            method,
+            chat_id=chat_id,
+            caption=caption,
+            parse_mode=ParseMode.HTML if caption else None,
+            reply_markup=markup,
+            **{field: upload},
         )
         return int(sent["message_id"])
 

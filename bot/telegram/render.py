@@ -19,7 +19,7 @@ from telegram import (
     ReplyKeyboardMarkup,
 )
 
-from handlers.messages import Button, Reply
+from handlers.messages import Attachment, Button, Reply
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -45,6 +45,10 @@ class Outgoing:
     html: str
     photo: str | None = None
     keyboard: Keyboard | None = None
+    # A generated file to upload; `html` is its caption, unless `text_first`: a text too long
+    # for a caption goes as a message of its own before the file.
+    attachment: Attachment | None = None
+    text_first: bool = False
 
     @property
     def inline(self) -> bool:
@@ -106,6 +110,11 @@ def outgoing(reply: Reply) -> Outgoing:
         keyboard: Keyboard | None = contact_keyboard(reply.ask_phone, reply.buttons)
     else:
         keyboard = inline_keyboard(reply.buttons)
+    if reply.attachment:
+        if _units(reply.text) <= CAPTION_LIMIT:
+            return Outgoing(escaped(reply.text, CAPTION_LIMIT), None, keyboard, reply.attachment)
+        html = escaped(reply.text, TEXT_LIMIT)
+        return Outgoing(html, None, keyboard, reply.attachment, text_first=True)
     if reply.photo_url:
         photo = reply.photo_url.removeprefix(PHOTO_PREFIX)
         return Outgoing(escaped(reply.text, CAPTION_LIMIT), photo, keyboard)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import aiohttp
@@ -85,7 +86,9 @@ def _body(request_data: RequestData | None) -> dict[str, object]:
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mime_type) in request_data.multipart_data.items():
-        form.add_field(name, content, filename=filename, content_type=mime_type)
+        # As a stream: aiohttp warns of bytes over a megabyte (a chart, a spreadsheet).
+        stream = io.BytesIO(content) if isinstance(content, bytes) else content
+        form.add_field(name, stream, filename=filename, content_type=mime_type)
     return {"data": form}
 
 
