@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from bot.file_links import files_route
 from bot.request_bodies import BodyRefused, read_body
 from bot.whatsapp.webhook import TwilioEndpoints
 from models.db import ping
@@ -55,6 +56,9 @@ def build_web(
     routes = [Route("/healthz", healthz, methods=["GET"])]
     if telegram is not None and telegram.webhook:
         routes.append(_telegram_webhook(telegram))
+    if whatsapp is not None:
+        # Twilio fetches a reply's file from here to send it as media.
+        routes.append(files_route(whatsapp.conversation))
     web = Starlette(routes=routes)
     return web if whatsapp is None else TwilioEndpoints(whatsapp, web)
 

@@ -97,7 +97,8 @@ MAX_CALLBACK_DATA = 64
 # (that is how PTB and the Bot API docs do it), so only these keep their raw string: decoding
 # them as JSON would turn a text "123" into a number.
 STRING_PARAMS = _words(
-    "text caption parse_mode photo document url secret_token callback_query_id action language_code "
+    "text caption parse_mode photo document url secret_token callback_query_id action "
+    "language_code "
     "inline_message_id ip_address business_connection_id message_effect_id"
 )
 # Complex fields that the real server also accepts as JSON-serialized strings inside JSON bodies.

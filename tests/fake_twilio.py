@@ -69,6 +69,8 @@ INVALID_CONTENT = 21655
 INVALID_VARIABLES = 21656
 NO_SENDER = 63007
 OUTSIDE_WINDOW = 63016
+# Twilio could not download the media of the message.
+MEDIA_DOWNLOAD_FAILED = 63019
 INVALID_RECIPIENT = 63024
 
 
@@ -160,6 +162,17 @@ class Call:
     status: int = 0
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A media URL as Twilio fetched it from the app before sending the message."""
+
+    url: str
+    status: int
+    content_type: str
+    disposition: str
+    size: int
+
+
 @dataclass(eq=False)
 class Message:
     """A message the app created, as Twilio holds it and the person sees it."""
@@ -180,6 +193,8 @@ class Message:
     # Its delivery has ended (delivered, or failed or undelivered) and been reported.
     settled: bool = False
     shown: str = ""  # the text the person reads (a template's text with its variables)
+    # The media fetched from the app's public URL (other URLs are not fetched: no network).
+    fetched: list[Fetched] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -580,7 +595,11 @@ class FakeTwilio:
             outside = message.content_sid is None and (
                 last is None or self.clock() - last >= WINDOW
             )
-            if failures:
+            fetched = [await self._fetch(url) for url in message.media_urls]
+            message.fetched = [f for f in fetched if f is not None]
+            if any(f.status != 200 for f in message.fetched):
+                await self._status(message, "failed", MEDIA_DOWNLOAD_FAILED)
+            elif failures:
                 await self._status(message, "sent")
                 await self._status(message, "undelivered", failures.pop(0))
             elif outside:
@@ -592,6 +611,21 @@ class FakeTwilio:
             self.internal_errors.append(error)
         message.settled = True
         await self._changed()
+
+    async def _fetch(self, url: str) -> Fetched | None:
+        """GETs a media URL of the app, as Twilio does before it sends the message."""
+        if not self.public_url or not url.startswith(f"{self.public_url}/"):
+            return None
+        assert self._http is not None
+        async with self._http.get(self.app_url + url.removeprefix(self.public_url)) as response:
+            body = await response.read()
+            return Fetched(
+                url,
+                response.status,
+                response.headers.get("Content-Type", ""),
+                response.headers.get("Content-Disposition", ""),
+                len(body),
+            )
 
     async def _status(self, message: Message, status: str, code: int | None = None) -> None:
         message.status, message.error_code = status, code

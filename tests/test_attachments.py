@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 
+import httpx
 import pytest
 
 from bot.bootstrap import App
 from bot.cli.staff import add_staff
 from bot.telegram.channel import PHOTO_LIMIT, TelegramChannel
 from handlers.messages import DOCUMENT, PHOTO, Attachment, Button, Reply
+from handlers.notices import queue_replies
 from models.files import KEEP_FILES, FileContent
+from models.people import person_of
 from models.uow import UnitOfWork
 from scheduler.jobs import refresh_ranking
 from tests.conftest import Clock
-from tests.fake_telegram import FakeMessage, FakeTelegram
+from tests.fake_telegram import FakeTelegram
+from tests.fake_twilio import FakeTwilio
 from tests.telegram_bot import Running, running_jbl
+from tests.whatsapp_bot import PUBLIC_URL, running_whatsapp
 
 STAFF_CHAT = 7007
+STAFF_NUMBER = "+6281298765432"
 
 
 def png(width: int = 4, height: int = 3) -> bytes:
@@ -158,5 +165,84 @@ async def file_count(app: App) -> int:
         return int(await session.scalar(select(func.count()).select_from(StoredFile)) or 0)
 
 
-def _unused(message: FakeMessage) -> None:  # keeps imports honest while the file grows
-    del message, attach
+# ---- WhatsApp ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def whatsapp_jbl(
+    database_url: str, clock: Clock, twilio: FakeTwilio
+) -> AsyncIterator[Running]:
+    async with running_whatsapp(database_url, clock, twilio) as running:
+        yield running
+
+
+def link_in(text: str) -> str:
+    [link] = re.findall(rf"{re.escape(PUBLIC_URL)}/files/[A-Za-z0-9_-]+", text)
+    return link
+
+
+async def fetch(jbl: Running, link: str) -> httpx.Response:
+    """What someone who has the link gets (the proxy hands jbl the path)."""
+    async with httpx.AsyncClient() as http:
+        return await http.get(jbl.base + link.removeprefix(PUBLIC_URL))
+
+
+async def test_staff_on_whatsapp_get_a_link_to_the_calendar_that_expires(
+    whatsapp_jbl: Running, twilio: FakeTwilio, clock: Clock
+) -> None:
+    await add_staff(whatsapp_jbl.app, f"whatsapp:{STAFF_NUMBER}")
+    ana = twilio.user(STAFF_NUMBER, "Ana")
+    await ana.say("/jadwal")
+
+    sent = await ana.choose("Kirim sebagai file")
+
+    assert sent.media_urls == []  # a spreadsheet is no WhatsApp media: a link
+    assert "jadwal-jbl-2026-11-27.csv" in sent.text and "tautan berlaku 7 hari" in sent.text
+    assert sent.menu == ["🔄 Perbarui", "🏠 Menu"]
+    link = link_in(sent.text)
+    served = await fetch(whatsapp_jbl, link)
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("text/csv")
+    assert served.headers["content-disposition"].startswith(
+        'attachment; filename="jadwal-jbl-2026-11-27.csv"'
+    )
+    rows = calendar_rows(served.content)
+    assert rows[0] == ["jumat", "kategori", "headline", "siaran"]
+    fridays = [row[0] for row in rows[1:]]
+    first = date(2026, 11, 27)
+    assert fridays == [(first + timedelta(weeks=n)).isoformat() for n in range(8)]
+
+    clock.advance(KEEP_FILES)
+    expired = await fetch(whatsapp_jbl, link)
+    unknown = await fetch(whatsapp_jbl, f"{PUBLIC_URL}/files/{'A' * 32}")
+    listing = await fetch(whatsapp_jbl, f"{PUBLIC_URL}/files/")
+    assert expired.status_code == unknown.status_code == listing.status_code == 404
+    assert expired.content == unknown.content  # an expired link tells no more than a wrong one
+
+
+async def test_a_chart_goes_as_media_that_twilio_fetches_from_jbl(
+    whatsapp_jbl: Running, twilio: FakeTwilio
+) -> None:
+    app = whatsapp_jbl.app
+    ana = twilio.user(STAFF_NUMBER, "Ana")
+    await ana.say("halo")
+    chart = await stored(app, PHOTO, "omzet per kota.png", "image/png", png())
+    before = len(ana.messages)
+    async with UnitOfWork(app.sessions) as uow:
+        person = await person_of(uow.session, f"whatsapp:{STAFF_NUMBER}")
+        assert person is not None
+        reply = Reply("Omzet per kota", (Button("🏠 Menu", "menu"),), attachment=chart)
+        await queue_replies(
+            uow.session, person.id, f"whatsapp:{STAFF_NUMBER}", [reply], app.clock()
+        )
+        await uow.commit()
+
+    await twilio.wait_for(lambda: len(ana.messages) > before and ana.last.settled, 10, "the chart")
+
+    message = ana.last
+    assert message.text.startswith("Omzet per kota") and message.menu == ["🏠 Menu"]
+    [fetched] = message.fetched
+    assert fetched.url == message.media_urls[0] and fetched.url.startswith(f"{PUBLIC_URL}/files/")
+    assert (fetched.status, fetched.content_type, fetched.size) == (200, "image/png", len(png()))
+    assert fetched.disposition.startswith('inline; filename="omzet per kota.png"')
+    assert message.status == "delivered"

@@ -24,6 +24,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from bot.delivery import NeedsTemplate, Pacer, Rejected, RetryLater, Unreachable
+from bot.file_links import file_url
 from bot.locks import KeyedLocks
 from bot.whatsapp.render import PHOTO_PREFIX, Part, one_line, parts
 from handlers.messages import Incoming, Reply
@@ -409,7 +410,11 @@ class WhatsappChannel:
             if self._outside_window(claimed):
                 await self._send_template(claimed, replies)
                 return
-            pieces = [part for reply in replies for part in parts(reply, claimed.language)]
+            pieces = [
+                part
+                for reply in replies
+                for part in parts(reply, claimed.language, self._file_url(reply))
+            ]
             # A reply's menu is the chat's already (the conversation saved it); a notice's
             # becomes it, from before it can be read.
             async with self._offering(to, () if message.kind == REPLY else replies):
@@ -423,6 +428,12 @@ class WhatsappChannel:
                             raise Rejected("the 24-hour window closed in a long message") from None
                         await self._send_template(claimed, replies)
                         return
+
+    def _file_url(self, reply: Reply) -> str | None:
+        """Where Twilio, or the person, fetches the reply's file (`bot.file_links`)."""
+        if reply.attachment is None:
+            return None
+        return file_url(self.public_url, reply.attachment)
 
     def _outside_window(self, claimed: Claimed) -> bool:
         if claimed.message.error_code == OUTSIDE_WINDOW:
@@ -439,7 +450,9 @@ class WhatsappChannel:
         if content_sid is None:
             setting = "broadcast_content_sid" if broadcast else "notice_content_sid"
             raise NeedsTemplate(f"outside WhatsApp's 24-hour window and no whatsapp.{setting}")
-        said = " · ".join(one_line(reply) for reply in replies)
+        said = " · ".join(
+            one_line(reply, claimed.language, self._file_url(reply)) for reply in replies
+        )
         variables = json.dumps({"1": said}, ensure_ascii=False)
         # The line ends with the numbered menu: a number typed in answer chooses from it.
         async with self._offering(message.identity or "", replies):

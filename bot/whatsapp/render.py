@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from handlers.messages import Reply
+from bot.attachments import size_text
+from handlers.messages import PHOTO, Reply
 from handlers.texts import text
 
 # Twilio's limit for a message body, and WhatsApp's for a media caption. Counted in UTF-16
@@ -23,6 +24,8 @@ ZERO_WIDTH_SPACE = "\u200b"
 _MARKER = re.compile(r"([*_~`])")
 # A photo a person sent on WhatsApp is stored as this prefix and Twilio's media URL.
 PHOTO_PREFIX = "whatsapp:"
+# The files WhatsApp shows as a picture in the chat; anything else goes as a link.
+MEDIA_TYPES = frozenset({"image/png", "image/jpeg"})
 # Where a long message is best cut, best first.
 _BREAKS = ("\n\n", "\n", " ")
 
@@ -54,21 +57,42 @@ def media_url(photo: str | None) -> str | None:
     return photo if photo.startswith("https://") else None
 
 
-def body_of(reply: Reply, language: str) -> str:
-    """The reply's text with its first line in bold when it is a heading, then its buttons as
-    `1. label` lines and a hint in italics that a number or label chooses."""
+def as_media(reply: Reply) -> bool:
+    """Whether the reply's file goes as the message's media (else as a link in its text)."""
+    attachment = reply.attachment
+    return (
+        attachment is not None and attachment.kind == PHOTO and attachment.media_type in MEDIA_TYPES
+    )
+
+
+def file_line(reply: Reply, language: str, file_url: str) -> str:
+    attachment = reply.attachment
+    assert attachment is not None
+    # The URL is not escaped: a zero-width space in it would break the link.
+    name, size = escape(attachment.name), size_text(attachment.size)
+    return text(language, "file_link", name=name, size=size, url=file_url)
+
+
+def body_of(reply: Reply, language: str, file_url: str | None = None) -> str:
+    """The reply's text with its first line in bold when it is a heading, a link to its file
+    unless that goes as media, then its buttons as `1. label` lines and a hint in italics
+    that a number or label chooses."""
     body = _with_heading(escape(reply.text))
+    if file_url is not None and reply.attachment is not None and not as_media(reply):
+        body = f"{body}\n\n{file_line(reply, language, file_url)}"
     if reply.buttons:
         menu = "\n".join(f"{n}. {escape(b.label)}" for n, b in enumerate(reply.buttons, start=1))
         body = f"{body}\n\n{menu}\n\n_{text(language, 'menu_hint')}_"
     return body
 
 
-def parts(reply: Reply, language: str) -> list[Part]:
+def parts(reply: Reply, language: str, file_url: str | None = None) -> list[Part]:
     """The messages that show the reply, in order: split where a paragraph, then a line, then
-    a word ends, so that each fits; the photo goes with the first."""
-    photo = media_url(reply.photo_url)
-    chunks = split(body_of(reply, language), CAPTION_LIMIT if photo else BODY_LIMIT, BODY_LIMIT)
+    a word ends, so that each fits; the photo (or the reply's picture, fetched from
+    `file_url`) goes with the first."""
+    photo = file_url if file_url is not None and as_media(reply) else media_url(reply.photo_url)
+    body = body_of(reply, language, file_url)
+    chunks = split(body, CAPTION_LIMIT if photo else BODY_LIMIT, BODY_LIMIT)
     return [Part(chunk, photo if index == 0 else None) for index, chunk in enumerate(chunks)]
 
 
@@ -110,10 +134,14 @@ def _with_heading(body: str) -> str:
     return f"*{heading}*{newline}{rest}"
 
 
-def one_line(reply: Reply) -> str:
-    """The reply as one line for a template variable: its lines joined with " · ", its menu
-    after a dash, cut to fit."""
+def one_line(reply: Reply, language: str = "id", file_url: str | None = None) -> str:
+    """The reply as one line for a template variable: its lines joined with " · ", a link to
+    its file (a template carries no media), its menu after a dash, cut to fit."""
     lines = [" ".join(line.split()) for line in escape(reply.text).splitlines()]
+    if file_url is not None and reply.attachment is not None:
+        lines += [
+            " ".join(line.split()) for line in file_line(reply, language, file_url).splitlines()
+        ]
     said = " · ".join(line for line in lines if line)
     if reply.buttons:
         menu = " · ".join(

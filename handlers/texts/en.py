@@ -314,6 +314,7 @@ TEXTS: dict[str, str] = {
     "cal_file": "📄 Jumat Beli Lokal calendar {first} – {last}, as CSV for a spreadsheet.",
     "cal_file_columns": "friday,category,headline,broadcast",
     "cal_file_name": "jbl-calendar-{first}.csv",
+    "file_link": "📎 {name} ({size}), link valid for 7 days:\n{url}",
     # Delivery of many messages (a broadcast's progress, for staff)
     "progress_delivery": "Sent {sent} of {total} · delivered {delivered} · read {read}",
     "progress_waiting": "Still waiting to be sent: {count}",

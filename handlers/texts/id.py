@@ -315,6 +315,7 @@ TEXTS: dict[str, str] = {
     "cal_file": "📄 Jadwal Jumat Beli Lokal {first} – {last}, sebagai CSV untuk spreadsheet.",
     "cal_file_columns": "jumat,kategori,headline,siaran",
     "cal_file_name": "jadwal-jbl-{first}.csv",
+    "file_link": "📎 {name} ({size}), tautan berlaku 7 hari:\n{url}",
     # Delivery of many messages (a broadcast's progress, for staff)
     "progress_delivery": "Terkirim {sent} dari {total} · sampai {delivered} · dibaca {read}",
     "progress_waiting": "Masih menunggu dikirim: {count}",
