@@ -7,9 +7,11 @@ import logging
 import sys
 import threading
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from handlers.messages import Incoming, Reply
+from bot.attachments import open_attachment, size_text
+from handlers.messages import Attachment, Incoming, Reply
 from handlers.notices import render_notice
 from handlers.texts import text
 from models.chats import remember_menu
@@ -24,13 +26,19 @@ log = logging.getLogger(__name__)
 
 # While the person is idle, new notices (e.g. an order for a merchant) show this often.
 POLL_SECONDS = 2.0
+# Numbered names tried for a file before it is not saved.
+SAVE_ATTEMPTS = 100
 
 
-def render(reply: Reply) -> str:
-    """The reply's text, its photo as a link, then each button as `N. label`."""
+def render(reply: Reply, saved: str | None = None) -> str:
+    """The reply's text, its photo as a link, its file with where it was saved (`saved`),
+    then each button as `N. label`."""
     lines = [reply.text]
     if reply.photo_url:
         lines.append(f"[foto] {reply.photo_url}")
+    if reply.attachment:
+        file = reply.attachment
+        lines.append(f"[file] {file.name} ({size_text(file.size)}): {saved or 'not saved'}")
     lines += [f"{n}. {button.label}" for n, button in enumerate(reply.buttons, start=1)]
     return "\n".join(lines)
 
@@ -52,8 +60,10 @@ async def take_notices(app: App, identity: str) -> list[Reply]:
 
 
 class ConsoleChat:
-    def __init__(self, app: App, name: str, output: TextIO) -> None:
+    def __init__(self, app: App, name: str, output: TextIO, directory: Path | None = None) -> None:
         self.app = app
+        # Where files that replies carry are saved: the working directory unless given.
+        self.directory = directory
         self.identity = f"console:{name}"
         self.name = name
         self.output = output
@@ -61,10 +71,34 @@ class ConsoleChat:
         self._run = uuid.uuid4().hex[:12]
         self._sequence = 0
 
-    def _show(self, replies: list[Reply]) -> None:
+    async def _show(self, replies: list[Reply]) -> None:
         for reply in replies:
-            self.output.write(render(reply) + "\n\n")
+            saved = await self._save(reply.attachment) if reply.attachment else None
+            self.output.write(render(reply, saved) + "\n\n")
         self.output.flush()
+
+    async def _save(self, attachment: Attachment) -> str:
+        """Writes the file into the working directory, under its own name or, when a file of
+        that name is there already, the first free `name (2).ext`; says where."""
+        file = await open_attachment(self.app.conversation, attachment)
+        if file is None:
+            return "no longer available"
+        directory = self.directory or Path.cwd()
+        # Only the last part of the name, so that it cannot point outside the directory.
+        name = Path(file.name).name.lstrip(".") or "file"
+        stem, suffix = Path(name).stem, Path(name).suffix
+        for number in range(1, SAVE_ATTEMPTS + 1):
+            path = directory / (name if number == 1 else f"{stem} ({number}){suffix}")
+            try:
+                # "x": never overwrites a file that is there.
+                with path.open("xb") as out:
+                    out.write(file.content)
+            except FileExistsError:
+                continue
+            except OSError as error:
+                return f"not saved ({error.strerror})"
+            return f"saved as {path}"
+        return f"not saved: {name} and {SAVE_ATTEMPTS - 1} numbered names exist"
 
     async def say(self, line: str) -> None:
         self._sequence += 1
@@ -81,12 +115,12 @@ class ConsoleChat:
             log.exception("console message %s could not be handled", incoming.message_id)
             language = self.app.conversation.config.default_language
             replies = [Reply(text(language, "internal_error"))]
-        self._show(replies)
+        await self._show(replies)
         await self.show_notices()
 
     async def show_notices(self) -> None:
         """Shows messages the outbox holds for this chat, marking them delivered."""
-        self._show(await take_notices(self.app, self.identity))
+        await self._show(await take_notices(self.app, self.identity))
 
     async def run(self, lines: asyncio.Queue[str | None]) -> None:
         await self.show_notices()

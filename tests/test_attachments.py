@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import struct
 import zlib
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.attachments import size_text
 from bot.bootstrap import App
 from bot.cli.staff import add_staff
+from bot.console import ConsoleChat
 from bot.telegram.channel import PHOTO_LIMIT, TelegramChannel
 from handlers.messages import DOCUMENT, PHOTO, Attachment, Button, Reply
 from handlers.notices import queue_replies
@@ -246,3 +250,57 @@ async def test_a_chart_goes_as_media_that_twilio_fetches_from_jbl(
     assert (fetched.status, fetched.content_type, fetched.size) == (200, "image/png", len(png()))
     assert fetched.disposition.startswith('inline; filename="omzet per kota.png"')
     assert message.status == "delivered"
+
+
+# ---- Console -------------------------------------------------------------------------------
+
+
+async def test_the_console_saves_the_file_beside_the_staff_member_and_never_overwrites(
+    app: App, tmp_path: Path
+) -> None:
+    await add_staff(app, "console:ana")
+    (tmp_path / "jadwal-jbl-2026-11-27.csv").write_text("kept")
+    screen = io.StringIO()
+    ana = ConsoleChat(app, "ana", screen, tmp_path)
+    await ana.say("/jadwal")
+
+    assert "\n2. 📄 Kirim sebagai file\n" in screen.getvalue()
+    await ana.say("2")
+    await ana.say("/jadwal")
+    await ana.say("2")
+
+    first, second = (
+        tmp_path / "jadwal-jbl-2026-11-27 (2).csv",
+        tmp_path / "jadwal-jbl-2026-11-27 (3).csv",
+    )
+    assert (tmp_path / "jadwal-jbl-2026-11-27.csv").read_text() == "kept"
+    assert calendar_rows(first.read_bytes()) == calendar_rows(second.read_bytes())
+    size = size_text(first.stat().st_size)
+    shown = screen.getvalue()
+    assert f"[file] jadwal-jbl-2026-11-27.csv ({size}): saved as {first}\n" in shown
+    assert f"[file] jadwal-jbl-2026-11-27.csv ({size}): saved as {second}\n" in shown
+
+
+async def test_the_console_says_when_a_file_has_expired(
+    app: App, clock: Clock, tmp_path: Path
+) -> None:
+    chart = await stored(app, PHOTO, "omzet.png", "image/png", png())
+    clock.advance(KEEP_FILES)
+    screen, here = io.StringIO(), tmp_path / "here"
+    here.mkdir()
+    ana = ConsoleChat(app, "ana", screen, here)
+    await ana.say("/menu")
+    async with UnitOfWork(app.sessions) as uow:
+        person = await person_of(uow.session, "console:ana")
+        assert person is not None
+        await queue_replies(
+            uow.session, person.id, "console:ana", [Reply("Omzet", attachment=chart)], clock()
+        )
+        await uow.commit()
+    screen.truncate(0)
+    screen.seek(0)
+
+    await ana.show_notices()
+
+    assert screen.getvalue() == f"Omzet\n[file] omzet.png ({len(png())} B): no longer available\n\n"
+    assert os.listdir(here) == []
