@@ -10,19 +10,24 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.bootstrap import App
 from bot.cli.report import last_friday
+from handlers import payloads
+from models.broadcasts import BroadcastPress
 from models.catalog import Merchant
 from models.ordering import Order, cancel_order, expire_waiting, move_order
+from models.outbox import OutboxMessage
 from models.people import person_of
-from models.results import Dimension, Figures, Period, Scope, results
+from models.results import Dimension, Figures, Funnel, Period, Scope, funnel, results
 from models.uow import UnitOfWork
+from scheduler.jobs import refresh_ranking
 from tests.conftest import Clock
 from tests.db import add_operator, orders
 from tests.dialogs import add_to_cart, order_for_pickup
 from tests.people import Chatter
+from tests.test_broadcast import FRIDAY_7AM, fire_friday_job
 from tests.test_cli_and_console import run_jbl
 from tests.test_cli_errors import assert_one_line
 
@@ -301,3 +306,43 @@ async def test_without_a_date_it_reports_the_last_friday_that_has_ended(
     assert last_friday(date(2026, 11, 28)) == FRIDAY
     assert last_friday(FRIDAY) == FRIDAY - timedelta(weeks=1)
     assert last_friday(date(2026, 12, 3)) == FRIDAY
+
+
+async def test_the_funnel_counts_who_got_pressed_and_ordered_and_outlives_the_pruned_rows(
+    app: App, clock: Clock
+) -> None:
+    budi, sari, dewi = (Chatter(app, f"console:{name}") for name in ("budi", "sari", "dewi"))
+    for person in (budi, sari, dewi):
+        await person.send("/langganan")
+    clock.now = FRIDAY_7AM
+    await fire_friday_job(app)
+    for person in (budi, sari):
+        [broadcast] = await person.read_notices()
+    button = broadcast.buttons[0].payload
+    assert payloads.BROADCAST_CATALOG.read(button) == (4, 1)
+    # A button sent before presses were counted still opens the category, and counts nothing.
+    await dewi.send_payload(payloads.CATEGORY(4))
+    assert "Produk Kesehatan — pilih produk" in dewi.text
+    for _ in range(2):
+        await budi.send_payload(button)
+        assert "Produk Kesehatan — pilih produk" in budi.text
+    await sari.press("Buka Produk")
+    clock.advance(timedelta(hours=47))
+    await _order(clock, budi, clock(), (KLEPON, 1))
+    clock.advance(timedelta(hours=2))
+    await _order(clock, sari, clock(), (KLEPON, 1))  # too late to count for the broadcast
+    async with app.sessions() as session:
+        live = await funnel(session, FRIDAY, app.settings.timezone)
+        presses = (await session.execute(select(BroadcastPress.person_id))).scalars().all()
+    assert len(presses) == 2
+    assert live == Funnel(FRIDAY, recipients=3, delivered=2, read=0, pressed=2, ordered=1)
+    clock.advance(timedelta(days=40))
+    await refresh_ranking(app.sessions, app.clock)
+    async with app.sessions() as session:
+        kept = select(OutboxMessage.identity).where(OutboxMessage.broadcast_id.is_not(None))
+        # Dewi's delivery was never taken, so it is kept; the delivered ones are pruned.
+        assert (await session.execute(kept)).scalars().all() == ["console:dewi"]
+        assert await funnel(session, FRIDAY, app.settings.timezone) == live
+        assert await funnel(session, FRIDAY + timedelta(weeks=1), app.settings.timezone) == Funnel(
+            FRIDAY + timedelta(weeks=1)
+        )
