@@ -197,7 +197,7 @@ class Population:
                     stamp,
                     stamp,
                     CHANNELS[n % len(CHANNELS)],
-                )  # fmt: skip
+                )
             )
         return orders, items
 
