@@ -155,12 +155,16 @@ class Population:
         merchants = self.sizes["merchants"]
         item_id = 1
         random_ = rng.random
-        for n in range(self.sizes["orders"]):
+        instants = []
+        for _ in range(self.sizes["orders"]):
             day = fridays[int(random_() * FRIDAYS)]
             if random_() >= 0.9:
                 day -= timedelta(days=1 + int(random_() * 6))
             local = datetime.combine(day, clock_time(0), tzinfo=JAKARTA)
-            at = (local + timedelta(seconds=int(random_() * 86_400))).astimezone(UTC)
+            instants.append((local + timedelta(seconds=int(random_() * 86_400))).astimezone(UTC))
+        # Ids grow with time, as checkouts make them: a period's orders lie together on disk.
+        instants.sort()
+        for n, at in enumerate(instants):
             pick, status = random_(), "completed"
             for name, share in STATES:
                 if pick < share:
