@@ -451,10 +451,10 @@ assert KEEP_FUNNEL_AFTER + timedelta(days=7) < KEEP_OUTBOX
 
 
 def _later(instant: Any, delta: timedelta, dialect: str) -> ColumnElement[Any]:
-    if dialect == "postgresql":
-        return instant + delta  # type: ignore[no-any-return]
-    # SQLite stores instants as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC.
     seconds = int(delta.total_seconds())
+    if dialect == "postgresql":
+        return instant + literal_column(f"interval '{seconds} seconds'")  # type: ignore[no-any-return]
+    # SQLite stores instants as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC.
     return func.strftime("%Y-%m-%d %H:%M:%f", instant, f"+{seconds} seconds")
 
 
