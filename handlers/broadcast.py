@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from handlers import payloads
+from handlers import catalog, payloads
 from handlers.attachments import attach
 from handlers.formatting import local_time, long_date
 from handlers.menu import menu_button, unknown_command
@@ -52,11 +52,19 @@ def broadcast_reply(language: str, content: Content) -> Reply:
             for p in content.products
         ]
     lines += ["", text(language, "broadcast_footer")]
-    button = Button(
-        text(language, "btn_open_featured", category=category),
-        payloads.CATEGORY(content.category.id),
+    opens = (
+        payloads.CATEGORY(content.category.id)
+        if content.broadcast_id is None
+        else payloads.BROADCAST_CATALOG(content.category.id, content.broadcast_id)
     )
+    button = Button(text(language, "btn_open_featured", category=category), opens)
     return Reply("\n".join(lines), (button,))
+
+
+async def open_catalog(chat: Chat, category_id: int, broadcast_id: int) -> list[Reply]:
+    """The broadcast's button: the featured category, and the press counted for its funnel."""
+    await broadcasts.record_press(chat.session, broadcast_id, chat.person.id, chat.now)
+    return await catalog.category_page(chat, category_id)
 
 
 # ---- staff -------------------------------------------------------------------------------

@@ -250,7 +250,9 @@ async def confirm(chat: Chat, token: str) -> list[Reply]:
         payment=data["co_payment"],
     )
     try:
-        orders = await place_orders(chat.session, chat.person, token, details, chat.now)
+        orders = await place_orders(
+            chat.session, chat.person, token, details, chat.now, chat.incoming.channel
+        )
     except Refusal as refusal:
         buttons = (Button(chat.t("btn_view_cart"), payloads.CART()), menu_button(chat))
         return [Reply(chat.t(refusal.key, **refusal.params), buttons)]

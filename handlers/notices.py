@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -75,7 +75,9 @@ async def subjects_of(session: AsyncSession, messages: Iterable[OutboxMessage]) 
     for friday in {m.payload["friday"] for m in rows if m.kind == broadcasts.TEST_KIND}:
         day = date.fromisoformat(friday)
         planned = await broadcasts.broadcast_for(session, day)
-        tests[friday] = await broadcasts.content_for(session, planned, day)
+        # A test is no delivery of the broadcast: its button counts no press.
+        content = await broadcasts.content_for(session, planned, day)
+        tests[friday] = replace(content, broadcast_id=None)
     return Subjects(orders, contents, tests)
 
 

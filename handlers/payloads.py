@@ -151,6 +151,9 @@ SUBSCRIPTION_CATEGORIES = Payload("sub", "c")
 # Category 0: every category.
 SUBSCRIPTION_CATEGORY = Payload("sub", "c", ID)
 BROADCAST = Payload("bc")
+# The broadcast's button into its category: the category, and the broadcast whose funnel counts
+# the press. Buttons sent before it carried only the category (`CATEGORY`), and still work.
+BROADCAST_CATALOG = Payload("c", ID, "bc", ID)
 BROADCAST_TEST = Payload("bc", FRIDAY, "test")
 BROADCAST_SEND = Payload("bc", FRIDAY, "now")
 BROADCAST_SEND_YES = Payload("bc", FRIDAY, "now!")

@@ -174,6 +174,7 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.SUBSCRIPTION_CATEGORIES, subscriptions.choose_categories),
     PayloadRoute(payloads.SUBSCRIPTION_CATEGORY, subscriptions.choose_categories),
     PayloadRoute(payloads.BROADCAST, broadcast.menu),
+    PayloadRoute(payloads.BROADCAST_CATALOG, broadcast.open_catalog),
     PayloadRoute(payloads.BROADCAST_TEST, broadcast.send_test),
     PayloadRoute(payloads.BROADCAST_SEND, broadcast.ask_send_now),
     PayloadRoute(payloads.BROADCAST_SEND_YES, broadcast.send_now),

@@ -1,12 +1,20 @@
-"""Jakarta's administrative areas: the 44 kecamatan of its six kota/kabupaten administrasi."""
+"""Jakarta's administrative areas: the 44 kecamatan of its six kota/kabupaten administrasi, and
+their kelurahan; names as people type them are checked against these."""
 
 from __future__ import annotations
 
 import csv
+import difflib
 from functools import cache
 from pathlib import Path
 
 AREAS_CSV = Path(__file__).parent / "data" / "jakarta_kecamatan.csv"
+KELURAHAN_CSV = Path(__file__).parent / "data" / "jakarta_kelurahan.csv"
+
+
+class UnknownArea(ValueError):
+    """A kota or kecamatan that Jakarta does not have; the message lists the valid names and
+    suggests the closest."""
 
 
 @cache
@@ -19,5 +27,42 @@ def kecamatan_by_kota() -> dict[str, tuple[str, ...]]:
     return {name: tuple(kecamatan) for name, kecamatan in kota.items()}
 
 
+@cache
+def kelurahan_by_kecamatan() -> dict[str, tuple[str, ...]]:
+    with KELURAHAN_CSV.open(encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    kecamatan: dict[str, list[str]] = {}
+    for row in rows:
+        kecamatan.setdefault(row["kecamatan"], []).append(row["kelurahan"])
+    return {name: tuple(kelurahan) for name, kelurahan in kecamatan.items()}
+
+
 def is_known_area(kota: str, kecamatan: str) -> bool:
     return kecamatan in kecamatan_by_kota().get(kota, ())
+
+
+def kota_named(typed: str) -> str:
+    """The kota as Jakarta spells it, whatever the case it was typed in."""
+    return _named("kota", typed, tuple(kecamatan_by_kota()))
+
+
+def kecamatan_named(typed: str, kota: str | None = None) -> tuple[str, str]:
+    """The kecamatan (of `kota`, when given) as Jakarta spells it, and its kota."""
+    of_kota = {
+        kecamatan: name
+        for name, names in kecamatan_by_kota().items()
+        if kota is None or name == kota
+        for kecamatan in names
+    }
+    kecamatan = _named("kecamatan" + (f" in {kota}" if kota else ""), typed, tuple(of_kota))
+    return kecamatan, of_kota[kecamatan]
+
+
+def _named(what: str, typed: str, names: tuple[str, ...]) -> str:
+    by_lower = {name.casefold(): name for name in names}
+    wanted = " ".join(typed.split()).casefold()
+    if wanted in by_lower:
+        return by_lower[wanted]
+    closest = difflib.get_close_matches(wanted, list(by_lower), n=1, cutoff=0.5)
+    hint = f"did you mean {by_lower[closest[0]]}? " if closest else ""
+    raise UnknownArea(f"no {what} named {typed!r}: {hint}one of {', '.join(sorted(names))}")

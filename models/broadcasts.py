@@ -73,8 +73,40 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The funnel's counts read from its outbox rows, kept here before the rows are pruned
+    # (models.results.keep_funnels); none until then.
+    funnel_kept_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    funnel_delivered: Mapped[int | None] = mapped_column(Integer)
+    funnel_read: Mapped[int | None] = mapped_column(Integer)
+    funnel_ordered: Mapped[int | None] = mapped_column(Integer)
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+
+
+class BroadcastPress(Base):
+    """Someone pressed a broadcast's button into the catalog; once per person and broadcast,
+    however often they press it."""
+
+    __tablename__ = "broadcast_presses"
+
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    pressed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+async def record_press(
+    session: AsyncSession, broadcast_id: int, person_id: int, now: datetime
+) -> None:
+    """Remembers the first press of the broadcast's button by the person; a forged or stale
+    broadcast id is ignored."""
+    if await session.get(Broadcast, broadcast_id) is None:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(BroadcastPress)
+        .values(broadcast_id=broadcast_id, person_id=person_id, pressed_at=now)
+        .on_conflict_do_nothing(index_elements=["broadcast_id", "person_id"])
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +130,8 @@ class Content:
     category: Category
     headline: str | None
     products: tuple[Listing, ...]
+    # The broadcast it is the content of; none for a preview or a staff member's test.
+    broadcast_id: int | None = None
 
 
 async def live_content(session: AsyncSession, friday: date) -> Content:
@@ -112,7 +146,7 @@ async def live_content(session: AsyncSession, friday: date) -> Content:
 def content_of(broadcast: Broadcast) -> Content:
     """The content fixed when the broadcast started."""
     products = tuple(Listing(*row) for row in broadcast.products)
-    return Content(broadcast.friday, broadcast.category, broadcast.headline, products)
+    return Content(broadcast.friday, broadcast.category, broadcast.headline, products, broadcast.id)
 
 
 async def contents_by_id(session: AsyncSession, ids: set[int]) -> dict[int, Content]:

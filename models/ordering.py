@@ -55,6 +55,8 @@ class Order(Base):
         Index("ix_orders_person", "person_id", "id"),
         Index("ix_orders_merchant_status", "merchant_id", "status"),
         Index("ix_orders_status_created", "status", "created_at"),
+        # The results of a period (models.results) read its orders by when they were placed.
+        Index("ix_orders_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +74,9 @@ class Order(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When the merchant was reminded of it still waiting; at most once.
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The channel of the chat it was placed from (telegram, whatsapp, console); orders placed
+    # before it was recorded have their buyer's, or none when the buyer used several.
+    channel: Mapped[str | None] = mapped_column(String(20))
 
     merchant: Mapped[Merchant] = relationship(lazy="joined", innerjoin=True)
     items: Mapped[list[OrderItem]] = relationship(lazy="selectin", order_by="OrderItem.id")
@@ -146,18 +151,25 @@ async def place_orders(
     checkout_id: str,
     details: CheckoutDetails,
     now: datetime,
+    channel: str | None = None,
 ) -> list[Order]:
-    """Turns the person's cart into one pending order per merchant, reserving the stock.
+    """Turns the person's cart into one pending order per merchant, reserving the stock;
+    `channel` is the one the person checks out from.
 
     All or nothing: when any product lacks stock, `Refusal` is raised and everything this
     call wrote is rolled back to a savepoint, so the caller may go on with its transaction.
     """
     async with session.begin_nested():
-        return await _reserve_and_create(session, person, checkout_id, details, now)
+        return await _reserve_and_create(session, person, checkout_id, details, now, channel)
 
 
 async def _reserve_and_create(
-    session: AsyncSession, person: Person, checkout_id: str, details: CheckoutDetails, now: datetime
+    session: AsyncSession,
+    person: Person,
+    checkout_id: str,
+    details: CheckoutDetails,
+    now: datetime,
+    channel: str | None,
 ) -> list[Order]:
     groups = await cart_groups(session, person.id)
     if not groups:
@@ -198,6 +210,7 @@ async def _reserve_and_create(
             address=details.address if details.delivery == DELIVERY else None,
             payment=details.payment,
             total=group.total,
+            channel=channel,
             created_at=now,
             updated_at=now,
             items=[

@@ -7,10 +7,50 @@ UTC, so a period's bounds are Jakarta midnights turned into UTC instants."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import aliased
+
+from models.areas import kecamatan_named, kota_named
+from models.broadcasts import Broadcast, BroadcastPress, broadcast_for
+from models.catalog import Category, Merchant, Product, categories_in_rotation
+from models.friday import FridayEdition, day_bounds, rotation_index
+from models.ordering import (
+    CANCELLED,
+    COMPLETED,
+    EXPIRED,
+    REJECTED,
+    UNFULFILLED,
+    Order,
+    OrderItem,
+)
+from models.outbox import KEEP_OUTBOX, SENT, OutboxMessage
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 FRIDAY = 4
 
@@ -48,6 +88,10 @@ class Period:
     def is_friday(self) -> bool:
         return self.first == self.last and self.first.weekday() == FRIDAY
 
+    def instants(self, timezone: ZoneInfo) -> tuple[datetime, datetime]:
+        """From the first day's Jakarta midnight to the midnight after the last day."""
+        return day_bounds(self.first, timezone)[0], day_bounds(self.last, timezone)[1]
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -55,6 +99,20 @@ class Scope:
 
     kota: str | None = None
     kecamatan: str | None = None
+
+    @classmethod
+    def named(cls, kota: str | None = None, kecamatan: str | None = None) -> Scope:
+        """The scope of names as people type them, spelt as Jakarta spells them; an unknown
+        name raises `models.areas.UnknownArea`, which lists the valid ones."""
+        if kota is not None:
+            kota = kota_named(kota)
+        if kecamatan is not None:
+            kecamatan, kota = kecamatan_named(kecamatan, kota)
+        return cls(kota, kecamatan)
+
+    @property
+    def name(self) -> str:
+        return self.kecamatan or self.kota or "Jakarta"
 
 
 @dataclass(slots=True)
@@ -146,3 +204,439 @@ class Funnel:
     pressed: int = 0
     # Recipients who placed an order within 48 hours of their delivery.
     ordered: int = 0
+
+
+# ---- the queries -------------------------------------------------------------------------
+
+# What a key reads when its column is empty (a merchant without kelurahan, an order placed
+# before its channel was recorded).
+NONE = "-"
+# Rows read per round trip when a breakdown is streamed.
+BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    """How a dimension groups: the key people read, where it belongs, the id where it has one,
+    and whether it is a column of an order's items (an order then counts in each group that
+    one of its items falls in)."""
+
+    key: ColumnElement[Any]
+    parent: ColumnElement[Any] | None = None
+    id: ColumnElement[Any] | None = None
+    per_item: bool = False
+
+
+def _grouping(by: Dimension) -> _Grouping:
+    if by == Dimension.KOTA:
+        return _Grouping(Merchant.kota)
+    if by == Dimension.KECAMATAN:
+        return _Grouping(Merchant.kecamatan, Merchant.kota)
+    if by == Dimension.KELURAHAN:
+        return _Grouping(func.coalesce(Merchant.kelurahan, NONE), Merchant.kecamatan)
+    if by == Dimension.CATEGORY:
+        return _Grouping(Category.name_id, None, Category.id, per_item=True)
+    if by == Dimension.MERCHANT:
+        return _Grouping(Merchant.name, Merchant.kecamatan, Merchant.id)
+    if by == Dimension.PRODUCT:
+        return _Grouping(Product.name, Merchant.name, Product.id, per_item=True)
+    return _Grouping(func.coalesce(Order.channel, NONE))
+
+
+def _sold() -> ColumnElement[bool]:
+    return Order.status.not_in(UNFULFILLED)
+
+
+def _in(period: Period, scope: Scope, timezone: ZoneInfo) -> list[ColumnElement[bool]]:
+    start, end = period.instants(timezone)
+    where = [Order.created_at >= start, Order.created_at < end]
+    if scope.kota is not None:
+        where.append(Merchant.kota == scope.kota)
+    if scope.kecamatan is not None:
+        where.append(Merchant.kecamatan == scope.kecamatan)
+    return where
+
+
+def _new_buyer(start: datetime) -> ColumnElement[bool]:
+    """The order's buyer had no sold order before `start`."""
+    prior = aliased(Order)
+    return ~exists(
+        select(literal(1)).where(
+            prior.person_id == Order.person_id,
+            prior.created_at < start,
+            prior.status.not_in(UNFULFILLED),
+        )
+    )
+
+
+def _total(value: Any) -> ColumnElement[Any]:
+    # PostgreSQL sums a BIGINT as NUMERIC, which would come back as a Decimal.
+    return cast(func.coalesce(func.sum(value), 0), BigInteger)
+
+
+def _statement(
+    period: Period, scope: Scope, timezone: ZoneInfo, grouping: _Grouping | None
+) -> Select[Any]:
+    """One row per group (or one in all, without a grouping): its key, parent and id, then
+    the counts in the order of `Figures`' fields. Orders are counted in one subquery and
+    their items in another, joined on the group."""
+    start, _ = period.instants(timezone)
+    where = _in(period, scope, timezone)
+    sold = _sold()
+    per_item = grouping is not None and grouping.per_item
+    groups: list[ColumnElement[Any]] = []
+    if grouping is not None:
+        groups = [grouping.key.label("key")]
+        if grouping.parent is not None:
+            groups.append(grouping.parent.label("parent"))
+        if grouping.id is not None:
+            groups.append(grouping.id.label("id"))
+
+    def orders_where(condition: ColumnElement[bool] | None) -> ColumnElement[Any]:
+        counted = Order.id if condition is None else case((condition, Order.id))
+        return func.count(distinct(counted)) if per_item else func.count(counted)
+
+    omzet = OrderItem.unit_price * OrderItem.quantity if per_item else Order.total
+    orders = (
+        select(
+            *groups,
+            orders_where(None).label("placed"),
+            orders_where(sold).label("sold"),
+            orders_where(Order.status == COMPLETED).label("completed"),
+            orders_where(Order.status == REJECTED).label("rejected"),
+            orders_where(Order.status == CANCELLED).label("cancelled"),
+            orders_where(Order.status == EXPIRED).label("expired"),
+            _total(case((sold, omzet), else_=0)).label("omzet"),
+            func.count(distinct(case((sold, Order.person_id)))).label("buyers"),
+            func.count(distinct(case((and_(sold, _new_buyer(start)), Order.person_id)))).label(
+                "new_buyers"
+            ),
+            func.count(distinct(case((sold, Order.merchant_id)))).label("merchants_with_sale"),
+        )
+        .select_from(Order)
+        .join(Merchant, Merchant.id == Order.merchant_id)
+        .where(*where)
+    )
+    items = (
+        select(
+            *groups,
+            _total(OrderItem.quantity).label("units"),
+            func.count(distinct(OrderItem.product_id)).label("products_sold"),
+        )
+        .select_from(OrderItem)
+        .join(Order, Order.id == OrderItem.order_id)
+        .join(Merchant, Merchant.id == Order.merchant_id)
+        .where(*where, sold)
+    )
+    if per_item:
+        orders = orders.join(OrderItem, OrderItem.order_id == Order.id)
+    if grouping is not None and grouping.per_item:
+        for query in ("orders", "items"):
+            statement = orders if query == "orders" else items
+            statement = statement.join(Product, Product.id == OrderItem.product_id)
+            if grouping.key is Category.name_id:
+                statement = statement.join(Category, Category.id == Product.category_id)
+            if query == "orders":
+                orders = statement
+            else:
+                items = statement
+    if groups:
+        orders = orders.group_by(*groups)
+        items = items.group_by(*groups)
+    counted = orders.subquery("counted")
+    units = items.subquery("units")
+    names = [column.name for column in groups]
+    joined = and_(*(counted.c[name] == units.c[name] for name in names)) if names else true()
+    keys = [counted.c[name] for name in names]
+    return (
+        select(
+            *keys,
+            counted.c.placed,
+            counted.c.sold,
+            counted.c.completed,
+            counted.c.rejected,
+            counted.c.cancelled,
+            counted.c.expired,
+            func.coalesce(units.c.units, 0),
+            counted.c.omzet,
+            counted.c.buyers,
+            counted.c.new_buyers,
+            counted.c.merchants_with_sale,
+            func.coalesce(units.c.products_sold, 0),
+        )
+        .select_from(counted)
+        .outerjoin(units, joined)
+        .order_by(counted.c.omzet.desc(), *keys)
+    )
+
+
+def _figures(values: Any) -> Figures:
+    return Figures(*(int(value) for value in values))
+
+
+def _row(grouping: _Grouping, values: Any) -> Row:
+    values = list(values)
+    key = values.pop(0)
+    parent = values.pop(0) if grouping.parent is not None else None
+    id = values.pop(0) if grouping.id is not None else None
+    return Row(str(key), _figures(values), parent, id)
+
+
+async def total(session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo) -> Figures:
+    """The period's figures in the scope, all in one."""
+    row = (await session.execute(_statement(period, scope, timezone, None))).one()
+    return _figures(row)
+
+
+async def rows_in_batches(
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    by: Dimension,
+    timezone: ZoneInfo,
+    size: int = BATCH,
+) -> AsyncIterator[list[Row]]:
+    """The breakdown by `by`, largest omzet first, `size` rows at a time, read from a cursor
+    as they are used: a year by merchant is hundreds of thousands of rows."""
+    grouping = _grouping(by)
+    statement = _statement(period, scope, timezone, grouping)
+    result = await session.stream(statement.execution_options(yield_per=size))
+    async for batch in result.partitions(size):
+        yield [_row(grouping, values) for values in batch]
+
+
+async def rows(
+    session: AsyncSession, period: Period, scope: Scope, by: Dimension, timezone: ZoneInfo
+) -> list[Row]:
+    grouping = _grouping(by)
+    found = await session.execute(_statement(period, scope, timezone, grouping))
+    return [_row(grouping, values) for values in found]
+
+
+async def results(
+    session: AsyncSession, period: Period, scope: Scope, by: Dimension, timezone: ZoneInfo
+) -> Results:
+    """The period's figures in the scope, in total and by `by`, largest omzet first."""
+    return Results(
+        period,
+        scope,
+        by,
+        await total(session, period, scope, timezone),
+        await rows(session, period, scope, by, timezone),
+    )
+
+
+async def report(session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo) -> Report:
+    """What the spreadsheet and the chart show. Merchants and products are read here in full;
+    a writer that streams a year of them reads `rows_in_batches` instead."""
+    return Report(
+        period,
+        scope,
+        await total(session, period, scope, timezone),
+        await rows(session, period, scope, Dimension.KOTA, timezone),
+        await rows(session, period, scope, Dimension.KECAMATAN, timezone),
+        await rows(session, period, scope, Dimension.MERCHANT, timezone),
+        await rows(session, period, scope, Dimension.PRODUCT, timezone),
+    )
+
+
+# ---- the broadcast funnel ------------------------------------------------------------------
+
+# An order counts for the broadcast when it is placed this long after the delivery.
+ORDERED_WITHIN = timedelta(hours=48)
+# Kept once this long after the broadcast started: orders, deliveries and reads are in by
+# then, and its rows are far from being pruned (`models.outbox.KEEP_OUTBOX`).
+KEEP_FUNNEL_AFTER = timedelta(days=7)
+assert KEEP_FUNNEL_AFTER + timedelta(days=7) < KEEP_OUTBOX
+
+
+def _later(instant: Any, delta: timedelta, dialect: str) -> ColumnElement[Any]:
+    seconds = int(delta.total_seconds())
+    if dialect == "postgresql":
+        return instant + literal_column(f"interval '{seconds} seconds'")  # type: ignore[no-any-return]
+    # SQLite stores instants as 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC.
+    return func.strftime("%Y-%m-%d %H:%M:%f", instant, f"+{seconds} seconds")
+
+
+def _delivered() -> ColumnElement[bool]:
+    # WhatsApp reports delivery; Telegram and the console have delivered what they took.
+    return or_(
+        OutboxMessage.delivered_at.is_not(None),
+        and_(OutboxMessage.status == SENT, OutboxMessage.channel != "whatsapp"),
+    )
+
+
+async def _live_counts(session: AsyncSession, broadcast_id: int) -> tuple[int, int, int]:
+    """Delivered, read and ordered, from the broadcast's outbox rows."""
+    dialect = session.get_bind().dialect.name
+    row = OutboxMessage
+    ordered = exists(
+        select(literal(1)).where(
+            Order.person_id == row.person_id,
+            Order.created_at >= row.sent_at,
+            Order.created_at < _later(row.sent_at, ORDERED_WITHIN, dialect),
+        )
+    )
+    counts = (
+        await session.execute(
+            select(
+                func.count(case((_delivered(), row.id))),
+                func.count(row.read_at),
+                func.count(
+                    distinct(case((and_(row.sent_at.is_not(None), ordered), row.person_id)))
+                ),
+            ).where(row.broadcast_id == broadcast_id)
+        )
+    ).one()
+    return int(counts[0]), int(counts[1]), int(counts[2])
+
+
+async def funnel(session: AsyncSession, friday: date, timezone: ZoneInfo) -> Funnel:
+    """How the Friday's broadcast led to orders: from its kept counts once its rows may be
+    pruned, else from the rows. A Friday without a broadcast has an empty funnel."""
+    broadcast = await broadcast_for(session, friday)
+    if broadcast is None:
+        return Funnel(friday)
+    pressed = await session.scalar(
+        select(func.count()).where(BroadcastPress.broadcast_id == broadcast.id)
+    )
+    if broadcast.funnel_kept_at is not None:
+        delivered = broadcast.funnel_delivered or 0
+        read = broadcast.funnel_read or 0
+        ordered = broadcast.funnel_ordered or 0
+    else:
+        delivered, read, ordered = await _live_counts(session, broadcast.id)
+    return Funnel(friday, broadcast.recipients, delivered, read, int(pressed or 0), ordered)
+
+
+async def keep_funnels(session: AsyncSession, now: datetime) -> int:
+    """Keeps the funnel counts of broadcasts started long enough ago on the broadcast, before
+    the nightly prune deletes their outbox rows; returns how many were kept."""
+    due = list(
+        await session.scalars(
+            select(Broadcast.id).where(
+                Broadcast.started_at < now - KEEP_FUNNEL_AFTER, Broadcast.funnel_kept_at.is_(None)
+            )
+        )
+    )
+    for broadcast_id in due:
+        delivered, read, ordered = await _live_counts(session, broadcast_id)
+        await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id)
+            .values(
+                funnel_kept_at=now,
+                funnel_delivered=delivered,
+                funnel_read=read,
+                funnel_ordered=ordered,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return len(due)
+
+
+# ---- what sells in its category, and what does not -------------------------------------------
+
+# How far back the editions of a category are looked for.
+EDITIONS_LOOKBACK_WEEKS = 260
+
+
+async def editions_featuring(
+    session: AsyncSession, category_id: int, count: int, last: date
+) -> list[date]:
+    """The last `count` Fridays up to `last` that featured the category, newest first."""
+    categories = await categories_in_rotation(session)
+    if not categories:
+        return []
+    first = last - timedelta(weeks=EDITIONS_LOOKBACK_WEEKS)
+    planned = dict(
+        (
+            await session.execute(
+                select(FridayEdition.date, FridayEdition.category_id).where(
+                    FridayEdition.date >= first, FridayEdition.date <= last
+                )
+            )
+        ).all()
+    )
+    friday = last - timedelta(days=(last.weekday() - FRIDAY) % 7)
+    found: list[date] = []
+    while friday >= first and len(found) < count:
+        featured = planned.get(friday)
+        if featured is None:
+            featured = categories[rotation_index(friday, len(categories))].id
+        if featured == category_id:
+            found.append(friday)
+        friday -= timedelta(weeks=1)
+    return found
+
+
+def _on_days(days: list[date], timezone: ZoneInfo) -> ColumnElement[bool]:
+    bounds = [day_bounds(day, timezone) for day in days]
+    return or_(*(and_(Order.created_at >= s, Order.created_at < e) for s, e in bounds))
+
+
+async def best_sellers(
+    session: AsyncSession,
+    category_id: int,
+    editions: int,
+    last: date,
+    timezone: ZoneInfo,
+    limit: int = 10,
+) -> list[Row]:
+    """The category's products that sold most units on its last `editions` Fridays up to
+    `last`, with their units, omzet and orders; a product's parent is its merchant."""
+    days = await editions_featuring(session, category_id, editions, last)
+    if not days:
+        return []
+    found = await session.execute(
+        select(
+            Product.name,
+            Merchant.name,
+            Product.id,
+            _total(OrderItem.quantity).label("units"),
+            _total(OrderItem.unit_price * OrderItem.quantity),
+            func.count(distinct(Order.id)),
+        )
+        .select_from(OrderItem)
+        .join(Order, Order.id == OrderItem.order_id)
+        .join(Product, Product.id == OrderItem.product_id)
+        .join(Merchant, Merchant.id == Product.merchant_id)
+        .where(Product.category_id == category_id, _sold(), _on_days(days, timezone))
+        .group_by(Product.id, Product.name, Merchant.name)
+        .order_by(literal_column("units").desc(), Product.id)
+        .limit(limit)
+    )
+    return [
+        Row(name, Figures(placed=orders, sold=orders, units=units, omzet=omzet), merchant, id)
+        for name, merchant, id, units, omzet, orders in found
+    ]
+
+
+async def unsold_products(
+    session: AsyncSession, category_id: int, editions: int, last: date, timezone: ZoneInfo
+) -> list[Row]:
+    """The category's shown products that sold nothing on any of its last `editions` Fridays
+    up to `last`, though listed before the first of them: what may be demoted. Empty until
+    the category has had that many editions."""
+    days = await editions_featuring(session, category_id, editions, last)
+    if len(days) < editions or not days:
+        return []
+    listed_by = day_bounds(min(days), timezone)[0]
+    sold_then = exists(
+        select(literal(1))
+        .select_from(OrderItem)
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(OrderItem.product_id == Product.id, _sold(), _on_days(days, timezone))
+    )
+    found = await session.execute(
+        select(Product.name, Merchant.name, Product.id)
+        .join(Merchant, Merchant.id == Product.merchant_id)
+        .where(
+            Product.category_id == category_id,
+            Product.active,
+            Product.created_at < listed_by,
+            ~sold_then,
+        )
+        .order_by(Product.id)
+    )
+    return [Row(name, Figures(), merchant, id) for name, merchant, id in found]

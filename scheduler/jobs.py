@@ -11,6 +11,7 @@ from models.friday import edition_date
 from models.ordering import expire_waiting, remind_waiting
 from models.outbox import prune_outbox
 from models.ranking import refresh_recent_sales
+from models.results import keep_funnels
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ async def refresh_ranking(
     month ago and files whose links have expired."""
     async with UnitOfWork(sessions) as uow:
         await refresh_recent_sales(uow.session, clock())
+        # Before the prune below deletes the rows the funnels are counted from.
+        await keep_funnels(uow.session, clock())
         await uow.commit()
     store = files or DatabaseFiles()
     for prune in (prune_processed, prune_outbox, store.prune):

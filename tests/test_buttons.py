@@ -66,6 +66,7 @@ def test_the_formats_of_stored_buttons_stay_as_they_were() -> None:
     assert payloads.BROADCAST_SEND_YES(friday) == "bc:20261127:now!"
     assert payloads.BROADCAST_CANCEL_YES(friday) == "bc:20261127:x!"
     assert payloads.BROADCAST_RESUME(friday) == "bc:20261127:resume"
+    assert payloads.BROADCAST_CATALOG(3, 12) == "c:3:bc:12"
 
 
 def test_an_id_of_thirteen_digits_routes_nowhere() -> None:

@@ -1,7 +1,7 @@
 """files that replies carry (a chart, a spreadsheet), kept until their link expires
 
 Revision ID: 0015
-Revises: 0013 (0014 once merged)
+Revises: 0014 (0014 once merged)
 Create Date: 2026-12-12
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 revision: str = "0015"
 # 0014 lands from another branch at the same time; this follows it once merged ("0014").
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

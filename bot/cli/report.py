@@ -1,0 +1,292 @@
+"""`jbl report`: what the program sold, per Friday or date range, by area, category, merchant,
+product or channel, as a table on the terminal or as CSV.
+
+Each format is one entry of `FORMATS`: what it is made from and how it is written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from babel.numbers import format_decimal
+
+from bot.cli.usage import UsageError
+from handlers.money import format_rupiah
+from models.areas import UnknownArea
+from models.catalog import categories_in_rotation
+from models.friday import FRIDAY, edition_date, featured_category
+from models.results import Dimension, Figures, Period, Results, Row, Scope, results
+
+if TYPE_CHECKING:
+    import argparse
+
+    from bot.bootstrap import App
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the operator asked for, checked."""
+
+    period: Period
+    scope: Scope
+    by: Dimension
+
+
+@dataclass(frozen=True)
+class Format:
+    """One `--format`: `make` turns the request into the file's bytes; a binary format is
+    never written to a terminal."""
+
+    make: Callable[[App, Request], Awaitable[bytes]]
+    binary: bool = False
+
+
+def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report",
+        help="units and omzet per Friday or date range, by area, category, merchant, product",
+        description="Units and omzet count only orders that did not end rejected, cancelled"
+        " or expired; placed, completed and lost orders stand beside them. Days are Jakarta's.",
+    )
+    report.add_argument("--friday", metavar="DATE", help="one Friday, YYYY-MM-DD (default: last)")
+    report.add_argument("--from", dest="first", metavar="DATE", help="first day of a range")
+    report.add_argument("--to", dest="last", metavar="DATE", help="last day of a range")
+    report.add_argument("--by", choices=[d.value for d in Dimension], default=Dimension.KOTA.value)
+    report.add_argument("--kota", metavar="NAME", help="only merchants of this kota")
+    report.add_argument("--kecamatan", metavar="NAME", help="only merchants of this kecamatan")
+    report.add_argument(
+        "--format", choices=list(FORMATS), help="default: table on a terminal, else csv"
+    )
+    report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    report.add_argument("--force", action="store_true", help="replace an existing FILE")
+    report.set_defaults(run=_report, read_only=True)
+
+
+async def _report(app: App, args: argparse.Namespace) -> None:
+    request = checked(app, args)
+    name = args.format or ("table" if sys.stdout.isatty() and not args.output else "csv")
+    chosen = FORMATS[name]
+    output = Path(args.output) if args.output else None
+    if output is not None and output.exists() and not args.force:
+        raise UsageError(f"{output} exists: add --force to replace it")
+    if output is None and chosen.binary and sys.stdout.isatty():
+        raise UsageError(f"--format {name} is not for a terminal: add --output FILE")
+    made = await chosen.make(app, request)
+    if output is None:
+        sys.stdout.buffer.write(made)
+        return
+    try:
+        output.write_bytes(made)
+    except OSError as error:
+        raise UsageError(f"cannot write {output}: {error.strerror}") from error
+
+
+def checked(app: App, args: argparse.Namespace) -> Request:
+    """The request, or UsageError naming what is wrong with it."""
+    try:
+        scope = Scope.named(args.kota, args.kecamatan)
+    except UnknownArea as error:
+        raise UsageError(str(error)) from error
+    return Request(_period(app, args), scope, Dimension(args.by))
+
+
+def _day(typed: str, option: str) -> date:
+    try:
+        return date.fromisoformat(typed)
+    except ValueError as error:
+        raise UsageError(f"{option} {typed}: write the date as YYYY-MM-DD") from error
+
+
+def _period(app: App, args: argparse.Namespace) -> Period:
+    if args.friday is not None and (args.first or args.last):
+        raise UsageError("give --friday or --from and --to, not both")
+    if args.friday is not None:
+        day = _day(args.friday, "--friday")
+        if day.weekday() != FRIDAY:
+            friday = edition_date(day)
+            raise UsageError(
+                f"--friday {day} is a {day:%A}, not a Friday: it falls in the week of"
+                f" Friday {friday}"
+            )
+        return Period.friday(day)
+    if args.first or args.last:
+        if not (args.first and args.last):
+            raise UsageError("a range takes both --from and --to")
+        first, last = _day(args.first, "--from"), _day(args.last, "--to")
+        if last < first:
+            raise UsageError(f"the range ends ({last}) before it starts ({first})")
+        return Period(first, last)
+    return Period.friday(last_friday(app.clock().astimezone(app.settings.timezone).date()))
+
+
+def last_friday(today: date) -> date:
+    """The last Friday that has ended: yesterday on a Saturday, a week ago on a Friday."""
+    return today - timedelta(days=(today.weekday() - FRIDAY) % 7 or 7)
+
+
+async def _results(app: App, request: Request) -> tuple[Results, str]:
+    """The figures asked for, and a heading that names the period and scope."""
+    async with app.sessions() as session:
+        found = await results(
+            session, request.period, request.scope, request.by, app.settings.timezone
+        )
+        period = request.period
+        if period.is_friday:
+            category = await featured_category(
+                session, period.first, await categories_in_rotation(session)
+            )
+            when = f"Friday {period.first} ({category.name_en})"
+        else:
+            when = f"{period.first} to {period.last}"
+    return found, f"{when}, {request.scope.name}, by {request.by.value}"
+
+
+# ---- table -------------------------------------------------------------------------------
+
+COLUMNS = (
+    "placed",
+    "sold",
+    "completed",
+    "lost",
+    "units",
+    "omzet",
+    "buyers",
+    "new",
+    "returning",
+    "avg order",
+    "merchants",
+    "products",
+)
+
+
+def _number(value: int) -> str:
+    return format_decimal(value, locale="id")
+
+
+def _cells(figures: Figures) -> list[str]:
+    return [
+        _number(figures.placed),
+        _number(figures.sold),
+        _number(figures.completed),
+        _number(figures.lost),
+        _number(figures.units),
+        format_rupiah(figures.omzet),
+        _number(figures.buyers),
+        _number(figures.new_buyers),
+        _number(figures.returning_buyers),
+        format_rupiah(figures.average_order_value),
+        _number(figures.merchants_with_sale),
+        _number(figures.products_sold),
+    ]
+
+
+def _label(row: Row) -> str:
+    return f"{row.key} ({row.parent})" if row.parent else row.key
+
+
+async def table(app: App, request: Request) -> bytes:
+    """Aligned columns: a heading, a line per row, largest omzet first, and the total."""
+    found, heading = await _results(app, request)
+    lines = [[request.by.value, *COLUMNS]]
+    lines += [[_label(row), *_cells(row.figures)] for row in found.rows]
+    lines.append(["total", *_cells(found.total)])
+    widths = [max(len(line[n]) for line in lines) for n in range(len(lines[0]))]
+
+    def aligned(line: list[str]) -> str:
+        first = line[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True))
+        return "  ".join((first, *rest)).rstrip()
+
+    text = [heading, "", aligned(lines[0])]
+    text += [aligned(line) for line in lines[1:-1]]
+    text += ["-" * len(aligned(lines[0])), aligned(lines[-1])]
+    return ("\n".join(text) + "\n").encode()
+
+
+# ---- CSV ---------------------------------------------------------------------------------
+
+CSV_HEADER = (
+    "level",
+    "key",
+    "parent",
+    "id",
+    "placed",
+    "sold",
+    "completed",
+    "rejected",
+    "cancelled",
+    "expired",
+    "lost",
+    "units",
+    "omzet",
+    "buyers",
+    "new_buyers",
+    "returning_buyers",
+    "average_order_value",
+    "merchants_with_sale",
+    "products_sold",
+)
+# A spreadsheet reads a cell that starts with one of these as a formula; names are typed by
+# people, so such a cell is written as text.
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def cell(value: str | int | None) -> str | int:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_figures(figures: Figures) -> list[int]:
+    return [
+        figures.placed,
+        figures.sold,
+        figures.completed,
+        figures.rejected,
+        figures.cancelled,
+        figures.expired,
+        figures.lost,
+        figures.units,
+        figures.omzet,
+        figures.buyers,
+        figures.new_buyers,
+        figures.returning_buyers,
+        figures.average_order_value,
+        figures.merchants_with_sale,
+        figures.products_sold,
+    ]
+
+
+async def comma_separated(app: App, request: Request) -> bytes:
+    """UTF-8 with a header row; the total first (level `total`), then a line per row."""
+    found, _ = await _results(app, request)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerow(["total", cell(request.scope.name), "", "", *_csv_figures(found.total)])
+    for row in found.rows:
+        writer.writerow(
+            [
+                request.by.value,
+                cell(row.key),
+                cell(row.parent),
+                cell(row.id),
+                *_csv_figures(row.figures),
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+# The formats of `--format`; the spreadsheet and the chart join them here.
+FORMATS: dict[str, Format] = {
+    "table": Format(table),
+    "csv": Format(comma_separated),
+}
