@@ -1,7 +1,7 @@
 """files that replies carry (a chart, a spreadsheet), kept until their link expires
 
 Revision ID: 0015
-Revises: 0014 (0014 once merged)
+Revises: 0014
 Create Date: 2026-12-12
 """
 
