@@ -159,7 +159,7 @@ async def new_product(chat: Chat) -> list[Reply]:
 
 async def typed_new_name(chat: Chat, typed: str) -> list[Reply]:
     name = " ".join(typed.split())
-    if not 3 <= len(name) <= MAX_NAME:
+    if not 3 <= len(name) <= MAX_NAME or not any(c.isalpha() for c in name):
         return [Reply(chat.t("np_name_length", low=3, high=MAX_NAME), _cancel(chat))]
     chat.begin_step("np_category", np_name=name)
     categories = await categories_in_rotation(chat.session)
