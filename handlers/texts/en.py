@@ -248,6 +248,10 @@ TEXTS: dict[str, str] = {
     "np_description_length": "The description can be at most {high} characters. Please type it again:",
     "np_ask_photo": "New product 6/6 — Send a photo of it, or its https:// address (or skip).",
     "np_photo_not_understood": "That is not a photo. Send a photo, an https:// address, or skip.",
+    "np_photo_address_invalid": (
+        "That photo address is incomplete or cannot be used. Type it in full, e.g. "
+        "https://example.co.id/photo.jpg, send the photo, or skip."
+    ),
     "np_created": "✅ The new product is in the catalog now.",
     "btn_stars": "{stars}",
     "ask_rating": "How was it? Give it stars:",

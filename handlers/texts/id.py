@@ -247,6 +247,10 @@ TEXTS: dict[str, str] = {
     "np_description_length": "Deskripsi paling panjang {high} karakter. Ketik lagi:",
     "np_ask_photo": "Produk baru 6/6 — Kirim foto produk, atau alamat https:// fotonya (atau lewati).",
     "np_photo_not_understood": "Itu bukan foto. Kirim foto, alamat https://, atau lewati.",
+    "np_photo_address_invalid": (
+        "Alamat foto itu tidak lengkap atau tidak bisa dipakai. Tulis lengkap, mis. "
+        "https://contoh.co.id/foto.jpg, kirim fotonya, atau lewati."
+    ),
     "np_created": "✅ Produk baru sudah tampil di katalog.",
     "btn_stars": "{stars}",
     "ask_rating": "Bagaimana pengalaman Anda? Beri bintang:",
