@@ -528,3 +528,26 @@ async def test_any_hostile_text_on_whatsapp_gets_an_answer_and_the_next_order_is
 ) -> None:
     person = OnWhatsapp(twilio, f"+62812{next(_people):07d}", "Budi")
     await check_hostile_messages(whatsapp.app, person, typed, caplog)
+
+
+@HOSTILE_SETTINGS
+@given(
+    name=st.builds("{}Kue{} Lapis{}".format, noise("console"), noise("console"), noise("console"))
+)
+async def test_a_hostile_product_name_is_stored_cleaned_or_refused_politely(
+    app: App, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    caplog.clear()
+    penjual = OnConsole(app, "penjual")  # runs merchant 1 in the demo
+    await penjual.say("/produk")
+    shown = await penjual.say(name)
+    assert_polite(shown, caplog)
+    if text("id", "np_ask_category") not in shown:
+        assert text("id", "np_name_length", low=3, high=120) in shown
+        await penjual.say("Kue Lapis")
+    await penjual.choose("Makanan & Minuman")
+    await penjual.say("85rb")
+    await penjual.say("12")
+    await penjual.choose(text("id", "btn_skip"))
+    assert "Produk baru sudah tampil" in await penjual.choose(text("id", "btn_skip"))
+    await assert_only_clean_text_stored(app)
