@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from handlers import payloads
 from handlers.cart import cart_text
+from handlers.cleaning import clean_text
 from handlers.formatting import handover_lines, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -32,6 +33,8 @@ FIELDS = ("co_name", "co_phone", "co_delivery", "co_address", "co_payment", "co_
 REQUIRED = ("co_name", "co_phone", "co_delivery", "co_payment", "co_token", "co_cart")
 NAME_LIMITS = (2, 80)
 ADDRESS_LIMITS = (10, 300)
+# The details a person types, each with its limits.
+TYPED = {"co_name": NAME_LIMITS, "co_address": ADDRESS_LIMITS}
 
 
 def _cancel(chat: Chat) -> Button:
@@ -50,14 +53,15 @@ async def start(chat: Chat) -> list[Reply]:
     if not await cart_groups(chat.session, chat.person.id):
         raise Refusal("cart_empty")
     person = chat.person
-    remembered = person.contact_name and person.phone and person.delivery and person.payment
-    if remembered and (person.delivery == PICKUP or person.address):
+    name, address = _remembered(chat, "name"), _remembered(chat, "address")
+    remembered = name and person.phone and person.delivery and person.payment
+    if remembered and (person.delivery == PICKUP or address):
         _reset(
             chat,
-            co_name=person.contact_name,
+            co_name=name,
             co_phone=person.phone,
             co_delivery=person.delivery,
-            co_address=person.address,
+            co_address=address,
             co_payment=person.payment,
         )
     else:
@@ -77,11 +81,9 @@ async def _next(chat: Chat) -> list[Reply]:
     if "co_name" not in data:
         chat.begin_step("co_name")
         buttons = [_cancel(chat)]
-        if person.contact_name:
-            buttons.insert(
-                0,
-                Button(chat.t("btn_use", value=person.contact_name), payloads.CHECKOUT_USE("name")),
-            )
+        name = _remembered(chat, "name")
+        if name:
+            buttons.insert(0, Button(chat.t("btn_use", value=name), payloads.CHECKOUT_USE("name")))
         return [Reply(chat.t("ask_name"), tuple(buttons))]
     if "co_phone" not in data:
         chat.begin_step("co_phone")
@@ -106,8 +108,9 @@ async def _next(chat: Chat) -> list[Reply]:
     if data["co_delivery"] == DELIVERY and "co_address" not in data:
         chat.begin_step("co_address")
         buttons = [_cancel(chat)]
-        if person.address:
-            label = chat.t("btn_use", value=shorten(person.address, 30))
+        address = _remembered(chat, "address")
+        if address:
+            label = chat.t("btn_use", value=shorten(address, 30))
             buttons.insert(0, Button(label, payloads.CHECKOUT_USE("address")))
         return [Reply(chat.t("ask_address"), tuple(buttons))]
     if "co_payment" not in data:
@@ -152,12 +155,19 @@ def _fingerprint(groups: list[CartGroup]) -> list[list[int]]:
     return [[i.product_id, i.quantity, i.product.price] for g in groups for i in g.items]
 
 
-async def _typed_text(
-    chat: Chat, text: str, field: str, limits: tuple[int, int], error: str
-) -> list[Reply]:
-    value = " ".join(text.split())
+def taken_text(text: str, limits: tuple[int, int]) -> str | None:
+    """A typed name or address as it is kept: cleaned, on one line, within `limits` and with
+    a letter in it; None when it is refused."""
+    value = " ".join(clean_text(text).split())
     low, high = limits
-    if not low <= len(value) <= high:
+    return value if low <= len(value) <= high and any(c.isalpha() for c in value) else None
+
+
+async def _typed_text(chat: Chat, text: str, field: str, error: str) -> list[Reply]:
+    limits = TYPED[field]
+    value = taken_text(text, limits)
+    if value is None:
+        low, high = limits
         return [Reply(chat.t(error, low=low, high=high), (_cancel(chat),))]
     chat.keep(**{field: value})
     return await _next(chat)
@@ -165,7 +175,7 @@ async def _typed_text(
 
 async def typed_name(chat: Chat, text: str) -> list[Reply]:
     """Takes the recipient's name."""
-    return await _typed_text(chat, text, "co_name", NAME_LIMITS, "name_invalid")
+    return await _typed_text(chat, text, "co_name", "name_invalid")
 
 
 async def typed_phone(chat: Chat, text: str) -> list[Reply]:
@@ -181,22 +191,30 @@ async def typed_phone(chat: Chat, text: str) -> list[Reply]:
 
 async def typed_address(chat: Chat, text: str) -> list[Reply]:
     """Takes the delivery address."""
-    return await _typed_text(chat, text, "co_address", ADDRESS_LIMITS, "address_invalid")
+    return await _typed_text(chat, text, "co_address", "address_invalid")
 
 
 async def use_remembered(chat: Chat, field: str) -> list[Reply]:
     """Takes a remembered detail (name, phone or address), or the number the person writes
     from (`own`), instead of typing it again."""
-    value = {
-        "name": chat.person.contact_name,
-        "phone": chat.person.phone,
-        "own": _own_phone(chat),
-        "address": chat.person.address,
-    }[field]
+    value = _remembered(chat, field)
     if value is None:
         raise Refusal("stale_button")
     chat.keep(**{"co_phone" if field == "own" else f"co_{field}": value})
     return await _next(chat)
+
+
+def _remembered(chat: Chat, field: str) -> str | None:
+    """A detail remembered from the last order (`name`, `phone`, `address`) or the number the
+    person writes from (`own`), as it would be taken if typed now. One kept from before texts
+    were cleaned is offered cleaned, or not at all when it would now be refused."""
+    person = chat.person
+    if field == "own":
+        return _own_phone(chat)
+    if field == "phone":
+        return person.phone
+    remembered = person.contact_name if field == "name" else person.address
+    return taken_text(remembered, TYPED[f"co_{field}"]) if remembered else None
 
 
 def _own_phone(chat: Chat) -> str | None:
@@ -234,6 +252,8 @@ async def confirm(chat: Chat, token: str) -> list[Reply]:
     placed = await orders_of_checkout(chat.session, token)
     if placed:
         return [_placed_reply(chat, placed, again=True)]
+    if _retake_typed(chat):
+        return [Reply(chat.t("summary_outdated")), *await _next(chat)]
     data = chat.state.data
     current = _fingerprint(await cart_groups(chat.session, chat.person.id))
     if (
@@ -263,6 +283,23 @@ async def confirm(chat: Chat, token: str) -> list[Reply]:
         person.address = details.address
     _reset(chat)
     return [_placed_reply(chat, orders, again=False)]
+
+
+def _retake_typed(chat: Chat) -> bool:
+    """Takes the typed details kept in the chat again, as they would be taken now; True when
+    one changed. A summary kept from before texts were cleaned may hold what is now refused
+    (a NUL, which PostgreSQL cannot store): that detail is asked again, and one only cleaned
+    shows a fresh summary, so the person still confirms what they were shown."""
+    kept = chat.state.data
+    taken = {field: taken_text(str(kept[field]), TYPED[field]) for field in TYPED if field in kept}
+    if all(kept[field] == value for field, value in taken.items()):
+        return False
+    _reset(
+        chat,
+        **{k: v for k, v in kept.items() if k in FIELDS and k not in TYPED and k != "co_token"},
+        **taken,
+    )
+    return True
 
 
 def _placed_reply(chat: Chat, orders: list[Order], *, again: bool) -> Reply:

@@ -14,7 +14,7 @@ from handlers import menu
 from handlers.context import Chat, ConversationConfig
 from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
 from handlers.reply_writers import ReturnedReplies
-from handlers.routes import COMMANDS, NUMERIC_STEPS, STEPS, route_payload
+from handlers.routes import BLANK_ANSWERS, COMMANDS, NUMERIC_STEPS, STEPS, route_payload
 from handlers.texts import language_of, text
 from models.chats import open_chat
 from models.errors import Refusal
@@ -62,7 +62,9 @@ class Conversation:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Handles a message once; a redelivered message id gets no second answer. The
-        replies are also given to the channel's writer, in the transaction."""
+        replies are also given to the channel's writer, in the transaction. Every channel's
+        text is cleaned here, once, before any route or field looks at it."""
+        incoming = incoming.cleaned()
         for attempt in (1, 2):
             try:
                 return await self._handle_once(incoming)
@@ -132,6 +134,9 @@ class Conversation:
             return lambda c: STEPS["np_photo"](c, "")
         typed = (incoming.text or "").strip()
         if not typed:
+            # E.g. an address of control characters only, which cleaning left blank.
+            if incoming.text is not None and state.step in STEPS.keys() - BLANK_ANSWERS:
+                return lambda c: STEPS[state.step or ""](c, "")
             return menu.not_understood
         if len(typed) > MAX_TEXT_LENGTH:
             return lambda c: _too_long(c)

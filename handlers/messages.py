@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from handlers.cleaning import clean_text
 
 # A longer message is refused before anything is looked up.
 MAX_TEXT_LENGTH = 1000
@@ -35,6 +37,22 @@ class Incoming:
     @property
     def channel(self) -> str:
         return self.identity.split(":", 1)[0]
+
+    def cleaned(self) -> Incoming:
+        """The same message with each text that came from outside cleaned (`clean_text`)."""
+        return replace(
+            self,
+            text=_cleaned(self.text),
+            payload=_cleaned(self.payload),
+            display_name=clean_text(self.display_name),
+            shared_phone=_cleaned(self.shared_phone),
+            photo=_cleaned(self.photo),
+            sender_phone=_cleaned(self.sender_phone),
+        )
+
+
+def _cleaned(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)
 
 
 @dataclass(frozen=True)

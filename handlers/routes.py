@@ -207,6 +207,9 @@ STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
 }
 # In these steps a typed number is the answer, not the choice of a menu button.
 NUMERIC_STEPS = frozenset({"quantity", "shop_stock", "shop_price", "np_price", "np_stock"})
+# In these steps an empty text is an answer (no description, no comment), so a message with
+# nothing visible in it is not taken for one; every other step answers it with its own check.
+BLANK_ANSWERS = frozenset({"np_description", "rating_comment"})
 
 
 def route_payload(payload: str) -> Callable[[Chat], Awaitable[list[Reply]]] | None:

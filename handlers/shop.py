@@ -9,6 +9,7 @@ from handlers.formatting import priced_label, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah, parse_rupiah
+from handlers.photo_addresses import MAX_PHOTO_ADDRESS, photo_address
 from models.catalog import categories_in_rotation
 from models.errors import Refusal
 from models.ordering import operated_merchants
@@ -159,7 +160,7 @@ async def new_product(chat: Chat) -> list[Reply]:
 
 async def typed_new_name(chat: Chat, typed: str) -> list[Reply]:
     name = " ".join(typed.split())
-    if not 3 <= len(name) <= MAX_NAME:
+    if not 3 <= len(name) <= MAX_NAME or not any(c.isalpha() for c in name):
         return [Reply(chat.t("np_name_length", low=3, high=MAX_NAME), _cancel(chat))]
     chat.begin_step("np_category", np_name=name)
     categories = await categories_in_rotation(chat.session)
@@ -223,11 +224,13 @@ async def skipped(chat: Chat) -> list[Reply]:
 async def typed_new_photo(chat: Chat, typed: str) -> list[Reply]:
     """A photo sent in the chat (its platform reference) or a typed https:// address."""
     # A platform's photo reference only ever comes from the platform, never typed.
-    photo = chat.incoming.photo or typed.strip()
-    typed_address = chat.incoming.photo is None
-    if (typed_address and not photo.startswith("https://")) or len(photo) > 500:
+    photo = chat.incoming.photo or photo_address(typed)
+    if photo is None or len(photo) > MAX_PHOTO_ADDRESS:
         skip = Button(chat.t("btn_skip"), payloads.NEW_PRODUCT_SKIP())
-        return [Reply(chat.t("np_photo_not_understood"), (skip, *_cancel(chat)))]
+        # An address that only starts right is told what is wrong with it.
+        address = typed.startswith("https://")
+        said = chat.t("np_photo_address_invalid" if address else "np_photo_not_understood")
+        return [Reply(said, (skip, *_cancel(chat)))]
     return await _create(chat, photo)
 
 

@@ -105,3 +105,33 @@ async def test_a_new_product_in_six_steps_with_a_photo_sent_in_the_chat(
     await budi.send("/cari lapis legit")
     await budi.choose("Kue Lapis Legit Betawi")
     assert "Rp85.000" in budi.text
+
+
+async def test_a_photo_address_without_a_host_or_otherwise_unusable_is_refused_politely(
+    app: App,
+) -> None:
+    penjual = Chatter(app, OPERATOR)
+    await penjual.send("/produk")
+    await penjual.send("Kue Lapis Legit Betawi")
+    await penjual.choose("Makanan & Minuman")
+    await penjual.send("85rb")
+    await penjual.send("12")
+    await penjual.choose("Lewati")
+    for unusable in (
+        "https://",
+        "https:///foto.jpg",
+        "https://localhost/foto.jpg",
+        "https://192.168.1.10/foto.jpg",
+        "https://toko:rahasia@contoh.co.id/foto.jpg",
+        "https://contoh.co.id:99999/foto.jpg",
+        "https://contoh..co.id/foto.jpg",
+        "https://contoh.co.id/foto saya.jpg",
+        "https://" + "a" * 64 + ".co.id/foto.jpg",
+    ):
+        await penjual.send(unusable)
+        assert "Alamat foto itu tidak lengkap atau tidak bisa dipakai" in penjual.text, unusable
+        assert penjual.labels[0] == "⏭️ Lewati"
+    await penjual.send("https://contoh.co.id/foto/lapis.jpg")
+    assert "Produk baru sudah tampil" in penjual.text
+    created = await db.product(app, "Kue Lapis Legit Betawi")
+    assert created.photo_url == "https://contoh.co.id/foto/lapis.jpg"

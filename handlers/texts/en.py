@@ -104,12 +104,14 @@ TEXTS: dict[str, str] = {
     "ask_delivery": "Checkout 3/4 — Delivered, or picked up at the shop?",
     "ask_address": "Type the full delivery address (street, number, RT/RW, kelurahan):",
     "ask_payment": "Checkout 4/4 — How will you pay?",
-    "name_invalid": "The name must be {low} to {high} characters. Please type it again:",
+    "name_invalid": "The name must be {low} to {high} characters, with letters. Please type it again:",
     "phone_invalid": (
         "That phone number is not valid. Type an Indonesian number, e.g. 0812-3456-7890 "
         "or +62 812 3456 7890:"
     ),
-    "address_invalid": "The address must be {low} to {high} characters. Please type it again:",
+    "address_invalid": (
+        "The address must be {low} to {high} characters, with letters. Please type it again:"
+    ),
     "btn_use": "Use: {value}",
     "btn_delivery": "🚚 Delivery",
     "btn_pickup": "🏪 Pick up myself",
@@ -238,7 +240,7 @@ TEXTS: dict[str, str] = {
     "now_shown": "✅ The product is shown in the catalog again.",
     "now_hidden": "✅ The product is hidden from the catalog.",
     "np_ask_name": "New product 1/6 — The product's name?",
-    "np_name_length": "The name must be {low} to {high} characters. Please type it again:",
+    "np_name_length": "The name must be {low} to {high} characters, with letters. Please type it again:",
     "np_ask_category": "New product 2/6 — Category?",
     "np_ask_price": "New product 3/6 — Price? (e.g. 25000 or 25rb)",
     "np_ask_stock": "New product 4/6 — Stock available? (a number)",
@@ -246,6 +248,10 @@ TEXTS: dict[str, str] = {
     "np_description_length": "The description can be at most {high} characters. Please type it again:",
     "np_ask_photo": "New product 6/6 — Send a photo of it, or its https:// address (or skip).",
     "np_photo_not_understood": "That is not a photo. Send a photo, an https:// address, or skip.",
+    "np_photo_address_invalid": (
+        "That photo address is incomplete or cannot be used. Type it in full, e.g. "
+        "https://example.co.id/photo.jpg, send the photo, or skip."
+    ),
     "np_created": "✅ The new product is in the catalog now.",
     "btn_stars": "{stars}",
     "ask_rating": "How was it? Give it stars:",

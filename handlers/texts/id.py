@@ -104,11 +104,11 @@ TEXTS: dict[str, str] = {
     "ask_delivery": "Checkout 3/4 — Pesanan diantar atau diambil sendiri di toko?",
     "ask_address": "Ketik alamat pengantaran lengkap (jalan, nomor, RT/RW, kelurahan):",
     "ask_payment": "Checkout 4/4 — Bayar dengan cara apa?",
-    "name_invalid": "Nama harus {low} sampai {high} karakter. Ketik lagi:",
+    "name_invalid": "Nama harus {low} sampai {high} karakter dan berisi huruf. Ketik lagi:",
     "phone_invalid": (
         "Nomor HP tidak valid. Ketik nomor Indonesia, mis. 0812-3456-7890 atau +62 812 3456 7890:"
     ),
-    "address_invalid": "Alamat harus {low} sampai {high} karakter. Ketik lagi:",
+    "address_invalid": "Alamat harus {low} sampai {high} karakter dan berisi huruf. Ketik lagi:",
     "btn_use": "Pakai: {value}",
     "btn_delivery": "🚚 Diantar",
     "btn_pickup": "🏪 Ambil sendiri",
@@ -239,7 +239,7 @@ TEXTS: dict[str, str] = {
     "now_shown": "✅ Produk tampil lagi di katalog.",
     "now_hidden": "✅ Produk disembunyikan dari katalog.",
     "np_ask_name": "Produk baru 1/6 — Nama produk?",
-    "np_name_length": "Nama produk harus {low} sampai {high} karakter. Ketik lagi:",
+    "np_name_length": "Nama produk harus {low} sampai {high} karakter dan berisi huruf. Ketik lagi:",
     "np_ask_category": "Produk baru 2/6 — Kategori?",
     "np_ask_price": "Produk baru 3/6 — Harga? (mis. 25000 atau 25rb)",
     "np_ask_stock": "Produk baru 4/6 — Stok tersedia? (angka)",
@@ -247,6 +247,10 @@ TEXTS: dict[str, str] = {
     "np_description_length": "Deskripsi paling panjang {high} karakter. Ketik lagi:",
     "np_ask_photo": "Produk baru 6/6 — Kirim foto produk, atau alamat https:// fotonya (atau lewati).",
     "np_photo_not_understood": "Itu bukan foto. Kirim foto, alamat https://, atau lewati.",
+    "np_photo_address_invalid": (
+        "Alamat foto itu tidak lengkap atau tidak bisa dipakai. Tulis lengkap, mis. "
+        "https://contoh.co.id/foto.jpg, kirim fotonya, atau lewati."
+    ),
     "np_created": "✅ Produk baru sudah tampil di katalog.",
     "btn_stars": "{stars}",
     "ask_rating": "Bagaimana pengalaman Anda? Beri bintang:",
