@@ -366,6 +366,15 @@ TEXTS: dict[str, str] = {
     "report_by_merchant": "merchant",
     "report_by_product": "product",
     "report_by_channel": "channel",
+    # Staff's /laporan
+    "rp_menu": "📊 Jumat Beli Lokal report: units and omzet per kota. Choose the period:",
+    "btn_rp_this": "This Friday ({date})",
+    "btn_rp_last": "Last Friday ({date})",
+    "btn_rp_four": "Last {count} Fridays",
+    "btn_rp_other": "📊 Another report",
+    "rp_summary": "📊 {period}\n{scope}\n\nUnits sold: {units}\nOmzet: {omzet} ({compact})\nOrders: {placed} placed, {sold} sold, {completed} completed, {lost} lost\nBuyers: {buyers} ({new} new, {returning} returning)\nAverage order: {average}\nMerchants with a sale: {merchants}\n\nThe spreadsheet below holds the summary, per kota and per kecamatan. Per merchant and per product: jbl report --by merchant (or product) --format xlsx.",
+    "rp_chart": "Omzet · {heading}",
+    "rp_sheet": "📄 Report {heading} (XLSX). Choose a kota to see its kecamatan:",
     # Delivery of many messages (a broadcast's progress, for staff)
     "progress_delivery": "Sent {sent} of {total} · delivered {delivered} · read {read}",
     "progress_waiting": "Still waiting to be sent: {count}",

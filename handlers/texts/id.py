@@ -367,6 +367,15 @@ TEXTS: dict[str, str] = {
     "report_by_merchant": "toko",
     "report_by_product": "produk",
     "report_by_channel": "kanal",
+    # Staff's /laporan
+    "rp_menu": "📊 Laporan Jumat Beli Lokal: unit dan omzet per kota. Pilih periodenya:",
+    "btn_rp_this": "Jumat ini ({date})",
+    "btn_rp_last": "Jumat lalu ({date})",
+    "btn_rp_four": "{count} Jumat terakhir",
+    "btn_rp_other": "📊 Laporan lain",
+    "rp_summary": "📊 {period}\n{scope}\n\nUnit terjual: {units}\nOmzet: {omzet} ({compact})\nPesanan: {placed} masuk, {sold} terjual, {completed} selesai, {lost} batal\nPembeli: {buyers} ({new} baru, {returning} kembali)\nRata-rata per pesanan: {average}\nToko dengan penjualan: {merchants}\n\nSpreadsheet di bawah memuat ringkasan, per kota dan per kecamatan. Per toko dan per produk: jbl report --by merchant (atau product) --format xlsx.",
+    "rp_chart": "Omzet · {heading}",
+    "rp_sheet": "📄 Laporan {heading} (XLSX). Pilih kota untuk melihat kecamatannya:",
     # Delivery of many messages (a broadcast's progress, for staff)
     "progress_delivery": "Terkirim {sent} dari {total} · sampai {delivered} · dibaca {read}",
     "progress_waiting": "Masih menunggu dikirim: {count}",

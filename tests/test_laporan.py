@@ -1,0 +1,145 @@
+"""Staff's /laporan: a Friday's results in chat as a summary, a chart and a spreadsheet, per
+kota and down into one kota's kecamatan; nobody else gets anything."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from matplotlib.image import imread
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.cli.staff import add_staff
+from bot.console import ConsoleChat
+from handlers.messages import DOCUMENT, PHOTO
+from handlers.results import kota_names
+from models.files import StoredFile
+from tests.conftest import Clock
+from tests.fake_telegram import FakeTelegram
+from tests.people import Chatter
+from tests.telegram_bot import Running, running_jbl
+from tests.test_results import friday  # noqa: F401 - the fixture
+
+STAFF_CHAT = 7017
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def count(app: App, model: type) -> int:
+    async with app.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_staff_get_last_fridays_summary_chart_and_sheet_and_drill_into_a_kota(
+    friday: App,  # noqa: F811 - the fixture
+) -> None:
+    await add_staff(friday, "console:ana")
+    ana = Chatter(friday, "console:ana")
+    await ana.send("/laporan")
+    assert ana.labels == [
+        "Jumat ini (Jumat, 4 Desember 2026)",
+        "Jumat lalu (Jumat, 27 November 2026)",
+        "4 Jumat terakhir",
+        "🏠 Menu",
+    ]
+
+    summary, chart, sheet = await ana.press("Jumat lalu (Jumat, 27 November 2026)")
+    # Counted by hand in tests/test_results.py.
+    assert summary.text.startswith("📊 Jumat, 27 November 2026\nSeluruh Jakarta\n")
+    assert "Unit terjual: 8\nOmzet: Rp260.000 (Rp260\xa0rb)\n" in summary.text
+    assert "Pesanan: 7 masuk, 4 terjual, 1 selesai, 3 batal\n" in summary.text
+    assert "Pembeli: 2 (1 baru, 1 kembali)\n" in summary.text
+    assert "Rata-rata per pesanan: Rp65.000\nToko dengan penjualan: 3" in summary.text
+    assert "jbl report" in summary.text
+    assert chart.attachment is not None and chart.attachment.kind == PHOTO
+    assert chart.attachment.name == "jbl-2026-11-27.png"
+    assert sheet.attachment is not None and sheet.attachment.kind == DOCUMENT
+    assert (sheet.attachment.name, sheet.attachment.media_type) == ("jbl-2026-11-27.xlsx", XLSX)
+    assert [b.label for b in sheet.buttons] == [
+        *(kota for kota in kota_names()),
+        "📊 Laporan lain",
+        "🏠 Menu",
+    ]
+
+    summary, chart, sheet = await ana.press("Jakarta Selatan")
+    assert summary.text.startswith("📊 Jumat, 27 November 2026\nJakarta Selatan\n")
+    assert "Unit terjual: 2\nOmzet: Rp90.000" in summary.text
+    assert chart.attachment is not None
+    assert chart.attachment.name == "jbl-2026-11-27-jakarta-selatan.png"
+    assert [b.label for b in sheet.buttons] == ["📊 Laporan lain", "🏠 Menu"]
+
+    await ana.press("📊 Laporan lain")
+    summary, _, _ = await ana.press("4 Jumat terakhir")
+    assert summary.text.startswith("📊 6 November 2026 s.d. 27 November 2026\n")
+
+
+async def test_the_console_saves_the_chart_and_the_spreadsheet_to_open(
+    friday: App,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    await add_staff(friday, "console:ana")
+    screen = io.StringIO()
+    ana = ConsoleChat(friday, "ana", screen, tmp_path)
+    await ana.say("/laporan")
+    await ana.say("2")
+
+    height, width, _ = imread(tmp_path / "jbl-2026-11-27.png", format="png").shape
+    assert width == 1080 and height >= 1080
+    workbook = openpyxl.load_workbook(tmp_path / "jbl-2026-11-27.xlsx")
+    assert workbook.sheetnames[:3] == ["Ringkasan", "Per kota", "Per kecamatan"]
+    kota = [row for row in workbook["Per kota"].iter_rows(values_only=True) if row[0]]
+    assert ("Jakarta Pusat", 6, 170000) in [row[:3] for row in kota]
+    shown = screen.getvalue()
+    assert re.search(r"\[file\] jbl-2026-11-27\.xlsx \(.+\): saved as ", shown)
+
+
+async def test_anyone_else_is_told_the_command_is_unknown_and_nothing_is_stored(
+    app: App, budi: Chatter
+) -> None:
+    await budi.send("/laporan")
+    assert "Perintah /laporan tidak dikenal" in budi.text
+    # A forged button press makes no report either.
+    await budi.send_payload("rp:20261127:1")
+    assert "Perintah /laporan tidak dikenal" in budi.text
+    await budi.send_payload("rp:20261127:1:4")
+    assert "Perintah /laporan tidak dikenal" in budi.text
+    assert await count(app, StoredFile) == 0
+    await budi.send("/report")
+    assert "tidak dikenal" in budi.text
+
+
+# ---- Telegram ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def jbl(database_url: str, clock: Clock, tg: FakeTelegram) -> AsyncIterator[Running]:
+    async with running_jbl(database_url, clock, tg) as running:
+        yield running
+
+
+async def test_staff_on_telegram_get_the_chart_as_a_photo_and_the_sheet_as_a_document(
+    jbl: Running, tg: FakeTelegram
+) -> None:
+    await add_staff(jbl.app, f"telegram:{STAFF_CHAT}")
+    ana = tg.user(STAFF_CHAT, "Ana")
+    await ana.wait_for_reply(ana.send("/laporan"))
+    # It is Friday 27 November there: this Friday, so far.
+    ana.press("Jumat ini (Jumat, 27 November 2026)")
+    await tg.wait_for(lambda: len(ana.bot_messages) >= 3, what="summary, photo and document")
+
+    # The menu pressed becomes the summary; the files follow it.
+    summary, photo, document = ana.bot_messages
+    assert (summary.text or "").startswith("📊 Jumat, 27 November 2026\nSeluruh Jakarta")
+    assert photo.photo == "upload:jbl-2026-11-27.png"
+    assert photo.upload is not None and photo.upload.content_type == "image/png"
+    assert photo.upload.size > 10_000
+    assert photo.text == "Omzet · Jumat, 27 November 2026 · Seluruh Jakarta"
+    assert document.document is not None and document.upload is not None
+    assert document.document["file_name"] == "jbl-2026-11-27.xlsx"
+    assert document.upload.content_type == XLSX
+    assert document.document["file_size"] == document.upload.size > 5_000
+    assert "Jakarta Selatan" in document.buttons
