@@ -82,17 +82,9 @@ async def _sent(chat: Chat, last: date | None, number: int, kota_name: str | Non
         return await menu(chat)
     period = Period.fridays(last, number)
     scope = Scope(kota_name)
-    replies = await report_replies(
+    return await report_replies(
         chat.session, chat.files, chat.now, chat.config.timezone, chat.language, period, scope
     )
-    buttons = [
-        Button(kota_name_shown, payloads.REPORT_KOTA(last, number, index))
-        for index, kota_name_shown in enumerate(kota_names())
-        if kota_name is None
-    ]
-    buttons += [Button(chat.t("btn_rp_other"), payloads.REPORT()), menu_button(chat)]
-    replies[-1] = Reply(replies[-1].text, tuple(buttons), attachment=replies[-1].attachment)
-    return replies
 
 
 async def report_replies(
@@ -125,11 +117,25 @@ async def report_replies(
         session, files, now, DOCUMENT, f"{name}.xlsx", XLSX, sheet.getvalue()
     )
     heading = f"{period_heading(period, language)} · {scope_heading(scope, language)}"
+    # Per kota, a button into each kota's kecamatan; then another report, or the menu.
+    buttons = [
+        Button(name, payloads.REPORT_KOTA(period.last, _fridays(period), index))
+        for index, name in enumerate(kota_names())
+        if scope.kota is None
+    ]
+    buttons += [
+        Button(text(language, "btn_rp_other"), payloads.REPORT()),
+        Button(text(language, "btn_menu"), payloads.MENU()),
+    ]
     return [
         Reply(summary(figures, period, scope, language)),
         Reply(text(language, "rp_chart", heading=heading), attachment=photo),
-        Reply(text(language, "rp_sheet", heading=heading), attachment=document),
+        Reply(text(language, "rp_sheet", heading=heading), tuple(buttons), attachment=document),
     ]
+
+
+def _fridays(period: Period) -> int:
+    return (period.last - period.first).days // 7 + 1
 
 
 def summary(figures: Figures, period: Period, scope: Scope, language: str) -> str:

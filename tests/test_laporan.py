@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -19,7 +21,9 @@ from bot.console import ConsoleChat
 from handlers.messages import DOCUMENT, PHOTO
 from handlers.results import kota_names
 from models.files import StoredFile
-from tests.conftest import Clock
+from scheduler.jobs import weekly_report
+from scheduler.setup import REPORT_JOB, build_scheduler
+from tests.conftest import Clock, job_context
 from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
 from tests.telegram_bot import Running, running_jbl
@@ -143,3 +147,52 @@ async def test_staff_on_telegram_get_the_chart_as_a_photo_and_the_sheet_as_a_doc
     assert document.upload.content_type == XLSX
     assert document.document["file_size"] == document.upload.size > 5_000
     assert "Jakarta Selatan" in document.buttons
+
+
+# ---- the Saturday report -------------------------------------------------------------------
+
+
+async def fire_report_job(app: App) -> list[int]:
+    return await weekly_report(
+        app.sessions, app.clock, app.conversation.files, app.settings.timezone
+    )
+
+
+async def test_each_staff_member_gets_last_fridays_report_once_however_often_it_fires(
+    friday: App,  # noqa: F811 - the fixture
+    clock: Clock,
+) -> None:
+    await add_staff(friday, "console:ana")
+    await add_staff(friday, "console:eko")
+    ana, eko = Chatter(friday, "console:ana"), Chatter(friday, "console:eko")
+    await eko.send("/language")
+    await eko.press("English")
+    context = replace(job_context(friday), report_weekday=5, report_at=time(7, 0))
+    scheduler = build_scheduler(context, friday.settings.database.url, friday.settings.timezone)
+    trigger = scheduler.get_job(REPORT_JOB).trigger
+    # Saturday 07:00 in Jakarta, from Friday morning.
+    saturday_7am = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+    assert trigger.get_next_fire_time(None, saturday_7am - timedelta(days=1)) == saturday_7am
+
+    # It fires late (jbl was down at 07:00), then again, and again the day after.
+    queued = await fire_report_job(friday)
+    assert sorted(queued) == sorted([(await ana.person()).id, (await eko.person()).id])
+    assert await fire_report_job(friday) == []
+    clock.advance(timedelta(days=1))
+    assert await fire_report_job(friday) == []
+
+    summary, chart, sheet = await ana.read_notices()
+    assert summary.text.startswith("📊 Jumat, 27 November 2026\nSeluruh Jakarta\n")
+    assert "Unit terjual: 8\nOmzet: Rp260.000" in summary.text
+    assert chart.attachment is not None and chart.attachment.name == "jbl-2026-11-27.png"
+    assert sheet.attachment is not None and sheet.attachment.name == "jbl-2026-11-27.xlsx"
+    assert "Jakarta Selatan" in [b.label for b in sheet.buttons]
+    assert await ana.read_notices() == []
+    summary, _, _ = await eko.read_notices()
+    assert summary.text.startswith("📊 Friday, 27 November 2026\nAll of Jakarta\n")
+
+    # The next Saturday is the next Friday's.
+    clock.advance(timedelta(days=6))
+    assert len(await fire_report_job(friday)) == 2
+    summary, _, _ = await ana.read_notices()
+    assert summary.text.startswith("📊 Jumat, 4 Desember 2026\n")
