@@ -20,6 +20,7 @@ from bot.cli.staff import add_staff
 from bot.console import ConsoleChat
 from handlers.messages import DOCUMENT, PHOTO
 from handlers.results import kota_names
+from models.catalog import Merchant
 from models.files import StoredFile
 from scheduler.jobs import weekly_report
 from scheduler.setup import REPORT_JOB, build_scheduler
@@ -196,3 +197,29 @@ async def test_each_staff_member_gets_last_fridays_report_once_however_often_it_
     assert len(await fire_report_job(friday)) == 2
     summary, _, _ = await ana.read_notices()
     assert summary.text.startswith("📊 Jumat, 4 Desember 2026\n")
+
+
+# ---- the merchant's own Fridays ------------------------------------------------------------
+
+
+async def test_a_merchant_sees_their_last_friday_beside_the_one_before(
+    friday: App,  # noqa: F811 - the fixture
+    clock: Clock,
+) -> None:
+    async with friday.sessions() as session:
+        tebet = await session.scalar(select(Merchant.id).where(Merchant.kecamatan == "Tebet"))
+    # Mbak Rini's operator, who moved her orders in the fixture.
+    rini = Chatter(friday, f"console:op{tebet}")
+
+    await rini.send("/toko")
+    assert (
+        "Jumat lalu, Jumat, 27 November 2026: 2 unit · omzet Rp90.000\n"
+        "Jumat sebelumnya, Jumat, 20 November 2026: 0 unit · omzet Rp0"
+    ) in rini.text
+
+    clock.advance(timedelta(weeks=1))
+    await rini.send("/toko")
+    assert (
+        "Jumat lalu, Jumat, 4 Desember 2026: 0 unit · omzet Rp0\n"
+        "Jumat sebelumnya, Jumat, 27 November 2026: 2 unit · omzet Rp90.000"
+    ) in rini.text

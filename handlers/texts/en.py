@@ -214,6 +214,7 @@ TEXTS: dict[str, str] = {
     "dashboard_heading": "🏪 {shops}",
     "dashboard_today": "Today, {date}: {orders} orders ({states}) · {units} units · turnover {omzet}",
     "dashboard_friday": "This Friday, {date}: {orders} orders ({states}) · {units} units · turnover {omzet}",
+    "dashboard_last_fridays": "Last Friday, {last}: {units} units · turnover {omzet}\nThe Friday before, {before}: {before_units} units · turnover {before_omzet}",
     "shop_product_not_found": "That product was not found in your shop.",
     "stock_list": "Your shop's products (stock · price):",
     "stock_line": "{name} · stock {stock} · {price}{hidden}",

@@ -215,6 +215,7 @@ TEXTS: dict[str, str] = {
     "dashboard_heading": "🏪 {shops}",
     "dashboard_today": "Hari ini, {date}: {orders} pesanan ({states}) · {units} unit · omzet {omzet}",
     "dashboard_friday": "Jumat ini, {date}: {orders} pesanan ({states}) · {units} unit · omzet {omzet}",
+    "dashboard_last_fridays": "Jumat lalu, {last}: {units} unit · omzet {omzet}\nJumat sebelumnya, {before}: {before_units} unit · omzet {before_omzet}",
     "shop_product_not_found": "Produk itu tidak ditemukan di toko Anda.",
     "stock_list": "Produk toko Anda (stok · harga):",
     "stock_line": "{name} · stok {stock} · {price}{hidden}",
