@@ -169,33 +169,22 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
         jobstore=IN_MEMORY,
     )
     send_time = context.send_time
-    scheduler.add_job(
-        friday_job,
-        CronTrigger(
-            day_of_week=send_time.weekday,
-            hour=send_time.at.hour,
-            minute=send_time.at.minute,
-            timezone=send_time.timezone,
-        ),
-        args=(CONTEXT,),
-        id=FRIDAY_JOB,
-        replace_existing=True,
-        misfire_grace_time=FRIDAY_GRACE_SECONDS,
+    weekly = (
+        (friday_job, FRIDAY_JOB, send_time.weekday, send_time.at),
+        (report_job, REPORT_JOB, context.report_weekday, context.report_at),
     )
-    scheduler.add_job(
-        report_job,
-        CronTrigger(
-            day_of_week=context.report_weekday,
-            hour=context.report_at.hour,
-            minute=context.report_at.minute,
-            timezone=send_time.timezone,
-        ),
-        args=(CONTEXT,),
-        id=REPORT_JOB,
-        replace_existing=True,
-        # Missed while jbl was down: still sent that day, late rather than never.
-        misfire_grace_time=FRIDAY_GRACE_SECONDS,
-    )
+    for job, job_id, weekday, at in weekly:
+        scheduler.add_job(
+            job,
+            CronTrigger(
+                day_of_week=weekday, hour=at.hour, minute=at.minute, timezone=send_time.timezone
+            ),
+            args=(CONTEXT,),
+            id=job_id,
+            replace_existing=True,
+            # Missed while jbl was down: still done that day, late rather than never.
+            misfire_grace_time=FRIDAY_GRACE_SECONDS,
+        )
     scheduler.add_job(
         broadcasts_job,
         IntervalTrigger(minutes=1, timezone=timezone),

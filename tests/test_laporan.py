@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import openpyxl
-import pytest
 from matplotlib.image import imread
 from sqlalchemy import func, select
 
@@ -27,7 +25,8 @@ from scheduler.setup import REPORT_JOB, build_scheduler
 from tests.conftest import Clock, job_context
 from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
-from tests.telegram_bot import Running, running_jbl
+from tests.telegram_bot import Running
+from tests.test_attachments import jbl  # noqa: F401 - the fixture
 from tests.test_results import friday  # noqa: F401 - the fixture
 
 STAFF_CHAT = 7017
@@ -120,14 +119,9 @@ async def test_anyone_else_is_told_the_command_is_unknown_and_nothing_is_stored(
 # ---- Telegram ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def jbl(database_url: str, clock: Clock, tg: FakeTelegram) -> AsyncIterator[Running]:
-    async with running_jbl(database_url, clock, tg) as running:
-        yield running
-
-
 async def test_staff_on_telegram_get_the_chart_as_a_photo_and_the_sheet_as_a_document(
-    jbl: Running, tg: FakeTelegram
+    jbl: Running,  # noqa: F811 - the fixture
+    tg: FakeTelegram,
 ) -> None:
     await add_staff(jbl.app, f"telegram:{STAFF_CHAT}")
     ana = tg.user(STAFF_CHAT, "Ana")
