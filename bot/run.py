@@ -95,6 +95,8 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         expire_after=timedelta(minutes=settings.orders.expire_after_minutes),
         send_time=app.conversation.config.send_time,
         files=app.conversation.files,
+        report_weekday=settings.reports.weekday,
+        report_at=settings.reports.at,
     )
     scheduler = build_scheduler(context, settings.database.url, settings.timezone)
     start_scheduler(scheduler)

@@ -164,10 +164,10 @@ class WhatsappSettings(Section):
         return url.rstrip("/") if url else url
 
 
-class BroadcastSettings(Section):
-    weekday: int = Field(4, ge=0, le=6)
+class _Weekly(Section):
+    """Something that happens once a week, at a local time HH:MM."""
+
     time: str = "07:00"
-    timezone: str = "Asia/Jakarta"
 
     @field_validator("time")
     @classmethod
@@ -175,6 +175,16 @@ class BroadcastSettings(Section):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
             raise ValueError("must be HH:MM, e.g. 07:00")
         return value
+
+    @property
+    def at(self) -> dt.time:
+        hours, minutes = self.time.split(":")
+        return dt.time(int(hours), int(minutes))
+
+
+class BroadcastSettings(_Weekly):
+    weekday: int = Field(4, ge=0, le=6)
+    timezone: str = "Asia/Jakarta"
 
     @field_validator("timezone")
     @classmethod
@@ -187,8 +197,13 @@ class BroadcastSettings(Section):
 
     @property
     def send_time(self) -> dt.time:
-        hours, minutes = self.time.split(":")
-        return dt.time(int(hours), int(minutes))
+        return self.at
+
+
+class ReportSettings(_Weekly):
+    """When each staff member gets last Friday's report (Saturday by default)."""
+
+    weekday: int = Field(5, ge=0, le=6)
 
 
 class OrderSettings(Section):
@@ -218,6 +233,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     whatsapp: WhatsappSettings = WhatsappSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
+    reports: ReportSettings = ReportSettings()
     orders: OrderSettings = OrderSettings()
     i18n: I18nSettings = I18nSettings()
     catalog: CatalogSettings = CatalogSettings()

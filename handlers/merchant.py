@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from handlers import payloads
@@ -13,7 +14,7 @@ from handlers.orders import order_handover_lines, order_item_lines
 from handlers.texts import text
 from models.catalog import merchants_named
 from models.errors import Refusal
-from models.friday import day_bounds, edition_date
+from models.friday import day_bounds, edition_date, last_friday
 from models.invites import join_with
 from models.ordering import (
     CONFIRMED,
@@ -179,7 +180,28 @@ async def dashboard(chat: Chat) -> list[Reply]:
                 omzet=format_rupiah(figures.omzet),
             )
         )
+    lines.append(await _last_fridays(chat, merchants))
     return [Reply("\n\n".join(lines), _back_buttons(chat))]
+
+
+async def _last_fridays(chat: Chat, merchants: list[int]) -> str:
+    """The shop's last Friday that has ended beside the Friday before it: what sold, or not."""
+    last = last_friday(chat.today)
+    sold = []
+    for day in (last, last - timedelta(weeks=1)):
+        start, end = day_bounds(day, chat.config.timezone)
+        figures = await shop_figures(chat.session, merchants, start, end)
+        sold.append((day, figures))
+    (last_day, last_figures), (before_day, before_figures) = sold
+    return chat.t(
+        "dashboard_last_fridays",
+        last=long_date(last_day, chat.language),
+        units=last_figures.units,
+        omzet=format_rupiah(last_figures.omzet),
+        before=long_date(before_day, chat.language),
+        before_units=before_figures.units,
+        before_omzet=format_rupiah(before_figures.omzet),
+    )
 
 
 async def join(chat: Chat, code: str) -> list[Reply]:

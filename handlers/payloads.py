@@ -164,3 +164,9 @@ BROADCAST_PAUSE = Payload("bc", FRIDAY, "pause")
 BROADCAST_RESUME = Payload("bc", FRIDAY, "resume")
 # Staff's /jadwal as a file.
 CALENDAR_FILE = Payload("cal", "file")
+# Staff's /laporan: the menu, the Fridays up to one (1 or 4 of them) per kota, and one kota's
+# kecamatan (the kota by its place in `handlers.results.kota_names`).
+REPORT = Payload("rp")
+FRIDAYS = Field("[0-9]", int)
+REPORT_FRIDAYS = Payload("rp", FRIDAY, FRIDAYS)
+REPORT_KOTA = Payload("rp", FRIDAY, FRIDAYS, Field("[0-9]", int))

@@ -17,6 +17,7 @@ from handlers import (
     orders,
     payloads,
     ratings,
+    results,
     search,
     shop,
     subscriptions,
@@ -85,6 +86,7 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     # Staff only; anyone else is told the command is unknown.
     (("siaran", "broadcast"), lambda chat, args: broadcast.menu(chat)),
     (("jadwal", "schedule"), lambda chat, args: broadcast.calendar(chat)),
+    (("laporan", "report"), lambda chat, args: results.menu(chat)),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
 
@@ -184,6 +186,10 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.BROADCAST_PAUSE, broadcast.pause),
     PayloadRoute(payloads.BROADCAST_RESUME, broadcast.resume),
     PayloadRoute(payloads.CALENDAR_FILE, broadcast.calendar_file),
+    # Staff's /laporan.
+    PayloadRoute(payloads.REPORT, results.menu),
+    PayloadRoute(payloads.REPORT_FRIDAYS, results.fridays),
+    PayloadRoute(payloads.REPORT_KOTA, results.kota),
 )
 
 # Steps that wait for typed text, by the name the chat state keeps.

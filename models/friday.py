@@ -39,6 +39,11 @@ def edition_date(today: date) -> date:
     return today + timedelta(days=(FRIDAY - today.weekday()) % 7)
 
 
+def last_friday(today: date) -> date:
+    """The last Friday that has ended: yesterday on a Saturday, a week ago on a Friday."""
+    return today - timedelta(days=(today.weekday() - FRIDAY) % 7 or 7)
+
+
 def rotation_index(friday: date, categories: int) -> int:
     return ((friday - ROTATION_EPOCH).days // 7) % categories
 

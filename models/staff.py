@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, delete, select
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
-from models.people import Identity, Role, new_person
+from models.people import Identity, Person, Role, new_person
 
 STAFF = "staff"
 
@@ -29,6 +30,40 @@ class StaffAction(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     # The broadcast the action was about, if any.
     broadcast_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReportDelivery(Base):
+    """A staff member's weekly report of a Friday, queued: the row that makes it go once,
+    written in the transaction that queues it."""
+
+    __tablename__ = "report_deliveries"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), primary_key=True)
+    friday: Mapped[date] = mapped_column(Date, primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+async def staff_members(session: AsyncSession) -> list[tuple[int, str]]:
+    """Every staff member's person id and language."""
+    found = await session.execute(
+        select(Person.id, Person.language)
+        .join(Role, Role.person_id == Person.id)
+        .where(Role.role == STAFF)
+        .order_by(Person.id)
+    )
+    return [(person_id, language) for person_id, language in found]
+
+
+async def claim_report(session: AsyncSession, person_id: int, friday: date, now: datetime) -> bool:
+    """True if the person's report of that Friday was not queued yet: it is theirs to queue
+    now, in this transaction. A second claim waits for the first to commit and gets False."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    claimed = await session.execute(
+        dialect.insert(ReportDelivery)
+        .values(person_id=person_id, friday=friday, queued_at=now)
+        .on_conflict_do_nothing(index_elements=["person_id", "friday"])
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 async def is_staff(session: AsyncSession, person_id: int) -> bool:

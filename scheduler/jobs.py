@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from handlers.notices import queue_replies
+from handlers.results import report_replies
 from models import broadcasts
 from models.chats import prune_processed
 from models.files import DatabaseFiles
-from models.friday import edition_date
+from models.friday import edition_date, last_friday
 from models.ordering import expire_waiting, remind_waiting
 from models.outbox import prune_outbox
+from models.people import preferred_identity
 from models.ranking import refresh_recent_sales
-from models.results import keep_funnels
+from models.results import Period, Scope, keep_funnels
+from models.staff import claim_report, staff_members
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -92,3 +97,31 @@ async def sweep_broadcasts(
         await broadcasts.finish_sent(uow.session, now)
         await uow.commit()
     return started
+
+
+async def weekly_report(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    files: FileStore,
+    timezone: ZoneInfo,
+) -> list[int]:
+    """Saturday morning: each staff member gets last Friday's report in chat (summary, chart,
+    spreadsheet), queued in the transaction that claims it, so it goes once however often or
+    late this fires. Returns whom it was queued for now."""
+    now = clock()
+    friday = last_friday(now.astimezone(timezone).date())
+    async with UnitOfWork(sessions) as uow:
+        staff = await staff_members(uow.session)
+    queued = []
+    for person_id, language in staff:
+        async with UnitOfWork(sessions) as uow:
+            identity = await preferred_identity(uow.session, person_id)
+            if identity is None or not await claim_report(uow.session, person_id, friday, now):
+                continue
+            replies = await report_replies(
+                uow.session, files, now, timezone, language, Period.friday(friday), Scope()
+            )
+            await queue_replies(uow.session, person_id, identity, replies, now)
+            await uow.commit()
+        queued.append(person_id)
+    return queued

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.asyncio import AsyncIOExecutor
@@ -28,7 +28,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from models.files import DatabaseFiles
-from scheduler.jobs import friday_broadcast, refresh_ranking, sweep_broadcasts, sweep_orders
+from scheduler.jobs import (
+    friday_broadcast,
+    refresh_ranking,
+    sweep_broadcasts,
+    sweep_orders,
+    weekly_report,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,6 +51,7 @@ RANKING_JOB = "refresh_ranking"
 ORDERS_JOB = "sweep_orders"
 FRIDAY_JOB = "friday_broadcast"
 BROADCASTS_JOB = "sweep_broadcasts"
+REPORT_JOB = "weekly_report"
 # A broadcast missed while jbl was down still goes out that day, late rather than never.
 FRIDAY_GRACE_SECONDS = 18 * 3600
 JOBS_TABLE = "apscheduler_jobs"
@@ -64,6 +71,9 @@ class JobContext:
     send_time: SendTime
     # Where the files replies carried are kept; the nightly job prunes the expired ones.
     files: FileStore = field(default_factory=DatabaseFiles)
+    # When staff get last Friday's report (`[reports]`), in the broadcast's time zone.
+    report_weekday: int = 5
+    report_at: time = time(7, 0)
 
 
 # Stored jobs are pickled, and the context cannot be (it holds the session factory): a job
@@ -111,6 +121,10 @@ async def friday_job(context: JobContext) -> None:
     await friday_broadcast(context.sessions, context.clock, context.send_time)
 
 
+async def report_job(context: JobContext) -> None:
+    await weekly_report(context.sessions, context.clock, context.files, context.send_time.timezone)
+
+
 async def broadcasts_job(context: JobContext) -> None:
     await sweep_broadcasts(context.sessions, context.clock)
 
@@ -155,19 +169,22 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
         jobstore=IN_MEMORY,
     )
     send_time = context.send_time
-    scheduler.add_job(
-        friday_job,
-        CronTrigger(
-            day_of_week=send_time.weekday,
-            hour=send_time.at.hour,
-            minute=send_time.at.minute,
-            timezone=send_time.timezone,
-        ),
-        args=(CONTEXT,),
-        id=FRIDAY_JOB,
-        replace_existing=True,
-        misfire_grace_time=FRIDAY_GRACE_SECONDS,
+    weekly = (
+        (friday_job, FRIDAY_JOB, send_time.weekday, send_time.at),
+        (report_job, REPORT_JOB, context.report_weekday, context.report_at),
     )
+    for job, job_id, weekday, at in weekly:
+        scheduler.add_job(
+            job,
+            CronTrigger(
+                day_of_week=weekday, hour=at.hour, minute=at.minute, timezone=send_time.timezone
+            ),
+            args=(CONTEXT,),
+            id=job_id,
+            replace_existing=True,
+            # Missed while jbl was down: still done that day, late rather than never.
+            misfire_grace_time=FRIDAY_GRACE_SECONDS,
+        )
     scheduler.add_job(
         broadcasts_job,
         IntervalTrigger(minutes=1, timezone=timezone),

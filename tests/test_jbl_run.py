@@ -271,7 +271,11 @@ async def test_the_scheduler_keeps_its_daily_and_weekly_jobs_in_the_database_onc
         ):
             rows = await connection.execute(text("SELECT id FROM apscheduler_jobs"))
             # The sweeps every minute are in memory: their turns need no store.
-            assert sorted(row[0] for row in rows) == ["friday_broadcast", "refresh_ranking"]
+            assert sorted(row[0] for row in rows) == [
+                "friday_broadcast",
+                "refresh_ranking",
+                "weekly_report",
+            ]
 
 
 async def test_a_sweep_stored_by_an_earlier_version_is_replaced_by_the_one_in_memory(
@@ -297,7 +301,11 @@ async def test_a_sweep_stored_by_an_earlier_version_is_replaced_by_the_one_in_me
         assert scheduler.get_job(ORDERS_JOB, jobstore=IN_MEMORY) is not None
         async with app.engine.connect() as connection:
             rows = await connection.execute(text("SELECT id FROM apscheduler_jobs"))
-            assert sorted(row[0] for row in rows) == ["friday_broadcast", "refresh_ranking"]
+            assert sorted(row[0] for row in rows) == [
+                "friday_broadcast",
+                "refresh_ranking",
+                "weekly_report",
+            ]
     finally:
         stop_scheduler(scheduler)
 

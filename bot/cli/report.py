@@ -1,16 +1,17 @@
 """`jbl report`: what the program sold, per Friday or date range, by area, category, merchant,
-product or channel, as a table on the terminal or as CSV.
+product or channel, as a table on the terminal, as CSV, as a spreadsheet (XLSX) or a chart (PNG).
 
 Each format is one entry of `FORMATS`: what it is made from and how it is written."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,10 +19,12 @@ from babel.numbers import format_decimal
 
 from bot.cli.usage import UsageError
 from handlers.money import format_rupiah
+from handlers.reports.chart import chart_png
+from handlers.reports.workbook import write_workbook
 from models.areas import UnknownArea
 from models.catalog import categories_in_rotation
-from models.friday import FRIDAY, edition_date, featured_category
-from models.results import Dimension, Figures, Period, Results, Row, Scope, results
+from models.friday import FRIDAY, edition_date, featured_category, last_friday
+from models.results import Dimension, Figures, Period, Results, Row, Scope, report, results
 
 if TYPE_CHECKING:
     import argparse
@@ -123,11 +126,6 @@ def _period(app: App, args: argparse.Namespace) -> Period:
             raise UsageError(f"the range ends ({last}) before it starts ({first})")
         return Period(first, last)
     return Period.friday(last_friday(app.clock().astimezone(app.settings.timezone).date()))
-
-
-def last_friday(today: date) -> date:
-    """The last Friday that has ended: yesterday on a Saturday, a week ago on a Friday."""
-    return today - timedelta(days=(today.weekday() - FRIDAY) % 7 or 7)
 
 
 async def _results(app: App, request: Request) -> tuple[Results, str]:
@@ -285,8 +283,32 @@ async def comma_separated(app: App, request: Request) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-# The formats of `--format`; the spreadsheet and the chart join them here.
+# ---- spreadsheet and chart ---------------------------------------------------------------
+
+# The files are for people in Jakarta to forward: in Indonesian, with Indonesian numbers.
+FILE_LANGUAGE = "id"
+
+
+async def spreadsheet(app: App, request: Request) -> bytes:
+    """The XLSX: summary with its chart, per kota, kecamatan, merchant and product (`--by`
+    does not apply: every sheet is there)."""
+    async with app.sessions() as session:
+        found = await report(session, request.period, request.scope, app.settings.timezone)
+    out = io.BytesIO()
+    await asyncio.to_thread(write_workbook, out, found, FILE_LANGUAGE)
+    return out.getvalue()
+
+
+async def chart(app: App, request: Request) -> bytes:
+    """The PNG: omzet per `--by` as bars, the largest first."""
+    found, _ = await _results(app, request)
+    return await asyncio.to_thread(chart_png, found, FILE_LANGUAGE)
+
+
+# The formats of `--format`.
 FORMATS: dict[str, Format] = {
     "table": Format(table),
     "csv": Format(comma_separated),
+    "xlsx": Format(spreadsheet, binary=True),
+    "png": Format(chart, binary=True),
 }

@@ -1,0 +1,279 @@
+"""The spreadsheet of a report: a summary with a native chart, and a sheet each per kota,
+kecamatan, merchant and product.
+
+Written with xlsxwriter in `constant_memory` mode: each row goes to a temporary file as soon as
+the next one starts, so a year of every merchant and product is streamed from the report's
+iterables, never held. That mode demands rows in order, which is why every sheet is written top
+to bottom, heading first and totals last."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+import xlsxwriter
+
+from handlers.reports.headings import period_heading, scope_heading
+from handlers.texts import text
+
+if TYPE_CHECKING:
+    from xlsxwriter.worksheet import Worksheet
+
+    from models.results import Figures, Report, Row
+
+# Excel's own Indonesian Rupiah format (LCID 0x421), whole rupiah. The grouping mark is the
+# reader's: Excel shows Rp25.000 on an Indonesian computer and Rp25,000 on an English one.
+RUPIAH_FORMAT = "[$Rp-421]#,##0"
+COUNT_FORMAT = "#,##0"
+# The heading (title, period, scope, a note) and a blank line come before a sheet's table.
+HEADER_ROW = 5
+# Excel's last row (1,048,576), zero-based, keeping one for the note on what did not fit.
+LAST_ROW = 1_048_574
+
+
+@dataclass(frozen=True)
+class _Column:
+    key: str  # the header's text key
+    value: Callable[[Figures], int]
+    money: bool = False
+    width: float = 14
+
+
+# What each row of a breakdown shows: units and omzet first, and the orders beside them, so that
+# units sold are never read as orders placed.
+FIGURE_COLUMNS = (
+    _Column("report_col_units", lambda f: f.units, width=12),
+    _Column("report_col_omzet", lambda f: f.omzet, money=True, width=18),
+    _Column("report_col_placed", lambda f: f.placed, width=12),
+    _Column("report_col_sold", lambda f: f.sold, width=12),
+    _Column("report_col_completed", lambda f: f.completed, width=12),
+    _Column("report_col_lost", lambda f: f.lost, width=18),
+    _Column("report_col_buyers", lambda f: f.buyers, width=10),
+    _Column("report_col_average_order", lambda f: f.average_order_value, money=True, width=16),
+)
+
+# The summary: every figure of the total, one per line.
+SUMMARY_LINES = (
+    _Column("report_col_units", lambda f: f.units),
+    _Column("report_col_omzet", lambda f: f.omzet, money=True),
+    _Column("report_col_placed", lambda f: f.placed),
+    _Column("report_col_sold", lambda f: f.sold),
+    _Column("report_col_completed", lambda f: f.completed),
+    _Column("report_col_lost", lambda f: f.lost),
+    _Column("report_col_rejected", lambda f: f.rejected),
+    _Column("report_col_cancelled", lambda f: f.cancelled),
+    _Column("report_col_expired", lambda f: f.expired),
+    _Column("report_col_buyers", lambda f: f.buyers),
+    _Column("report_col_new_buyers", lambda f: f.new_buyers),
+    _Column("report_col_returning_buyers", lambda f: f.returning_buyers),
+    _Column("report_col_average_order", lambda f: f.average_order_value, money=True),
+    _Column("report_col_merchants_with_sale", lambda f: f.merchants_with_sale),
+    _Column("report_col_products_sold", lambda f: f.products_sold),
+)
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """The leading text columns of a breakdown: the row's id, name and parent, where shown."""
+
+    name: str  # the header's text key
+    parent: str | None = None
+    with_id: bool = False
+    name_width: float = 28
+
+
+def write_workbook(
+    target: str | os.PathLike[str] | IO[bytes], report: Report, language: str
+) -> None:
+    """Writes the report's spreadsheet to a path or a binary file object. `report.merchants`
+    and `report.products` are read once, as they are written."""
+    if isinstance(target, os.PathLike):
+        target = os.fspath(target)
+    workbook = xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            # Names are typed by people: a cell is never a formula or a link because of its text.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    writer = _Writer(workbook, report, language)
+    summary = writer.sheet("report_sheet_summary", 34, 18)
+    kota = workbook.add_worksheet(text(language, "report_sheet_kota"))
+    kecamatan = workbook.add_worksheet(text(language, "report_sheet_kecamatan"))
+    merchants = workbook.add_worksheet(text(language, "report_sheet_merchant"))
+    products = workbook.add_worksheet(text(language, "report_sheet_product"))
+
+    writer.summary(summary)
+    kota_rows = writer.breakdown(kota, _Labels("report_col_kota", name_width=26), report.kota)
+    writer.breakdown(
+        kecamatan, _Labels("report_col_kecamatan", "report_col_kota"), report.kecamatan
+    )
+    writer.breakdown(
+        merchants,
+        _Labels("report_col_merchant", "report_col_area", with_id=True, name_width=36),
+        report.merchants,
+    )
+    writer.breakdown(
+        products,
+        _Labels("report_col_product", "report_col_merchant", with_id=True, name_width=36),
+        report.products,
+    )
+    if kota_rows:
+        writer.chart(summary, kota, report.kota[:kota_rows])
+    workbook.close()
+
+
+class _Writer:
+    """The formats and texts shared by the sheets of one workbook."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook, report: Report, language: str) -> None:
+        self.workbook = workbook
+        self.report = report
+        self.language = language
+        self.title = workbook.add_format({"bold": True, "font_size": 14})
+        self.note = workbook.add_format({"italic": True, "font_color": "#555555"})
+        self.header = workbook.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "bottom": 1, "bg_color": "#EDEDED"}
+        )
+        self.count = workbook.add_format({"num_format": COUNT_FORMAT})
+        self.money = workbook.add_format({"num_format": RUPIAH_FORMAT})
+        self.total_label = workbook.add_format({"bold": True, "top": 1})
+        self.total_count = workbook.add_format({"bold": True, "top": 1, "num_format": COUNT_FORMAT})
+        self.total_money = workbook.add_format(
+            {"bold": True, "top": 1, "num_format": RUPIAH_FORMAT}
+        )
+        workbook.set_properties(
+            {
+                "title": text(language, "report_title"),
+                "subject": f"{period_heading(report.period, language)} · "
+                f"{scope_heading(report.scope, language)}",
+            }
+        )
+
+    def text(self, key: str) -> str:
+        return text(self.language, key)
+
+    def sheet(self, name_key: str, *widths: float) -> Worksheet:
+        sheet = self.workbook.add_worksheet(self.text(name_key))
+        for column, width in enumerate(widths):
+            sheet.set_column(column, column, width)
+        return sheet
+
+    def heading(self, sheet: Worksheet) -> None:
+        """Rows 0 to 3: what the sheet is, for which days and where."""
+        sheet.write_string(0, 0, self.text("report_title"), self.title)
+        sheet.write_string(1, 0, period_heading(self.report.period, self.language))
+        sheet.write_string(2, 0, scope_heading(self.report.scope, self.language))
+        sheet.write_string(3, 0, self.text("report_sold_note"), self.note)
+
+    def summary(self, sheet: Worksheet) -> None:
+        self.heading(sheet)
+        sheet.write_string(HEADER_ROW, 0, self.text("report_col_figure"), self.header)
+        sheet.write_string(HEADER_ROW, 1, self.text("report_col_value"), self.header)
+        total = self.report.total
+        for row, line in enumerate(SUMMARY_LINES, start=HEADER_ROW + 1):
+            sheet.write_string(row, 0, self.text(line.key))
+            sheet.write_number(row, 1, line.value(total), self.money if line.money else self.count)
+
+    def breakdown(self, sheet: Worksheet, labels: _Labels, rows: Iterable[Row]) -> int:
+        """Writes a sheet's table as its rows come, then the total; returns how many rows."""
+        keys = [
+            *(["report_col_id"] if labels.with_id else []),
+            labels.name,
+            *([labels.parent] if labels.parent else []),
+        ]
+        widths = [
+            *([10] if labels.with_id else []),
+            labels.name_width,
+            *([22] if labels.parent else []),
+        ]
+        first_figure = len(keys)
+        for column, width in enumerate(widths):
+            sheet.set_column(column, column, width)
+        for column, figure in enumerate(FIGURE_COLUMNS, start=first_figure):
+            sheet.set_column(column, column, figure.width)
+        self.heading(sheet)
+        for column, key in enumerate([*keys, *(figure.key for figure in FIGURE_COLUMNS)]):
+            sheet.write_string(HEADER_ROW, column, self.text(key), self.header)
+        sheet.freeze_panes(HEADER_ROW + 1, first_figure)
+
+        written = 0
+        left_out = 0
+        row_number = HEADER_ROW
+        for row in rows:
+            if row_number >= LAST_ROW - 1:
+                left_out += 1
+                continue
+            row_number += 1
+            written += 1
+            column = 0
+            if labels.with_id:
+                if row.id is not None:
+                    sheet.write_number(row_number, column, row.id)
+                column += 1
+            sheet.write_string(row_number, column, row.key)
+            column += 1
+            if labels.parent:
+                if row.parent is not None:
+                    sheet.write_string(row_number, column, row.parent)
+                column += 1
+            self._figures(sheet, row_number, column, row.figures, total=False)
+
+        if written:
+            sheet.autofilter(HEADER_ROW, 0, row_number, first_figure + len(FIGURE_COLUMNS) - 1)
+        row_number += 1
+        sheet.write_string(
+            row_number, first_figure - 1, self.text("report_total"), self.total_label
+        )
+        for column in range(first_figure - 1):
+            sheet.write_blank(row_number, column, None, self.total_label)
+        self._figures(sheet, row_number, first_figure, self.report.total, total=True)
+        if left_out:
+            sheet.write_string(
+                row_number + 1, 0, text(self.language, "report_rows_cut", count=left_out), self.note
+            )
+        return written
+
+    def _figures(
+        self, sheet: Worksheet, row: int, first: int, figures: Figures, *, total: bool
+    ) -> None:
+        for column, figure in enumerate(FIGURE_COLUMNS, start=first):
+            if figure.money:
+                style = self.total_money if total else self.money
+            else:
+                style = self.total_count if total else self.count
+            sheet.write_number(row, column, figure.value(figures), style)
+
+    def chart(self, summary: Worksheet, kota: Worksheet, rows: list[Row]) -> None:
+        """Omzet per kota as Excel's own bar chart, beside the summary's figures. It reads the
+        kota sheet's cells, so Excel redraws it if someone edits them."""
+        first, last = HEADER_ROW + 1, HEADER_ROW + len(rows)
+        omzet = next(i for i, c in enumerate(FIGURE_COLUMNS) if c.key == "report_col_omzet") + 1
+        by = text(self.language, "report_by_kota")
+        chart = self.workbook.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": [kota.name, HEADER_ROW, omzet],
+                "categories": [kota.name, first, 0, last, 0],
+                "values": [kota.name, first, omzet, last, omzet],
+                # constant_memory keeps no cells to cache in the chart: given here, so viewers
+                # that do not recalculate still draw the bars, and name them as text.
+                "name_data": [self.text(FIGURE_COLUMNS[omzet - 1].key)],
+                "categories_data": [row.key for row in rows],
+                "values_data": [row.figures.omzet for row in rows],
+                "data_labels": {"value": True, "num_format": RUPIAH_FORMAT},
+                "fill": {"color": "#1F77B4"},
+            }
+        )
+        chart.set_title({"name": text(self.language, "report_chart_title", by=by)})
+        chart.set_legend({"none": True})
+        # A bar chart's category axis is the vertical one: largest omzet on top, as listed.
+        chart.set_y_axis({"reverse": True})
+        chart.set_x_axis({"num_format": RUPIAH_FORMAT, "major_gridlines": {"visible": True}})
+        chart.set_size({"width": 640, "height": 120 + 36 * len(rows)})
+        summary.insert_chart(HEADER_ROW, 3, chart)

@@ -1,0 +1,92 @@
+"""`jbl report --format xlsx|png`: the spreadsheet and the chart written to a file, opened
+again here; a binary format never goes to a terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+from pathlib import Path
+
+import openpyxl
+from matplotlib.image import imread
+
+from bot.bootstrap import App
+from tests.test_cli_and_console import JBL, run_jbl
+from tests.test_results import friday  # noqa: F401 - the fixture
+
+
+def _on_a_terminal(app: App, cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """jbl with its standard output on a terminal (a pseudo-terminal here)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
+    env["JBL_DATABASE__URL"] = app.settings.database.url
+    screen, terminal = pty.openpty()
+    try:
+        return subprocess.run(
+            [JBL, *args], stdout=terminal, stderr=subprocess.PIPE, cwd=cwd, env=env, timeout=120
+        )
+    finally:
+        os.close(terminal)
+        os.close(screen)
+
+
+def _written(app: App, tmp_path: Path, *args: str) -> None:
+    result = run_jbl("report", *args, database_url=app.settings.database.url, cwd=tmp_path)
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "")
+
+
+async def test_the_spreadsheet_has_every_sheet_with_the_fridays_totals_and_a_chart(
+    friday: App,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "laporan.xlsx"
+    _written(
+        friday, tmp_path, "--friday", "2026-11-27", "--format", "xlsx", "--output", "laporan.xlsx"
+    )
+
+    workbook = openpyxl.load_workbook(target)
+    assert workbook.sheetnames == [
+        "Ringkasan", "Per kota", "Per kecamatan", "Per toko", "Per produk",
+    ]  # fmt: skip
+    summary = {row[0]: row[1] for row in workbook["Ringkasan"].iter_rows(values_only=True)}
+    assert (summary["Unit terjual"], summary["Omzet"]) == (8, 260000)
+    assert len(workbook["Ringkasan"]._charts) == 1
+    merchants = [row[1] for row in workbook["Per toko"].iter_rows(values_only=True)]
+    assert "Mbak Rini" in " ".join(str(name) for name in merchants)
+
+
+async def test_the_chart_is_a_png_a_phone_shows_whole(
+    friday: App,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    _written(
+        friday, tmp_path, "--friday", "2026-11-27", "--by", "kecamatan", "--format", "png",
+        "--output", "omzet.png",
+    )  # fmt: skip
+
+    image = imread(tmp_path / "omzet.png", format="png")
+    height, width, _ = image.shape
+    assert width == 1080 and height >= 1080
+    assert len({tuple(pixel) for pixel in image.reshape(-1, image.shape[2])[::97]}) > 10
+
+
+async def test_an_existing_file_is_kept_without_force(
+    friday: App,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "omzet.png").write_bytes(b"kept")
+    result = run_jbl(
+        "report", "--format", "png", "--output", "omzet.png",
+        database_url=friday.settings.database.url, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode != 0 and "--force" in result.stderr
+    assert (tmp_path / "omzet.png").read_bytes() == b"kept"
+
+
+async def test_a_binary_format_is_refused_on_a_terminal(
+    friday: App,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    done = _on_a_terminal(friday, tmp_path, "report", "--format", "xlsx")
+    assert done.returncode != 0
+    assert b"--format xlsx is not for a terminal: add --output FILE" in done.stderr
