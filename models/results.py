@@ -41,9 +41,9 @@ from models.ordering import (
     COMPLETED,
     EXPIRED,
     REJECTED,
-    UNFULFILLED,
     Order,
     OrderItem,
+    sold,
 )
 from models.outbox import KEEP_OUTBOX, SENT, OutboxMessage
 
@@ -219,7 +219,7 @@ BATCH = 5_000
 class _Grouping:
     """How a dimension groups: the key people read, where it belongs, the id where it has one,
     and whether it is a column of an order's items (an order then counts in each group that
-    one of its items falls in)."""
+    one of its items falls in). Order and merchant columns are the period's (`_period`)."""
 
     key: ColumnElement[Any]
     parent: ColumnElement[Any] | None = None
@@ -227,46 +227,75 @@ class _Grouping:
     per_item: bool = False
 
 
-def _grouping(by: Dimension) -> _Grouping:
+def _grouping(by: Dimension, period: Any) -> _Grouping:
     if by == Dimension.KOTA:
-        return _Grouping(Merchant.kota)
+        return _Grouping(period.c.kota)
     if by == Dimension.KECAMATAN:
-        return _Grouping(Merchant.kecamatan, Merchant.kota)
+        return _Grouping(period.c.kecamatan, period.c.kota)
     if by == Dimension.KELURAHAN:
-        return _Grouping(func.coalesce(Merchant.kelurahan, NONE), Merchant.kecamatan)
+        return _Grouping(func.coalesce(period.c.kelurahan, NONE), period.c.kecamatan)
     if by == Dimension.CATEGORY:
         return _Grouping(Category.name_id, None, Category.id, per_item=True)
     if by == Dimension.MERCHANT:
-        return _Grouping(Merchant.name, Merchant.kecamatan, Merchant.id)
+        return _Grouping(period.c.merchant, period.c.kecamatan, period.c.merchant_id)
     if by == Dimension.PRODUCT:
-        return _Grouping(Product.name, Merchant.name, Product.id, per_item=True)
-    return _Grouping(func.coalesce(Order.channel, NONE))
+        return _Grouping(Product.name, period.c.merchant, Product.id, per_item=True)
+    return _Grouping(func.coalesce(period.c.channel, NONE))
+
+
+# Which dimensions read the order's merchant (its area or its name).
+_BY_MERCHANT = frozenset(Dimension) - {Dimension.CATEGORY, Dimension.CHANNEL}
 
 
 def _sold() -> ColumnElement[bool]:
-    return Order.status.not_in(UNFULFILLED)
+    return sold(Order.status)
 
 
-def _in(period: Period, scope: Scope, timezone: ZoneInfo) -> list[ColumnElement[bool]]:
+def _new_buyer(start: datetime) -> ColumnElement[Any]:
+    """The order's buyer when the order is sold and the buyer had no sold order before
+    `start`, else NULL. Found through `ix_orders_person_sold`, which holds sold orders only."""
+    prior = aliased(Order)
+    earlier = exists(
+        select(literal(1)).where(
+            prior.person_id == Order.person_id,
+            prior.created_at < start,
+            sold(prior.status),
+        )
+    )
+    return case((and_(_sold(), ~earlier), Order.person_id))
+
+
+def _period(period: Period, scope: Scope, timezone: ZoneInfo, by: Dimension | None) -> Any:
+    """The period's orders in the scope, read once by time (`ix_orders_created`), each with
+    its merchant's area and name where the breakdown or the scope reads them (the merchant
+    by primary key), and its buyer where the buyer is new."""
     start, end = period.instants(timezone)
+    columns: list[ColumnElement[Any]] = [
+        Order.id,
+        Order.person_id,
+        Order.merchant_id,
+        Order.status,
+        Order.total,
+        Order.channel,
+        _new_buyer(start).label("new_buyer"),
+    ]
     where = [Order.created_at >= start, Order.created_at < end]
+    by_merchant = by in _BY_MERCHANT or scope.kota is not None or scope.kecamatan is not None
+    if by_merchant:
+        columns += [
+            Merchant.name.label("merchant"),
+            Merchant.kota,
+            Merchant.kecamatan,
+            Merchant.kelurahan,
+        ]
     if scope.kota is not None:
         where.append(Merchant.kota == scope.kota)
     if scope.kecamatan is not None:
         where.append(Merchant.kecamatan == scope.kecamatan)
-    return where
-
-
-def _new_buyer(start: datetime) -> ColumnElement[bool]:
-    """The order's buyer had no sold order before `start`."""
-    prior = aliased(Order)
-    return ~exists(
-        select(literal(1)).where(
-            prior.person_id == Order.person_id,
-            prior.created_at < start,
-            prior.status.not_in(UNFULFILLED),
-        )
-    )
+    orders = select(*columns).where(*where)
+    if by_merchant:
+        orders = orders.join(Merchant, Merchant.id == Order.merchant_id)
+    return orders.cte("period")
 
 
 def _total(value: Any) -> ColumnElement[Any]:
@@ -275,14 +304,14 @@ def _total(value: Any) -> ColumnElement[Any]:
 
 
 def _statement(
-    period: Period, scope: Scope, timezone: ZoneInfo, grouping: _Grouping | None
-) -> Select[Any]:
-    """One row per group (or one in all, without a grouping): its key, parent and id, then
-    the counts in the order of `Figures`' fields. Orders are counted in one subquery and
-    their items in another, joined on the group."""
-    start, _ = period.instants(timezone)
-    where = _in(period, scope, timezone)
-    sold = _sold()
+    period: Period, scope: Scope, timezone: ZoneInfo, by: Dimension | None
+) -> tuple[Select[Any], _Grouping | None]:
+    """One row per group (or one in all, without `by`): its key, parent and id, then the
+    counts in the order of `Figures`' fields; and the grouping that reads the row. The
+    period's orders (`_period`) are counted in one subquery and their items in another,
+    joined on the group."""
+    orders = _period(period, scope, timezone, by)
+    grouping = None if by is None else _grouping(by, orders)
     per_item = grouping is not None and grouping.per_item
     groups: list[ColumnElement[Any]] = []
     if grouping is not None:
@@ -291,64 +320,64 @@ def _statement(
             groups.append(grouping.parent.label("parent"))
         if grouping.id is not None:
             groups.append(grouping.id.label("id"))
+    is_sold = sold(orders.c.status)
+    # The period's items lie between its first and last order's ids, which grow with time:
+    # a range of `ix_order_items_order_id` rather than one look-up per order.
+    items_in_range = OrderItem.order_id.between(
+        select(func.min(orders.c.id)).scalar_subquery(),
+        select(func.max(orders.c.id)).scalar_subquery(),
+    )
 
     def orders_where(condition: ColumnElement[bool] | None) -> ColumnElement[Any]:
-        counted = Order.id if condition is None else case((condition, Order.id))
+        counted = orders.c.id if condition is None else case((condition, orders.c.id))
         return func.count(distinct(counted)) if per_item else func.count(counted)
 
-    omzet = OrderItem.unit_price * OrderItem.quantity if per_item else Order.total
-    orders = (
-        select(
-            *groups,
-            orders_where(None).label("placed"),
-            orders_where(sold).label("sold"),
-            orders_where(Order.status == COMPLETED).label("completed"),
-            orders_where(Order.status == REJECTED).label("rejected"),
-            orders_where(Order.status == CANCELLED).label("cancelled"),
-            orders_where(Order.status == EXPIRED).label("expired"),
-            _total(case((sold, omzet), else_=0)).label("omzet"),
-            func.count(distinct(case((sold, Order.person_id)))).label("buyers"),
-            func.count(distinct(case((and_(sold, _new_buyer(start)), Order.person_id)))).label(
-                "new_buyers"
-            ),
-            func.count(distinct(case((sold, Order.merchant_id)))).label("merchants_with_sale"),
-        )
-        .select_from(Order)
-        .join(Merchant, Merchant.id == Order.merchant_id)
-        .where(*where)
-    )
-    items = (
+    omzet = OrderItem.unit_price * OrderItem.quantity if per_item else orders.c.total
+    counted_query = select(
+        *groups,
+        orders_where(None).label("placed"),
+        orders_where(is_sold).label("sold"),
+        orders_where(orders.c.status == COMPLETED).label("completed"),
+        orders_where(orders.c.status == REJECTED).label("rejected"),
+        orders_where(orders.c.status == CANCELLED).label("cancelled"),
+        orders_where(orders.c.status == EXPIRED).label("expired"),
+        _total(case((is_sold, omzet), else_=0)).label("omzet"),
+        func.count(distinct(case((is_sold, orders.c.person_id)))).label("buyers"),
+        func.count(distinct(orders.c.new_buyer)).label("new_buyers"),
+        func.count(distinct(case((is_sold, orders.c.merchant_id)))).label("merchants_with_sale"),
+    ).select_from(orders)
+    items_query = (
         select(
             *groups,
             _total(OrderItem.quantity).label("units"),
             func.count(distinct(OrderItem.product_id)).label("products_sold"),
         )
-        .select_from(OrderItem)
-        .join(Order, Order.id == OrderItem.order_id)
-        .join(Merchant, Merchant.id == Order.merchant_id)
-        .where(*where, sold)
+        .select_from(orders)
+        .join(OrderItem, OrderItem.order_id == orders.c.id)
+        .where(is_sold, items_in_range)
     )
     if per_item:
-        orders = orders.join(OrderItem, OrderItem.order_id == Order.id)
-    if grouping is not None and grouping.per_item:
-        for query in ("orders", "items"):
-            statement = orders if query == "orders" else items
+        counted_query = counted_query.join(OrderItem, OrderItem.order_id == orders.c.id).where(
+            items_in_range
+        )
+        for name in ("counted", "items"):
+            statement = counted_query if name == "counted" else items_query
             statement = statement.join(Product, Product.id == OrderItem.product_id)
-            if grouping.key is Category.name_id:
+            if by == Dimension.CATEGORY:
                 statement = statement.join(Category, Category.id == Product.category_id)
-            if query == "orders":
-                orders = statement
+            if name == "counted":
+                counted_query = statement
             else:
-                items = statement
+                items_query = statement
     if groups:
-        orders = orders.group_by(*groups)
-        items = items.group_by(*groups)
-    counted = orders.subquery("counted")
-    units = items.subquery("units")
+        counted_query = counted_query.group_by(*groups)
+        items_query = items_query.group_by(*groups)
+    counted = counted_query.subquery("counted")
+    units = items_query.subquery("units")
     names = [column.name for column in groups]
     joined = and_(*(counted.c[name] == units.c[name] for name in names)) if names else true()
     keys = [counted.c[name] for name in names]
-    return (
+    statement = (
         select(
             *keys,
             counted.c.placed,
@@ -368,6 +397,7 @@ def _statement(
         .outerjoin(units, joined)
         .order_by(counted.c.omzet.desc(), *keys)
     )
+    return statement, grouping
 
 
 def _figures(values: Any) -> Figures:
@@ -384,7 +414,8 @@ def _row(grouping: _Grouping, values: Any) -> Row:
 
 async def total(session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo) -> Figures:
     """The period's figures in the scope, all in one."""
-    row = (await session.execute(_statement(period, scope, timezone, None))).one()
+    statement, _ = _statement(period, scope, timezone, None)
+    row = (await session.execute(statement)).one()
     return _figures(row)
 
 
@@ -398,8 +429,8 @@ async def rows_in_batches(
 ) -> AsyncIterator[list[Row]]:
     """The breakdown by `by`, largest omzet first, `size` rows at a time, read from a cursor
     as they are used: a year by merchant is hundreds of thousands of rows."""
-    grouping = _grouping(by)
-    statement = _statement(period, scope, timezone, grouping)
+    statement, grouping = _statement(period, scope, timezone, by)
+    assert grouping is not None
     result = await session.stream(statement.execution_options(yield_per=size))
     async for batch in result.partitions(size):
         yield [_row(grouping, values) for values in batch]
@@ -408,8 +439,9 @@ async def rows_in_batches(
 async def rows(
     session: AsyncSession, period: Period, scope: Scope, by: Dimension, timezone: ZoneInfo
 ) -> list[Row]:
-    grouping = _grouping(by)
-    found = await session.execute(_statement(period, scope, timezone, grouping))
+    statement, grouping = _statement(period, scope, timezone, by)
+    assert grouping is not None
+    found = await session.execute(statement)
     return [_row(grouping, values) for values in found]
 
 
