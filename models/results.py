@@ -380,6 +380,9 @@ def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[
 
     omzet = rows.unit_price * rows.quantity if per_item else rows.total
     groups = groups_of(counted_from)
+    # Built once: a group's expression binds its own parameters, which PostgreSQL must see as
+    # the same in the select list and in GROUP BY.
+    item_groups = groups_of(items)
     counted_query = select(
         *groups,
         orders_where(None).label("placed"),
@@ -395,7 +398,7 @@ def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[
     ).select_from(counted_from)
     items_query = (
         select(
-            *groups_of(items),
+            *item_groups,
             _total(items.c.quantity).label("units"),
             func.count(distinct(items.c.product_id)).label("products_sold"),
         )
@@ -415,7 +418,7 @@ def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[
                 items_query = statement
     if groups:
         counted_query = counted_query.group_by(*groups)
-        items_query = items_query.group_by(*groups_of(items))
+        items_query = items_query.group_by(*item_groups)
     counted = counted_query.subquery(f"counted_{number}")
     units = items_query.subquery(f"units_{number}")
     names = [column.name for column in groups]
