@@ -7,7 +7,7 @@ UTC, so a period's bounds are Jakarta midnights turned into UTC instants."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
+    Integer,
     Select,
+    String,
     and_,
     case,
     cast,
@@ -25,9 +28,11 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.orm import aliased
@@ -41,9 +46,9 @@ from models.ordering import (
     COMPLETED,
     EXPIRED,
     REJECTED,
-    UNFULFILLED,
     Order,
     OrderItem,
+    sold,
 )
 from models.outbox import KEEP_OUTBOX, SENT, OutboxMessage
 
@@ -178,6 +183,18 @@ class Results:
 
 
 @dataclass
+class Summary:
+    """What the chat's summary and the chart show for a period and scope: short whatever the
+    period, since Jakarta has five kota and 44 kecamatan."""
+
+    period: Period
+    scope: Scope
+    total: Figures
+    kota: list[Row]
+    kecamatan: list[Row]
+
+
+@dataclass
 class Report:
     """Everything the spreadsheet and the chart show for a period and scope. The merchants and
     products may be long (a year of the whole program): they are read as they are written."""
@@ -219,7 +236,8 @@ BATCH = 5_000
 class _Grouping:
     """How a dimension groups: the key people read, where it belongs, the id where it has one,
     and whether it is a column of an order's items (an order then counts in each group that
-    one of its items falls in)."""
+    one of its items falls in). Order and merchant columns are read from `rows`: the period's
+    orders (`_period`) or their items (`_items`), which carry the same columns."""
 
     key: ColumnElement[Any]
     parent: ColumnElement[Any] | None = None
@@ -227,46 +245,81 @@ class _Grouping:
     per_item: bool = False
 
 
-def _grouping(by: Dimension) -> _Grouping:
+def _grouping(by: Dimension, rows: Any) -> _Grouping:
     if by == Dimension.KOTA:
-        return _Grouping(Merchant.kota)
+        return _Grouping(rows.c.kota)
     if by == Dimension.KECAMATAN:
-        return _Grouping(Merchant.kecamatan, Merchant.kota)
+        return _Grouping(rows.c.kecamatan, rows.c.kota)
     if by == Dimension.KELURAHAN:
-        return _Grouping(func.coalesce(Merchant.kelurahan, NONE), Merchant.kecamatan)
+        return _Grouping(func.coalesce(rows.c.kelurahan, NONE), rows.c.kecamatan)
     if by == Dimension.CATEGORY:
         return _Grouping(Category.name_id, None, Category.id, per_item=True)
     if by == Dimension.MERCHANT:
-        return _Grouping(Merchant.name, Merchant.kecamatan, Merchant.id)
+        return _Grouping(rows.c.merchant, rows.c.kecamatan, rows.c.merchant_id)
     if by == Dimension.PRODUCT:
-        return _Grouping(Product.name, Merchant.name, Product.id, per_item=True)
-    return _Grouping(func.coalesce(Order.channel, NONE))
+        return _Grouping(Product.name, rows.c.merchant, Product.id, per_item=True)
+    return _Grouping(func.coalesce(rows.c.channel, NONE))
+
+
+# Which dimensions read the order's merchant (its area or its name).
+_BY_MERCHANT = frozenset(Dimension) - {Dimension.CATEGORY, Dimension.CHANNEL}
 
 
 def _sold() -> ColumnElement[bool]:
-    return Order.status.not_in(UNFULFILLED)
+    return sold(Order.status)
 
 
-def _in(period: Period, scope: Scope, timezone: ZoneInfo) -> list[ColumnElement[bool]]:
+def _new_buyer(start: datetime) -> ColumnElement[Any]:
+    """The order's buyer when the order is sold and the buyer had no sold order before
+    `start`, else NULL. Found through `ix_orders_person_sold`, which holds sold orders only."""
+    prior = aliased(Order)
+    earlier = exists(
+        select(literal(1)).where(
+            prior.person_id == Order.person_id,
+            prior.created_at < start,
+            sold(prior.status),
+        )
+    )
+    return case((and_(_sold(), ~earlier), Order.person_id))
+
+
+def _period(
+    period: Period, scope: Scope, timezone: ZoneInfo, parts: Sequence[Dimension | None]
+) -> Any:
+    """The period's orders in the scope, read once by time (`ix_orders_created`), each with
+    its merchant's area and name where a part or the scope reads them, and its buyer where
+    the buyer is new."""
     start, end = period.instants(timezone)
+    columns: list[ColumnElement[Any]] = [
+        Order.id,
+        Order.person_id,
+        Order.merchant_id,
+        Order.status,
+        Order.total,
+        Order.channel,
+        _new_buyer(start).label("new_buyer"),
+    ]
     where = [Order.created_at >= start, Order.created_at < end]
+    by_merchant = (
+        any(by in _BY_MERCHANT for by in parts)
+        or scope.kota is not None
+        or scope.kecamatan is not None
+    )
+    if by_merchant:
+        columns += [
+            Merchant.name.label("merchant"),
+            Merchant.kota,
+            Merchant.kecamatan,
+            Merchant.kelurahan,
+        ]
     if scope.kota is not None:
         where.append(Merchant.kota == scope.kota)
     if scope.kecamatan is not None:
         where.append(Merchant.kecamatan == scope.kecamatan)
-    return where
-
-
-def _new_buyer(start: datetime) -> ColumnElement[bool]:
-    """The order's buyer had no sold order before `start`."""
-    prior = aliased(Order)
-    return ~exists(
-        select(literal(1)).where(
-            prior.person_id == Order.person_id,
-            prior.created_at < start,
-            prior.status.not_in(UNFULFILLED),
-        )
-    )
+    orders = select(*columns).where(*where)
+    if by_merchant:
+        orders = orders.join(Merchant, Merchant.id == Order.merchant_id)
+    return orders.cte("period")
 
 
 def _total(value: Any) -> ColumnElement[Any]:
@@ -274,99 +327,146 @@ def _total(value: Any) -> ColumnElement[Any]:
     return cast(func.coalesce(func.sum(value), 0), BigInteger)
 
 
-def _statement(
-    period: Period, scope: Scope, timezone: ZoneInfo, grouping: _Grouping | None
-) -> Select[Any]:
-    """One row per group (or one in all, without a grouping): its key, parent and id, then
-    the counts in the order of `Figures`' fields. Orders are counted in one subquery and
-    their items in another, joined on the group."""
-    start, _ = period.instants(timezone)
-    where = _in(period, scope, timezone)
-    sold = _sold()
-    per_item = grouping is not None and grouping.per_item
-    groups: list[ColumnElement[Any]] = []
-    if grouping is not None:
+def _items(orders: Any) -> Any:
+    """The items of the period's orders, each with its order's columns. They lie between the
+    period's first and last order's ids, which grow with time: a range of
+    `ix_order_items_order_id` rather than one look-up per order."""
+    return (
+        select(
+            *orders.c,
+            OrderItem.product_id,
+            OrderItem.unit_price,
+            OrderItem.quantity,
+        )
+        .join(OrderItem, OrderItem.order_id == orders.c.id)
+        .where(
+            OrderItem.order_id.between(
+                select(func.min(orders.c.id)).scalar_subquery(),
+                select(func.max(orders.c.id)).scalar_subquery(),
+            )
+        )
+        .cte("period_items")
+    )
+
+
+def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[Any]:
+    """One part of a statement: a row per group of `by` (one in all without it) holding the
+    part's number, the key, parent and id (NULL where the grouping has none), then the counts
+    in the order of `Figures`' fields. The period's orders (or, by a column of the items,
+    their items) are counted in one subquery and the sold items in another, joined on the
+    group."""
+    per_item = by is not None and _grouping(by, orders).per_item
+    # The rows whose orders are counted: the orders, or the items where an order counts in
+    # each group that one of its items falls in.
+    counted_from = items if per_item else orders
+
+    def groups_of(source: Any) -> list[ColumnElement[Any]]:
+        if by is None:
+            return []
+        grouping = _grouping(by, source)
         groups = [grouping.key.label("key")]
         if grouping.parent is not None:
             groups.append(grouping.parent.label("parent"))
         if grouping.id is not None:
             groups.append(grouping.id.label("id"))
+        return groups
+
+    rows = counted_from.c
+    is_sold = sold(rows.status)
 
     def orders_where(condition: ColumnElement[bool] | None) -> ColumnElement[Any]:
-        counted = Order.id if condition is None else case((condition, Order.id))
+        counted = rows.id if condition is None else case((condition, rows.id))
         return func.count(distinct(counted)) if per_item else func.count(counted)
 
-    omzet = OrderItem.unit_price * OrderItem.quantity if per_item else Order.total
-    orders = (
+    omzet = rows.unit_price * rows.quantity if per_item else rows.total
+    groups = groups_of(counted_from)
+    # Built once: a group's expression binds its own parameters, which PostgreSQL must see as
+    # the same in the select list and in GROUP BY.
+    item_groups = groups_of(items)
+    counted_query = select(
+        *groups,
+        orders_where(None).label("placed"),
+        orders_where(is_sold).label("sold"),
+        orders_where(rows.status == COMPLETED).label("completed"),
+        orders_where(rows.status == REJECTED).label("rejected"),
+        orders_where(rows.status == CANCELLED).label("cancelled"),
+        orders_where(rows.status == EXPIRED).label("expired"),
+        _total(case((is_sold, omzet), else_=0)).label("omzet"),
+        func.count(distinct(case((is_sold, rows.person_id)))).label("buyers"),
+        func.count(distinct(rows.new_buyer)).label("new_buyers"),
+        func.count(distinct(case((is_sold, rows.merchant_id)))).label("merchants_with_sale"),
+    ).select_from(counted_from)
+    items_query = (
         select(
-            *groups,
-            orders_where(None).label("placed"),
-            orders_where(sold).label("sold"),
-            orders_where(Order.status == COMPLETED).label("completed"),
-            orders_where(Order.status == REJECTED).label("rejected"),
-            orders_where(Order.status == CANCELLED).label("cancelled"),
-            orders_where(Order.status == EXPIRED).label("expired"),
-            _total(case((sold, omzet), else_=0)).label("omzet"),
-            func.count(distinct(case((sold, Order.person_id)))).label("buyers"),
-            func.count(distinct(case((and_(sold, _new_buyer(start)), Order.person_id)))).label(
-                "new_buyers"
-            ),
-            func.count(distinct(case((sold, Order.merchant_id)))).label("merchants_with_sale"),
+            *item_groups,
+            _total(items.c.quantity).label("units"),
+            func.count(distinct(items.c.product_id)).label("products_sold"),
         )
-        .select_from(Order)
-        .join(Merchant, Merchant.id == Order.merchant_id)
-        .where(*where)
-    )
-    items = (
-        select(
-            *groups,
-            _total(OrderItem.quantity).label("units"),
-            func.count(distinct(OrderItem.product_id)).label("products_sold"),
-        )
-        .select_from(OrderItem)
-        .join(Order, Order.id == OrderItem.order_id)
-        .join(Merchant, Merchant.id == Order.merchant_id)
-        .where(*where, sold)
+        .select_from(items)
+        .where(sold(items.c.status))
     )
     if per_item:
-        orders = orders.join(OrderItem, OrderItem.order_id == Order.id)
-    if grouping is not None and grouping.per_item:
-        for query in ("orders", "items"):
-            statement = orders if query == "orders" else items
-            statement = statement.join(Product, Product.id == OrderItem.product_id)
-            if grouping.key is Category.name_id:
+        for name in ("counted", "items"):
+            statement = counted_query if name == "counted" else items_query
+            source = counted_from if name == "counted" else items
+            statement = statement.join(Product, Product.id == source.c.product_id)
+            if by == Dimension.CATEGORY:
                 statement = statement.join(Category, Category.id == Product.category_id)
-            if query == "orders":
-                orders = statement
+            if name == "counted":
+                counted_query = statement
             else:
-                items = statement
+                items_query = statement
     if groups:
-        orders = orders.group_by(*groups)
-        items = items.group_by(*groups)
-    counted = orders.subquery("counted")
-    units = items.subquery("units")
+        counted_query = counted_query.group_by(*groups)
+        items_query = items_query.group_by(*item_groups)
+    counted = counted_query.subquery(f"counted_{number}")
+    units = items_query.subquery(f"units_{number}")
     names = [column.name for column in groups]
     joined = and_(*(counted.c[name] == units.c[name] for name in names)) if names else true()
-    keys = [counted.c[name] for name in names]
+
+    def key(name: str, type_: Any) -> ColumnElement[Any]:
+        return (counted.c[name] if name in names else cast(null(), type_)).label(name)
+
     return (
         select(
-            *keys,
+            literal_column(str(number), Integer).label("part"),
+            key("key", String),
+            key("parent", String),
+            key("id", Integer),
             counted.c.placed,
             counted.c.sold,
             counted.c.completed,
             counted.c.rejected,
             counted.c.cancelled,
             counted.c.expired,
-            func.coalesce(units.c.units, 0),
+            func.coalesce(units.c.units, 0).label("units"),
             counted.c.omzet,
             counted.c.buyers,
             counted.c.new_buyers,
             counted.c.merchants_with_sale,
-            func.coalesce(units.c.products_sold, 0),
+            func.coalesce(units.c.products_sold, 0).label("products_sold"),
         )
         .select_from(counted)
         .outerjoin(units, joined)
-        .order_by(counted.c.omzet.desc(), *keys)
+    )
+
+
+def _statement(
+    period: Period, scope: Scope, timezone: ZoneInfo, parts: Sequence[Dimension | None]
+) -> Select[Any] | CompoundSelect:
+    """The figures of the period in the scope by each of `parts` (None: the total), in one
+    statement that reads the period's orders once: rows as `_part` makes them, by part, then
+    largest omzet first."""
+    orders = _period(period, scope, timezone, parts)
+    items = _items(orders)
+    selects = [_part(number, orders, items, by) for number, by in enumerate(parts)]
+    statement = selects[0] if len(selects) == 1 else union_all(*selects)
+    order = ("part", "omzet", "key", "parent", "id")
+    return statement.order_by(
+        *(
+            literal_column(name).desc() if name == "omzet" else literal_column(name)
+            for name in order
+        )
     )
 
 
@@ -374,18 +474,29 @@ def _figures(values: Any) -> Figures:
     return Figures(*(int(value) for value in values))
 
 
-def _row(grouping: _Grouping, values: Any) -> Row:
-    values = list(values)
-    key = values.pop(0)
-    parent = values.pop(0) if grouping.parent is not None else None
-    id = values.pop(0) if grouping.id is not None else None
-    return Row(str(key), _figures(values), parent, id)
+def _row(values: Any) -> Row:
+    _, key, parent, id, *counts = values
+    return Row(str(key), _figures(counts), parent, id)
+
+
+async def _parts(
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    timezone: ZoneInfo,
+    parts: Sequence[Dimension | None],
+) -> list[list[Row]]:
+    """The rows of each of `parts`, read in one statement."""
+    found: list[list[Row]] = [[] for _ in parts]
+    for values in await session.execute(_statement(period, scope, timezone, parts)):
+        found[values[0]].append(_row(values))
+    return found
 
 
 async def total(session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo) -> Figures:
     """The period's figures in the scope, all in one."""
-    row = (await session.execute(_statement(period, scope, timezone, None))).one()
-    return _figures(row)
+    (row,) = (await _parts(session, period, scope, timezone, [None]))[0]
+    return row.figures
 
 
 async def rows_in_batches(
@@ -398,43 +509,47 @@ async def rows_in_batches(
 ) -> AsyncIterator[list[Row]]:
     """The breakdown by `by`, largest omzet first, `size` rows at a time, read from a cursor
     as they are used: a year by merchant is hundreds of thousands of rows."""
-    grouping = _grouping(by)
-    statement = _statement(period, scope, timezone, grouping)
+    statement = _statement(period, scope, timezone, [by])
     result = await session.stream(statement.execution_options(yield_per=size))
     async for batch in result.partitions(size):
-        yield [_row(grouping, values) for values in batch]
+        yield [_row(values) for values in batch]
 
 
 async def rows(
     session: AsyncSession, period: Period, scope: Scope, by: Dimension, timezone: ZoneInfo
 ) -> list[Row]:
-    grouping = _grouping(by)
-    found = await session.execute(_statement(period, scope, timezone, grouping))
-    return [_row(grouping, values) for values in found]
+    return (await _parts(session, period, scope, timezone, [by]))[0]
 
 
 async def results(
     session: AsyncSession, period: Period, scope: Scope, by: Dimension, timezone: ZoneInfo
 ) -> Results:
     """The period's figures in the scope, in total and by `by`, largest omzet first."""
-    return Results(
-        period,
-        scope,
-        by,
-        await total(session, period, scope, timezone),
-        await rows(session, period, scope, by, timezone),
-    )
+    (total_,), by_rows = await _parts(session, period, scope, timezone, [None, by])
+    return Results(period, scope, by, total_.figures, by_rows)
+
+
+async def summary(
+    session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo
+) -> Summary:
+    """What the chat's summary and the chart show: the total, per kota and per kecamatan, in
+    one statement."""
+    parts = [None, Dimension.KOTA, Dimension.KECAMATAN]
+    (total_,), kota, kecamatan = await _parts(session, period, scope, timezone, parts)
+    return Summary(period, scope, total_.figures, kota, kecamatan)
 
 
 async def report(session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo) -> Report:
-    """What the spreadsheet and the chart show. Merchants and products are read here in full;
-    a writer that streams a year of them reads `rows_in_batches` instead."""
+    """What the spreadsheet shows. Merchants and products are read here in full; a writer
+    that streams a year of them reads `rows_in_batches` instead, and the chat's summary and
+    chart read `summary`."""
+    found = await summary(session, period, scope, timezone)
     return Report(
         period,
         scope,
-        await total(session, period, scope, timezone),
-        await rows(session, period, scope, Dimension.KOTA, timezone),
-        await rows(session, period, scope, Dimension.KECAMATAN, timezone),
+        found.total,
+        found.kota,
+        found.kecamatan,
         await rows(session, period, scope, Dimension.MERCHANT, timezone),
         await rows(session, period, scope, Dimension.PRODUCT, timezone),
     )
