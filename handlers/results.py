@@ -18,9 +18,10 @@ from handlers.reports.chart import chart_png
 from handlers.reports.headings import compact_rupiah, count, period_heading, scope_heading
 from handlers.reports.workbook import write_workbook
 from handlers.texts import text
+from models import results
 from models.areas import kecamatan_by_kota
 from models.friday import FRIDAY, edition_date, last_friday
-from models.results import Dimension, Period, Report, Results, Scope, rows, total
+from models.results import Dimension, Period, Report, Results, Scope
 from models.staff import is_staff
 
 if TYPE_CHECKING:
@@ -100,9 +101,8 @@ async def report_replies(
     holds the summary, kota and kecamatan: per merchant and product it would be too long for a
     chat, and `jbl report` writes those."""
     by = Dimension.KOTA if scope.kota is None else Dimension.KECAMATAN
-    figures = await total(session, period, scope, timezone)
-    per_kota = await rows(session, period, scope, Dimension.KOTA, timezone)
-    per_kecamatan = await rows(session, period, scope, Dimension.KECAMATAN, timezone)
+    read = await results.summary(session, period, scope, timezone)
+    figures, per_kota, per_kecamatan = read.total, read.kota, read.kecamatan
     charted = Results(
         period, scope, by, figures, per_kota if by == Dimension.KOTA else per_kecamatan
     )
