@@ -539,22 +539,6 @@ async def summary(
     return Summary(period, scope, total_.figures, kota, kecamatan)
 
 
-async def report(session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo) -> Report:
-    """What the spreadsheet shows. Merchants and products are read here in full; a writer
-    that streams a year of them reads `rows_in_batches` instead, and the chat's summary and
-    chart read `summary`."""
-    found = await summary(session, period, scope, timezone)
-    return Report(
-        period,
-        scope,
-        found.total,
-        found.kota,
-        found.kecamatan,
-        await rows(session, period, scope, Dimension.MERCHANT, timezone),
-        await rows(session, period, scope, Dimension.PRODUCT, timezone),
-    )
-
-
 # ---- the broadcast funnel ------------------------------------------------------------------
 
 # An order counts for the broadcast when it is placed this long after the delivery.

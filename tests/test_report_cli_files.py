@@ -3,17 +3,22 @@ again here; a binary format never goes to a terminal."""
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from matplotlib.image import imread
 
 from bot.bootstrap import App
+from handlers.reports.streaming import write_report_streaming
+from handlers.reports.workbook import HEADER_ROW
+from models.results import Period, Scope
 from tests.test_cli_and_console import JBL, run_jbl
-from tests.test_results import friday  # noqa: F401 - the fixture
+from tests.test_results import FRIDAY, friday  # noqa: F401 - the fixture
 
 
 def _on_a_terminal(app: App, cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -90,3 +95,42 @@ async def test_a_binary_format_is_refused_on_a_terminal(
     done = _on_a_terminal(friday, tmp_path, "report", "--format", "xlsx")
     assert done.returncode != 0
     assert b"--format xlsx is not for a terminal: add --output FILE" in done.stderr
+
+
+def _rows(sheet: Any) -> list[tuple[Any, ...]]:
+    """The sheet's table: name, parent, units and omzet per row, the total last."""
+    return [row[1:5] for row in sheet.iter_rows(min_row=HEADER_ROW + 2, values_only=True)]
+
+
+async def test_the_spreadsheet_lists_every_merchant_and_product_of_the_friday(
+    friday: App,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    _written(
+        friday, tmp_path, "--friday", "2026-11-27", "--format", "xlsx", "--output", "laporan.xlsx"
+    )
+    from_cli = openpyxl.load_workbook(tmp_path / "laporan.xlsx")
+    # A batch of one row makes the writer wait on the queue and the reader on the writer.
+    one_by_one = io.BytesIO()
+    async with friday.sessions() as session:
+        await write_report_streaming(
+            one_by_one, session, Period.friday(FRIDAY), Scope(), friday.settings.timezone, "id",
+            size=1,
+        )  # fmt: skip
+    streamed = openpyxl.load_workbook(one_by_one)
+
+    for workbook in (from_cli, streamed):
+        assert _rows(workbook["Per toko"]) == [
+            ("Sambal Dapur Mak Ijah", "Menteng", 4, 140000),
+            ("Kopi Tubruk Mbak Rini", "Tebet", 2, 90000),
+            ("Kue Basah Ibu Ratna", "Senen", 2, 30000),
+            ("Keripik Pedas Neng Lala", "Cilandak", 0, 0),
+            (None, "Total", 8, 260000),
+        ]
+        assert _rows(workbook["Per produk"]) == [
+            ("Sambal Bawang Pedas 200 g", "Sambal Dapur Mak Ijah", 4, 140000),
+            ("Kopi Robusta Bubuk 250 g", "Kopi Tubruk Mbak Rini", 2, 90000),
+            ("Klepon Gula Merah isi 10", "Kue Basah Ibu Ratna", 2, 30000),
+            ("Keripik Singkong Pedas Level 5 200 g", "Keripik Pedas Neng Lala", 0, 0),
+            (None, "Total", 8, 260000),
+        ]

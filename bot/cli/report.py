@@ -20,11 +20,11 @@ from babel.numbers import format_decimal
 from bot.cli.usage import UsageError
 from handlers.money import format_rupiah
 from handlers.reports.chart import chart_png
-from handlers.reports.workbook import write_workbook
+from handlers.reports.streaming import write_report_streaming
 from models.areas import UnknownArea
 from models.catalog import categories_in_rotation
 from models.friday import FRIDAY, edition_date, featured_category, last_friday
-from models.results import Dimension, Figures, Period, Results, Row, Scope, report, results
+from models.results import Dimension, Figures, Period, Results, Row, Scope, results
 
 if TYPE_CHECKING:
     import argparse
@@ -292,10 +292,11 @@ FILE_LANGUAGE = "id"
 async def spreadsheet(app: App, request: Request) -> bytes:
     """The XLSX: summary with its chart, per kota, kecamatan, merchant and product (`--by`
     does not apply: every sheet is there)."""
-    async with app.sessions() as session:
-        found = await report(session, request.period, request.scope, app.settings.timezone)
     out = io.BytesIO()
-    await asyncio.to_thread(write_workbook, out, found, FILE_LANGUAGE)
+    async with app.sessions() as session:
+        await write_report_streaming(
+            out, session, request.period, request.scope, app.settings.timezone, FILE_LANGUAGE
+        )
     return out.getvalue()
 
 

@@ -1,0 +1,100 @@
+"""A report's spreadsheet written as its merchants and products are read: a year of them is
+hundreds of thousands of rows, never held whole.
+
+`write_workbook` runs in a worker thread and reads each sheet's rows from a bounded queue; the
+event loop reads `rows_in_batches` and puts each batch on that queue, merchants first, then
+products, in the order the writer consumes them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import queue
+from collections.abc import AsyncIterator, Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from handlers.reports.workbook import write_workbook
+from models.results import BATCH, Dimension, Report, Row, rows_in_batches, summary
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from models.results import Period, Scope
+
+# Batches waiting for the writer, per sheet: enough to keep it busy while the next is read.
+QUEUED_BATCHES = 4
+# How often the event loop looks whether the writer stopped while a queue is full.
+WAIT_S = 0.05
+_END = object()
+_STOP = object()
+
+
+class StoppedFeeding(Exception):
+    """The rows could not be read: the writer stops here, and the reading's error is raised."""
+
+
+class _Feed:
+    """One sheet's rows, from the event loop to the writer's thread, a batch at a time."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUED_BATCHES)
+
+    def __iter__(self) -> Iterator[Row]:
+        while (batch := self.queue.get()) is not _END:
+            if batch is _STOP:
+                raise StoppedFeeding
+            yield from batch
+
+    async def put(self, item: Any, writing: asyncio.Future[None]) -> None:
+        """Puts without blocking the event loop; raises the writer's error if it stopped."""
+        while not writing.done():
+            try:
+                self.queue.put_nowait(item)
+                return
+            except queue.Full:
+                await asyncio.wait({writing}, timeout=WAIT_S)
+        writing.result()
+
+    async def fill(self, batches: AsyncIterator[list[Row]], writing: asyncio.Future[None]) -> None:
+        async for batch in batches:
+            await self.put(batch, writing)
+        await self.put(_END, writing)
+
+
+async def write_report_streaming(
+    target: str | os.PathLike[str] | IO[bytes],
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    timezone: ZoneInfo,
+    language: str,
+    size: int = BATCH,
+) -> None:
+    """Writes the report's spreadsheet (summary, kota, kecamatan, merchants, products) to a
+    path or binary file object, reading merchants and products `size` rows at a time as it
+    writes them."""
+    read = await summary(session, period, scope, timezone)
+    merchants, products = _Feed(), _Feed()
+    report = Report(period, scope, read.total, read.kota, read.kecamatan, merchants, products)
+    writing = asyncio.ensure_future(asyncio.to_thread(write_workbook, target, report, language))
+    feeding = merchants
+    try:
+        await merchants.fill(
+            rows_in_batches(session, period, scope, Dimension.MERCHANT, timezone, size), writing
+        )
+        feeding = products
+        await products.fill(
+            rows_in_batches(session, period, scope, Dimension.PRODUCT, timezone, size), writing
+        )
+    except BaseException:
+        # A writer still waiting on the queue being fed is told to stop, so that the thread
+        # ends; the reading's error is the one raised.
+        if not writing.done():
+            await feeding.put(_STOP, writing)
+            with contextlib.suppress(StoppedFeeding):
+                await writing
+        raise
+    await writing
