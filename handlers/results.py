@@ -97,25 +97,11 @@ async def report_replies(
     period: Period,
     scope: Scope,
 ) -> list[Reply]:
-    """The summary, the chart as a photo and the spreadsheet as a document. The spreadsheet
-    holds the summary, kota and kecamatan: per merchant and product it would be too long for a
-    chat, and `jbl report` writes those."""
-    by = Dimension.KOTA if scope.kota is None else Dimension.KECAMATAN
-    read = await results.summary(session, period, scope, timezone)
-    figures, per_kota, per_kecamatan = read.total, read.kota, read.kecamatan
-    charted = Results(
-        period, scope, by, figures, per_kota if by == Dimension.KOTA else per_kecamatan
-    )
-    report = Report(period, scope, figures, per_kota, per_kecamatan, (), ())
-    chart = await asyncio.to_thread(chart_png, charted, language)
-    sheet = io.BytesIO()
-    await asyncio.to_thread(write_workbook, sheet, report, language)
-
+    """The summary, the chart as a photo and the spreadsheet as a document."""
+    figures, chart, sheet = await report_files(session, timezone, language, period, scope)
     name = _file_name(period, scope)
     photo = await attach_to(session, files, now, PHOTO, f"{name}.png", "image/png", chart)
-    document = await attach_to(
-        session, files, now, DOCUMENT, f"{name}.xlsx", XLSX, sheet.getvalue()
-    )
+    document = await attach_to(session, files, now, DOCUMENT, f"{name}.xlsx", XLSX, sheet)
     heading = f"{period_heading(period, language)} · {scope_heading(scope, language)}"
     # Per kota, a button into each kota's kecamatan; then another report, or the menu.
     buttons = [
@@ -132,6 +118,25 @@ async def report_replies(
         Reply(text(language, "rp_chart", heading=heading), attachment=photo),
         Reply(text(language, "rp_sheet", heading=heading), tuple(buttons), attachment=document),
     ]
+
+
+async def report_files(
+    session: AsyncSession, timezone: ZoneInfo, language: str, period: Period, scope: Scope
+) -> tuple[Figures, bytes, bytes]:
+    """The chat report's total, chart (PNG) and spreadsheet (XLSX). The spreadsheet holds the
+    summary, kota and kecamatan: per merchant and product it would be too long for a chat, and
+    `jbl report` writes those."""
+    by = Dimension.KOTA if scope.kota is None else Dimension.KECAMATAN
+    read = await results.summary(session, period, scope, timezone)
+    figures, per_kota, per_kecamatan = read.total, read.kota, read.kecamatan
+    charted = Results(
+        period, scope, by, figures, per_kota if by == Dimension.KOTA else per_kecamatan
+    )
+    report = Report(period, scope, figures, per_kota, per_kecamatan, (), ())
+    chart = await asyncio.to_thread(chart_png, charted, language)
+    sheet = io.BytesIO()
+    await asyncio.to_thread(write_workbook, sheet, report, language)
+    return figures, chart, sheet.getvalue()
 
 
 def _fridays(period: Period) -> int:
