@@ -16,6 +16,7 @@ from handlers.formatting import local_time, long_date
 from handlers.menu import menu_button, unknown_command
 from handlers.messages import DOCUMENT, Button, Reply
 from handlers.money import format_rupiah
+from handlers.reports.cells import csv_cell
 from handlers.texts import text
 from models import broadcasts
 from models.broadcasts import Broadcast, Content
@@ -345,7 +346,7 @@ async def calendar_file(chat: Chat) -> list[Reply]:
     rows.writerow(chat.t("cal_file_columns").split(","))
     for friday, category, headline, status in planned:
         state = chat.t(f"bc_status_{status}") if status else ""
-        rows.writerow([friday.isoformat(), category.name(chat.language), _cell(headline), state])
+        rows.writerow([friday.isoformat(), category.name(chat.language), csv_cell(headline), state])
     first, last = planned[0][0].isoformat(), planned[-1][0].isoformat()
     # With a byte order mark, so that Excel reads the UTF-8 (emoji, accents) as such.
     content = out.getvalue().encode("utf-8-sig")
@@ -353,12 +354,6 @@ async def calendar_file(chat: Chat) -> list[Reply]:
     attachment = await attach(chat, DOCUMENT, name, "text/csv", content)
     buttons = (Button(chat.t("btn_bc_refresh"), payloads.BROADCAST()), menu_button(chat))
     return [Reply(chat.t("cal_file", first=first, last=last), buttons, attachment=attachment)]
-
-
-def _cell(typed: str | None) -> str:
-    """Text typed by staff as a CSV cell that a spreadsheet does not run as a formula."""
-    typed = typed or ""
-    return f"'{typed}" if typed.startswith(("=", "+", "-", "@")) else typed
 
 
 def progress_lines(language: str, progress: Progress) -> list[str]:

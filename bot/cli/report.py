@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 
 from bot.cli.usage import UsageError
 from handlers.money import format_rupiah
+from handlers.reports.cells import csv_cell
 from handlers.reports.chart import chart_png
 from handlers.reports.streaming import write_report_streaming
 from models.areas import UnknownArea
@@ -230,17 +231,6 @@ CSV_HEADER = (
     "merchants_with_sale",
     "products_sold",
 )
-# A spreadsheet reads a cell that starts with one of these as a formula; names are typed by
-# people, so such a cell is written as text.
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def cell(value: str | int | None) -> str | int:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _csv_figures(figures: Figures) -> list[int]:
@@ -269,14 +259,14 @@ async def comma_separated(app: App, request: Request) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    writer.writerow(["total", cell(request.scope.name), "", "", *_csv_figures(found.total)])
+    writer.writerow(["total", csv_cell(request.scope.name), "", "", *_csv_figures(found.total)])
     for row in found.rows:
         writer.writerow(
             [
                 request.by.value,
-                cell(row.key),
-                cell(row.parent),
-                cell(row.id),
+                csv_cell(row.key),
+                csv_cell(row.parent),
+                csv_cell(row.id),
                 *_csv_figures(row.figures),
             ]
         )
