@@ -75,12 +75,10 @@ from benchmarks.harness.report import (
 from benchmarks.harness.seeding import (
     Steps,
     bulk_sqlite,
+    copy_in_bulk,
     creation_stamps,
-    drop_for_bulk_load,
     insert_rows,
-    recreate_after_bulk_load,
     seed_in_child,
-    sequence_past_ids,
     sqlite_size,
     write_seed_report,
 )
@@ -213,21 +211,19 @@ async def seed_postgres(url: str, population: Population, rng: random.Random, st
     persons, identities, subscriptions = population.rows(rng, datetime.now(UTC), sqlite=False)
     connection = await asyncpg.connect(**pg_connect_args(url))
     try:
-        deferred = await drop_for_bulk_load(connection, SEEDED_TABLES)
-        count = len(population.masks)
-        for table, columns, rows in (
+        tables = (
             ("persons", PERSON_COLUMNS, persons),
             ("identities", IDENTITY_COLUMNS, identities),
             ("subscriptions", SUBSCRIPTION_COLUMNS, subscriptions),
-        ):
-            with steps.run(f"generate + copy {table} (copy_records_to_table)", count):
-                await connection.copy_records_to_table(table, records=rows, columns=columns)
-        await connection.execute("SET maintenance_work_mem = '512MB'")
-        with steps.run("recreate indexes + foreign keys", count):
-            await recreate_after_bulk_load(connection, deferred)
-        await connection.execute(sequence_past_ids("persons"))
-        with steps.run("VACUUM (ANALYZE)"):
-            await connection.execute(f"VACUUM (ANALYZE) {', '.join(SEEDED_TABLES)}")
+        )
+        await copy_in_bulk(
+            connection,
+            tables,
+            steps,
+            analysed=SEEDED_TABLES,
+            sequences=("persons",),
+            rows=len(population.masks),
+        )
         return int(await connection.fetchval("SELECT pg_database_size(current_database())"))
     finally:
         await connection.close()

@@ -53,11 +53,9 @@ from benchmarks.harness.report import LatencyTable, finish, info_row, print_head
 from benchmarks.harness.seeding import (
     Steps,
     bulk_sqlite,
-    drop_for_bulk_load,
+    copy_in_bulk,
     insert_rows,
-    recreate_after_bulk_load,
     seed_in_child,
-    sequence_past_ids,
     sqlite_instant,
     write_seed_report,
 )
@@ -260,17 +258,7 @@ async def _copy(url: str, tables: Any, steps: Steps) -> None:
 
     connection = await asyncpg.connect(**pg_connect_args(url))
     try:
-        deferred = await drop_for_bulk_load(connection, TABLES)
-        for table, columns, rows in tables:
-            with steps.run(f"copy {table}"):
-                await connection.copy_records_to_table(table, records=rows, columns=columns)
-        await connection.execute("SET maintenance_work_mem = '512MB'")
-        with steps.run("recreate indexes + foreign keys"):
-            await recreate_after_bulk_load(connection, deferred)
-        for table in TABLES:
-            await connection.execute(sequence_past_ids(table))
-        with steps.run("VACUUM (ANALYZE)"):
-            await connection.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}")
+        await copy_in_bulk(connection, tables, steps, analysed=TABLES, sequences=TABLES)
     finally:
         await connection.close()
 

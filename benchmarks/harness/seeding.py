@@ -182,3 +182,28 @@ async def recreate_after_bulk_load(connection: Any, deferred: Deferred) -> None:
 def sequence_past_ids(table: str) -> str:
     """PostgreSQL: the SQL that moves the table's id sequence past the ids loaded into it."""
     return f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+
+
+async def copy_in_bulk(
+    connection: Any,
+    tables: Iterable[tuple[str, Sequence[str], Iterable[Any]]],
+    steps: Steps,
+    *,
+    analysed: Sequence[str],
+    sequences: Sequence[str],
+    rows: int = 0,
+) -> None:
+    """PostgreSQL: copies each (table, columns, records) with the `analysed` tables' secondary
+    indexes and foreign keys dropped, recreates them, moves the `sequences` tables' id
+    sequences past the copied ids, and analyses the tables."""
+    deferred = await drop_for_bulk_load(connection, analysed)
+    for table, columns, records in tables:
+        with steps.run(f"generate + copy {table} (copy_records_to_table)", rows):
+            await connection.copy_records_to_table(table, records=records, columns=columns)
+    await connection.execute("SET maintenance_work_mem = '512MB'")
+    with steps.run("recreate indexes + foreign keys", rows):
+        await recreate_after_bulk_load(connection, deferred)
+    for table in sequences:
+        await connection.execute(sequence_past_ids(table))
+    with steps.run("VACUUM (ANALYZE)"):
+        await connection.execute(f"VACUUM (ANALYZE) {', '.join(analysed)}")
