@@ -145,7 +145,8 @@ async def show_or_hide(chat: Chat, product_id: int, shown: bool) -> list[Reply]:
 
 def _whole_number(typed: str) -> int | None:
     cleaned = typed.strip().replace(".", "")
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) <= 9 else None
+    # `isdigit` also takes superscripts such as "²", which int() refuses.
+    return int(cleaned) if cleaned.isdecimal() and len(cleaned) <= 9 else None
 
 
 # ---- a new product, step by step ---------------------------------------------------------

@@ -30,7 +30,7 @@ async def test_stock_and_price_change_in_chat_and_show_in_the_catalog_at_once(
     assert f"{product.name[:20]}" in penjual.text and "stok" in penjual.text
     await penjual.send_payload(f"sp:{product.id}")
     await penjual.choose("Ubah stok")
-    for bad in ("-3", "1000000000", "banyak"):
+    for bad in ("-3", "1000000000", "banyak", "²", "4²"):
         await penjual.send(bad)
         assert "Stok harus angka bulat 0 sampai 100000" in penjual.text
     await penjual.send("42")
