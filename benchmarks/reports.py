@@ -309,7 +309,7 @@ async def drive(args: argparse.Namespace, full_size: bool) -> list[Any]:
 
             # The chat report as `/laporan` makes it: summary, chart and the chat's workbook.
             started = time.perf_counter()
-            four, chart, sheet = await report_files(
+            four, _, chart, sheet = await report_files(
                 session, JAKARTA, "id", Period.fridays(fridays[0], 4), Scope()
             )
             seconds = time.perf_counter() - started

@@ -51,6 +51,7 @@ def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Acces
         page_size=settings.catalog.page_size,
         broadcast_weekday=settings.broadcast.weekday,
         broadcast_time=settings.broadcast.send_time,
+        report_editions=settings.reports.editions,
     )
     # Every WhatsApp message goes out through its outbox sender, replies too.
     whatsapp_replies = QueuedReplies()

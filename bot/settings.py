@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from models.db import DEFAULT_POOL_SIZE
 from models.people import WHATSAPP, canonical_identity
+from models.results import MOST_EDITIONS
 
 log = logging.getLogger(__name__)
 
@@ -201,9 +202,11 @@ class BroadcastSettings(_Weekly):
 
 
 class ReportSettings(_Weekly):
-    """When each staff member gets last Friday's report (Saturday by default)."""
+    """When each staff member gets last Friday's report (Saturday by default), and how many
+    editions of a category its best sellers and products without a sale span."""
 
     weekday: int = Field(5, ge=0, le=6)
+    editions: int = Field(4, ge=1, le=MOST_EDITIONS)
 
 
 class OrderSettings(Section):

@@ -27,6 +27,8 @@ class ConversationConfig:
     # When the Friday broadcast goes out: weekday (0 = Monday) and local time.
     broadcast_weekday: int = 4
     broadcast_time: time = time(7)
+    # How many editions of a category the best sellers and products without a sale span.
+    report_editions: int = 4
 
     @property
     def send_time(self) -> SendTime:

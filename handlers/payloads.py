@@ -170,3 +170,7 @@ REPORT = Payload("rp")
 FRIDAYS = Field("[0-9]", int)
 REPORT_FRIDAYS = Payload("rp", FRIDAY, FRIDAYS)
 REPORT_KOTA = Payload("rp", FRIDAY, FRIDAYS, Field("[0-9]", int))
+# The best sellers and the products without a sale (a page of them, from 1) of the category
+# featured on the Friday, over its last editions up to it.
+REPORT_BEST = Payload("rp", FRIDAY, "top")
+REPORT_UNSOLD = Payload("rp", FRIDAY, "nosale", Field("[0-9]{1,4}", int))

@@ -190,6 +190,8 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.REPORT, results.menu),
     PayloadRoute(payloads.REPORT_FRIDAYS, results.fridays),
     PayloadRoute(payloads.REPORT_KOTA, results.kota),
+    PayloadRoute(payloads.REPORT_BEST, results.best),
+    PayloadRoute(payloads.REPORT_UNSOLD, results.unsold),
 )
 
 # Steps that wait for typed text, by the name the chat state keeps.

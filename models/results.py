@@ -93,6 +93,16 @@ class Period:
     def is_friday(self) -> bool:
         return self.first == self.last and self.first.weekday() == FRIDAY
 
+    @property
+    def edition_days(self) -> list[date]:
+        """The Fridays within the period, oldest first: the editions it covers."""
+        friday = self.first + timedelta(days=(FRIDAY - self.first.weekday()) % 7)
+        found = []
+        while friday <= self.last:
+            found.append(friday)
+            friday += timedelta(weeks=1)
+        return found
+
     def instants(self, timezone: ZoneInfo) -> tuple[datetime, datetime]:
         """From the first day's Jakarta midnight to the midnight after the last day."""
         return day_bounds(self.first, timezone)[0], day_bounds(self.last, timezone)[1]
@@ -206,6 +216,8 @@ class Report:
     kecamatan: list[Row]
     merchants: Iterable[Row]
     products: Iterable[Row]
+    # The broadcast of each Friday of the period, where the report shows them.
+    funnels: Sequence[Funnel] = ()
 
 
 @dataclass(frozen=True)
@@ -221,6 +233,11 @@ class Funnel:
     pressed: int = 0
     # Recipients who placed an order within 48 hours of their delivery.
     ordered: int = 0
+    # The broadcast's state (`models.broadcasts`: scheduled, sending, paused, done,
+    # cancelled), None when the Friday had none; and whether it went out at all, which one
+    # cancelled before its time never did: its zeros are no result.
+    status: str | None = None
+    started: bool = False
 
 
 # ---- the queries -------------------------------------------------------------------------
@@ -596,6 +613,9 @@ async def funnel(session: AsyncSession, friday: date, timezone: ZoneInfo) -> Fun
     broadcast = await broadcast_for(session, friday)
     if broadcast is None:
         return Funnel(friday)
+    started = broadcast.started_at is not None
+    if not started:
+        return Funnel(friday, status=broadcast.status)
     pressed = await session.scalar(
         select(func.count()).where(BroadcastPress.broadcast_id == broadcast.id)
     )
@@ -605,7 +625,27 @@ async def funnel(session: AsyncSession, friday: date, timezone: ZoneInfo) -> Fun
         ordered = broadcast.funnel_ordered or 0
     else:
         delivered, read, ordered = await _live_counts(session, broadcast.id)
-    return Funnel(friday, broadcast.recipients, delivered, read, int(pressed or 0), ordered)
+    return Funnel(
+        friday,
+        broadcast.recipients,
+        delivered,
+        read,
+        int(pressed or 0),
+        ordered,
+        broadcast.status,
+        started,
+    )
+
+
+async def funnels(
+    session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo
+) -> list[Funnel]:
+    """The funnel of each Friday within the period, oldest first, for a report of all
+    Jakarta; none for a kota or kecamatan: the broadcast goes to subscribers wherever they
+    live, so beside an area's figures it would count other areas' people."""
+    if scope.kota is not None or scope.kecamatan is not None:
+        return []
+    return [await funnel(session, friday, timezone) for friday in period.edition_days]
 
 
 async def keep_funnels(session: AsyncSession, now: datetime) -> int:
@@ -638,6 +678,9 @@ async def keep_funnels(session: AsyncSession, now: datetime) -> int:
 
 # How far back the editions of a category are looked for.
 EDITIONS_LOOKBACK_WEEKS = 260
+# The most editions a list may span: a year of weekly editions, beyond what any rotation gives
+# one category in that time; more is a typo.
+MOST_EDITIONS = 52
 
 
 async def editions_featuring(
@@ -683,7 +726,8 @@ async def best_sellers(
     limit: int = 10,
 ) -> list[Row]:
     """The category's products that sold most units on its last `editions` Fridays up to
-    `last`, with their units, omzet and orders; a product's parent is its merchant."""
+    `last`, with their units, omzet and orders (of equal units, the larger omzet first); a
+    product's parent is its merchant."""
     days = await editions_featuring(session, category_id, editions, last)
     if not days:
         return []
@@ -693,7 +737,7 @@ async def best_sellers(
             Merchant.name,
             Product.id,
             _total(OrderItem.quantity).label("units"),
-            _total(OrderItem.unit_price * OrderItem.quantity),
+            _total(OrderItem.unit_price * OrderItem.quantity).label("omzet"),
             func.count(distinct(Order.id)),
         )
         .select_from(OrderItem)
@@ -702,7 +746,7 @@ async def best_sellers(
         .join(Merchant, Merchant.id == Product.merchant_id)
         .where(Product.category_id == category_id, _sold(), _on_days(days, timezone))
         .group_by(Product.id, Product.name, Merchant.name)
-        .order_by(literal_column("units").desc(), Product.id)
+        .order_by(literal_column("units").desc(), literal_column("omzet").desc(), Product.id)
         .limit(limit)
     )
     return [
@@ -711,15 +755,9 @@ async def best_sellers(
     ]
 
 
-async def unsold_products(
-    session: AsyncSession, category_id: int, editions: int, last: date, timezone: ZoneInfo
-) -> list[Row]:
-    """The category's shown products that sold nothing on any of its last `editions` Fridays
-    up to `last`, though listed before the first of them: what may be demoted. Empty until
-    the category has had that many editions."""
-    days = await editions_featuring(session, category_id, editions, last)
-    if len(days) < editions or not days:
-        return []
+def _unsold(days: list[date], category_id: int, timezone: ZoneInfo) -> Select[Any]:
+    """The category's shown products listed before the first of `days` that sold nothing on
+    any of them, by id."""
     listed_by = day_bounds(min(days), timezone)[0]
     sold_then = exists(
         select(literal(1))
@@ -727,7 +765,7 @@ async def unsold_products(
         .join(Order, Order.id == OrderItem.order_id)
         .where(OrderItem.product_id == Product.id, _sold(), _on_days(days, timezone))
     )
-    found = await session.execute(
+    return (
         select(Product.name, Merchant.name, Product.id)
         .join(Merchant, Merchant.id == Product.merchant_id)
         .where(
@@ -738,4 +776,36 @@ async def unsold_products(
         )
         .order_by(Product.id)
     )
+
+
+async def unsold_products(
+    session: AsyncSession,
+    category_id: int,
+    editions: int,
+    last: date,
+    timezone: ZoneInfo,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Row]:
+    """The category's shown products that sold nothing on any of its last `editions` Fridays
+    up to `last`, though listed before the first of them: what may be demoted. Empty until
+    the category has had that many editions. `limit` and `offset` read one page of them."""
+    days = await editions_featuring(session, category_id, editions, last)
+    if len(days) < editions or not days:
+        return []
+    statement = _unsold(days, category_id, timezone).limit(limit)
+    if offset:
+        statement = statement.offset(offset)
+    found = await session.execute(statement)
     return [Row(name, Figures(), merchant, id) for name, merchant, id in found]
+
+
+async def count_unsold(
+    session: AsyncSession, category_id: int, editions: int, last: date, timezone: ZoneInfo
+) -> int:
+    """How many products `unsold_products` lists in all."""
+    days = await editions_featuring(session, category_id, editions, last)
+    if len(days) < editions or not days:
+        return 0
+    listed = _unsold(days, category_id, timezone).order_by(None).subquery()
+    return int(await session.scalar(select(func.count()).select_from(listed)) or 0)

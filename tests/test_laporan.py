@@ -48,6 +48,8 @@ async def test_staff_get_last_fridays_summary_chart_and_sheet_and_drill_into_a_k
         "Jumat ini (Jumat, 4 Desember 2026)",
         "Jumat lalu (Jumat, 27 November 2026)",
         "4 Jumat terakhir",
+        "🏆 Terlaris",
+        "📉 Belum laku",
         "🏠 Menu",
     ]
 

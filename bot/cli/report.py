@@ -17,15 +17,17 @@ from typing import TYPE_CHECKING
 
 from babel.numbers import format_decimal
 
+from bot.cli import report_lists
 from bot.cli.usage import UsageError
 from handlers.money import format_rupiah
 from handlers.reports.cells import csv_cell
 from handlers.reports.chart import chart_png
+from handlers.reports.headings import funnel_not_sent, funnel_unfinished, share
 from handlers.reports.streaming import write_report_streaming
 from models.areas import UnknownArea
 from models.catalog import categories_in_rotation
 from models.friday import FRIDAY, edition_date, featured_category, last_friday
-from models.results import Dimension, Figures, Period, Results, Row, Scope, results
+from models.results import Dimension, Figures, Period, Results, Row, Scope, funnels, results
 
 if TYPE_CHECKING:
     import argparse
@@ -61,11 +63,29 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     report.add_argument("--friday", metavar="DATE", help="one Friday, YYYY-MM-DD (default: last)")
     report.add_argument("--from", dest="first", metavar="DATE", help="first day of a range")
     report.add_argument("--to", dest="last", metavar="DATE", help="last day of a range")
-    report.add_argument("--by", choices=[d.value for d in Dimension], default=Dimension.KOTA.value)
+    report.add_argument(
+        "--by", choices=[d.value for d in Dimension], help="what to break down by (default: kota)"
+    )
     report.add_argument("--kota", metavar="NAME", help="only merchants of this kota")
     report.add_argument("--kecamatan", metavar="NAME", help="only merchants of this kecamatan")
     report.add_argument(
         "--format", choices=list(FORMATS), help="default: table on a terminal, else csv"
+    )
+    report.add_argument(
+        "--list",
+        metavar="best|unsold",
+        help="a category's best sellers, or its products without a sale (to demote), over its"
+        " last editions up to --friday (default: last Friday); table or csv",
+    )
+    report.add_argument(
+        "--category",
+        metavar="NAME_OR_SLUG",
+        help="with --list: the category (default: the one featured on that Friday)",
+    )
+    report.add_argument(
+        "--editions",
+        metavar="N",
+        help="with --list: how many of the category's Fridays (default: [reports] editions)",
     )
     report.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     report.add_argument("--force", action="store_true", help="replace an existing FILE")
@@ -73,6 +93,10 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 async def _report(app: App, args: argparse.Namespace) -> None:
+    report_lists.check(args)
+    if args.list is not None:
+        await report_lists.write_list(app, args, _period(app, args).last)
+        return
     request = checked(app, args)
     name = args.format or ("table" if sys.stdout.isatty() and not args.output else "csv")
     chosen = FORMATS[name]
@@ -97,7 +121,7 @@ def checked(app: App, args: argparse.Namespace) -> Request:
         scope = Scope.named(args.kota, args.kecamatan)
     except UnknownArea as error:
         raise UsageError(str(error)) from error
-    return Request(_period(app, args), scope, Dimension(args.by))
+    return Request(_period(app, args), scope, Dimension(args.by or Dimension.KOTA))
 
 
 def _day(typed: str, option: str) -> date:
@@ -205,7 +229,63 @@ async def table(app: App, request: Request) -> bytes:
     text = [heading, "", aligned(lines[0])]
     text += [aligned(line) for line in lines[1:-1]]
     text += ["-" * len(aligned(lines[0])), aligned(lines[-1])]
+    text += await _funnel_block(app, request)
     return ("\n".join(text) + "\n").encode()
+
+
+def _with_share(part: int, whole: int) -> str:
+    return f"{_number(part)} ({share(part, whole, 'id')})"
+
+
+FUNNEL_HEADER = (
+    "broadcast",
+    "recipients",
+    "delivered",
+    "read (WhatsApp)",
+    "pressed",
+    "ordered in 48h",
+)
+
+
+async def _funnel_block(app: App, request: Request) -> list[str]:
+    """After the total, each Friday's broadcast: recipients, and what became of them with its
+    share of them (read has none: only WhatsApp reports it). Only for all of Jakarta, and
+    nothing when the period holds no Friday."""
+    async with app.sessions() as session:
+        found = await funnels(session, request.period, request.scope, app.settings.timezone)
+    if not found:
+        return []
+    lines = [list(FUNNEL_HEADER)]
+    notes: dict[int, str] = {}
+    for funnel in found:
+        not_sent = funnel_not_sent(funnel, "en")
+        if not_sent is not None:
+            notes[len(lines)] = not_sent
+            lines.append([str(funnel.friday)])
+            continue
+        whole = funnel.recipients
+        lines.append(
+            [
+                str(funnel.friday),
+                _number(whole),
+                _with_share(funnel.delivered, whole),
+                _number(funnel.read),
+                _with_share(funnel.pressed, whole),
+                _with_share(funnel.ordered, whole),
+            ]
+        )
+        unfinished = funnel_unfinished(funnel, "en")
+        if unfinished is not None:
+            notes[len(lines) - 1] = unfinished
+    widths = [max(len(line[n]) for line in lines if len(line) > n) for n in range(len(lines[0]))]
+    text = [""]
+    for number, line in enumerate(lines):
+        cells = [line[0].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=False)]
+        if number in notes:
+            cells.append(notes[number])
+        text.append("  ".join(cells).rstrip())
+    return text
 
 
 # ---- CSV ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from handlers.reports.workbook import write_workbook
-from models.results import BATCH, Dimension, Report, Row, rows_in_batches, summary
+from models.results import BATCH, Dimension, Report, Row, funnels, rows_in_batches, summary
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -75,10 +75,11 @@ async def write_report_streaming(
 ) -> None:
     """Writes the report's spreadsheet (summary, kota, kecamatan, merchants, products) to a
     path or binary file object, reading merchants and products `size` rows at a time as it
-    writes them."""
+    writes them. A report of all Jakarta shows each Friday's broadcast on its summary."""
     read = await summary(session, period, scope, timezone)
     merchants, products = _Feed(), _Feed()
     report = Report(period, scope, read.total, read.kota, read.kecamatan, merchants, products)
+    report.funnels = await funnels(session, period, scope, timezone)
     writing = asyncio.ensure_future(asyncio.to_thread(write_workbook, target, report, language))
     feeding = merchants
     try:

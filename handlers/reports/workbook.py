@@ -1,5 +1,5 @@
-"""The spreadsheet of a report: a summary with a native chart, and a sheet each per kota,
-kecamatan, merchant and product.
+"""The spreadsheet of a report: a summary with a native chart (and, below it, each Friday's
+broadcast), and a sheet each per kota, kecamatan, merchant and product.
 
 Written with xlsxwriter in `constant_memory` mode: each row goes to a temporary file as soon as
 the next one starts, so a year of every merchant and product is streamed from the report's
@@ -15,18 +15,25 @@ from typing import IO, TYPE_CHECKING
 
 import xlsxwriter
 
-from handlers.reports.headings import period_heading, scope_heading
+from handlers.formatting import long_date
+from handlers.reports.headings import (
+    funnel_not_sent,
+    funnel_unfinished,
+    period_heading,
+    scope_heading,
+)
 from handlers.texts import text
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
 
-    from models.results import Figures, Report, Row
+    from models.results import Figures, Funnel, Report, Row
 
 # Excel's own Indonesian Rupiah format (LCID 0x421), whole rupiah. The grouping mark is the
 # reader's: Excel shows Rp25.000 on an Indonesian computer and Rp25,000 on an English one.
 RUPIAH_FORMAT = "[$Rp-421]#,##0"
 COUNT_FORMAT = "#,##0"
+PERCENT_FORMAT = "0%"
 # The heading (title, period, scope, a note) and a blank line come before a sheet's table.
 HEADER_ROW = 5
 # Excel's last row (1,048,576), zero-based, keeping one for the note on what did not fit.
@@ -71,6 +78,25 @@ SUMMARY_LINES = (
     _Column("report_col_average_order", lambda f: f.average_order_value, money=True),
     _Column("report_col_merchants_with_sale", lambda f: f.merchants_with_sale),
     _Column("report_col_products_sold", lambda f: f.products_sold),
+)
+
+
+@dataclass(frozen=True)
+class _FunnelColumn:
+    key: str  # the header's text key
+    value: Callable[[Funnel], int]
+    # Followed by its share of the recipients.
+    with_share: bool = False
+
+
+# The broadcast block of the summary: after the Friday, each count beside its share of the
+# recipients (read has none: only WhatsApp reports it), then a note on one not finished.
+FUNNEL_COLUMNS = (
+    _FunnelColumn("report_col_recipients", lambda f: f.recipients),
+    _FunnelColumn("report_col_delivered", lambda f: f.delivered, with_share=True),
+    _FunnelColumn("report_col_read", lambda f: f.read),
+    _FunnelColumn("report_col_pressed", lambda f: f.pressed, with_share=True),
+    _FunnelColumn("report_col_ordered", lambda f: f.ordered, with_share=True),
 )
 
 
@@ -141,6 +167,7 @@ class _Writer:
             {"bold": True, "text_wrap": True, "valign": "top", "bottom": 1, "bg_color": "#EDEDED"}
         )
         self.count = workbook.add_format({"num_format": COUNT_FORMAT})
+        self.percent = workbook.add_format({"num_format": PERCENT_FORMAT})
         self.money = workbook.add_format({"num_format": RUPIAH_FORMAT})
         self.total_label = workbook.add_format({"bold": True, "top": 1})
         self.total_count = workbook.add_format({"bold": True, "top": 1, "num_format": COUNT_FORMAT})
@@ -179,6 +206,42 @@ class _Writer:
         for row, line in enumerate(SUMMARY_LINES, start=HEADER_ROW + 1):
             sheet.write_string(row, 0, self.text(line.key))
             sheet.write_number(row, 1, line.value(total), self.money if line.money else self.count)
+        if self.report.funnels:
+            # Below the figures, where the chart beside them (a bar per kota, at most Jakarta's
+            # six) has ended.
+            self.funnels(sheet, HEADER_ROW + len(SUMMARY_LINES) + 2, self.report.funnels)
+
+    def funnels(self, sheet: Worksheet, first: int, funnels: Iterable[Funnel]) -> None:
+        """The "Siaran" block from row `first` down: a title, a note, and a Friday per row."""
+        sheet.write_string(first, 0, self.text("report_funnel_title"), self.title)
+        sheet.write_string(first + 1, 0, self.text("report_funnel_note"), self.note)
+        headers = [self.text("report_col_friday")]
+        for figure in FUNNEL_COLUMNS:
+            headers.append(self.text(figure.key))
+            if figure.with_share:
+                headers.append(self.text("report_col_share"))
+        headers.append(self.text("report_col_note"))
+        sheet.set_column(2, len(headers) - 1, 12)
+        for column, header in enumerate(headers):
+            sheet.write_string(first + 2, column, header, self.header)
+        for row, funnel in enumerate(funnels, start=first + 3):
+            sheet.write_string(row, 0, long_date(funnel.friday, self.language))
+            not_sent = funnel_not_sent(funnel, self.language)
+            if not_sent is not None:
+                sheet.write_string(row, 1, not_sent)
+                continue
+            column = 1
+            for figure in FUNNEL_COLUMNS:
+                sheet.write_number(row, column, figure.value(funnel), self.count)
+                column += 1
+                if figure.with_share:
+                    if funnel.recipients:
+                        part = figure.value(funnel) / funnel.recipients
+                        sheet.write_number(row, column, part, self.percent)
+                    column += 1
+            unfinished = funnel_unfinished(funnel, self.language)
+            if unfinished is not None:
+                sheet.write_string(row, column, unfinished)
 
     def breakdown(self, sheet: Worksheet, labels: _Labels, rows: Iterable[Row]) -> int:
         """Writes a sheet's table as its rows come, then the total; returns how many rows."""
