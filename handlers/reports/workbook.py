@@ -90,7 +90,7 @@ class _FunnelColumn:
 
 
 # The broadcast block of the summary: after the Friday, each count beside its share of the
-# recipients (read has none: only WhatsApp reports it), then a note on one not finished.
+# recipients (read has none: not every channel reports reads), then a note on one not finished.
 FUNNEL_COLUMNS = (
     _FunnelColumn("report_col_recipients", lambda f: f.recipients),
     _FunnelColumn("report_col_delivered", lambda f: f.delivered, with_share=True),
