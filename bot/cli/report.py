@@ -81,7 +81,11 @@ async def _report(app: App, args: argparse.Namespace) -> None:
         raise UsageError(f"{output} exists: add --force to replace it")
     if output is None and chosen.binary and sys.stdout.isatty():
         raise UsageError(f"--format {name} is not for a terminal: add --output FILE")
-    made = await chosen.make(app, request)
+    try:
+        made = await chosen.make(app, request)
+    except OSError as error:
+        # A spreadsheet's rows wait in temporary files: a full disk stops it there.
+        raise UsageError(f"cannot write the report: {error.strerror or error}") from error
     if output is None:
         sys.stdout.buffer.write(made)
         return
