@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -108,6 +109,9 @@ def _day(typed: str, option: str) -> date:
     try:
         return date.fromisoformat(typed)
     except ValueError as error:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", typed):
+            # Written right, but the calendar has no such day (2026-02-30).
+            raise UsageError(f"{option} {typed}: there is no such day ({error})") from error
         raise UsageError(f"{option} {typed}: write the date as YYYY-MM-DD") from error
 
 
