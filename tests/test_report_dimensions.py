@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import App
+from handlers.reports.cells import csv_cell
 from handlers.reports.headings import compact_rupiah, count
 from tests.conftest import Clock
 from tests.people import Chatter
@@ -147,3 +148,24 @@ def test_the_chart_is_drawn_without_pyplot() -> None:
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+62 812 Toko", "'+62 812 Toko"),
+        ("-10% Diskon", "'-10% Diskon"),
+        ("@Sambal", "'@Sambal"),
+        ("Toko = Rumah", "Toko = Rumah"),
+        ("Kopi Tubruk", "Kopi Tubruk"),
+        ("", ""),
+        (None, ""),
+        (-5, -5),
+    ],
+)
+def test_a_csv_cell_that_a_spreadsheet_would_run_is_written_as_text(
+    typed: str | int | None, written: str | int
+) -> None:
+    # Through jbl report, "=" and "@" are checked in tests/test_results.py.
+    assert csv_cell(typed) == written
