@@ -21,8 +21,9 @@ from models.files import KEEP_FILES
 from tests.conftest import Clock
 from tests.fake_twilio import FakeTwilio, Message, WhatsappUser
 from tests.telegram_bot import Running
+from tests.test_laporan import fire_report_job
 from tests.test_results import friday  # noqa: F401 - the fixture
-from tests.whatsapp_bot import PUBLIC_URL, running_whatsapp
+from tests.whatsapp_bot import NOTICE_TEMPLATE, PUBLIC_URL, running_whatsapp
 
 STAFF_NUMBER = "+6281298760018"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -36,8 +37,11 @@ async def whatsapp(
     clock: Clock,
     twilio: FakeTwilio,
 ) -> AsyncIterator[Running]:
-    """`jbl run` with WhatsApp on the database the Friday's orders were placed in."""
-    async with running_whatsapp(database_url, clock, twilio) as running:
+    """`jbl run` with WhatsApp on the database the Friday's orders were placed in, with the
+    approved template for what goes outside the 24-hour window."""
+    async with running_whatsapp(
+        database_url, clock, twilio, notice_content_sid=NOTICE_TEMPLATE
+    ) as running:
         yield running
 
 
@@ -53,10 +57,16 @@ def token_in(text: str) -> str:
     return token
 
 
-async def report_of(ana: WhatsappUser, twilio: FakeTwilio, label: str) -> list[Message]:
-    """Chooses `label` in the menu and waits for the three replies, delivered."""
+async def report_of(
+    ana: WhatsappUser, twilio: FakeTwilio, label: str, *, typed: str | None = None
+) -> list[Message]:
+    """Chooses `label` in the menu (or types `typed`) and waits for the three replies,
+    delivered."""
     before = len(ana.messages)
-    await ana.choose(label)
+    if typed is None:
+        await ana.choose(label)
+    else:
+        await ana.send(typed)
 
     def arrived() -> bool:
         sent = ana.messages[before:]
@@ -182,3 +192,36 @@ async def test_only_the_exact_token_serves_a_file_and_only_until_it_expires(
         assert answer.status_code in (404, 410)
         assert answer.content == not_found.content
         assert "content-disposition" not in answer.headers
+
+
+async def test_the_saturday_report_outside_the_24_hour_window_goes_as_templates_with_links(
+    whatsapp: Running, twilio: FakeTwilio, clock: Clock
+) -> None:
+    await add_staff(whatsapp.app, f"whatsapp:{STAFF_NUMBER}")
+    ana = twilio.user(STAFF_NUMBER, "Ana")
+    await ana.say("halo")
+    before = len(ana.messages)
+    # Ana last wrote more than a day ago: only approved templates reach her.
+    clock.advance(timedelta(hours=25))
+    queued = await fire_report_job(whatsapp.app)
+    assert len(queued) == 1
+
+    def arrived() -> bool:
+        sent = ana.messages[before:]
+        return len(sent) >= 3 and all(message.settled for message in sent)
+
+    await twilio.wait_for(arrived, 20, "the report as three templates")
+    summary, chart, sheet = ana.messages[before:]
+    assert all(message.content_sid == NOTICE_TEMPLATE for message in (summary, chart, sheet))
+    assert all(message.status == "delivered" for message in (summary, chart, sheet))
+    assert "Unit terjual: 8 · Omzet: Rp260.000" in summary.text
+    assert chart.media_urls == [] and sheet.media_urls == []
+    chart_link = FILE_LINK.search(chart.text)
+    assert chart_link is not None
+    png = await get(whatsapp, f"/files/{chart_link.group(1)}")
+    assert png.content.startswith(PNG_MAGIC)
+    xlsx = await get(whatsapp, f"/files/{token_in(sheet.text)}")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    # The template's menu is hers to answer: a kota's number brings its report.
+    summary, _, _ = await report_of(ana, twilio, "Jakarta Selatan", typed="3")
+    assert summary.text.startswith("📊 Jumat, 27 November 2026\nJakarta Selatan\n")
