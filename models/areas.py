@@ -54,15 +54,38 @@ def kecamatan_named(typed: str, kota: str | None = None) -> tuple[str, str]:
         if kota is None or name == kota
         for kecamatan in names
     }
-    kecamatan = _named("kecamatan" + (f" in {kota}" if kota else ""), typed, tuple(of_kota))
+    what = "kecamatan" + (f" in {kota}" if kota else "")
+    if kota is not None and _found(typed, tuple(of_kota)) is None:
+        # A kecamatan of another kota is no typing mistake: where it is answers best.
+        elsewhere = _found(typed, tuple(_kota_of_kecamatan()))
+        if elsewhere is not None:
+            hint = f"{elsewhere} is in {_kota_of_kecamatan()[elsewhere]}; "
+            raise _unknown(what, typed, hint, tuple(of_kota))
+    kecamatan = _named(what, typed, tuple(of_kota))
     return kecamatan, of_kota[kecamatan]
 
 
+@cache
+def _kota_of_kecamatan() -> dict[str, str]:
+    return {kecamatan: kota for kota, names in kecamatan_by_kota().items() for kecamatan in names}
+
+
+def _found(typed: str, names: tuple[str, ...]) -> str | None:
+    """The name as spelt in `names`, whatever the case and spacing it was typed in."""
+    wanted = " ".join(typed.split()).casefold()
+    return next((name for name in names if name.casefold() == wanted), None)
+
+
 def _named(what: str, typed: str, names: tuple[str, ...]) -> str:
+    found = _found(typed, names)
+    if found is not None:
+        return found
     by_lower = {name.casefold(): name for name in names}
     wanted = " ".join(typed.split()).casefold()
-    if wanted in by_lower:
-        return by_lower[wanted]
     closest = difflib.get_close_matches(wanted, list(by_lower), n=1, cutoff=0.5)
     hint = f"did you mean {by_lower[closest[0]]}? " if closest else ""
-    raise UnknownArea(f"no {what} named {typed!r}: {hint}one of {', '.join(sorted(names))}")
+    raise _unknown(what, typed, hint, names)
+
+
+def _unknown(what: str, typed: str, hint: str, names: tuple[str, ...]) -> UnknownArea:
+    return UnknownArea(f"no {what} named {typed!r}: {hint}one of {', '.join(sorted(names))}")

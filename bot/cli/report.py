@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -105,7 +106,11 @@ async def _report(app: App, args: argparse.Namespace) -> None:
         raise UsageError(f"{output} exists: add --force to replace it")
     if output is None and chosen.binary and sys.stdout.isatty():
         raise UsageError(f"--format {name} is not for a terminal: add --output FILE")
-    made = await chosen.make(app, request)
+    try:
+        made = await chosen.make(app, request)
+    except OSError as error:
+        # A spreadsheet's rows wait in temporary files: a full disk stops it there.
+        raise UsageError(f"cannot write the report: {error.strerror or error}") from error
     if output is None:
         sys.stdout.buffer.write(made)
         return
@@ -128,6 +133,9 @@ def _day(typed: str, option: str) -> date:
     try:
         return date.fromisoformat(typed)
     except ValueError as error:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", typed):
+            # Written right, but the calendar has no such day (2026-02-30).
+            raise UsageError(f"{option} {typed}: there is no such day ({error})") from error
         raise UsageError(f"{option} {typed}: write the date as YYYY-MM-DD") from error
 
 

@@ -17,16 +17,18 @@ from telegram.request import RequestData
 # PTB builds its requests' parameters with this; python-telegram-bot is pinned for it.
 from telegram.request._requestparameter import RequestParameter
 
-from bot.attachments import open_attachment
+from bot.attachments import open_attachment, size_text
 from bot.delivery import Rejected, RetryLater, Unreachable
 from bot.locks import KeyedLocks
 from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
 from bot.telegram.request import JsonRequest
 from handlers.dispatch import Conversation
-from handlers.messages import PHOTO, Incoming, Reply
+from handlers.messages import PHOTO, Attachment, Incoming, Reply
 from handlers.routes import COMMAND_MENU
 from handlers.texts import language_of, text
+from models.people import person_of
+from models.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +342,10 @@ class TelegramChannel:
     async def _send(self, chat_id: int, message: Outgoing, reply: Reply) -> int:
         """Sends one message; returns its message id."""
         markup = message.keyboard.json if message.keyboard else None
-        if message.attachment is not None:
+        if message.attachment is not None and message.attachment.size > DOCUMENT_LIMIT:
+            # More than Telegram takes from a bot: the text goes, and says what did not.
+            message = as_text(message, reply, await self._too_large(chat_id, message.attachment))
+        elif message.attachment is not None:
             sent_id = await self._send_attachment(chat_id, message, markup)
             if sent_id is not None:
                 return sent_id
@@ -374,8 +379,7 @@ class TelegramChannel:
         self, chat_id: int, message: Outgoing, markup: str | None
     ) -> int | None:
         """Uploads the reply's file, with its text as caption or before it, and the buttons
-        under it; None when the file has expired or exceeds what Telegram takes (the text
-        goes alone)."""
+        under it; None when the file has expired (the text goes alone)."""
         attachment = message.attachment
         assert attachment is not None
         file = await open_attachment(self.conversation, attachment)
@@ -383,9 +387,6 @@ class TelegramChannel:
             log.warning("telegram: file %s has expired; text only", attachment.name)
             return None
         size = len(file.content)
-        if size > DOCUMENT_LIMIT:
-            log.warning("telegram: file %s is %d bytes, over 50 MB; text only", file.name, size)
-            return None
         upload = InputFile(file.content, filename=file.name)
         upload.mimetype = file.media_type
         # A photo over Telegram's 10 MB still reaches the person, as a document.
@@ -406,6 +407,17 @@ class TelegramChannel:
             **{field: upload},
         )
         return int(sent["message_id"])
+
+    async def _too_large(self, chat_id: int, attachment: Attachment) -> str:
+        """The line, in the person's language, that stands for a file Telegram would refuse."""
+        log.warning(
+            "telegram: file %s is %d bytes, over 50 MB; text only", attachment.name, attachment.size
+        )
+        async with UnitOfWork(self.conversation.sessions) as uow:
+            person = await person_of(uow.session, identity_of(chat_id))
+        language = person.language if person else self.conversation.config.default_language
+        size = size_text(attachment.size)
+        return text(language, "file_too_large", name=attachment.name, size=size)
 
     async def _call(self, method: str, **params: object) -> Any:
         """One Bot API call through python-telegram-bot's HTTP layer, which turns Telegram's

@@ -121,6 +121,11 @@ def outgoing(reply: Reply) -> Outgoing:
     return Outgoing(escaped(reply.text, TEXT_LIMIT), None, keyboard)
 
 
-def as_text(message: Outgoing, reply: Reply) -> Outgoing:
-    """The same message without its photo (the photo could not be sent)."""
-    return Outgoing(escaped(reply.text, TEXT_LIMIT), None, message.keyboard)
+def as_text(message: Outgoing, reply: Reply, note: str | None = None) -> Outgoing:
+    """The same message without its photo or file (it could not be sent), ending with `note`
+    (what became of the file) if given."""
+    if note is None:
+        return Outgoing(escaped(reply.text, TEXT_LIMIT), None, message.keyboard)
+    note = f"\n\n{note}"
+    body = escaped(reply.text, TEXT_LIMIT - _units(note)) + html.escape(note, quote=False)
+    return Outgoing(body, None, message.keyboard)

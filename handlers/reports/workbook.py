@@ -8,12 +8,16 @@ to bottom, heading first and totals last."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
 
 from handlers.formatting import long_date
 from handlers.reports.headings import (
@@ -114,19 +118,35 @@ def write_workbook(
     target: str | os.PathLike[str] | IO[bytes], report: Report, language: str
 ) -> None:
     """Writes the report's spreadsheet to a path or a binary file object. `report.merchants`
-    and `report.products` are read once, as they are written."""
+    and `report.products` are read once, as they are written. Raises OSError when the file or
+    the rows kept for it cannot be written."""
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
-    workbook = xlsxwriter.Workbook(
-        target,
-        {
-            "constant_memory": True,
-            # Names are typed by people: a cell is never a formula or a link because of its text.
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
+    # The rows wait in temporary files until the workbook is put together. xlsxwriter removes
+    # them only when it closes the workbook, which a failed report never does: this directory
+    # goes however the writing ends.
+    with tempfile.TemporaryDirectory(prefix="jbl-report-") as rows_dir:
+        workbook = xlsxwriter.Workbook(
+            target,
+            {
+                "constant_memory": True,
+                "tmpdir": rows_dir,
+                # Names are typed by people: a cell is never a formula or a link because of its
+                # text.
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        try:
+            _fill(workbook, report, language)
+            _close(workbook)
+        except BaseException as error:
+            _abandon(workbook, error)
+            raise
+
+
+def _fill(workbook: xlsxwriter.Workbook, report: Report, language: str) -> None:
     writer = _Writer(workbook, report, language)
     summary = writer.sheet("report_sheet_summary", 34, 18)
     kota = workbook.add_worksheet(text(language, "report_sheet_kota"))
@@ -151,7 +171,39 @@ def write_workbook(
     )
     if kota_rows:
         writer.chart(summary, kota, report.kota[:kota_rows])
-    workbook.close()
+
+
+def _close(workbook: xlsxwriter.Workbook) -> None:
+    """Puts the workbook together into its target."""
+    try:
+        workbook.close()
+    except FileCreateError as error:
+        # xlsxwriter wraps the OSError of writing the file: raised as what it is, as a failure
+        # to write the rows is.
+        cause = error.__context__
+        if not isinstance(cause, OSError):
+            raise
+        raise OSError(cause.errno, cause.strerror, cause.filename) from error
+
+
+def _abandon(workbook: xlsxwriter.Workbook, error: BaseException) -> None:
+    """A workbook that failed, given up (xlsxwriter has no call for it): its sheets' row files
+    are closed, and the frames the error came through let go of what xlsxwriter opened there,
+    so that a half-written package is closed now, while its target is open, not whenever it is
+    collected (a command would print its complaint on the way out)."""
+    for sheet in workbook.worksheets():
+        rows = getattr(sheet, "row_data_fh", None)
+        if rows is not None:
+            # Closed whatever happens, with what it held still to write lost: the rows are
+            # of no use any more (and a full disk would refuse them again).
+            with contextlib.suppress(OSError):
+                rows.close()
+    seen: set[int] = set()
+    chained: BaseException | None = error
+    while chained is not None and id(chained) not in seen:
+        seen.add(id(chained))
+        traceback.clear_frames(chained.__traceback__)
+        chained = chained.__cause__ or chained.__context__
 
 
 class _Writer:

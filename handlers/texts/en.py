@@ -322,6 +322,7 @@ TEXTS: dict[str, str] = {
     "cal_file_columns": "friday,category,headline,broadcast",
     "cal_file_name": "jbl-calendar-{first}.csv",
     "file_link": "📎 {name} ({size}), link valid for 7 days:\n{url}",
+    "file_too_large": "📎 {name} ({size}) is too large to send in this chat.",
     # Report files: the spreadsheet and the chart of the program's results (for staff)
     "report_title": "Jumat Beli Lokal — sales results",
     "report_period_day": "{day}",

@@ -321,6 +321,7 @@ TEXTS: dict[str, str] = {
     "cal_file_columns": "jumat,kategori,headline,siaran",
     "cal_file_name": "jadwal-jbl-{first}.csv",
     "file_link": "📎 {name} ({size}), tautan berlaku 7 hari:\n{url}",
+    "file_too_large": "📎 {name} ({size}) terlalu besar untuk dikirim di chat ini.",
     # Report files: the spreadsheet and the chart of the program's results (for staff)
     "report_title": "Jumat Beli Lokal — hasil penjualan",
     "report_period_day": "{day}",
