@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from handlers.dispatch import Conversation
 
-FILES_PATH = "/files"
+MEDIA_PATH = "/media"
 # What `secrets.token_urlsafe` makes; anything else is not looked up.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Shown in the chat rather than offered as a download.
@@ -26,11 +26,11 @@ _INLINE = frozenset({"image/png", "image/jpeg"})
 
 
 def file_url(public_url: str, attachment: Attachment) -> str:
-    return f"{public_url.rstrip('/')}{FILES_PATH}/{attachment.token}"
+    return f"{public_url.rstrip('/')}{MEDIA_PATH}/{attachment.token}"
 
 
 def files_route(conversation: Conversation) -> Route:
-    """`GET /files/<token>`: the file's bytes while its link lasts; 404 alike for a token
+    """`GET /media/<token>`: the file's bytes while its link lasts; 404 alike for a token
     that never was, one that expired and one that is malformed, so nothing is learnt."""
 
     async def serve(request: Request) -> Response:
@@ -52,4 +52,4 @@ def files_route(conversation: Conversation) -> Route:
         }
         return Response(file.content, media_type=file.media_type, headers=headers)
 
-    return Route(f"{FILES_PATH}/{{token}}", serve, methods=["GET"])
+    return Route(f"{MEDIA_PATH}/{{token}}", serve, methods=["GET"])

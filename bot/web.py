@@ -60,7 +60,7 @@ def build_web(
         # Twilio fetches a reply's file from here to send it as media.
         routes.append(files_route(whatsapp.conversation))
     web = Starlette(routes=routes)
-    # Every path is exact. Starlette would answer `/files/<anything>/` with a redirect to the
+    # Every path is exact. Starlette would answer `/media/<anything>/` with a redirect to the
     # path without its slash, rebuilt from the request's own scheme and host: behind the TLS
     # proxy that is an http:// link carrying a file's token; 404 alike is all it gets.
     web.router.redirect_slashes = False

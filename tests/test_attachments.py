@@ -181,7 +181,7 @@ async def whatsapp_jbl(
 
 
 def link_in(text: str) -> str:
-    [link] = re.findall(rf"{re.escape(PUBLIC_URL)}/files/[A-Za-z0-9_-]+", text)
+    [link] = re.findall(rf"{re.escape(PUBLIC_URL)}/media/[A-Za-z0-9_-]+", text)
     return link
 
 
@@ -218,8 +218,8 @@ async def test_staff_on_whatsapp_get_a_link_to_the_calendar_that_expires(
 
     clock.advance(KEEP_FILES)
     expired = await fetch(whatsapp_jbl, link)
-    unknown = await fetch(whatsapp_jbl, f"{PUBLIC_URL}/files/{'A' * 32}")
-    listing = await fetch(whatsapp_jbl, f"{PUBLIC_URL}/files/")
+    unknown = await fetch(whatsapp_jbl, f"{PUBLIC_URL}/media/{'A' * 32}")
+    listing = await fetch(whatsapp_jbl, f"{PUBLIC_URL}/media/")
     assert expired.status_code == unknown.status_code == listing.status_code == 404
     assert expired.content == unknown.content  # an expired link tells no more than a wrong one
 
@@ -246,7 +246,7 @@ async def test_a_chart_goes_as_media_that_twilio_fetches_from_jbl(
     message = ana.last
     assert message.text.startswith("Omzet per kota") and message.menu == ["🏠 Menu"]
     [fetched] = message.fetched
-    assert fetched.url == message.media_urls[0] and fetched.url.startswith(f"{PUBLIC_URL}/files/")
+    assert fetched.url == message.media_urls[0] and fetched.url.startswith(f"{PUBLIC_URL}/media/")
     assert (fetched.status, fetched.content_type, fetched.size) == (200, "image/png", len(png()))
     assert fetched.disposition.startswith('inline; filename="omzet per kota.png"')
     assert message.status == "delivered"

@@ -27,7 +27,7 @@ from tests.whatsapp_bot import NOTICE_TEMPLATE, PUBLIC_URL, running_whatsapp
 
 STAFF_NUMBER = "+6281298760018"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-FILE_LINK = re.compile(rf"{re.escape(PUBLIC_URL)}/files/([A-Za-z0-9_-]+)")
+FILE_LINK = re.compile(rf"{re.escape(PUBLIC_URL)}/media/([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ async def test_staff_on_whatsapp_get_the_summary_the_chart_as_media_and_a_link_t
     assert "Unit terjual: 8\nOmzet: Rp260.000" in summary.text
     # The chart is the message's media, fetched by Twilio from jbl before it sent it.
     [url] = chart.media_urls
-    assert url.startswith(f"{PUBLIC_URL}/files/")
+    assert url.startswith(f"{PUBLIC_URL}/media/")
     assert chart.text.startswith("Omzet · Jumat, 27 November 2026 · Seluruh Jakarta")
     [fetched] = chart.fetched
     assert (fetched.status, fetched.content_type) == (200, "image/png")
@@ -109,7 +109,7 @@ async def test_staff_on_whatsapp_get_the_summary_the_chart_as_media_and_a_link_t
     height, width, _ = imread(io.BytesIO(png.content), format="png").shape
     assert width == 1080 and height >= 1080
 
-    xlsx = await get(whatsapp, f"/files/{token_in(sheet.text)}")
+    xlsx = await get(whatsapp, f"/media/{token_in(sheet.text)}")
     assert xlsx.status_code == 200
     assert xlsx.headers["content-type"] == XLSX
     assert xlsx.headers["content-disposition"].startswith(
@@ -129,7 +129,7 @@ async def test_staff_on_whatsapp_get_the_summary_the_chart_as_media_and_a_link_t
         'inline; filename="jbl-2026-11-27-jakarta-selatan.png"'
     )
     assert token_in(kota_sheet.text) != token_in(sheet.text)
-    selatan = await get(whatsapp, f"/files/{token_in(kota_sheet.text)}")
+    selatan = await get(whatsapp, f"/media/{token_in(kota_sheet.text)}")
     kota = openpyxl.load_workbook(io.BytesIO(selatan.content))["Per kota"]
     assert ("Jakarta Selatan", 2, 90000) in [row[:3] for row in kota.iter_rows(values_only=True)]
 
@@ -143,7 +143,7 @@ async def test_only_the_exact_token_serves_a_file_and_only_until_it_expires(
     _, chart, sheet = await report_of(ana, twilio, "Jumat lalu")
     token = token_in(sheet.text)
     chart_token = chart.media_urls[0].rsplit("/", 1)[1]
-    not_found = await get(whatsapp, f"/files/{'A' * len(token)}")
+    not_found = await get(whatsapp, f"/media/{'A' * len(token)}")
     assert not_found.status_code == 404
 
     # Forged or guessed: one character changed, the case changed, cut short, longer, with a
@@ -151,20 +151,20 @@ async def test_only_the_exact_token_serves_a_file_and_only_until_it_expires(
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
     swapped = token.swapcase() if token.swapcase() != token else flipped
     forged = [
-        f"/files/{flipped}",
-        f"/files/{swapped}",
-        f"/files/{token[:-1]}",
-        f"/files/{token[:16]}",
-        f"/files/{token}A",
-        f"/files/{token}.xlsx",
-        f"/files/{token}/",
-        f"/files/{token}/jbl-2026-11-27.xlsx",
-        f"/files/{chart_token[:16]}{token[16:]}",
-        f"/files/%20{token}",
-        "/files/jbl-2026-11-27.xlsx",
-        "/files/",
-        "/files",
-        "/files/*",
+        f"/media/{flipped}",
+        f"/media/{swapped}",
+        f"/media/{token[:-1]}",
+        f"/media/{token[:16]}",
+        f"/media/{token}A",
+        f"/media/{token}.xlsx",
+        f"/media/{token}/",
+        f"/media/{token}/jbl-2026-11-27.xlsx",
+        f"/media/{chart_token[:16]}{token[16:]}",
+        f"/media/%20{token}",
+        "/media/jbl-2026-11-27.xlsx",
+        "/media/",
+        "/media",
+        "/media/*",
         "/laporan",
         "/report",
         "/reports",
@@ -177,18 +177,18 @@ async def test_only_the_exact_token_serves_a_file_and_only_until_it_expires(
         assert answer.content in (not_found.content, b"Not Found"), (path, answer.content)
     # Only GET (and HEAD) read a file: nothing else answers for it.
     for method in ("POST", "PUT", "DELETE"):
-        answer = await get(whatsapp, f"/files/{token}", method)
+        answer = await get(whatsapp, f"/media/{token}", method)
         assert answer.status_code in (404, 405), method
         assert not answer.content.startswith(b"PK"), method
 
     # Served until its lifetime ends, on jbl's clock (which stood still since the files were
     # made), then gone like a token that never was.
     clock.advance(KEEP_FILES - timedelta(seconds=1))
-    assert (await get(whatsapp, f"/files/{token}")).content.startswith(b"PK")
-    assert (await get(whatsapp, f"/files/{chart_token}")).content.startswith(PNG_MAGIC)
+    assert (await get(whatsapp, f"/media/{token}")).content.startswith(b"PK")
+    assert (await get(whatsapp, f"/media/{chart_token}")).content.startswith(PNG_MAGIC)
     clock.advance(timedelta(seconds=1))
     for gone in (token, chart_token):
-        answer = await get(whatsapp, f"/files/{gone}")
+        answer = await get(whatsapp, f"/media/{gone}")
         assert answer.status_code in (404, 410)
         assert answer.content == not_found.content
         assert "content-disposition" not in answer.headers
@@ -218,9 +218,9 @@ async def test_the_saturday_report_outside_the_24_hour_window_goes_as_templates_
     assert chart.media_urls == [] and sheet.media_urls == []
     chart_link = FILE_LINK.search(chart.text)
     assert chart_link is not None
-    png = await get(whatsapp, f"/files/{chart_link.group(1)}")
+    png = await get(whatsapp, f"/media/{chart_link.group(1)}")
     assert png.content.startswith(PNG_MAGIC)
-    xlsx = await get(whatsapp, f"/files/{token_in(sheet.text)}")
+    xlsx = await get(whatsapp, f"/media/{token_in(sheet.text)}")
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
     # The template's menu is hers to answer: a kota's number brings its report.
     summary, _, _ = await report_of(ana, twilio, "Jakarta Selatan", typed="3")
