@@ -201,12 +201,18 @@ class BroadcastSettings(_Weekly):
         return self.at
 
 
+# Excel's rows, less the product sheet's heading, total and note.
+MOST_SHEET_PRODUCTS = 1_048_000
+
+
 class ReportSettings(_Weekly):
     """When each staff member gets last Friday's report (Saturday by default), and how many
-    editions of a category its best sellers and products without a sale span."""
+    editions of a category its best sellers and products without a sale span, and how many
+    products the spreadsheet of `jbl report` lists (those with the largest omzet)."""
 
     weekday: int = Field(5, ge=0, le=6)
     editions: int = Field(4, ge=1, le=MOST_EDITIONS)
+    sheet_products: int = Field(100_000, ge=1, le=MOST_SHEET_PRODUCTS)
 
 
 class OrderSettings(Section):

@@ -7,7 +7,7 @@ UTC, so a period's bounds are Jakarta midnights turned into UTC instants."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -218,6 +218,18 @@ class Report:
     products: Iterable[Row]
     # The broadcast of each Friday of the period, where the report shows them.
     funnels: Sequence[Funnel] = ()
+    # How many products the spreadsheet leaves out beyond its cap (`top_rows`): asked once,
+    # before the first product is written.
+    products_left_out: Callable[[], int] | None = None
+
+
+@dataclass
+class Listing:
+    """A breakdown's first rows, largest omzet first, read in batches as they are used, and
+    how many rows the whole breakdown has."""
+
+    in_all: int
+    batches: AsyncIterator[list[Row]]
 
 
 @dataclass(frozen=True)
@@ -254,9 +266,11 @@ class _Grouping:
     """How a dimension groups: the key people read, where it belongs, the id where it has one,
     and whether it is a column of an order's items (an order then counts in each group that
     one of its items falls in). Order and merchant columns are read from `rows`: the period's
-    orders (`_period`) or their items (`_items`), which carry the same columns."""
+    orders (`_period`) or their items (`_items`), which carry the same columns. A merchant or
+    a product is grouped by its id alone (no key): its names are joined to its counts
+    (`_labels`), since sorting a year of rows by their names' text cost most of the time."""
 
-    key: ColumnElement[Any]
+    key: ColumnElement[Any] | None
     parent: ColumnElement[Any] | None = None
     id: ColumnElement[Any] | None = None
     per_item: bool = False
@@ -272,14 +286,30 @@ def _grouping(by: Dimension, rows: Any) -> _Grouping:
     if by == Dimension.CATEGORY:
         return _Grouping(Category.name_id, None, Category.id, per_item=True)
     if by == Dimension.MERCHANT:
-        return _Grouping(rows.c.merchant, rows.c.kecamatan, rows.c.merchant_id)
+        return _Grouping(None, None, rows.c.merchant_id)
     if by == Dimension.PRODUCT:
-        return _Grouping(Product.name, rows.c.merchant, Product.id, per_item=True)
+        return _Grouping(None, None, rows.c.product_id, per_item=True)
     return _Grouping(func.coalesce(rows.c.channel, NONE))
 
 
-# Which dimensions read the order's merchant (its area or its name).
-_BY_MERCHANT = frozenset(Dimension) - {Dimension.CATEGORY, Dimension.CHANNEL}
+def _labels(
+    by: Dimension | None, id: ColumnElement[Any]
+) -> tuple[ColumnElement[Any], ColumnElement[Any], list[tuple[Any, ColumnElement[bool]]]]:
+    """The key and parent of a dimension grouped by id alone, and the joins that read them:
+    a merchant's name and kecamatan, a product's name and its merchant's name."""
+    if by == Dimension.MERCHANT:
+        return Merchant.name, Merchant.kecamatan, [(Merchant, Merchant.id == id)]
+    return (
+        Product.name,
+        Merchant.name,
+        [(Product, Product.id == id), (Merchant, Merchant.id == Product.merchant_id)],
+    )
+
+
+# The dimensions of an order's items (`_Grouping.per_item`).
+_PER_ITEM = frozenset({Dimension.CATEGORY, Dimension.PRODUCT})
+# Which dimensions read the order's merchant's area.
+_BY_AREA = frozenset({Dimension.KOTA, Dimension.KECAMATAN, Dimension.KELURAHAN})
 
 
 def _sold() -> ColumnElement[bool]:
@@ -313,22 +343,16 @@ def _period(
         Order.merchant_id,
         Order.status,
         Order.total,
-        Order.channel,
         _new_buyer(start).label("new_buyer"),
     ]
+    if Dimension.CHANNEL in parts:
+        columns.append(Order.channel)
     where = [Order.created_at >= start, Order.created_at < end]
     by_merchant = (
-        any(by in _BY_MERCHANT for by in parts)
-        or scope.kota is not None
-        or scope.kecamatan is not None
+        any(by in _BY_AREA for by in parts) or scope.kota is not None or scope.kecamatan is not None
     )
     if by_merchant:
-        columns += [
-            Merchant.name.label("merchant"),
-            Merchant.kota,
-            Merchant.kecamatan,
-            Merchant.kelurahan,
-        ]
+        columns += [Merchant.kota, Merchant.kecamatan, Merchant.kelurahan]
     if scope.kota is not None:
         where.append(Merchant.kota == scope.kota)
     if scope.kecamatan is not None:
@@ -350,7 +374,7 @@ def _items(orders: Any) -> Any:
     `ix_order_items_order_id` rather than one look-up per order."""
     return (
         select(
-            *orders.c,
+            *(column for column in orders.c if column.name != "total"),
             OrderItem.product_id,
             OrderItem.unit_price,
             OrderItem.quantity,
@@ -369,10 +393,10 @@ def _items(orders: Any) -> Any:
 def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[Any]:
     """One part of a statement: a row per group of `by` (one in all without it) holding the
     part's number, the key, parent and id (NULL where the grouping has none), then the counts
-    in the order of `Figures`' fields. The period's orders (or, by a column of the items,
-    their items) are counted in one subquery and the sold items in another, joined on the
-    group."""
-    per_item = by is not None and _grouping(by, orders).per_item
+    in the order of `Figures`' fields. The period's orders are counted in one subquery and
+    their sold items in another, joined on the group; by a column of the items (an order then
+    counts in each group that one of its items falls in), one subquery counts both."""
+    per_item = by in _PER_ITEM
     # The rows whose orders are counted: the orders, or the items where an order counts in
     # each group that one of its items falls in.
     counted_from = items if per_item else orders
@@ -381,7 +405,7 @@ def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[
         if by is None:
             return []
         grouping = _grouping(by, source)
-        groups = [grouping.key.label("key")]
+        groups = [] if grouping.key is None else [grouping.key.label("key")]
         if grouping.parent is not None:
             groups.append(grouping.parent.label("parent"))
         if grouping.id is not None:
@@ -413,6 +437,12 @@ def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[
         func.count(distinct(rows.new_buyer)).label("new_buyers"),
         func.count(distinct(case((is_sold, rows.merchant_id)))).label("merchants_with_sale"),
     ).select_from(counted_from)
+    if per_item:
+        # The items counted are the sold items' too: one pass over them counts both.
+        counted_query = counted_query.add_columns(
+            _total(case((is_sold, rows.quantity), else_=0)).label("units"),
+            func.count(distinct(case((is_sold, rows.product_id)))).label("products_sold"),
+        )
     items_query = (
         select(
             *item_groups,
@@ -422,61 +452,68 @@ def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[
         .select_from(items)
         .where(sold(items.c.status))
     )
-    if per_item:
-        for name in ("counted", "items"):
-            statement = counted_query if name == "counted" else items_query
-            source = counted_from if name == "counted" else items
-            statement = statement.join(Product, Product.id == source.c.product_id)
-            if by == Dimension.CATEGORY:
-                statement = statement.join(Category, Category.id == Product.category_id)
-            if name == "counted":
-                counted_query = statement
-            else:
-                items_query = statement
+    if by == Dimension.CATEGORY:
+        counted_query = counted_query.join(Product, Product.id == items.c.product_id).join(
+            Category, Category.id == Product.category_id
+        )
     if groups:
         counted_query = counted_query.group_by(*groups)
         items_query = items_query.group_by(*item_groups)
     counted = counted_query.subquery(f"counted_{number}")
-    units = items_query.subquery(f"units_{number}")
     names = [column.name for column in groups]
-    joined = and_(*(counted.c[name] == units.c[name] for name in names)) if names else true()
+    # Per order, the sold items are counted apart and joined on the group.
+    units = counted if per_item else items_query.subquery(f"units_{number}")
 
     def key(name: str, type_: Any) -> ColumnElement[Any]:
         return (counted.c[name] if name in names else cast(null(), type_)).label(name)
 
-    return (
-        select(
-            literal_column(str(number), Integer).label("part"),
-            key("key", String),
-            key("parent", String),
-            key("id", Integer),
-            counted.c.placed,
-            counted.c.sold,
-            counted.c.completed,
-            counted.c.rejected,
-            counted.c.cancelled,
-            counted.c.expired,
-            func.coalesce(units.c.units, 0).label("units"),
-            counted.c.omzet,
-            counted.c.buyers,
-            counted.c.new_buyers,
-            counted.c.merchants_with_sale,
-            func.coalesce(units.c.products_sold, 0).label("products_sold"),
-        )
-        .select_from(counted)
-        .outerjoin(units, joined)
-    )
+    labels: list[ColumnElement[Any]] = [key("key", String), key("parent", String)]
+    joins: list[tuple[Any, ColumnElement[bool]]] = []
+    if "id" in names and "key" not in names:
+        label, parent, joins = _labels(by, counted.c.id)
+        labels = [label.label("key"), parent.label("parent")]
+    statement = select(
+        literal_column(str(number), Integer).label("part"),
+        *labels,
+        key("id", Integer),
+        counted.c.placed,
+        counted.c.sold,
+        counted.c.completed,
+        counted.c.rejected,
+        counted.c.cancelled,
+        counted.c.expired,
+        func.coalesce(units.c.units, 0).label("units"),
+        counted.c.omzet,
+        counted.c.buyers,
+        counted.c.new_buyers,
+        counted.c.merchants_with_sale,
+        func.coalesce(units.c.products_sold, 0).label("products_sold"),
+    ).select_from(counted)
+    if not per_item:
+        joined = and_(*(counted.c[name] == units.c[name] for name in names)) if names else true()
+        statement = statement.outerjoin(units, joined)
+    for table, on in joins:
+        statement = statement.join(table, on)
+    return statement
 
 
 def _statement(
-    period: Period, scope: Scope, timezone: ZoneInfo, parts: Sequence[Dimension | None]
+    period: Period,
+    scope: Scope,
+    timezone: ZoneInfo,
+    parts: Sequence[Dimension | None],
+    *,
+    counted: bool = False,
 ) -> Select[Any] | CompoundSelect:
     """The figures of the period in the scope by each of `parts` (None: the total), in one
     statement that reads the period's orders once: rows as `_part` makes them, by part, then
-    largest omzet first."""
+    largest omzet first. `counted` (one part only) adds how many rows the part has in all."""
     orders = _period(period, scope, timezone, parts)
     items = _items(orders)
     selects = [_part(number, orders, items, by) for number, by in enumerate(parts)]
+    if counted:
+        (select_,) = selects
+        selects = [select_.add_columns(func.count().over().label("in_all"))]
     statement = selects[0] if len(selects) == 1 else union_all(*selects)
     order = ("part", "omzet", "key", "parent", "id")
     return statement.order_by(
@@ -530,6 +567,31 @@ async def rows_in_batches(
     result = await session.stream(statement.execution_options(yield_per=size))
     async for batch in result.partitions(size):
         yield [_row(values) for values in batch]
+
+
+async def top_rows(
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    by: Dimension,
+    timezone: ZoneInfo,
+    limit: int,
+    size: int = BATCH,
+) -> Listing:
+    """The breakdown by `by`'s first `limit` rows, largest omzet first, `size` at a time, and
+    how many it has in all (known with the first rows, which are read here)."""
+    statement = _statement(period, scope, timezone, [by], counted=True).limit(limit)
+    result = await session.stream(statement.execution_options(yield_per=size))
+    partitions = result.partitions(size)
+    first = await anext(partitions, [])
+
+    async def batches() -> AsyncIterator[list[Row]]:
+        batch = first
+        while batch:
+            yield [_row(values[:-1]) for values in batch]
+            batch = await anext(partitions, [])
+
+    return Listing(int(first[0][-1]) if first else 0, batches())
 
 
 async def rows(

@@ -115,7 +115,7 @@ async def test_the_spreadsheet_lists_every_merchant_and_product_of_the_friday(
     async with friday.sessions() as session:
         await write_report_streaming(
             one_by_one, session, Period.friday(FRIDAY), Scope(), friday.settings.timezone, "id",
-            size=1,
+            products=friday.settings.reports.sheet_products, size=1,
         )  # fmt: skip
     streamed = openpyxl.load_workbook(one_by_one)
 

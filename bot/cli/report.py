@@ -1,7 +1,10 @@
 """`jbl report`: what the program sold, per Friday or date range, by area, category, merchant,
 product or channel, as a table on the terminal, as CSV, as a spreadsheet (XLSX) or a chart (PNG).
 
-Each format is one entry of `FORMATS`: what it is made from and how it is written."""
+Each format is one entry of `FORMATS`: what it is made from and how it is written. A format
+writes straight to standard output or, with `--output FILE`, to a file beside FILE that takes
+FILE's name only once it is whole: a report that fails or is interrupted leaves no half file,
+and an existing FILE as it was."""
 
 from __future__ import annotations
 
@@ -9,12 +12,14 @@ import asyncio
 import csv
 import io
 import re
+import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from babel.numbers import format_decimal
 
@@ -47,10 +52,10 @@ class Request:
 
 @dataclass(frozen=True)
 class Format:
-    """One `--format`: `make` turns the request into the file's bytes; a binary format is
-    never written to a terminal."""
+    """One `--format`: `write` writes the request's file to a binary stream as it is made; a
+    binary format is never written to a terminal."""
 
-    make: Callable[[App, Request], Awaitable[bytes]]
+    write: Callable[[App, Request, IO[bytes]], Awaitable[None]]
     binary: bool = False
 
 
@@ -106,18 +111,44 @@ async def _report(app: App, args: argparse.Namespace) -> None:
         raise UsageError(f"{output} exists: add --force to replace it")
     if output is None and chosen.binary and sys.stdout.isatty():
         raise UsageError(f"--format {name} is not for a terminal: add --output FILE")
-    try:
-        made = await chosen.make(app, request)
-    except OSError as error:
-        # A spreadsheet's rows wait in temporary files: a full disk stops it there.
-        raise UsageError(f"cannot write the report: {error.strerror or error}") from error
     if output is None:
-        sys.stdout.buffer.write(made)
+        try:
+            await chosen.write(app, request, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            # A spreadsheet's rows wait in temporary files: a full disk stops it there.
+            raise UsageError(f"cannot write the report: {error.strerror or error}") from error
         return
+    with _whole_file(output) as (partial, done):
+        await chosen.write(app, request, partial)
+        done()
+
+
+@contextmanager
+def _whole_file(output: Path) -> Iterator[tuple[IO[bytes], Callable[[], None]]]:
+    """A new file beside `output` to write, and what renames it to `output` once written. If
+    the block ends before that, by an error or Ctrl-C, the file is removed and `output` is as
+    it was. An error of the file system is one line naming `output`."""
+    # Made as `output` would be (its mode from the umask), under a name no other run takes.
+    partial = output.with_name(f".{output.name}.{secrets.token_hex(4)}.part")
     try:
-        output.write_bytes(made)
+        handle = partial.open("xb")
     except OSError as error:
         raise UsageError(f"cannot write {output}: {error.strerror}") from error
+
+    def done() -> None:
+        handle.close()
+        partial.replace(output)
+
+    try:
+        with handle:
+            yield handle, done
+    except OSError as error:
+        raise UsageError(f"cannot write {output}: {error.strerror}") from error
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def checked(app: App, args: argparse.Namespace) -> Request:
@@ -221,7 +252,7 @@ def _label(row: Row) -> str:
     return f"{row.key} ({row.parent})" if row.parent else row.key
 
 
-async def table(app: App, request: Request) -> bytes:
+async def table(app: App, request: Request, out: IO[bytes]) -> None:
     """Aligned columns: a heading, a line per row, largest omzet first, and the total."""
     found, heading = await _results(app, request)
     lines = [[request.by.value, *COLUMNS]]
@@ -238,7 +269,7 @@ async def table(app: App, request: Request) -> bytes:
     text += [aligned(line) for line in lines[1:-1]]
     text += ["-" * len(aligned(lines[0])), aligned(lines[-1])]
     text += await _funnel_block(app, request)
-    return ("\n".join(text) + "\n").encode()
+    out.write(("\n".join(text) + "\n").encode())
 
 
 def _with_share(part: int, whole: int) -> str:
@@ -341,11 +372,11 @@ def _csv_figures(figures: Figures) -> list[int]:
     ]
 
 
-async def comma_separated(app: App, request: Request) -> bytes:
+async def comma_separated(app: App, request: Request, out: IO[bytes]) -> None:
     """UTF-8 with a header row; the total first (level `total`), then a line per row."""
     found, _ = await _results(app, request)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    lines = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    writer = csv.writer(lines, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     writer.writerow(["total", csv_cell(request.scope.name), "", "", *_csv_figures(found.total)])
     for row in found.rows:
@@ -358,7 +389,9 @@ async def comma_separated(app: App, request: Request) -> bytes:
                 *_csv_figures(row.figures),
             ]
         )
-    return out.getvalue().encode("utf-8")
+    lines.flush()
+    # The stream is the caller's: left open.
+    lines.detach()
 
 
 # ---- spreadsheet and chart ---------------------------------------------------------------
@@ -367,21 +400,26 @@ async def comma_separated(app: App, request: Request) -> bytes:
 FILE_LANGUAGE = "id"
 
 
-async def spreadsheet(app: App, request: Request) -> bytes:
-    """The XLSX: summary with its chart, per kota, kecamatan, merchant and product (`--by`
-    does not apply: every sheet is there)."""
-    out = io.BytesIO()
+async def spreadsheet(app: App, request: Request, out: IO[bytes]) -> None:
+    """The XLSX: summary with its chart, per kota, kecamatan, every merchant, and the products
+    with the largest omzet up to `[reports] sheet_products` (`--by` does not apply: every sheet
+    is there)."""
     async with app.sessions() as session:
         await write_report_streaming(
-            out, session, request.period, request.scope, app.settings.timezone, FILE_LANGUAGE
+            out,
+            session,
+            request.period,
+            request.scope,
+            app.settings.timezone,
+            FILE_LANGUAGE,
+            products=app.settings.reports.sheet_products,
         )
-    return out.getvalue()
 
 
-async def chart(app: App, request: Request) -> bytes:
-    """The PNG: omzet per `--by` as bars, the largest first."""
+async def chart(app: App, request: Request, out: IO[bytes]) -> None:
+    """The PNG: omzet per `--by` as bars, the largest first (a few of them: a small file)."""
     found, _ = await _results(app, request)
-    return await asyncio.to_thread(chart_png, found, FILE_LANGUAGE)
+    out.write(await asyncio.to_thread(chart_png, found, FILE_LANGUAGE))
 
 
 # The formats of `--format`.

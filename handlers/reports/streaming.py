@@ -3,7 +3,10 @@ hundreds of thousands of rows, never held whole.
 
 `write_workbook` runs in a worker thread and reads each sheet's rows from a bounded queue; the
 event loop reads `rows_in_batches` and puts each batch on that queue, merchants first, then
-products, in the order the writer consumes them."""
+products, in the order the writer consumes them. Every merchant is listed; the products are
+those with the largest omzet, up to `[reports] sheet_products` (`top_rows`; decision record
+0025): a year's catalogue can outgrow a sheet, and `jbl report --by product --format csv`
+lists them all. The product sheet says how many it leaves out."""
 
 from __future__ import annotations
 
@@ -15,7 +18,16 @@ from collections.abc import AsyncIterator, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from handlers.reports.workbook import write_workbook
-from models.results import BATCH, Dimension, Report, Row, funnels, rows_in_batches, summary
+from models.results import (
+    BATCH,
+    Dimension,
+    Report,
+    Row,
+    funnels,
+    rows_in_batches,
+    summary,
+    top_rows,
+)
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -48,6 +60,13 @@ class _Feed:
                 raise StoppedFeeding
             yield from batch
 
+    def left_out(self) -> int:
+        """How many rows the report leaves out: the feed's first item, before its rows."""
+        first = self.queue.get()
+        if first is _STOP:
+            raise StoppedFeeding
+        return int(first)
+
     async def put(self, item: Any, writing: asyncio.Future[None]) -> None:
         """Puts without blocking the event loop; raises the writer's error if it stopped."""
         while not writing.done():
@@ -71,25 +90,37 @@ async def write_report_streaming(
     scope: Scope,
     timezone: ZoneInfo,
     language: str,
+    *,
+    products: int,
     size: int = BATCH,
 ) -> None:
-    """Writes the report's spreadsheet (summary, kota, kecamatan, merchants, products) to a
-    path or binary file object, reading merchants and products `size` rows at a time as it
-    writes them. A report of all Jakarta shows each Friday's broadcast on its summary."""
+    """Writes the report's spreadsheet (summary, kota, kecamatan, every merchant, the
+    `products` products with the largest omzet) to a path or binary file object, reading
+    merchants and products `size` rows at a time as it writes them. A report of all Jakarta
+    shows each Friday's broadcast on its summary."""
     read = await summary(session, period, scope, timezone)
-    merchants, products = _Feed(), _Feed()
-    report = Report(period, scope, read.total, read.kota, read.kecamatan, merchants, products)
-    report.funnels = await funnels(session, period, scope, timezone)
+    merchant_feed, product_feed = _Feed(), _Feed()
+    report = Report(
+        period,
+        scope,
+        read.total,
+        read.kota,
+        read.kecamatan,
+        merchant_feed,
+        product_feed,
+        funnels=await funnels(session, period, scope, timezone),
+        products_left_out=product_feed.left_out,
+    )
     writing = asyncio.ensure_future(asyncio.to_thread(write_workbook, target, report, language))
-    feeding = merchants
+    feeding = merchant_feed
     try:
-        await merchants.fill(
+        await merchant_feed.fill(
             rows_in_batches(session, period, scope, Dimension.MERCHANT, timezone, size), writing
         )
-        feeding = products
-        await products.fill(
-            rows_in_batches(session, period, scope, Dimension.PRODUCT, timezone, size), writing
-        )
+        feeding = product_feed
+        listed = await top_rows(session, period, scope, Dimension.PRODUCT, timezone, products, size)
+        await product_feed.put(max(0, listed.in_all - products), writing)
+        await product_feed.fill(listed.batches, writing)
     except BaseException:
         # A writer still waiting on the queue being fed is told to stop, so that the thread
         # ends; the reading's error is the one raised.

@@ -362,6 +362,7 @@ TEXTS: dict[str, str] = {
     "report_col_products_sold": "Products sold",
     "report_total": "Total",
     "report_rows_cut": "… {count} more rows do not fit on this sheet.",
+    "report_products_cut": "Only the products with the largest omzet are listed; {count} more are not. The full list: jbl report --by product --format csv",
     "report_chart_title": "Omzet by {by}",
     "report_chart_top": "Omzet by {by}: top {shown} of {count}",
     "report_chart_total": "Total: {omzet} · {units} units",

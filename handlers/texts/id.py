@@ -361,6 +361,7 @@ TEXTS: dict[str, str] = {
     "report_col_products_sold": "Produk terjual",
     "report_total": "Total",
     "report_rows_cut": "… {count} baris lagi tidak muat di lembar ini.",
+    "report_products_cut": "Hanya produk dengan omzet terbesar yang dicantumkan; {count} produk lainnya tidak. Daftar lengkap: jbl report --by product --format csv",
     "report_chart_title": "Omzet per {by}",
     "report_chart_top": "Omzet per {by}: {shown} teratas dari {count}",
     "report_chart_total": "Total: {omzet} · {units} unit",
