@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import pty
+import resource
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,71 @@ async def test_the_spreadsheet_lists_every_merchant_and_product_of_the_friday(
             ("Keripik Singkong Pedas Level 5 200 g", "Keripik Pedas Neng Lala", 0, 0),
             (None, "Total", 8, 260000),
         ]
+
+
+def _run_limited(
+    app: App, cwd: Path, largest_file: int, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """jbl report, whose files cannot grow beyond `largest_file` bytes (`RLIMIT_FSIZE`):
+    writing past it fails as a full disk would, in the middle of the file."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest_file, largest_file))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
+    env["JBL_DATABASE__URL"] = app.settings.database.url
+    return subprocess.run(
+        [JBL, "report", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120,
+        preexec_fn=limit,
+    )  # fmt: skip
+
+
+async def test_a_report_that_fails_half_written_leaves_no_file_and_keeps_the_old_one(
+    friday: App,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "omzet.png").write_bytes(b"kept")
+    failed = _run_limited(
+        friday, tmp_path, 40_000,
+        "--friday", "2026-11-27", "--format", "png", "--output", "omzet.png", "--force",
+    )  # fmt: skip
+    assert (failed.returncode, failed.stderr) == (
+        2,
+        "jbl: cannot write omzet.png: File too large\n",
+    )
+    assert [name for name in os.listdir(tmp_path) if "omzet" in name] == ["omzet.png"]
+    assert (tmp_path / "omzet.png").read_bytes() == b"kept"
+
+    _written(
+        friday, tmp_path, "--friday", "2026-11-27", "--format", "png", "--output", "omzet.png",
+        "--force",
+    )  # fmt: skip
+    assert [name for name in os.listdir(tmp_path) if "omzet" in name] == ["omzet.png"]
+    assert (tmp_path / "omzet.png").stat().st_size > 40_000
+
+
+async def test_the_product_sheet_lists_the_largest_products_up_to_the_setting_and_says_so(
+    friday: App,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    result = run_jbl(
+        "report", "--friday", "2026-11-27", "--format", "xlsx", "--output", "laporan.xlsx",
+        database_url=friday.settings.database.url, cwd=tmp_path,
+        extra_env={"JBL_REPORTS__SHEET_PRODUCTS": "2"},
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")
+
+    workbook = openpyxl.load_workbook(tmp_path / "laporan.xlsx")
+    products = workbook["Per produk"]
+    assert products.cell(HEADER_ROW, 1).value == (
+        "Hanya produk dengan omzet terbesar yang dicantumkan; 2 produk lainnya tidak."
+        " Daftar lengkap: jbl report --by product --format csv"
+    )
+    assert _rows(products) == [
+        ("Sambal Bawang Pedas 200 g", "Sambal Dapur Mak Ijah", 4, 140000),
+        ("Kopi Robusta Bubuk 250 g", "Kopi Tubruk Mbak Rini", 2, 90000),
+        (None, "Total", 8, 260000),
+    ]
+    # Every merchant is still there, and no other sheet has the note.
+    assert len(_rows(workbook["Per toko"])) == 5
+    assert workbook["Per toko"].cell(HEADER_ROW, 1).value is None

@@ -7,11 +7,13 @@ import io
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
+import xlsxwriter
 from matplotlib.image import imread
 
 from handlers.reports.chart import chart_png
@@ -269,3 +271,47 @@ def test_importing_jbl_does_not_import_matplotlib() -> None:
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+# Names as people type them: spaces around, XML's own characters, a control character, text
+# that looks like Excel's escape, a tab and a new line, emoji, a non-character.
+TYPED_NAMES = [
+    "  Toko Spasi  ",
+    'Kopi & Teh <Asli> "Enak"',
+    "Bel\x07 Toko",
+    "Kode _x0041_ tetap",
+    "Tab\tdan\nbaris",
+    "Ünïcödé 🍜",
+    "Akhir\ufffe",
+]
+
+
+def test_names_typed_by_people_read_back_as_xlsxwriter_itself_writes_them(tmp_path: Path) -> None:
+    merchants = iter([Row(name, SELATAN, parent=name, id=n) for n, name in enumerate(TYPED_NAMES)])
+    ours = tmp_path / "ours.xlsx"
+    write_workbook(ours, report(merchants), "id")
+    plain = tmp_path / "plain.xlsx"
+    workbook = xlsxwriter.Workbook(plain, {"constant_memory": True})
+    sheet = workbook.add_worksheet()
+    for row, name in enumerate(TYPED_NAMES):
+        sheet.write_string(row, 0, name)
+    workbook.close()
+
+    expected = [row[0] for row in openpyxl.load_workbook(plain).active.iter_rows(values_only=True)]
+    rows = table(openpyxl.load_workbook(ours)["Per toko"])[1:-1]
+    assert [row[1] for row in rows] == expected
+    assert [row[2] for row in rows] == expected
+    assert expected[0] == "  Toko Spasi  "
+
+
+def test_a_product_sheet_cut_short_says_how_many_are_left_out_and_where_they_are() -> None:
+    buffer = io.BytesIO()
+    write_workbook(buffer, replace(report(), products_left_out=lambda: 1_234), "en")
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    note = (
+        "Only the products with the largest omzet are listed; 1,234 more are not."
+        " The full list: jbl report --by product --format csv"
+    )
+    assert book["By product"].cell(HEADER_ROW - 1, 1).value == note
+    assert [row[1] for row in table(book["By product"])[1:-1]] == [row.key for row in PRODUCTS]
+    assert all(book[name].cell(HEADER_ROW - 1, 1).value is None for name in book.sheetnames[:4])
