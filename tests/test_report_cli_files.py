@@ -113,11 +113,10 @@ async def test_the_spreadsheet_lists_every_merchant_and_product_of_the_friday(
     from_cli = openpyxl.load_workbook(tmp_path / "laporan.xlsx")
     # A batch of one row makes the writer wait on the queue and the reader on the writer.
     one_by_one = io.BytesIO()
-    async with friday.sessions() as session:
-        await write_report_streaming(
-            one_by_one, session, Period.friday(FRIDAY), Scope(), friday.settings.timezone, "id",
-            products=friday.settings.reports.sheet_products, size=1,
-        )  # fmt: skip
+    await write_report_streaming(
+        one_by_one, friday.sessions, Period.friday(FRIDAY), Scope(), friday.settings.timezone,
+        "id", products=friday.settings.reports.sheet_products, size=1,
+    )  # fmt: skip
     streamed = openpyxl.load_workbook(one_by_one)
 
     for workbook in (from_cli, streamed):

@@ -404,16 +404,17 @@ async def spreadsheet(app: App, request: Request, out: IO[bytes]) -> None:
     """The XLSX: summary with its chart, per kota, kecamatan, every merchant, and the products
     with the largest omzet up to `[reports] sheet_products` (`--by` does not apply: every sheet
     is there)."""
-    async with app.sessions() as session:
-        await write_report_streaming(
-            out,
-            session,
-            request.period,
-            request.scope,
-            app.settings.timezone,
-            FILE_LANGUAGE,
-            products=app.settings.reports.sheet_products,
-        )
+    await write_report_streaming(
+        out,
+        app.sessions,
+        request.period,
+        request.scope,
+        app.settings.timezone,
+        FILE_LANGUAGE,
+        products=app.settings.reports.sheet_products,
+        # SQLite's pool has one connection.
+        at_once=app.engine.dialect.name != "sqlite",
+    )
 
 
 async def chart(app: App, request: Request, out: IO[bytes]) -> None:

@@ -21,6 +21,7 @@ from handlers.reports.workbook import write_workbook
 from models.results import (
     BATCH,
     Dimension,
+    Listing,
     Report,
     Row,
     funnels,
@@ -32,7 +33,7 @@ from models.results import (
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from models.results import Period, Scope
 
@@ -85,7 +86,7 @@ class _Feed:
 
 async def write_report_streaming(
     target: str | os.PathLike[str] | IO[bytes],
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     period: Period,
     scope: Scope,
     timezone: ZoneInfo,
@@ -93,11 +94,58 @@ async def write_report_streaming(
     *,
     products: int,
     size: int = BATCH,
+    at_once: bool = False,
 ) -> None:
     """Writes the report's spreadsheet (summary, kota, kecamatan, every merchant, the
     `products` products with the largest omzet) to a path or binary file object, reading
-    merchants and products `size` rows at a time as it writes them. A report of all Jakarta
-    shows each Friday's broadcast on its summary."""
+    merchants and products `size` rows at a time as it writes them. `at_once`: the summary,
+    the merchants and the products are read on three connections at once, so the database
+    works on all three while the first is written (else one after the other, on one). A report
+    of all Jakarta shows each Friday's broadcast on its summary."""
+    async with contextlib.AsyncExitStack() as stack:
+        session = await stack.enter_async_context(sessions())
+        started: list[asyncio.Future[Any]] = []
+        if at_once:
+            merchant_session = await stack.enter_async_context(sessions())
+            product_session = await stack.enter_async_context(sessions())
+            merchants_read = asyncio.ensure_future(
+                _started(
+                    rows_in_batches(
+                        merchant_session, period, scope, Dimension.MERCHANT, timezone, size
+                    )
+                )
+            )
+            products_read = asyncio.ensure_future(
+                top_rows(
+                    product_session, period, scope, Dimension.PRODUCT, timezone, products, size
+                )
+            )
+            started = [merchants_read, products_read]
+        try:
+            await _write(
+                target, session, period, scope, timezone, language, products, size, started
+            )
+        finally:
+            for reading in started:
+                reading.cancel()
+                # Its error, if it had one, is the one raised already or a consequence of it.
+                with contextlib.suppress(BaseException):
+                    await reading
+
+
+async def _write(
+    target: str | os.PathLike[str] | IO[bytes],
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    timezone: ZoneInfo,
+    language: str,
+    products: int,
+    size: int,
+    started: list[asyncio.Future[Any]],
+) -> None:
+    """Reads the summary, then feeds the writer the merchants and the products, from the
+    readings `started` already or else read here."""
     read = await summary(session, period, scope, timezone)
     merchant_feed, product_feed = _Feed(), _Feed()
     report = Report(
@@ -114,11 +162,18 @@ async def write_report_streaming(
     writing = asyncio.ensure_future(asyncio.to_thread(write_workbook, target, report, language))
     feeding = merchant_feed
     try:
-        await merchant_feed.fill(
-            rows_in_batches(session, period, scope, Dimension.MERCHANT, timezone, size), writing
+        merchants = (
+            await started[0]
+            if started
+            else rows_in_batches(session, period, scope, Dimension.MERCHANT, timezone, size)
         )
+        await merchant_feed.fill(merchants, writing)
         feeding = product_feed
-        listed = await top_rows(session, period, scope, Dimension.PRODUCT, timezone, products, size)
+        listed: Listing = (
+            await started[1]
+            if started
+            else await top_rows(session, period, scope, Dimension.PRODUCT, timezone, products, size)
+        )
         await product_feed.put(max(0, listed.in_all - products), writing)
         await product_feed.fill(listed.batches, writing)
     except BaseException:
@@ -130,3 +185,17 @@ async def write_report_streaming(
                 await writing
         raise
     await writing
+
+
+async def _started(batches: AsyncIterator[list[Row]]) -> AsyncIterator[list[Row]]:
+    """The batches, the first of them read already: the statement has done its work."""
+    first = await anext(batches, None)
+
+    async def all_of_them() -> AsyncIterator[list[Row]]:
+        if first is None:
+            return
+        yield first
+        async for batch in batches:
+            yield batch
+
+    return all_of_them()
