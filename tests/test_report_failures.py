@@ -96,10 +96,11 @@ async def products_unreadable(app: App) -> AsyncIterator[None]:
 async def write(app: App, target: str | os.PathLike[str] | io.BytesIO) -> None:
     """The spreadsheet of the Friday, a row at a time: the writer's queue fills and empties
     many times; a report that hangs fails here."""
-    async with asyncio.timeout(ENDS_WITHIN_S), app.sessions() as session:
+    async with asyncio.timeout(ENDS_WITHIN_S):
         await write_report_streaming(
-            target, session, Period.friday(FRIDAY), Scope(), app.settings.timezone, "id", size=1
-        )
+            target, app.sessions, Period.friday(FRIDAY), Scope(), app.settings.timezone, "id",
+            products=app.settings.reports.sheet_products, size=1,
+        )  # fmt: skip
 
 
 # ---- the function ----------------------------------------------------------------------------

@@ -128,15 +128,26 @@ async def _report(app: App, args: argparse.Namespace) -> None:
 
 @contextmanager
 def _whole_file(output: Path) -> Iterator[tuple[IO[bytes], Callable[[], None]]]:
-    """A new file beside `output` to write, and what renames it to `output` once written. If
-    the block ends before that, by an error or Ctrl-C, the file is removed and `output` is as
-    it was. An error of the file system is one line naming `output`."""
-    # Made as `output` would be (its mode from the umask), under a name no other run takes.
-    partial = output.with_name(f".{output.name}.{secrets.token_hex(4)}.part")
+    """A file to write for `output`, and what ends it. A new or regular `output` is written
+    beside it and renamed to it once whole: if the block ends before that, by an error or
+    Ctrl-C, that file is removed and `output` is as it was. Anything else (a device, a pipe)
+    is written as it is. An error of the file system is one line naming `output`."""
     try:
-        handle = partial.open("xb")
+        if output.exists() and not output.is_file():
+            with output.open("wb") as stream:
+                yield stream, lambda: None
+        else:
+            with _beside(output) as written:
+                yield written
     except OSError as error:
         raise UsageError(f"cannot write {output}: {error.strerror}") from error
+
+
+@contextmanager
+def _beside(output: Path) -> Iterator[tuple[IO[bytes], Callable[[], None]]]:
+    # Made as `output` would be (its mode from the umask), under a name no other run takes.
+    partial = output.with_name(f".{output.name}.{secrets.token_hex(4)}.part")
+    handle = partial.open("xb")
 
     def done() -> None:
         handle.close()
@@ -145,8 +156,6 @@ def _whole_file(output: Path) -> Iterator[tuple[IO[bytes], Callable[[], None]]]:
     try:
         with handle:
             yield handle, done
-    except OSError as error:
-        raise UsageError(f"cannot write {output}: {error.strerror}") from error
     finally:
         partial.unlink(missing_ok=True)
 

@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 import traceback
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -224,6 +225,13 @@ def _abandon(workbook: xlsxwriter.Workbook, error: BaseException) -> None:
     chained: BaseException | None = error
     while chained is not None and id(chained) not in seen:
         seen.add(id(chained))
+        # A package that failed while it was written into its target (a file that the disk
+        # refuses) would fail again when it closes: closed here, quietly.
+        for frame, _ in traceback.walk_tb(chained.__traceback__):
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, zipfile.ZipFile):
+                    with contextlib.suppress(Exception):
+                        value.close()
         traceback.clear_frames(chained.__traceback__)
         chained = chained.__cause__ or chained.__context__
 
