@@ -326,27 +326,28 @@ async def drive(args: argparse.Namespace, full_size: bool) -> list[Any]:
                 )
             )
 
-            year = Period(fridays[-1] - timedelta(days=6), fridays[0])
-            products = app.settings.reports.sheet_products
-            with tempfile.TemporaryDirectory(prefix="jbl-reports-") as directory:
-                target = Path(directory) / "year.xlsx"
-                started = time.perf_counter()
-                with target.open("wb") as out:
-                    await spreadsheet(app, Request(year, Scope(), Dimension.MERCHANT), out)
-                seconds = time.perf_counter() - started
-                size = target.stat().st_size
-            print(
-                f"a year to XLSX (every merchant, the {products:,} products with the largest"
-                f" omzet): {size:,} B in {seconds:.2f} s"
+        # Outside the session above: the spreadsheet opens its own (SQLite's pool has one).
+        year = Period(fridays[-1] - timedelta(days=6), fridays[0])
+        products = app.settings.reports.sheet_products
+        with tempfile.TemporaryDirectory(prefix="jbl-reports-") as directory:
+            target = Path(directory) / "year.xlsx"
+            started = time.perf_counter()
+            with target.open("wb") as out:
+                await spreadsheet(app, Request(year, Scope(), Dimension.MERCHANT), out)
+            seconds = time.perf_counter() - started
+            size = target.stat().st_size
+        print(
+            f"a year to XLSX (every merchant, the {products:,} products with the largest"
+            f" omzet): {size:,} B in {seconds:.2f} s"
+        )
+        goals.append(
+            verdict_row(
+                "year by merchant to XLSX",
+                "<= 30 s",
+                f"{seconds:.2f} s",
+                seconds <= YEAR_XLSX_GOAL_S,
             )
-            goals.append(
-                verdict_row(
-                    "year by merchant to XLSX",
-                    "<= 30 s",
-                    f"{seconds:.2f} s",
-                    seconds <= YEAR_XLSX_GOAL_S,
-                )
-            )
+        )
         peak = peak_rss_kib()
         goals.append(
             verdict_row(
