@@ -384,23 +384,25 @@ def _csv_figures(figures: Figures) -> list[int]:
 async def comma_separated(app: App, request: Request, out: IO[bytes]) -> None:
     """UTF-8 with a header row; the total first (level `total`), then a line per row."""
     found, _ = await _results(app, request)
-    lines = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
-    writer = csv.writer(lines, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    writer.writerow(["total", csv_cell(request.scope.name), "", "", *_csv_figures(found.total)])
-    for row in found.rows:
-        writer.writerow(
-            [
-                request.by.value,
-                csv_cell(row.key),
-                csv_cell(row.parent),
-                csv_cell(row.id),
-                *_csv_figures(row.figures),
-            ]
-        )
-    lines.flush()
-    # The stream is the caller's: left open.
-    lines.detach()
+    lines = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        writer = csv.writer(lines, lineterminator="\r\n")
+        writer.writerow(CSV_HEADER)
+        writer.writerow(["total", csv_cell(request.scope.name), "", "", *_csv_figures(found.total)])
+        for row in found.rows:
+            writer.writerow(
+                [
+                    request.by.value,
+                    csv_cell(row.key),
+                    csv_cell(row.parent),
+                    csv_cell(row.id),
+                    *_csv_figures(row.figures),
+                ]
+            )
+        lines.flush()
+    finally:
+        # The stream is the caller's: left open, whatever happened.
+        lines.detach()
 
 
 # ---- spreadsheet and chart ---------------------------------------------------------------
