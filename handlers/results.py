@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from handlers.context import Chat
+    from models.catalog import Category
     from models.files import FileStore
     from models.results import Figures
 
@@ -242,13 +243,10 @@ def _short(day: date, chat: Chat) -> str:
 
 async def best(chat: Chat, last: date | None) -> list[Reply]:
     """🏆: the products of `last` Friday's category that sold most over its last editions."""
-    if not await is_staff(chat.session, chat.person.id):
-        return await unknown_command(chat, "laporan")
-    chat.end_step()
-    if not _listable(last, chat):
-        return await menu(chat)
+    category = await _category_listed(chat, last)
+    if isinstance(category, list):
+        return category
     assert last is not None
-    category, _ = await this_weeks_categories(chat.session, last)
     name = category.name(chat.language)
     editions = chat.config.report_editions
     buttons = (
@@ -283,13 +281,10 @@ async def best(chat: Chat, last: date | None) -> list[Reply]:
 async def unsold(chat: Chat, last: date | None, page: int) -> list[Reply]:
     """📉: the products of `last` Friday's category that sold nothing on its last editions,
     a page at a time; a page beyond the last shows the last."""
-    if not await is_staff(chat.session, chat.person.id):
-        return await unknown_command(chat, "laporan")
-    chat.end_step()
-    if not _listable(last, chat):
-        return await menu(chat)
+    category = await _category_listed(chat, last)
+    if isinstance(category, list):
+        return category
     assert last is not None
-    category, _ = await this_weeks_categories(chat.session, last)
     name = category.name(chat.language)
     editions = chat.config.report_editions
     timezone = chat.config.timezone
@@ -329,6 +324,19 @@ async def unsold(chat: Chat, last: date | None, page: int) -> list[Reply]:
         lines="\n".join(lines),
     )
     return [Reply(told, (*paging, *others))]
+
+
+async def _category_listed(chat: Chat, last: date | None) -> Category | list[Reply]:
+    """The category of `last` Friday for a staff member's list, or what is answered instead:
+    the unknown command to anyone else, the menu for a forged or future date."""
+    if not await is_staff(chat.session, chat.person.id):
+        return await unknown_command(chat, "laporan")
+    chat.end_step()
+    if not _listable(last, chat):
+        return await menu(chat)
+    assert last is not None
+    category, _ = await this_weeks_categories(chat.session, last)
+    return category
 
 
 def _listable(last: date | None, chat: Chat) -> bool:
