@@ -36,7 +36,7 @@ from benchmarks.harness.report import (
 from benchmarks.harness.stats import percentile
 from handlers.reports.chart import chart_png
 from handlers.reports.workbook import write_workbook
-from models.results import Figures, Period, Report, Row, Scope
+from models.results import Dimension, Figures, Period, Report, Results, Row, Scope, Summary
 
 XLSX_GOAL_S = 30.0
 RSS_GOAL_MIB = 300
@@ -76,12 +76,18 @@ def rows(count: int, seed: int, parent: str) -> Iterator[Row]:
 
 def year(merchants: int, products: int) -> Report:
     rng = random.Random(1)
-    return Report(
-        period=Period.fridays(date(2026, 11, 27), 52),
-        scope=Scope(),
+    period, scope = Period.fridays(date(2026, 11, 27), 52), Scope()
+    summary = Summary(
+        period,
+        scope,
         total=figures(rng),
         kota=[Row(name, figures(rng)) for name in KOTA],
         kecamatan=[Row(f"Kecamatan {n}", figures(rng), parent=KOTA[n % 6]) for n in range(44)],
+    )
+    return Report(
+        period,
+        scope,
+        summary=lambda: summary,
         merchants=rows(merchants, 2, "Toko"),
         products=rows(products, 3, "Produk"),
     )
@@ -144,7 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
-    chart_report = year(0, 0)
+    kota = [Row(name, figures(random.Random(n))) for n, name in enumerate(KOTA)]
+    chart_report = Results(
+        Period.fridays(date(2026, 11, 27), 52),
+        Scope(),
+        Dimension.KOTA,
+        figures(random.Random()),
+        kota,
+    )
     started = time.perf_counter()
     chart_png(chart_report, "id")
     first = time.perf_counter() - started

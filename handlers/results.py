@@ -153,12 +153,12 @@ async def report_files(
     writes those."""
     by = Dimension.KOTA if scope.kota is None else Dimension.KECAMATAN
     read = await results.summary(session, period, scope, timezone)
-    funnels = await results.funnels(session, period, scope, timezone)
-    figures, per_kota, per_kecamatan = read.total, read.kota, read.kecamatan
+    read.funnels = funnels = await results.funnels(session, period, scope, timezone)
+    figures = read.total
     charted = Results(
-        period, scope, by, figures, per_kota if by == Dimension.KOTA else per_kecamatan
+        period, scope, by, figures, read.kota if by == Dimension.KOTA else read.kecamatan
     )
-    report = Report(period, scope, figures, per_kota, per_kecamatan, (), (), funnels)
+    report = Report(period, scope, lambda: read)
     chart = await asyncio.to_thread(chart_png, charted, language)
     sheet = io.BytesIO()
     await asyncio.to_thread(write_workbook, sheet, report, language)

@@ -202,22 +202,22 @@ class Summary:
     total: Figures
     kota: list[Row]
     kecamatan: list[Row]
+    # The broadcast of each Friday of the period, where the report shows them (`funnels`).
+    funnels: Sequence[Funnel] = ()
 
 
 @dataclass
 class Report:
     """Everything the spreadsheet and the chart show for a period and scope. The merchants and
-    products may be long (a year of the whole program): they are read as they are written."""
+    products may be long (a year of the whole program): they are read as they are written, and
+    the summary is asked for after them, so that it may be read meanwhile."""
 
     period: Period
     scope: Scope
-    total: Figures
-    kota: list[Row]
-    kecamatan: list[Row]
-    merchants: Iterable[Row]
-    products: Iterable[Row]
-    # The broadcast of each Friday of the period, where the report shows them.
-    funnels: Sequence[Funnel] = ()
+    # Called once the merchants and products are written; it may wait for the summary.
+    summary: Callable[[], Summary]
+    merchants: Iterable[Row] = ()
+    products: Iterable[Row] = ()
     # How many products the spreadsheet leaves out beyond its cap (`top_rows`): asked once,
     # before the first product is written.
     products_left_out: Callable[[], int] | None = None

@@ -25,7 +25,7 @@ from handlers.results import kota_names
 from models.broadcasts import DONE
 from models.catalog import Category, Merchant, Product
 from models.files import StoredFile
-from models.results import Figures, Funnel, Period, Report, Row, Scope
+from models.results import Figures, Funnel, Period, Report, Row, Scope, Summary
 from models.uow import UnitOfWork
 from tests.conftest import Clock
 from tests.db import add_operator
@@ -488,9 +488,8 @@ async def test_anyone_else_pressing_the_list_buttons_is_told_the_command_is_unkn
 def test_the_broadcast_block_starts_below_the_chart_of_all_six_kota() -> None:
     kota = [Row(name, Figures(units=n, omzet=n * 10_000)) for n, name in enumerate(kota_names(), 1)]
     funnels = [Funnel(date(2026, 11, 20)), Funnel(date(2026, 11, 27), 10, 9, 4, 3, 1, DONE, True)]
-    report = Report(
-        Period.fridays(date(2026, 11, 27), 2), Scope(), Figures(), kota, [], (), (), funnels
-    )
+    period = Period.fridays(date(2026, 11, 27), 2)
+    report = Report(period, Scope(), lambda: Summary(period, Scope(), Figures(), kota, [], funnels))
     buffer = io.BytesIO()
     write_workbook(buffer, report, "en")
     summary = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["Summary"]

@@ -143,9 +143,9 @@ def test_the_chart_is_drawn_without_pyplot() -> None:
     # pyplot keeps figures in global state, which charts drawn in threads at once would share.
     code = (
         "import sys\n"
-        "from tests.test_report_files import report\n"
+        "from tests.test_report_files import by_kota\n"
         "from handlers.reports.chart import chart_png\n"
-        "assert chart_png(report(), 'id').startswith(b'\\x89PNG')\n"
+        "assert chart_png(by_kota(), 'id').startswith(b'\\x89PNG')\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)

@@ -37,6 +37,7 @@ from tests.test_results import FRIDAY, friday  # noqa: F401 - the fixture
 ENDS_WITHIN_S = 30
 XLSX_ARGS = ("report", "--friday", FRIDAY.isoformat(), "--format", "xlsx")
 needs_postgresql = pytest.mark.skipif(not PG_URL, reason="pg_terminate_backend is PostgreSQL's")
+needs_more_connections = pytest.mark.skipif(not PG_URL, reason="SQLite's pool has one connection")
 
 
 def child_processes() -> set[int]:
@@ -79,53 +80,78 @@ def temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def products_unreadable(app: App) -> AsyncIterator[None]:
-    """The products table is gone (renamed) until the block ends: the report reads its total
-    and merchants, and fails when it reads its products."""
+async def unreadable(app: App, table: str) -> AsyncIterator[None]:
+    """The table is gone (renamed) until the block ends: the report fails when it reads it
+    (products: after the merchants; broadcasts: the summary's last read, after the tables)."""
     async with UnitOfWork(app.sessions) as uow:
-        await uow.session.execute(text("ALTER TABLE products RENAME TO products_away"))
+        await uow.session.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
         await uow.commit()
     try:
         yield
     finally:
         async with UnitOfWork(app.sessions) as uow:
-            await uow.session.execute(text("ALTER TABLE products_away RENAME TO products"))
+            await uow.session.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
             await uow.commit()
 
 
-async def write(app: App, target: str | os.PathLike[str] | io.BytesIO) -> None:
+def products_unreadable(app: App) -> contextlib.AbstractAsyncContextManager[None]:
+    return unreadable(app, "products")
+
+
+async def write(
+    app: App, target: str | os.PathLike[str] | io.BytesIO, *, at_once: bool = False
+) -> None:
     """The spreadsheet of the Friday, a row at a time: the writer's queue fills and empties
     many times; a report that hangs fails here."""
     async with asyncio.timeout(ENDS_WITHIN_S):
         await write_report_streaming(
             target, app.sessions, Period.friday(FRIDAY), Scope(), app.settings.timezone, "id",
-            products=app.settings.reports.sheet_products, size=1,
+            products=app.settings.reports.sheet_products, size=1, at_once=at_once,
         )  # fmt: skip
+
+
+# Read one after the other on one connection, and at once on three (PostgreSQL's pool).
+READINGS = [
+    pytest.param(False, id="one-after-the-other"),
+    pytest.param(True, id="at-once", marks=needs_more_connections),
+]
 
 
 # ---- the function ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("at_once", READINGS)
 async def test_the_report_is_written_and_leaves_nothing_running_or_behind(
     friday: App,  # noqa: F811 - the fixture
     tmp_path: Path,
     temporary: Path,
+    at_once: bool,
 ) -> None:
     async with nothing_left_running():
-        await write(friday, tmp_path / "laporan.xlsx")
-    assert openpyxl.load_workbook(tmp_path / "laporan.xlsx").sheetnames[3] == "Per toko"
+        await write(friday, tmp_path / "laporan.xlsx", at_once=at_once)
+    book = openpyxl.load_workbook(tmp_path / "laporan.xlsx")
+    assert book.sheetnames[3] == "Per toko"
+    # The totals, written after the tables, are the summary's.
+    summary = {row[0].value: row[1].value for row in book["Ringkasan"].iter_rows(min_row=7)}
+    last = list(book["Per toko"].iter_rows(values_only=True))[-1]
+    assert last[2:4] == ("Total", summary["Unit terjual"])
     assert os.listdir(temporary) == []
 
 
+@pytest.mark.parametrize("at_once", READINGS)
+@pytest.mark.parametrize("table", ["products", "broadcasts"])
 async def test_a_table_unreadable_half_way_stops_the_writer_and_its_error_is_raised(
     friday: App,  # noqa: F811 - the fixture
     tmp_path: Path,
     temporary: Path,
+    table: str,
+    at_once: bool,
 ) -> None:
     target = tmp_path / "laporan.xlsx"
-    async with products_unreadable(friday), nothing_left_running():
-        with pytest.raises(DBAPIError, match="products"):
-            await write(friday, target)
+    async with unreadable(friday, table), nothing_left_running():
+        with pytest.raises(DBAPIError, match=table):
+            await write(friday, target, at_once=at_once)
+    assert not target.exists()
     assert os.listdir(temporary) == []
 
 

@@ -1,9 +1,9 @@
-"""The chart of a report as a PNG to send as a photo: omzet per kota (or per the results'
-dimension) as horizontal bars, largest on top, units written beside each bar.
+"""The chart of a report as a PNG to send as a photo: omzet per the results' dimension (kota,
+kecamatan) as horizontal bars, largest on top, units written beside each bar.
 
 Drawn with matplotlib's `Figure` API on an Agg canvas: no pyplot, no global state, so charts
 can be drawn in threads at once. Rendering takes CPU time: async callers run `chart_png` off the
-event loop, `await asyncio.to_thread(chart_png, report, language)`. matplotlib is imported on
+event loop, `await asyncio.to_thread(chart_png, results, language)`. matplotlib is imported on
 the first chart, not with jbl: its first import builds a font cache."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import textwrap
 
 from handlers.reports.headings import compact_rupiah, count, period_heading, scope_heading
 from handlers.texts import text
-from models.results import Dimension, Report, Results
+from models.results import Results
 
 # 1080 × (at least) 1080 pixels: the width chat apps keep for a photo, on a phone's screen.
 WIDTH_INCHES = 7.2
@@ -29,22 +29,15 @@ LABEL_WIDTH = 18
 BAR_COLOR = "#1F77B4"
 
 
-def chart_png(report_or_results: Report | Results, language: str) -> bytes:
+def chart_png(results: Results, language: str) -> bytes:
     """The chart as PNG bytes. CPU work: run it in a thread from async code."""
     # Imported here: matplotlib builds its font cache on first import (see the module's text).
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    if isinstance(report_or_results, Report):
-        rows, by = report_or_results.kota, Dimension.KOTA
-    else:
-        rows, by = report_or_results.rows, report_or_results.by
-    period, scope, total = (
-        report_or_results.period,
-        report_or_results.scope,
-        report_or_results.total,
-    )
+    rows, by = results.rows, results.by
+    period, scope, total = results.period, results.scope, results.total
     by_name = text(language, f"report_by_{by.value}")
     shown = rows[:MAX_BARS]
     if len(rows) > len(shown):

@@ -2,11 +2,13 @@
 hundreds of thousands of rows, never held whole.
 
 `write_workbook` runs in a worker thread and reads each sheet's rows from a bounded queue; the
-event loop reads `rows_in_batches` and puts each batch on that queue, merchants first, then
-products, in the order the writer consumes them. Every merchant is listed; the products are
-those with the largest omzet, up to `[reports] sheet_products` (`top_rows`; decision record
-0025): a year's catalogue can outgrow a sheet, and `jbl report --by product --format csv`
-lists them all. The product sheet says how many it leaves out."""
+event loop puts on those queues what the writer takes, in the order it takes it: the merchants,
+then the products, then the summary. Every merchant is listed; the products are those with the
+largest omzet, up to `[reports] sheet_products` (`top_rows`; decision record 0025): a year's
+catalogue can outgrow a sheet, and `jbl report --by product --format csv` lists them all. The
+product sheet says how many it leaves out. The summary (total, kota, kecamatan, broadcasts) is
+one long statement over the whole period: where the three are read at once, the tables are
+written while it runs."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import contextlib
 import os
 import queue
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Any
 
 from handlers.reports.workbook import write_workbook
@@ -24,6 +27,7 @@ from models.results import (
     Listing,
     Report,
     Row,
+    Summary,
     funnels,
     rows_in_batches,
     summary,
@@ -61,12 +65,13 @@ class _Feed:
                 raise StoppedFeeding
             yield from batch
 
-    def left_out(self) -> int:
-        """How many rows the report leaves out: the feed's first item, before its rows."""
-        first = self.queue.get()
-        if first is _STOP:
+    def item(self) -> Any:
+        """One item put before the rows, or instead of them: how many products the report
+        leaves out, the summary."""
+        item = self.queue.get()
+        if item is _STOP:
             raise StoppedFeeding
-        return int(first)
+        return item
 
     async def put(self, item: Any, writing: asyncio.Future[None]) -> None:
         """Puts without blocking the event loop; raises the writer's error if it stopped."""
@@ -100,27 +105,29 @@ async def write_report_streaming(
     `products` products with the largest omzet) to a path or binary file object, reading
     merchants and products `size` rows at a time as it writes them. `at_once`: the summary,
     the merchants and the products are read on three connections at once, so the database
-    works on all three while the first is written (else one after the other, on one). A report
-    of all Jakarta shows each Friday's broadcast on its summary."""
+    works on all three while the tables are written (else one after the other, on one). A
+    report of all Jakarta shows each Friday's broadcast on its summary."""
     async with contextlib.AsyncExitStack() as stack:
         session = await stack.enter_async_context(sessions())
         started: list[asyncio.Future[Any]] = []
         if at_once:
             merchant_session = await stack.enter_async_context(sessions())
             product_session = await stack.enter_async_context(sessions())
-            merchants_read = asyncio.ensure_future(
-                _started(
-                    rows_in_batches(
-                        merchant_session, period, scope, Dimension.MERCHANT, timezone, size
+            started = [
+                asyncio.ensure_future(
+                    _started(
+                        rows_in_batches(
+                            merchant_session, period, scope, Dimension.MERCHANT, timezone, size
+                        )
                     )
-                )
-            )
-            products_read = asyncio.ensure_future(
-                top_rows(
-                    product_session, period, scope, Dimension.PRODUCT, timezone, products, size
-                )
-            )
-            started = [merchants_read, products_read]
+                ),
+                asyncio.ensure_future(
+                    top_rows(
+                        product_session, period, scope, Dimension.PRODUCT, timezone, products, size
+                    )
+                ),
+                asyncio.ensure_future(_summary(session, period, scope, timezone)),
+            ]
         try:
             await _write(
                 target, session, period, scope, timezone, language, products, size, started
@@ -144,20 +151,16 @@ async def _write(
     size: int,
     started: list[asyncio.Future[Any]],
 ) -> None:
-    """Reads the summary, then feeds the writer the merchants and the products, from the
-    readings `started` already or else read here."""
-    read = await summary(session, period, scope, timezone)
-    merchant_feed, product_feed = _Feed(), _Feed()
+    """Feeds the writer the merchants, the products and the summary, from the readings
+    `started` already or else read here, one after the other."""
+    merchant_feed, product_feed, summary_feed = _Feed(), _Feed(), _Feed()
     report = Report(
         period,
         scope,
-        read.total,
-        read.kota,
-        read.kecamatan,
+        summary_feed.item,
         merchant_feed,
         product_feed,
-        funnels=await funnels(session, period, scope, timezone),
-        products_left_out=product_feed.left_out,
+        products_left_out=product_feed.item,
     )
     writing = asyncio.ensure_future(asyncio.to_thread(write_workbook, target, report, language))
     feeding = merchant_feed
@@ -176,6 +179,9 @@ async def _write(
         )
         await product_feed.put(max(0, listed.in_all - products), writing)
         await product_feed.fill(listed.batches, writing)
+        feeding = summary_feed
+        read = await started[2] if started else await _summary(session, period, scope, timezone)
+        await summary_feed.put(read, writing)
     except BaseException:
         # A writer still waiting on the queue being fed is told to stop, so that the thread
         # ends; the reading's error is the one raised.
@@ -185,6 +191,13 @@ async def _write(
                 await writing
         raise
     await writing
+
+
+async def _summary(
+    session: AsyncSession, period: Period, scope: Scope, timezone: ZoneInfo
+) -> Summary:
+    read = await summary(session, period, scope, timezone)
+    return replace(read, funnels=await funnels(session, period, scope, timezone))
 
 
 async def _started(batches: AsyncIterator[list[Row]]) -> AsyncIterator[list[Row]]:

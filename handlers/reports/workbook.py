@@ -43,7 +43,7 @@ from handlers.texts import text
 if TYPE_CHECKING:
     from xlsxwriter.format import Format
 
-    from models.results import Figures, Funnel, Report, Row
+    from models.results import Figures, Funnel, Report, Row, Summary
 
 # Excel's own Indonesian Rupiah format (LCID 0x421), whole rupiah. The grouping mark is the
 # reader's: Excel shows Rp25.000 on an Indonesian computer and Rp25,000 on an English one.
@@ -136,6 +136,18 @@ class _Labels:
     name_width: float = 28
 
 
+@dataclass(frozen=True)
+class _Table:
+    """A sheet's table written up to its total: where the figures start, its last row, the
+    rows it shows and those that did not fit."""
+
+    sheet: _TableSheet
+    first_figure: int
+    last_row: int
+    written: int
+    left: int
+
+
 def write_workbook(
     target: str | os.PathLike[str] | IO[bytes], report: Report, language: str
 ) -> None:
@@ -170,30 +182,35 @@ def write_workbook(
 
 def _fill(workbook: xlsxwriter.Workbook, report: Report, language: str) -> None:
     writer = _Writer(workbook, report, language)
-    summary = writer.sheet("report_sheet_summary", 34, 18)
+    summary_sheet = writer.sheet("report_sheet_summary", 34, 18)
     kota = writer.table_sheet("report_sheet_kota")
     kecamatan = writer.table_sheet("report_sheet_kecamatan")
     merchants = writer.table_sheet("report_sheet_merchant")
     products = writer.table_sheet("report_sheet_product")
 
-    writer.summary(summary)
-    kota_rows = writer.breakdown(kota, _Labels("report_col_kota", name_width=26), report.kota)
-    writer.breakdown(
-        kecamatan, _Labels("report_col_kecamatan", "report_col_kota"), report.kecamatan
-    )
-    writer.breakdown(
+    # The long tables first, while the summary may still be being read: each sheet keeps its
+    # own rows, so the summary's sheets and the tables' totals can come after them.
+    merchant_table = writer.table(
         merchants,
         _Labels("report_col_merchant", "report_col_area", with_id=True, name_width=36),
         report.merchants,
     )
-    writer.breakdown(
+    product_table = writer.table(
         products,
         _Labels("report_col_product", "report_col_merchant", with_id=True, name_width=36),
         report.products,
         left_out=report.products_left_out,
     )
-    if kota_rows:
-        writer.chart(summary, kota, report.kota[:kota_rows])
+    summary = report.summary()
+    writer.summary(summary_sheet, summary)
+    kota_table = writer.table(kota, _Labels("report_col_kota", name_width=26), summary.kota)
+    kecamatan_table = writer.table(
+        kecamatan, _Labels("report_col_kecamatan", "report_col_kota"), summary.kecamatan
+    )
+    for table in (kota_table, kecamatan_table, merchant_table, product_table):
+        writer.total(table, summary.total)
+    if kota_table.written:
+        writer.chart(summary_sheet, kota, summary.kota[: kota_table.written])
 
 
 def _close(workbook: xlsxwriter.Workbook) -> None:
@@ -285,18 +302,18 @@ class _Writer:
         sheet.write_string(2, 0, scope_heading(self.report.scope, self.language))
         sheet.write_string(3, 0, self.text("report_sold_note"), self.note)
 
-    def summary(self, sheet: Worksheet) -> None:
+    def summary(self, sheet: Worksheet, summary: Summary) -> None:
         self.heading(sheet)
         sheet.write_string(HEADER_ROW, 0, self.text("report_col_figure"), self.header)
         sheet.write_string(HEADER_ROW, 1, self.text("report_col_value"), self.header)
-        total = self.report.total
         for row, line in enumerate(SUMMARY_LINES, start=HEADER_ROW + 1):
             sheet.write_string(row, 0, self.text(line.key))
-            sheet.write_number(row, 1, line.value(total), self.money if line.money else self.count)
-        if self.report.funnels:
+            value = line.value(summary.total)
+            sheet.write_number(row, 1, value, self.money if line.money else self.count)
+        if summary.funnels:
             # Below the figures, where the chart beside them (a bar per kota, at most Jakarta's
             # six) has ended.
-            self.funnels(sheet, HEADER_ROW + len(SUMMARY_LINES) + 2, self.report.funnels)
+            self.funnels(sheet, HEADER_ROW + len(SUMMARY_LINES) + 2, summary.funnels)
 
     def funnels(self, sheet: Worksheet, first: int, funnels: Iterable[Funnel]) -> None:
         """The "Siaran" block from row `first` down: a title, a note, and a Friday per row."""
@@ -330,16 +347,16 @@ class _Writer:
             if unfinished is not None:
                 sheet.write_string(row, column, unfinished)
 
-    def breakdown(
+    def table(
         self,
         sheet: _TableSheet,
         labels: _Labels,
         rows: Iterable[Row],
         left_out: Callable[[], int] | None = None,
-    ) -> int:
-        """Writes a sheet's table as its rows come, then the total; returns how many rows.
-        `left_out` tells, before the first row, how many rows the report leaves out: a note
-        above the table says so, and where the whole list is."""
+    ) -> _Table:
+        """Writes a sheet's table as its rows come, up to its total (`total`). `left_out`
+        tells, before the first row, how many rows the report leaves out: a note above the
+        table says so, and where the whole list is."""
         keys = [
             *(["report_col_id"] if labels.with_id else []),
             labels.name,
@@ -375,27 +392,22 @@ class _Writer:
             sheet.write_rows_xml(first, row_number, last_column, render.rows(first, batch))
         written = row_number - HEADER_ROW
         left = sum(1 for _ in taken)
-
         if written:
             sheet.autofilter(HEADER_ROW, 0, row_number, last_column)
-        row_number += 1
-        sheet.write_string(
-            row_number, first_figure - 1, self.text("report_total"), self.total_label
-        )
-        for column in range(first_figure - 1):
-            sheet.write_blank(row_number, column, None, self.total_label)
-        self._figures(sheet, row_number, first_figure, self.report.total)
-        if left:
-            sheet.write_string(
-                row_number + 1, 0, text(self.language, "report_rows_cut", count=left), self.note
-            )
-        return written
+        return _Table(sheet, first_figure, row_number, written, left)
 
-    def _figures(self, sheet: Worksheet, row: int, first: int, figures: Figures) -> None:
-        """The total's figures, bold under a rule."""
-        for column, figure in enumerate(FIGURE_COLUMNS, start=first):
+    def total(self, table: _Table, figures: Figures) -> None:
+        """The table's total, bold under a rule, and a note on the rows that did not fit."""
+        sheet, row = table.sheet, table.last_row + 1
+        sheet.write_string(row, table.first_figure - 1, self.text("report_total"), self.total_label)
+        for column in range(table.first_figure - 1):
+            sheet.write_blank(row, column, None, self.total_label)
+        for column, figure in enumerate(FIGURE_COLUMNS, start=table.first_figure):
             style = self.total_money if figure.money else self.total_count
             sheet.write_number(row, column, figure.value(figures), style)
+        if table.left:
+            note = text(self.language, "report_rows_cut", count=table.left)
+            sheet.write_string(row + 1, 0, note, self.note)
 
     def chart(self, summary: Worksheet, kota: Worksheet, rows: list[Row]) -> None:
         """Omzet per kota as Excel's own bar chart, beside the summary's figures. It reads the
