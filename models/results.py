@@ -31,6 +31,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     true,
     union_all,
     update,
@@ -368,34 +369,71 @@ def _total(value: Any) -> ColumnElement[Any]:
     return cast(func.coalesce(func.sum(value), 0), BigInteger)
 
 
-def _items(orders: Any) -> Any:
-    """The items of the period's orders, each with its order's columns. They lie between the
-    period's first and last order's ids, which grow with time: a range of
-    `ix_order_items_order_id` rather than one look-up per order."""
+# The order's columns an item carries for the parts that read items one by one: a year's items
+# are millions of rows, kept for the statement's parts to read, and every column carried is
+# written that often.
+_ITEM_COLUMNS_PER_ITEM = ("id", "person_id", "merchant_id", "status", "new_buyer")
+# The parts whose groups own their products (a product is its merchant's, in its merchant's
+# area): their units and products sold are summed from the sold products (`_sold_products`).
+_BY_OWNER = frozenset({None, Dimension.KOTA, Dimension.KECAMATAN, Dimension.KELURAHAN})
+_BY_OWNER |= {Dimension.MERCHANT}
+
+
+def _in_range(orders: Any) -> ColumnElement[bool]:
+    """The items of the period's orders lie between its first and last order's ids, which
+    grow with time: a range of `ix_order_items_order_id` rather than one look-up per order."""
+    return OrderItem.order_id.between(
+        select(func.min(orders.c.id)).scalar_subquery(),
+        select(func.max(orders.c.id)).scalar_subquery(),
+    )
+
+
+def _items(orders: Any, parts: Sequence[Dimension | None]) -> Any:
+    """The items of the period's orders, each with the columns of its order that `parts`
+    read."""
+    names = {"status"}
+    for by in parts:
+        names.update(_ITEM_COLUMNS_PER_ITEM if by in _PER_ITEM else ())
+        if by == Dimension.CHANNEL:
+            names.add("channel")
     return (
         select(
-            *(column for column in orders.c if column.name != "total"),
+            *(column for column in orders.c if column.name in names),
             OrderItem.product_id,
             OrderItem.unit_price,
             OrderItem.quantity,
         )
         .join(OrderItem, OrderItem.order_id == orders.c.id)
-        .where(
-            OrderItem.order_id.between(
-                select(func.min(orders.c.id)).scalar_subquery(),
-                select(func.max(orders.c.id)).scalar_subquery(),
-            )
-        )
+        .where(_in_range(orders))
         .cte("period_items")
     )
 
 
-def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[Any]:
+def _sold_products(orders: Any) -> Any:
+    """Each product sold in the period, with its merchant, the merchant's area where the
+    period's orders carry it, and the units sold: a row per product rather than per item, so
+    that the parts by owner sum and count them without sorting the items."""
+    owner = [orders.c.merchant_id]
+    owner += [orders.c[name] for name in ("kota", "kecamatan", "kelurahan") if name in orders.c]
+    return (
+        select(OrderItem.product_id, *owner, _total(OrderItem.quantity).label("units"))
+        .join(OrderItem, OrderItem.order_id == orders.c.id)
+        .where(_in_range(orders), sold(orders.c.status))
+        # The merchant's area depends on the merchant: grouped by, it splits no product.
+        .group_by(OrderItem.product_id, *owner)
+        .cte("sold_products")
+    )
+
+
+def _part(
+    number: int, orders: Any, items: Any, sold_products: Any, by: Dimension | None
+) -> Select[Any]:
     """One part of a statement: a row per group of `by` (one in all without it) holding the
     part's number, the key, parent and id (NULL where the grouping has none), then the counts
     in the order of `Figures`' fields. The period's orders are counted in one subquery and
-    their sold items in another, joined on the group; by a column of the items (an order then
-    counts in each group that one of its items falls in), one subquery counts both."""
+    their sold units and products in another, joined on the group (from the products sold,
+    where the group owns its products); by a column of the items (an order then counts in each
+    group that one of its items falls in), one subquery counts both."""
     per_item = by in _PER_ITEM
     # The rows whose orders are counted: the orders, or the items where an order counts in
     # each group that one of its items falls in.
@@ -421,9 +459,12 @@ def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[
 
     omzet = rows.unit_price * rows.quantity if per_item else rows.total
     groups = groups_of(counted_from)
+    # The sold units and products, from the products sold where the group owns them, else
+    # from the items.
+    sold_from = sold_products if by in _BY_OWNER else items
     # Built once: a group's expression binds its own parameters, which PostgreSQL must see as
     # the same in the select list and in GROUP BY.
-    item_groups = groups_of(items)
+    item_groups = groups_of(sold_from)
     counted_query = select(
         *groups,
         orders_where(None).label("placed"),
@@ -443,15 +484,22 @@ def _part(number: int, orders: Any, items: Any, by: Dimension | None) -> Select[
             _total(case((is_sold, rows.quantity), else_=0)).label("units"),
             func.count(distinct(case((is_sold, rows.product_id)))).label("products_sold"),
         )
-    items_query = (
-        select(
+    if by in _BY_OWNER:
+        items_query = select(
             *item_groups,
-            _total(items.c.quantity).label("units"),
-            func.count(distinct(items.c.product_id)).label("products_sold"),
+            _total(sold_from.c.units).label("units"),
+            func.count().label("products_sold"),
+        ).select_from(sold_from)
+    else:
+        items_query = (
+            select(
+                *item_groups,
+                _total(items.c.quantity).label("units"),
+                func.count(distinct(items.c.product_id)).label("products_sold"),
+            )
+            .select_from(items)
+            .where(sold(items.c.status))
         )
-        .select_from(items)
-        .where(sold(items.c.status))
-    )
     if by == Dimension.CATEGORY:
         counted_query = counted_query.join(Product, Product.id == items.c.product_id).join(
             Category, Category.id == Product.category_id
@@ -509,8 +557,9 @@ def _statement(
     statement that reads the period's orders once: rows as `_part` makes them, by part, then
     largest omzet first. `counted` (one part only) adds how many rows the part has in all."""
     orders = _period(period, scope, timezone, parts)
-    items = _items(orders)
-    selects = [_part(number, orders, items, by) for number, by in enumerate(parts)]
+    items = _items(orders, parts) if any(by not in _BY_OWNER for by in parts) else None
+    sold_products = _sold_products(orders) if any(by in _BY_OWNER for by in parts) else None
+    selects = [_part(number, orders, items, sold_products, by) for number, by in enumerate(parts)]
     if counted:
         (select_,) = selects
         selects = [select_.add_columns(func.count().over().label("in_all"))]
@@ -524,8 +573,17 @@ def _statement(
     )
 
 
+async def _planned_for_its_dates(session: AsyncSession) -> None:
+    """A period's statement is planned for its own dates on PostgreSQL, for the transaction: a
+    plan made once for any dates, which a prepared statement may switch to after five runs,
+    reads a Friday's orders and items as if they were a year's."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def _figures(values: Any) -> Figures:
-    return Figures(*(int(value) for value in values))
+    # Every count is an integer column (sums are cast to BIGINT): taken as read.
+    return Figures(*values)
 
 
 def _row(values: Any) -> Row:
@@ -542,6 +600,7 @@ async def _parts(
 ) -> list[list[Row]]:
     """The rows of each of `parts`, read in one statement."""
     found: list[list[Row]] = [[] for _ in parts]
+    await _planned_for_its_dates(session)
     for values in await session.execute(_statement(period, scope, timezone, parts)):
         found[values[0]].append(_row(values))
     return found
@@ -564,6 +623,7 @@ async def rows_in_batches(
     """The breakdown by `by`, largest omzet first, `size` rows at a time, read from a cursor
     as they are used: a year by merchant is hundreds of thousands of rows."""
     statement = _statement(period, scope, timezone, [by])
+    await _planned_for_its_dates(session)
     result = await session.stream(statement.execution_options(yield_per=size))
     async for batch in result.partitions(size):
         yield [_row(values) for values in batch]
@@ -581,6 +641,7 @@ async def top_rows(
     """The breakdown by `by`'s first `limit` rows, largest omzet first, `size` at a time, and
     how many it has in all (known with the first rows, which are read here)."""
     statement = _statement(period, scope, timezone, [by], counted=True).limit(limit)
+    await _planned_for_its_dates(session)
     result = await session.stream(statement.execution_options(yield_per=size))
     partitions = result.partitions(size)
     first = await anext(partitions, [])
