@@ -15,8 +15,10 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     or_,
     select,
+    true,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +44,12 @@ class Category(Base):
 
 class Merchant(Base):
     __tablename__ = "merchants"
+    __table_args__ = (
+        # Staff's files name a merchant by the program's id (`jbl import merchants`).
+        Index("ix_merchants_jakpreneur_id", "jakpreneur_id", unique=True),
+        # A merchant who writes from the phone in the import is found by it.
+        Index("ix_merchants_contact_phone", "contact_phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -50,6 +58,13 @@ class Merchant(Base):
     kelurahan: Mapped[str | None] = mapped_column(String(60))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Jakpreneur's own id of the merchant; shops made in chat have none.
+    jakpreneur_id: Mapped[str | None] = mapped_column(String(40))
+    owner_name: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    pickup: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    delivery: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Buyers' ratings of completed orders, summed here as they come (models.ratings).
     rating_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     rating_sum: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
@@ -68,6 +83,8 @@ class Product(Base):
         # Serves the catalog page: equality on category/active, then the ranking key in order.
         Index("ix_products_catalog", "category_id", "active", "curated", "recent_sold", "id"),
         Index("ix_products_merchant", "merchant_id"),
+        # Staff's files name a product by its merchant and its SKU (`jbl import products`).
+        Index("ix_products_merchant_sku", "merchant_id", "sku", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,6 +104,8 @@ class Product(Base):
     # Product name, merchant name and category names: what text search matches.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The merchant's own code of the product; products made in chat have none.
+    sku: Mapped[str | None] = mapped_column(String(60))
 
     merchant: Mapped[Merchant] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)

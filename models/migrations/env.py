@@ -2,27 +2,12 @@
 
 from alembic import context
 
-from models import (  # noqa: F401
-    broadcasts,
-    carts,
-    catalog,
-    chats,
-    files,
-    friday,
-    invites,
-    ordering,
-    outbox,
-    people,
-    ratings,
-    staff,
-    subscriptions,
-)
-from models.base import Base
+from models.schema import declared
 
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=declared(),
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
 )
