@@ -361,6 +361,10 @@ TEXTS: dict[str, str] = {
     "report_col_merchants_with_sale": "Merchants with a sale",
     "report_col_products_sold": "Products sold",
     "report_total": "Total",
+    # jbl import: why a row of staff's file is refused, in its error column.
+    "import_phone_taken": "This WhatsApp number is another shop's already; one number per shop",
+    "import_unknown_merchant": "No merchant has this jakpreneur_id yet; import the merchants file first",
+    "import_unknown_category": "Unknown category; write the name or slug of an existing one",
     "report_rows_cut": "… {count} more rows do not fit on this sheet.",
     "report_products_cut": "Only the products with the largest omzet are listed; {count} more are not. The full list: jbl report --by product --format csv",
     "report_chart_title": "Omzet by {by}",

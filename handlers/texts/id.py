@@ -360,6 +360,10 @@ TEXTS: dict[str, str] = {
     "report_col_merchants_with_sale": "Toko dengan penjualan",
     "report_col_products_sold": "Produk terjual",
     "report_total": "Total",
+    # jbl import: why a row of staff's file is refused, in its error column.
+    "import_phone_taken": "Nomor WhatsApp ini sudah dipakai toko lain; satu nomor untuk satu toko",
+    "import_unknown_merchant": "jakpreneur_id ini belum ada; impor dulu file tokonya",
+    "import_unknown_category": "Kategori tidak dikenal; tulis nama atau slug kategori yang ada",
     "report_rows_cut": "… {count} baris lagi tidak muat di lembar ini.",
     "report_products_cut": "Hanya produk dengan omzet terbesar yang dicantumkan; {count} produk lainnya tidak. Daftar lengkap: jbl report --by product --format csv",
     "report_chart_title": "Omzet per {by}",
