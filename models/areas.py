@@ -13,8 +13,17 @@ KELURAHAN_CSV = Path(__file__).parent / "data" / "jakarta_kelurahan.csv"
 
 
 class UnknownArea(ValueError):
-    """A kota or kecamatan that Jakarta does not have; the message lists the valid names and
-    suggests the closest."""
+    """A kota, kecamatan or kelurahan that Jakarta does not have; the message lists the valid
+    names and suggests the closest. `typed` is the name as given, `suggestion` the closest valid
+    name (or None) and `found_in` the kota of a kecamatan given under another kota."""
+
+    def __init__(
+        self, message: str, typed: str, suggestion: str | None, found_in: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.typed = typed
+        self.suggestion = suggestion
+        self.found_in = found_in
 
 
 @cache
@@ -59,10 +68,17 @@ def kecamatan_named(typed: str, kota: str | None = None) -> tuple[str, str]:
         # A kecamatan of another kota is no typing mistake: where it is answers best.
         elsewhere = _found(typed, tuple(_kota_of_kecamatan()))
         if elsewhere is not None:
-            hint = f"{elsewhere} is in {_kota_of_kecamatan()[elsewhere]}; "
-            raise _unknown(what, typed, hint, tuple(of_kota))
+            found_in = _kota_of_kecamatan()[elsewhere]
+            hint = f"{elsewhere} is in {found_in}; "
+            raise _unknown(what, typed, hint, tuple(of_kota), elsewhere, found_in)
     kecamatan = _named(what, typed, tuple(of_kota))
     return kecamatan, of_kota[kecamatan]
+
+
+def kelurahan_named(typed: str, kecamatan: str) -> str:
+    """The kelurahan of `kecamatan` as Jakarta spells it, whatever the case it was typed in."""
+    names = kelurahan_by_kecamatan().get(kecamatan, ())
+    return _named(f"kelurahan in {kecamatan}", typed, names)
 
 
 @cache
@@ -83,9 +99,18 @@ def _named(what: str, typed: str, names: tuple[str, ...]) -> str:
     by_lower = {name.casefold(): name for name in names}
     wanted = " ".join(typed.split()).casefold()
     closest = difflib.get_close_matches(wanted, list(by_lower), n=1, cutoff=0.5)
-    hint = f"did you mean {by_lower[closest[0]]}? " if closest else ""
-    raise _unknown(what, typed, hint, names)
+    suggestion = by_lower[closest[0]] if closest else None
+    hint = f"did you mean {suggestion}? " if suggestion else ""
+    raise _unknown(what, typed, hint, names, suggestion)
 
 
-def _unknown(what: str, typed: str, hint: str, names: tuple[str, ...]) -> UnknownArea:
-    return UnknownArea(f"no {what} named {typed!r}: {hint}one of {', '.join(sorted(names))}")
+def _unknown(
+    what: str,
+    typed: str,
+    hint: str,
+    names: tuple[str, ...],
+    suggestion: str | None,
+    found_in: str | None = None,
+) -> UnknownArea:
+    message = f"no {what} named {typed!r}: {hint}one of {', '.join(sorted(names))}"
+    return UnknownArea(message, typed, suggestion, found_in)
