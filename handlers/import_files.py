@@ -19,6 +19,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
+
 from handlers.texts import text
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -27,7 +29,7 @@ DELIMITERS = (",", ";")
 ERROR_COLUMN = "error"
 # Enough of a file to know its kind by its first bytes.
 _HEAD_BYTES = 8
-_SCAN_CHUNK = 1 << 20
+_SCAN_CHUNK = 1 << 16
 _ZIP = b"PK\x03\x04"
 # Old Excel (.xls) and encrypted workbooks are OLE2 compound files.
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -107,7 +109,7 @@ def open_table(path: Path, columns: Columns) -> Iterator[Table]:
     head = _head_of(path)
     with contextlib.ExitStack() as stack:
         if head.startswith(_ZIP):
-            rows = stack.enter_context(_xlsx_rows(path))
+            rows = stack.enter_context(_xlsx_rows(path, stack))
             delimiter = None
         elif head.startswith(_OLE2):
             raise UnreadableFile("import_old_excel")
@@ -259,16 +261,16 @@ def _delimiter_of(file: Any) -> str:
 
 
 @contextlib.contextmanager
-def _xlsx_rows(path: Path) -> Iterator[Iterator[tuple[str, ...]]]:
+def _xlsx_rows(path: Path, stack: contextlib.ExitStack) -> Iterator[Iterator[tuple[str, ...]]]:
     if not _is_xlsx(path):
         raise UnreadableFile("import_not_a_table")
-    from openpyxl import load_workbook
-
+    # Opened here, as a file: openpyxl would refuse a path whose name does not end in .xlsx.
+    file = stack.enter_context(path.open("rb"))
     try:
         # Warnings about parts a read does not use (styles, extensions) would only be noise.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            workbook = load_workbook(path, read_only=True, data_only=False)
+            workbook = load_workbook(file, read_only=True, data_only=False)
     except Exception as error:
         raise UnreadableFile("import_bad_xlsx", reason=_reason(error)) from None
     try:
