@@ -191,19 +191,25 @@ def _checked(
 
 
 def _merchant(cells: _Cells) -> MerchantRecord:
+    # Checked in the file's order of columns, so the problems are told in that order.
+    jakpreneur_id = cells.text("jakpreneur_id", KEY_LENGTH, required=True)
+    name = cells.text("name", NAME_LENGTH, required=True)
+    owner_name = cells.optional("owner_name", SHORT_LENGTH)
+    phone = _phone(cells)
     kota, kecamatan, kelurahan = _area(cells)
+    address = cells.optional("address", ADDRESS_LENGTH, lines=True)
     pickup, delivery = cells.yes_no("pickup_allowed"), cells.yes_no("delivery_allowed")
     if pickup is False and delivery is False:
         cells.refuse("import_no_pickup_or_delivery")
     return MerchantRecord(
-        jakpreneur_id=cells.text("jakpreneur_id", KEY_LENGTH, required=True),
-        name=cells.text("name", NAME_LENGTH, required=True),
-        phone=_phone(cells),
+        jakpreneur_id=jakpreneur_id,
+        name=name,
+        phone=phone,
         kota=kota,
         kecamatan=kecamatan,
         kelurahan=kelurahan,
-        owner_name=cells.optional("owner_name", SHORT_LENGTH),
-        address=cells.optional("address", ADDRESS_LENGTH, lines=True),
+        owner_name=owner_name,
+        address=address,
         pickup_allowed=pickup,
         delivery_allowed=delivery,
         description=cells.optional("description", DESCRIPTION_LENGTH, lines=True),
