@@ -109,7 +109,7 @@ def open_table(path: Path, columns: Columns) -> Iterator[Table]:
     head = _head_of(path)
     with contextlib.ExitStack() as stack:
         if head.startswith(_ZIP):
-            rows = stack.enter_context(_xlsx_rows(path, stack))
+            rows = stack.enter_context(_xlsx_rows(path))
             delimiter = None
         elif head.startswith(_OLE2):
             raise UnreadableFile("import_old_excel")
@@ -261,27 +261,28 @@ def _delimiter_of(file: Any) -> str:
 
 
 @contextlib.contextmanager
-def _xlsx_rows(path: Path, stack: contextlib.ExitStack) -> Iterator[Iterator[tuple[str, ...]]]:
+def _xlsx_rows(path: Path) -> Iterator[Iterator[tuple[str, ...]]]:
     if not _is_xlsx(path):
         raise UnreadableFile("import_not_a_table")
-    # Opened here, as a file: openpyxl would refuse a path whose name does not end in .xlsx.
-    file = stack.enter_context(path.open("rb"))
-    try:
-        # Warnings about parts a read does not use (styles, extensions) would only be noise.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            workbook = load_workbook(file, read_only=True, data_only=False)
-    except Exception as error:
-        raise UnreadableFile("import_bad_xlsx", reason=_reason(error)) from None
-    try:
-        if not workbook.worksheets:
-            raise UnreadableFile("import_empty")
-        sheet = workbook.worksheets[0]
-        # Other tools write a wrong dimension, and a read-only sheet would stop at it.
-        sheet.reset_dimensions()
-        yield _xlsx_records(sheet)
-    finally:
-        workbook.close()
+    # Given as a file: openpyxl would refuse a path whose name does not end in .xlsx.
+    with path.open("rb") as file:
+        try:
+            # Warnings about parts a read does not use (styles, extensions) would only be noise.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                workbook = load_workbook(file, read_only=True, data_only=False)
+        # openpyxl raises whatever its zip and XML readers meet in a damaged file.
+        except Exception as error:
+            raise UnreadableFile("import_bad_xlsx", reason=_reason(error)) from None
+        try:
+            if not workbook.worksheets:
+                raise UnreadableFile("import_empty")
+            sheet = workbook.worksheets[0]
+            # Other tools write a wrong dimension, and a read-only sheet would stop at it.
+            sheet.reset_dimensions()
+            yield _xlsx_records(sheet)
+        finally:
+            workbook.close()
 
 
 def _is_xlsx(path: Path) -> bool:
@@ -298,9 +299,7 @@ def _xlsx_records(sheet: Any) -> Iterator[tuple[str, ...]]:
     try:
         for cells in sheet.iter_rows():
             yield tuple(_cell_text(cell) for cell in cells)
-    except UnreadableFile:
-        raise
-    except Exception as error:
+    except Exception as error:  # as at loading: a damaged sheet's XML fails in many ways
         raise UnreadableFile("import_bad_xlsx", reason=_reason(error)) from None
 
 

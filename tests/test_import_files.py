@@ -205,6 +205,18 @@ def test_a_damaged_workbook_is_refused_in_one_line(tmp_path: Path) -> None:
     assert refusal(path).startswith("The XLSX file is damaged and cannot be read (")
 
 
+def test_a_workbook_whose_sheet_is_cut_off_is_refused_in_one_line(tmp_path: Path) -> None:
+    whole = write_xlsx(tmp_path / "whole.xlsx", [HEADER, ATIEK, ONDE], {})
+    cut = tmp_path / "produk.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]
+            target.writestr(item, content)
+    assert refusal(cut).startswith("The XLSX file is damaged and cannot be read (")
+
+
 def test_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
     path = tmp_path / "besar.csv"
     path.touch()
