@@ -34,7 +34,11 @@ _ZIP = b"PK\x03\x04"
 # Old Excel (.xls) and encrypted workbooks are OLE2 compound files.
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UTF16 = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_SPREADSHEET_TYPES = (b"spreadsheetml.sheet.main", b"spreadsheetml.template.main")
+_SPREADSHEET_TYPES = (
+    b"spreadsheetml.sheet.main",
+    b"spreadsheetml.template.main",
+    b"ms-excel.sheet.macroEnabled.main",
+)
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
 

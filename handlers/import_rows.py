@@ -49,6 +49,7 @@ _NO = frozenset({"tidak", "no", "n", "false", "0"})
 # Spreadsheets in English write 15,000; a currency format may add ,00 or .00, people ,-.
 _COMMA_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _ZERO_CENTS = re.compile(r"(?<=\d)(?:[.,]00?|,-)$")
+_SPACE = re.compile(r"\s")
 _RP = re.compile(r"^rp\.?\s*", re.IGNORECASE)
 _WHOLE = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)")
 # "Kota Administrasi Jakarta Selatan" is the formal name of what the list calls Jakarta Selatan.
@@ -334,7 +335,7 @@ def _photo_url(cells: _Cells) -> str | None:
         parts is None
         or parts.scheme.lower() != "https"
         or not parts.hostname
-        or any(character.isspace() for character in typed)
+        or _SPACE.search(typed)
     ):
         cells.refuse("import_bad_url", "photo_url")
         return None
