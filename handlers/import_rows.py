@@ -32,8 +32,9 @@ PRODUCT_COLUMNS = Columns(
     required=("jakpreneur_id", "sku", "name", "category", "price", "stock"),
     optional=("unit", "description", "photo_url", "curated"),
 )
-# The longest value each text column takes; the tables' own columns where they exist.
+# The longest value each text column takes: the tables' own columns (models/catalog.py).
 KEY_LENGTH = 40
+SKU_LENGTH = 60
 NAME_LENGTH = 120
 SHORT_LENGTH = 120
 ADDRESS_LENGTH = 500
@@ -66,9 +67,10 @@ class MerchantRecord:
     kelurahan: str | None
     owner_name: str | None
     address: str | None
-    # None: not given in the file, so left as it is (or the default) when written.
-    pickup_allowed: bool | None
-    delivery_allowed: bool | None
+    # From pickup_allowed and delivery_allowed; None: not given, so left as it is (or the
+    # default) when written.
+    pickup: bool | None
+    delivery: bool | None
     description: str | None
 
 
@@ -211,8 +213,8 @@ def _merchant(cells: _Cells) -> MerchantRecord:
         kelurahan=kelurahan,
         owner_name=owner_name,
         address=address,
-        pickup_allowed=pickup,
-        delivery_allowed=delivery,
+        pickup=pickup,
+        delivery=delivery,
         description=cells.optional("description", DESCRIPTION_LENGTH, lines=True),
     )
 
@@ -220,7 +222,7 @@ def _merchant(cells: _Cells) -> MerchantRecord:
 def _product(cells: _Cells) -> ProductRecord:
     return ProductRecord(
         jakpreneur_id=cells.text("jakpreneur_id", KEY_LENGTH, required=True),
-        sku=cells.text("sku", KEY_LENGTH, required=True),
+        sku=cells.text("sku", SKU_LENGTH, required=True),
         name=cells.text("name", NAME_LENGTH, required=True),
         category=cells.text("category", SHORT_LENGTH, required=True),
         price=_price(cells),

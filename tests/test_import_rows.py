@@ -75,8 +75,8 @@ def test_a_merchant_row_becomes_a_record_with_its_phone_in_international_form(
         kelurahan="Grogol Utara",
         owner_name="Atiek",
         address="Jl. Kebayoran Lama No. 1",
-        pickup_allowed=True,
-        delivery_allowed=False,
+        pickup=True,
+        delivery=False,
         description="Kue basah",
     )
 
@@ -147,7 +147,7 @@ def test_a_merchant_without_a_phone_or_the_optional_values_is_read(tmp_path: Pat
     )
     assert isinstance(record, MerchantRecord)
     assert record.phone is None and record.kelurahan is None and record.owner_name is None
-    assert (record.pickup_allowed, record.delivery_allowed) == (None, None)
+    assert (record.pickup, record.delivery) == (None, None)
 
 
 def test_a_jakpreneur_id_seen_before_refuses_the_later_rows(tmp_path: Path) -> None:
