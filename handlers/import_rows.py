@@ -16,6 +16,7 @@ from handlers.import_files import Columns, Problem, Row, Table
 from handlers.money import parse_rupiah
 from handlers.phones import normalize_phone
 from models.areas import UnknownArea, kecamatan_named, kelurahan_named, kota_named
+from models.importing import MerchantRecord, ProductRecord
 
 MERCHANT_COLUMNS = Columns(
     required=("jakpreneur_id", "name", "phone", "kota", "kecamatan"),
@@ -57,39 +58,6 @@ _WHOLE = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)")
 _KOTA_PREFIX = re.compile(r"^\s*(?:kota|kabupaten|kab\.)(?:\s+administrasi)?\s+", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class MerchantRecord:
-    jakpreneur_id: str
-    name: str
-    phone: str | None
-    kota: str
-    kecamatan: str
-    kelurahan: str | None
-    owner_name: str | None
-    address: str | None
-    # From pickup_allowed and delivery_allowed; None: not given, so left as it is (or the
-    # default) when written.
-    pickup: bool | None
-    delivery: bool | None
-    description: str | None
-
-
-@dataclass(frozen=True)
-class ProductRecord:
-    jakpreneur_id: str
-    sku: str
-    name: str
-    # As typed, spaces tidied; `category_key` of it is compared with the categories' slugs and
-    # names when the records are written.
-    category: str
-    price: int
-    stock: int
-    unit: str | None
-    description: str | None
-    photo_url: str | None
-    curated: bool | None
-
-
 R = TypeVar("R")
 
 
@@ -100,11 +68,6 @@ class Checked(Generic[R]):
     row: Row
     record: R | None
     problems: tuple[Problem, ...] = ()
-
-
-def category_key(typed: str) -> str:
-    """`Makanan & Minuman`, `makanan  & minuman` → one key; compare slugs and names by it."""
-    return " ".join(typed.split()).casefold()
 
 
 def check_merchants(table: Table) -> Iterator[Checked[MerchantRecord]]:

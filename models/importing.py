@@ -6,9 +6,10 @@ same outcomes and writes nothing at all."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,37 +26,45 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
-class MerchantFields:
-    """A merchant as staff's file gives it, checked already (areas known, phone in +62)."""
+class MerchantRecord:
+    """A merchant as staff's file gives it, checked (`handlers.import_rows`): areas known, phone
+    in +62. None: the file does not say, so a stored merchant keeps what it has and a new one
+    gets the default."""
 
     jakpreneur_id: str
     name: str
-    owner_name: str | None
-    contact_phone: str | None
+    phone: str | None
     kota: str
     kecamatan: str
     kelurahan: str | None
-    address: str
-    pickup: bool
-    delivery: bool
-    description: str
+    owner_name: str | None
+    address: str | None
+    pickup: bool | None
+    delivery: bool | None
+    description: str | None
 
 
 @dataclass(frozen=True)
-class ProductFields:
-    """A product as staff's file gives it, checked already (price above 0, stock 0 or more)."""
+class ProductRecord:
+    """A product as staff's file gives it, checked: price above 0, stock 0 or more. None: as
+    for a merchant."""
 
     jakpreneur_id: str
     sku: str
     name: str
-    # The category's slug, or its Indonesian or English name, in any case.
+    # As typed, spaces tidied; matched by `category_key` to the categories' slugs and names.
     category: str
     price: int
-    unit: str
     stock: int
-    description: str
+    unit: str | None
+    description: str | None
     photo_url: str | None
-    curated: bool
+    curated: bool | None
+
+
+def category_key(typed: str) -> str:
+    """`Makanan & Minuman`, `makanan  & minuman` → one key; compare slugs and names by it."""
+    return " ".join(typed.split()).casefold()
 
 
 @dataclass
@@ -66,13 +75,35 @@ class Written:
     errors: dict[int, str]
 
 
-# The columns a merchant's row sets, all of them compared to tell an update from no change.
-_MERCHANT_COLUMNS = tuple(field.name for field in fields(MerchantFields))
-_PRODUCT_COLUMNS = ("name", "price", "unit", "stock", "description", "photo_url", "curated")
+# What a record sets, as the table's column and the record's field, and the value a new row
+# takes where the file does not say (no default: the field is always given or may be empty).
+_MERCHANT_COLUMNS = {
+    "name": ("name", None),
+    "contact_phone": ("phone", None),
+    "kota": ("kota", None),
+    "kecamatan": ("kecamatan", None),
+    "kelurahan": ("kelurahan", None),
+    "owner_name": ("owner_name", None),
+    "address": ("address", ""),
+    "pickup": ("pickup", True),
+    "delivery": ("delivery", False),
+    "description": ("description", ""),
+}
+_PRODUCT_COLUMNS = {
+    "name": ("name", None),
+    "price": ("price", None),
+    "stock": ("stock", None),
+    "unit": ("unit", "pcs"),
+    "description": ("description", ""),
+    "photo_url": ("photo_url", None),
+    "curated": ("curated", False),
+}
+# Fields that may be empty in the file and are then stored empty, not kept.
+_MAY_BE_EMPTY = frozenset({"phone", "kelurahan", "owner_name", "photo_url"})
 
 
 async def write_merchants(
-    session: AsyncSession, rows: Sequence[MerchantFields], now: datetime, *, dry_run: bool
+    session: AsyncSession, rows: Sequence[MerchantRecord], now: datetime, *, dry_run: bool
 ) -> Written:
     """Creates or updates each merchant by its Jakpreneur id. A phone that another merchant
     has (or an earlier row of the batch) is refused: a phone names one shop."""
@@ -83,7 +114,7 @@ async def write_merchants(
             select(Merchant).where(Merchant.jakpreneur_id.in_(ids))
         )
     }
-    phones = {row.contact_phone for row in rows if row.contact_phone}
+    phones = {row.phone for row in rows if row.phone}
     phone_owner = {
         phone: jakpreneur_id
         for phone, jakpreneur_id in await session.execute(
@@ -94,18 +125,20 @@ async def write_merchants(
     }
     written = Written([], {})
     for number, row in enumerate(rows):
-        owner = phone_owner.get(row.contact_phone) if row.contact_phone else None
-        if row.contact_phone and row.contact_phone in phone_owner and owner != row.jakpreneur_id:
+        owner = phone_owner.get(row.phone) if row.phone else None
+        if row.phone and row.phone in phone_owner and owner != row.jakpreneur_id:
             written.outcomes.append(Outcome.REFUSED)
             written.errors[number] = "import_phone_taken"
             continue
-        if row.contact_phone:
-            phone_owner[row.contact_phone] = row.jakpreneur_id
+        if row.phone:
+            phone_owner[row.phone] = row.jakpreneur_id
         merchant = stored.get(row.jakpreneur_id)
         if merchant is None:
             written.outcomes.append(Outcome.CREATED)
             if not dry_run:
-                merchant = Merchant(**_values(row, _MERCHANT_COLUMNS), created_at=now)
+                merchant = Merchant(
+                    **_new(row, _MERCHANT_COLUMNS), jakpreneur_id=row.jakpreneur_id, created_at=now
+                )
                 session.add(merchant)
                 stored[row.jakpreneur_id] = merchant
             continue
@@ -113,8 +146,8 @@ async def write_merchants(
         written.outcomes.append(Outcome.UPDATED if changed else Outcome.UNCHANGED)
         if changed and not dry_run:
             renamed = "name" in changed
-            for name in changed:
-                setattr(merchant, name, getattr(row, name))
+            for column, value in changed.items():
+                setattr(merchant, column, value)
             if renamed:
                 await _search_texts_of(session, merchant)
     await session.flush()
@@ -122,7 +155,7 @@ async def write_merchants(
 
 
 async def write_products(
-    session: AsyncSession, rows: Sequence[ProductFields], now: datetime, *, dry_run: bool
+    session: AsyncSession, rows: Sequence[ProductRecord], now: datetime, *, dry_run: bool
 ) -> Written:
     """Creates or updates each product by its merchant's Jakpreneur id and its SKU. A row of a
     merchant not imported yet, or of a category jbl does not have, is refused."""
@@ -145,7 +178,7 @@ async def write_products(
     written = Written([], {})
     for number, row in enumerate(rows):
         merchant = merchants.get(row.jakpreneur_id)
-        category = categories.get(row.category.casefold())
+        category = categories.get(category_key(row.category))
         if merchant is None or category is None:
             written.outcomes.append(Outcome.REFUSED)
             unknown = "import_unknown_merchant" if merchant is None else "import_unknown_category"
@@ -160,7 +193,7 @@ async def write_products(
                     merchant_id=merchant.id,
                     category_id=category.id,
                     sku=row.sku,
-                    **_values(row, _PRODUCT_COLUMNS),
+                    **_new(row, _PRODUCT_COLUMNS),
                     active=True,
                     recent_sold=0,
                     search_text=search_text,
@@ -173,22 +206,36 @@ async def write_products(
         moved = product.category_id != category.id
         written.outcomes.append(Outcome.UPDATED if changed or moved else Outcome.UNCHANGED)
         if (changed or moved) and not dry_run:
-            for name in changed:
-                setattr(product, name, getattr(row, name))
+            for column, value in changed.items():
+                setattr(product, column, value)
             product.category_id = category.id
             product.search_text = search_text
     await session.flush()
     return written
 
 
-def _values(row: MerchantFields | ProductFields, columns: Sequence[str]) -> dict[str, object]:
-    return {name: getattr(row, name) for name in columns}
+def _new(record: MerchantRecord | ProductRecord, columns: dict[str, Any]) -> dict[str, Any]:
+    """A new row's columns: the record's values, or the defaults where the file does not say."""
+    values = {}
+    for column, (field, default) in columns.items():
+        value = getattr(record, field)
+        values[column] = default if value is None and default is not None else value
+    return values
 
 
 def _changed(
-    stored: Merchant | Product, row: MerchantFields | ProductFields, columns: Sequence[str]
-) -> list[str]:
-    return [name for name in columns if getattr(stored, name) != getattr(row, name)]
+    stored: Merchant | Product, record: MerchantRecord | ProductRecord, columns: dict[str, Any]
+) -> dict[str, Any]:
+    """The columns the record changes: what it says and the stored row does not hold. A field
+    the file leaves out keeps what is stored, unless it may be stored empty."""
+    changed = {}
+    for column, (field, _) in columns.items():
+        value = getattr(record, field)
+        if value is None and field not in _MAY_BE_EMPTY:
+            continue
+        if getattr(stored, column) != value:
+            changed[column] = value
+    return changed
 
 
 def _categories(categories: list[Category]) -> dict[str, Category]:
@@ -196,7 +243,7 @@ def _categories(categories: list[Category]) -> dict[str, Category]:
     named: dict[str, Category] = {}
     for category in categories:
         for name in (category.slug, category.name_id, category.name_en):
-            named[name.casefold()] = category
+            named[category_key(name)] = category
     return named
 
 

@@ -17,11 +17,10 @@ from handlers.import_files import MAX_FILE_BYTES, UnreadableFile, open_table
 from handlers.import_rows import (
     MERCHANT_COLUMNS,
     PRODUCT_COLUMNS,
-    MerchantRecord,
-    ProductRecord,
     check_merchants,
     check_products,
 )
+from models.importing import MerchantRecord, ProductRecord
 
 HEADER = ["jakpreneur_id", "sku", "name", "category", "price", "unit", "stock", "curated"]
 ATIEK = ["JP-001", "KL-1", "Kue Lumpur Bu Atiék", "Makanan & Minuman", "15.000", "pcs", "12", "ya"]

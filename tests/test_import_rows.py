@@ -12,12 +12,10 @@ from handlers.import_files import open_table
 from handlers.import_rows import (
     MERCHANT_COLUMNS,
     PRODUCT_COLUMNS,
-    MerchantRecord,
-    ProductRecord,
-    category_key,
     check_merchants,
     check_products,
 )
+from models.importing import MerchantRecord, ProductRecord, category_key
 
 MERCHANT_HEADER = [
     "jakpreneur_id", "name", "owner_name", "phone", "kota", "kecamatan", "kelurahan",

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from models.catalog import Merchant, Product
 from models.importing import (
-    MerchantFields,
+    MerchantRecord,
     Outcome,
-    ProductFields,
+    ProductRecord,
     write_merchants,
     write_products,
 )
@@ -24,11 +24,11 @@ from tests.people import Chatter
 from tests.test_search import found
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
-SARI = MerchantFields(
+SARI = MerchantRecord(
     jakpreneur_id="JKP-0001",
     name="Dapur Sari",
     owner_name="Sari Wulandari",
-    contact_phone="+6281299900001",
+    phone="+6281299900001",
     kota="Jakarta Selatan",
     kecamatan="Tebet",
     kelurahan="Manggarai",
@@ -37,8 +37,8 @@ SARI = MerchantFields(
     delivery=False,
     description="Sambal rumahan",
 )
-JOKO = replace(SARI, jakpreneur_id="JKP-0002", name="Bengkel Joko", contact_phone=None)
-SAMBAL = ProductFields(
+JOKO = replace(SARI, jakpreneur_id="JKP-0002", name="Bengkel Joko", phone=None)
+SAMBAL = ProductRecord(
     jakpreneur_id="JKP-0001",
     sku="SMB-01",
     name="Sambal Cakalang Sari",
@@ -52,14 +52,14 @@ SAMBAL = ProductFields(
 )
 
 
-async def merchants(app: App, *rows: MerchantFields, dry_run: bool = False) -> list[Outcome]:
+async def merchants(app: App, *rows: MerchantRecord, dry_run: bool = False) -> list[Outcome]:
     async with UnitOfWork(app.sessions) as uow:
         written = await write_merchants(uow.session, rows, NOW, dry_run=dry_run)
         await uow.commit()
     return written.outcomes
 
 
-async def products(app: App, *rows: ProductFields, dry_run: bool = False) -> tuple[Any, Any]:
+async def products(app: App, *rows: ProductRecord, dry_run: bool = False) -> tuple[Any, Any]:
     async with UnitOfWork(app.sessions) as uow:
         written = await write_products(uow.session, rows, NOW, dry_run=dry_run)
         await uow.commit()
@@ -94,6 +94,18 @@ async def test_the_same_rows_imported_twice_change_nothing_the_second_time(app: 
     assert (await stored(app))[2][2] == 30_000
 
 
+async def test_what_a_file_leaves_out_is_kept_or_defaulted(app: App) -> None:
+    bare = replace(JOKO, address=None, pickup=None, delivery=None, description=None)
+    assert await merchants(app, SARI, bare) == [Outcome.CREATED, Outcome.CREATED]
+    async with app.sessions() as session:
+        joko = await session.scalar(select(Merchant).where(Merchant.jakpreneur_id == "JKP-0002"))
+        assert joko is not None
+        assert (joko.address, joko.pickup, joko.delivery, joko.description) == ("", True, False, "")
+    # Sari's file says nothing of her address and delivery this time: they stay.
+    assert await merchants(app, replace(SARI, address=None, delivery=None)) == [Outcome.UNCHANGED]
+    assert (await stored(app))[0][3] == "Jl. Manggarai Utara 2"
+
+
 async def test_a_dry_run_finds_the_same_outcomes_and_writes_nothing(app: App) -> None:
     await merchants(app, SARI)
     before = await stored(app)
@@ -109,8 +121,8 @@ async def test_a_dry_run_finds_the_same_outcomes_and_writes_nothing(app: App) ->
 
 async def test_a_phone_that_names_another_shop_is_refused(app: App) -> None:
     # The demo's first shop, made without the program's id, has this phone.
-    taken = replace(SARI, contact_phone="+6281234500001")
-    twice = replace(JOKO, contact_phone=SARI.contact_phone)
+    taken = replace(SARI, phone="+6281234500001")
+    twice = replace(JOKO, phone=SARI.phone)
     async with UnitOfWork(app.sessions) as uow:
         written = await write_merchants(uow.session, [taken, JOKO, SARI, twice], NOW, dry_run=False)
         await uow.commit()
