@@ -92,6 +92,8 @@ class Table:
     # The CSV's delimiter, for an error report that opens the same way; None for XLSX.
     delimiter: str | None
     rows: Iterator[Row]
+    # About how many rows follow the header, for a progress bar; None where it cannot be told.
+    expected_rows: int | None = None
 
 
 def header_key(name: str) -> str:
@@ -121,7 +123,30 @@ def open_table(path: Path, columns: Columns) -> Iterator[Table]:
             raise UnreadableFile("import_utf16")
         else:
             rows, delimiter = _csv_rows(path, stack)
-        yield _table(rows, columns, delimiter)
+        table = _table(rows, columns, delimiter)
+        table.expected_rows = _expected_rows(path, xlsx=delimiter is None)
+        yield table
+
+
+# The first sheet's extent, as the workbook states it at the top of the sheet's XML.
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+
+
+def _expected_rows(path: Path, *, xlsx: bool) -> int | None:
+    """The rows below the header: a CSV's line breaks (a quoted cell may hold more), an XLSX
+    sheet's stated extent."""
+    if not xlsx:
+        with path.open("rb") as file:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(_SCAN_CHUNK), b""))
+        return max(lines - 1, 0)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sheets = sorted(n for n in archive.namelist() if n.startswith("xl/worksheets/sheet"))
+            with archive.open(sheets[0]) as sheet:
+                found = _DIMENSION.search(sheet.read(4096))
+    except (zipfile.BadZipFile, IndexError, KeyError, OSError):
+        return None
+    return int(found.group(1)) - 1 if found else None
 
 
 def _size_of(path: Path) -> int:

@@ -1,0 +1,116 @@
+"""`jbl import …`: staff load merchants and products from their own files."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cli.usage import UsageError
+from handlers.import_files import UnreadableFile
+from handlers.imports import TEMPLATES, Imported, Kind, import_file
+from models.importing import Outcome
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
+
+def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imports = commands.add_parser(
+        "import", help="load merchants or products from a CSV or XLSX file (see the README)"
+    )
+    kinds = imports.add_subparsers(dest="import_command", required=True)
+    for kind in Kind:
+        command = kinds.add_parser(kind.value, help=f"create or update {kind.value} from FILE")
+        command.add_argument("file", type=Path, metavar="FILE", help="CSV or XLSX")
+        command.add_argument(
+            "--dry-run", action="store_true", help="check every row and write nothing"
+        )
+        command.add_argument(
+            "--language",
+            choices=("id", "en"),
+            default="id",
+            help="of the messages and of FILE.errors.csv (default: id)",
+        )
+        command.set_defaults(run=_import, kind=kind)
+    template = kinds.add_parser("template", help="print a file's header and one example row")
+    template.add_argument("template_kind", choices=[kind.value for kind in Kind], metavar="KIND")
+    template.set_defaults(run=_template, read_only=True)
+
+
+async def _import(app: App, args: argparse.Namespace) -> None:
+    progress = _Progress(sys.stderr.isatty())
+    try:
+        imported = await import_file(
+            app.sessions,
+            args.kind,
+            args.file,
+            app.clock(),
+            args.language,
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+    except UnreadableFile as error:
+        raise UsageError(f"{args.file}: {error.problem.text(args.language)}") from None
+    finally:
+        progress.end()
+    for warning in imported.warnings:
+        print(f"jbl: {args.file}: {warning.text(args.language)}", file=sys.stderr)
+    if imported.errors_file is not None:
+        print(f"rows in error, with what to fix: {imported.errors_file}", file=sys.stderr)
+    print(summary(imported))
+
+
+def summary(imported: Imported) -> str:
+    """The last line, as scripts read it: `merchants: 3 created, 1 updated, …`."""
+    counts = {outcome: f"{number:,}" for outcome, number in imported.counts.items()}
+    if imported.dry_run:
+        return (
+            f"{imported.kind.value} (dry run): {counts[Outcome.CREATED]} to create,"
+            f" {counts[Outcome.UPDATED]} to update, {counts[Outcome.UNCHANGED]} unchanged,"
+            f" {counts[Outcome.REFUSED]} in error"
+        )
+    return (
+        f"{imported.kind.value}: {counts[Outcome.CREATED]} created,"
+        f" {counts[Outcome.UPDATED]} updated, {counts[Outcome.UNCHANGED]} unchanged,"
+        f" {counts[Outcome.REFUSED]} in error"
+    )
+
+
+async def _template(app: App, args: argparse.Namespace) -> None:
+    header, example = TEMPLATES[Kind(args.template_kind)]
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerow(example)
+
+
+class _Progress:
+    """How far the import is, on standard error: a bar redrawn in place on a terminal, else a
+    line at every tenth of the file (or every 100,000 rows when its size is not known)."""
+
+    WIDTH = 30
+    EVERY = 100_000
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.step = 0
+
+    def __call__(self, rows: int, expected: int | None) -> None:
+        share = min(rows / expected, 1.0) if expected else None
+        if self.terminal:
+            bar = "" if share is None else f"[{'#' * round(share * self.WIDTH):<{self.WIDTH}}] "
+            percent = "" if share is None else f"{share:4.0%} "
+            print(f"\r{bar}{percent}rows done: {rows:,}", end="", file=sys.stderr, flush=True)
+            self.step = 1
+            return
+        step = int(share * 10) if share is not None else rows // self.EVERY
+        if step > self.step:
+            done = f" ({share:.0%})" if share is not None else ""
+            print(f"rows done: {rows:,}{done}", file=sys.stderr, flush=True)
+            self.step = step
+
+    def end(self) -> None:
+        if self.terminal and self.step:
+            print(file=sys.stderr)

@@ -1,0 +1,139 @@
+"""An import of staff's merchants or products file, start to end: read a batch of rows, check
+them, write the good ones in one unit of work, and the rejected ones to `FILE.errors.csv`. Each
+batch is its own transaction, so a crash or Ctrl-C leaves whole batches, and running the import
+again finishes the job (the rows written already come back unchanged)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handlers.import_errors import ErrorReport, error_report_path
+from handlers.import_files import Problem, open_table
+from handlers.import_rows import (
+    MERCHANT_COLUMNS,
+    PRODUCT_COLUMNS,
+    Checked,
+    check_merchants,
+    check_products,
+)
+from models.importing import Outcome, write_merchants, write_products
+from models.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+# Rows checked and written per transaction.
+BATCH_ROWS = 1_000
+
+
+class Kind(StrEnum):
+    MERCHANTS = "merchants"
+    PRODUCTS = "products"
+
+
+@dataclass
+class Imported:
+    """What an import did (or, in a dry run, would do), row by row, and where its rejected rows
+    went."""
+
+    kind: Kind
+    dry_run: bool
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    warnings: list[Problem] = field(default_factory=list)
+    errors_file: Path | None = None
+
+
+# `jbl import template`: the columns of each kind of file, in the README's order, and one row
+# as staff would write it.
+TEMPLATES = {
+    Kind.MERCHANTS: (
+        ("jakpreneur_id", "name", "owner_name", "phone", "kota", "kecamatan", "kelurahan",
+         "address", "pickup_allowed", "delivery_allowed", "description"),
+        ("JKP-000123", "Dapur Bu Sari", "Sari Wulandari", "0812-3456-7890", "Jakarta Selatan",
+         "Tebet", "Manggarai", "Jl. Manggarai Utara 2 No. 5", "ya", "tidak",
+         "Sambal dan lauk rumahan"),
+    ),
+    Kind.PRODUCTS: (
+        ("jakpreneur_id", "sku", "name", "category", "price", "unit", "stock", "description",
+         "photo_url", "curated"),
+        ("JKP-000123", "SMB-001", "Sambal Roa 200 g", "Makanan & Minuman", "35.000", "botol",
+         "24", "Pedas, tanpa pengawet", "https://example.com/sambal-roa.jpg", "ya"),
+    ),
+}  # fmt: skip
+
+_CHECKS = {Kind.MERCHANTS: check_merchants, Kind.PRODUCTS: check_products}
+_COLUMNS = {Kind.MERCHANTS: MERCHANT_COLUMNS, Kind.PRODUCTS: PRODUCT_COLUMNS}
+_WRITES = {Kind.MERCHANTS: write_merchants, Kind.PRODUCTS: write_products}
+
+
+async def import_file(
+    sessions: async_sessionmaker[AsyncSession],
+    kind: Kind,
+    path: Path,
+    now: datetime,
+    language: str,
+    *,
+    dry_run: bool,
+    progress: Callable[[int, int | None], None] = lambda rows, expected: None,
+) -> Imported:
+    """Imports the file; raises `UnreadableFile` (nothing written) when it cannot be read at
+    all. `progress` is told how many rows are done after each batch, and about how many the
+    file has (None: not known). The error report is
+    written on every run, and removed when no row was rejected."""
+    imported = Imported(kind, dry_run)
+    report_path = error_report_path(path)
+    with open_table(path, _COLUMNS[kind]) as table:
+        imported.warnings = table.warnings
+        checked = _CHECKS[kind](table)
+        with ErrorReport(report_path, table.header, language, table.delimiter) as report:
+            done = 0
+            while batch := await asyncio.to_thread(_next_batch, checked):
+                await _import_batch(sessions, kind, batch, now, dry_run, report, imported)
+                done += len(batch)
+                progress(done, table.expected_rows)
+            rejected = report.count
+    if rejected:
+        imported.errors_file = report_path
+    else:
+        report_path.unlink(missing_ok=True)
+    return imported
+
+
+def _next_batch(checked: Iterator[Checked[Any]]) -> list[Checked[Any]]:
+    # Reading and checking a batch is file work: done in a thread, off the event loop.
+    return list(islice(checked, BATCH_ROWS))
+
+
+async def _import_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    kind: Kind,
+    batch: list[Checked[Any]],
+    now: datetime,
+    dry_run: bool,
+    report: ErrorReport,
+    imported: Imported,
+) -> None:
+    good = [item for item in batch if not item.problems]
+    rejected = {id(item): (item.row, item.problems) for item in batch if item.problems}
+    if good:
+        async with UnitOfWork(sessions) as uow:
+            records = [item.record for item in good]
+            written = await _WRITES[kind](uow.session, records, now, dry_run=dry_run)
+            if not dry_run:
+                await uow.commit()
+        for number, outcome in enumerate(written.outcomes):
+            imported.counts[outcome] += 1
+            if outcome == Outcome.REFUSED:
+                rejected[id(good[number])] = (good[number].row, (Problem(written.errors[number]),))
+    imported.counts[Outcome.REFUSED] += len(batch) - len(good)
+    # In the file's order, so the report reads as the file does.
+    for item in batch:
+        if id(item) in rejected:
+            report.add(*rejected[id(item)])

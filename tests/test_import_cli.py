@@ -1,0 +1,153 @@
+"""Staff import their merchants and products files with `jbl import`: a dry run first, which
+writes nothing, then the import, which a second run leaves unchanged; rejected rows go to
+FILE.errors.csv with what to fix, and what was imported is what residents find."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from models.catalog import Merchant, Product
+from tests.people import Chatter
+from tests.test_cli_and_console import run_jbl
+from tests.test_cli_errors import assert_one_line
+from tests.test_search import found
+
+MERCHANTS = [
+    ["jakpreneur_id", "name", "phone", "kota", "kecamatan", "kelurahan"],
+    ["JKP-1", "Dapur Sari", "0812-9990-0001", "Jakarta Selatan", "Tebet", "Manggarai"],
+    ["JKP-2", "Toko Tiga", "0812-9990-0002", "Jakarta Selatn", "Tebet", ""],
+    ["JKP-3", "Bengkel Joko", "", "Jakarta Timur", "Cakung", ""],
+]
+PRODUCTS = [
+    ["jakpreneur_id", "sku", "name", "category", "price", "stock"],
+    ["JKP-1", "S-1", "Sambal Cakalang Sari", "Makanan & Minuman", "35.000", "12"],
+    ["JKP-1", "S-2", "Abon Tongkol Sari", "makanan-minuman", "Rp40.000", "5"],
+    ["JKP-9", "S-1", "Kopi Entah", "Makanan & Minuman", "20000", "3"],
+]
+
+
+def write_csv(path: Path, rows: list[list[str]], delimiter: str = ";") -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        csv.writer(file, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def write_xlsx(path: Path, rows: list[list[str]]) -> Path:
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    sheet = workbook.add_worksheet()
+    for number, row in enumerate(rows):
+        sheet.write_row(number, 0, row)
+    workbook.close()
+    return path
+
+
+def jbl_import(database_url: str, cwd: Path, *args: str) -> str:
+    """`jbl import …`, which must succeed; its last line of output."""
+    result = run_jbl("import", *args, database_url=database_url, cwd=cwd)
+    assert (result.returncode, "Traceback" in result.stderr) == (0, False), result.stderr
+    return result.stdout.splitlines()[-1]
+
+
+async def imported(app: App) -> tuple[int, int]:
+    async with app.sessions() as session:
+        shops = await session.scalar(
+            select(func.count()).where(Merchant.jakpreneur_id.is_not(None))
+        )
+        products = await session.scalar(select(func.count()).where(Product.sku.is_not(None)))
+    return int(shops or 0), int(products or 0)
+
+
+def errors_of(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        return list(csv.reader(file, delimiter=";"))
+
+
+async def test_a_dry_run_counts_every_row_writes_nothing_and_reports_the_rows_to_fix(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "toko.csv", MERCHANTS)
+    last = jbl_import(database_url, tmp_path, "merchants", str(path), "--dry-run")
+    assert last == "merchants (dry run): 2 to create, 0 to update, 0 unchanged, 1 in error"
+    assert await imported(app) == (0, 0)
+    assert errors_of(tmp_path / "toko.csv.errors.csv") == [
+        [*MERCHANTS[0], "error"],
+        [*MERCHANTS[2], 'kota "Jakarta Selatn" tidak ada di Jakarta; maksudnya Jakarta Selatan?'],
+    ]
+
+
+async def test_a_second_import_of_the_same_files_changes_nothing_and_residents_find_them(
+    app: App, database_url: str, tmp_path: Path, budi: Chatter
+) -> None:
+    shops = write_xlsx(tmp_path / "toko.xlsx", MERCHANTS)
+    goods = write_xlsx(tmp_path / "produk.xlsx", PRODUCTS)
+    assert jbl_import(database_url, tmp_path, "merchants", str(shops)) == (
+        "merchants: 2 created, 0 updated, 0 unchanged, 1 in error"
+    )
+    assert jbl_import(database_url, tmp_path, "products", str(goods), "--language", "en") == (
+        "products: 2 created, 0 updated, 0 unchanged, 1 in error"
+    )
+    with (tmp_path / "produk.xlsx.errors.csv").open(encoding="utf-8-sig") as file:
+        assert list(csv.reader(file))[1] == [
+            *PRODUCTS[3],
+            "No merchant has this jakpreneur_id yet; import the merchants file first",
+        ]
+    assert await imported(app) == (2, 2)
+    assert jbl_import(database_url, tmp_path, "merchants", str(shops)) == (
+        "merchants: 0 created, 0 updated, 2 unchanged, 1 in error"
+    )
+    assert jbl_import(database_url, tmp_path, "products", str(goods)) == (
+        "products: 0 created, 0 updated, 2 unchanged, 1 in error"
+    )
+    await budi.send("/cari sambal cakalang")
+    assert "Sambal Cakalang Sari" in found(budi)
+
+
+async def test_a_file_with_every_row_right_leaves_no_error_report(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "toko.csv", [MERCHANTS[0], MERCHANTS[1]], delimiter=",")
+    (tmp_path / "toko.csv.errors.csv").write_text("from an earlier run\n")
+    assert jbl_import(database_url, tmp_path, "merchants", str(path)) == (
+        "merchants: 1 created, 0 updated, 0 unchanged, 0 in error"
+    )
+    assert not (tmp_path / "toko.csv.errors.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "kosong"),
+        (b"\x00\x01PDF-1.7 binary \xff\xfe junk", "bukan CSV atau XLSX"),
+        (b"jakpreneur_id;name\nJKP-1;Dapur Sari\n", "phone, kota, kecamatan"),
+    ],
+    ids=["empty", "not-a-table", "missing-columns"],
+)
+async def test_a_file_that_cannot_be_imported_says_why_in_one_line_and_writes_nothing(
+    app: App, database_url: str, tmp_path: Path, content: bytes, said: str
+) -> None:
+    path = tmp_path / "toko.csv"
+    path.write_bytes(content)
+    result = run_jbl("import", "merchants", str(path), database_url=database_url, cwd=tmp_path)
+    assert_one_line(result, "toko.csv", said)
+    assert await imported(app) == (0, 0)
+    assert not (tmp_path / "toko.csv.errors.csv").exists()
+
+
+async def test_the_templates_print_a_header_and_a_row_that_imports(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    for kind in ("merchants", "products"):
+        printed = run_jbl("import", "template", kind, database_url=database_url, cwd=tmp_path)
+        assert printed.returncode == 0, printed.stderr
+        (tmp_path / f"{kind}.csv").write_text(printed.stdout, encoding="utf-8")
+        assert len(printed.stdout.splitlines()) == 2
+        assert jbl_import(database_url, tmp_path, kind, f"{kind}.csv") == (
+            f"{kind}: 1 created, 0 updated, 0 unchanged, 0 in error"
+        )
+    assert await imported(app) == (1, 1)
