@@ -4,7 +4,9 @@ FILE.errors.csv with what to fix, and what was imported is what residents find."
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,10 @@ import xlsxwriter
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
+from handlers.imports import BATCH_ROWS
 from models.catalog import Merchant, Product
 from tests.people import Chatter
-from tests.test_cli_and_console import run_jbl
+from tests.test_cli_and_console import JBL, run_jbl
 from tests.test_cli_errors import assert_one_line
 from tests.test_search import found
 
@@ -151,3 +154,35 @@ async def test_the_templates_print_a_header_and_a_row_that_imports(
             f"{kind}: 1 created, 0 updated, 0 unchanged, 0 in error"
         )
     assert await imported(app) == (1, 1)
+
+
+async def test_an_import_killed_half_way_leaves_whole_batches_and_a_second_run_finishes_it(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    rows = 10 * BATCH_ROWS + 17
+    shops = [MERCHANTS[0]] + [
+        [f"JKP-{n:05}", f"Toko {n}", "", "Jakarta Timur", "Cakung", ""] for n in range(rows)
+    ]
+    path = write_csv(tmp_path / "toko.csv", shops)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
+    env["JBL_DATABASE__URL"] = database_url
+    importing = await asyncio.create_subprocess_exec(
+        JBL, "import", "merchants", str(path), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        # Killed once its first batch is in, before its last: a condition in another process,
+        # looked at again shortly.
+        async with asyncio.timeout(60):
+            while (await imported(app))[0] == 0:
+                assert importing.returncode is None, "the import ended before it was killed"
+                await asyncio.sleep(0.01)
+        importing.kill()
+    finally:
+        await importing.wait()
+    written, _ = await imported(app)
+    assert written % BATCH_ROWS == 0 and 0 < written < rows
+    assert jbl_import(database_url, tmp_path, "merchants", str(path)) == (
+        f"merchants: {rows - written:,} created, 0 updated, {written:,} unchanged, 0 in error"
+    )
+    assert await imported(app) == (rows, 0)
