@@ -186,3 +186,16 @@ async def test_an_import_killed_half_way_leaves_whole_batches_and_a_second_run_f
         f"merchants: {rows - written:,} created, 0 updated, {written:,} unchanged, 0 in error"
     )
     assert await imported(app) == (rows, 0)
+
+
+async def test_columns_jbl_does_not_know_are_named_in_a_warning_and_ignored(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    rows = [[*MERCHANTS[0], "Catatan"], [*MERCHANTS[1], "pelanggan lama"]]
+    write_csv(tmp_path / "toko.csv", rows)
+    result = run_jbl("import", "merchants", "toko.csv", database_url=database_url, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "jbl: toko.csv: Kolom ini tidak dikenal dan tidak dibaca: Catatan." in result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "merchants: 1 created, 0 updated, 0 unchanged, 0 in error"
+    )
