@@ -23,7 +23,13 @@ from handlers.import_rows import (
     check_merchants,
     check_products,
 )
-from models.importing import Outcome, write_merchants, write_products
+from models.importing import (
+    Outcome,
+    hide_imports,
+    listed_imports,
+    write_merchants,
+    write_products,
+)
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -48,6 +54,27 @@ class Imported:
     counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
     warnings: list[Problem] = field(default_factory=list)
     errors_file: Path | None = None
+    # With `deactivate_missing`: the rows the file leaves out that were hidden (or would be).
+    hidden: int | None = None
+
+
+class _Seen:
+    """The ids of the stored rows a file names, a bit each: a million products take 125 kB
+    where a set of their ids would take tens of megabytes."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+
+    def add(self, ids: list[int]) -> None:
+        for id in ids:
+            byte = id >> 3
+            if byte >= len(self.bits):
+                self.bits.extend(bytes(byte - len(self.bits) + 1 + len(self.bits) // 2))
+            self.bits[byte] |= 1 << (id & 7)
+
+    def __contains__(self, id: int) -> bool:
+        byte = id >> 3
+        return byte < len(self.bits) and bool(self.bits[byte] & (1 << (id & 7)))
 
 
 # `jbl import template`: the columns of each kind of file, in the README's order, and one row
@@ -81,13 +108,17 @@ async def import_file(
     language: str,
     *,
     dry_run: bool,
+    deactivate_missing: bool = False,
     progress: Callable[[int, int | None], None] = lambda rows, expected: None,
 ) -> Imported:
     """Imports the file; raises `UnreadableFile` (nothing written) when it cannot be read at
     all. `progress` is told how many rows are done after each batch, and about how many the
-    file has (None: not known). The error report is
-    written on every run, and removed when no row was rejected."""
+    file has (None: not known). `deactivate_missing`: the imported products (or merchants'
+    products) that the file leaves out are hidden once it is read whole, or counted in a dry
+    run; a file with rows in error hides nothing, since those rows may name what it keeps. The
+    error report is written on every run, and removed when no row was rejected."""
     imported = Imported(kind, dry_run)
+    seen = _Seen()
     report_path = error_report_path(path)
     with open_table(path, _COLUMNS[kind]) as table:
         imported.warnings = table.warnings
@@ -95,7 +126,7 @@ async def import_file(
         with ErrorReport(report_path, table.header, language, table.delimiter) as report:
             done = 0
             while batch := await asyncio.to_thread(_next_batch, checked):
-                await _import_batch(sessions, kind, batch, now, dry_run, report, imported)
+                await _import_batch(sessions, kind, batch, now, dry_run, report, imported, seen)
                 done += len(batch)
                 progress(done, table.expected_rows)
             rejected = report.count
@@ -103,7 +134,28 @@ async def import_file(
         imported.errors_file = report_path
     else:
         report_path.unlink(missing_ok=True)
+    if deactivate_missing and not rejected:
+        imported.hidden = await _hide_missing(sessions, kind, seen, dry_run)
     return imported
+
+
+async def _hide_missing(
+    sessions: async_sessionmaker[AsyncSession], kind: Kind, seen: _Seen, dry_run: bool
+) -> int:
+    """Hides what the file left out, a batch per unit of work; returns how many."""
+    async with sessions() as session:
+        missing = [
+            id
+            async for batch in listed_imports(session, kind.value, BATCH_ROWS)
+            for id in batch
+            if id not in seen
+        ]
+    if not dry_run:
+        for start in range(0, len(missing), BATCH_ROWS):
+            async with UnitOfWork(sessions) as uow:
+                await hide_imports(uow.session, kind.value, missing[start : start + BATCH_ROWS])
+                await uow.commit()
+    return len(missing)
 
 
 def _next_batch(checked: Iterator[Checked[Any]]) -> list[Checked[Any]]:
@@ -119,6 +171,7 @@ async def _import_batch(
     dry_run: bool,
     report: ErrorReport,
     imported: Imported,
+    seen: _Seen,
 ) -> None:
     good = [item for item in batch if not item.problems]
     rejected = {id(item): (item.row, item.problems) for item in batch if item.problems}
@@ -128,6 +181,7 @@ async def _import_batch(
             written = await _WRITES[kind](uow.session, records, now, dry_run=dry_run)
             if not dry_run:
                 await uow.commit()
+        seen.add(written.ids)
         for number, outcome in enumerate(written.outcomes):
             imported.counts[outcome] += 1
             if outcome == Outcome.REFUSED:

@@ -5,13 +5,13 @@ same outcomes and writes nothing at all."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalog import Category, Merchant, Product, search_text_for
@@ -69,10 +69,12 @@ def category_key(typed: str) -> str:
 
 @dataclass
 class Written:
-    """What a batch did, row by row: its outcome, and for a refused row the text key of why."""
+    """What a batch did, row by row: its outcome, and for a refused row the text key of why;
+    and the ids of the stored rows the batch named (none of the rows a dry run would create)."""
 
     outcomes: list[Outcome]
     errors: dict[int, str]
+    ids: list[int] = field(default_factory=list)
 
 
 # What a record sets, as the table's column and the record's field, and the value a new row
@@ -124,6 +126,7 @@ async def write_merchants(
         )
     }
     written = Written([], {})
+    created: list[Merchant] = []
     for number, row in enumerate(rows):
         owner = phone_owner.get(row.phone) if row.phone else None
         if row.phone and row.phone in phone_owner and owner != row.jakpreneur_id:
@@ -141,7 +144,10 @@ async def write_merchants(
                 )
                 session.add(merchant)
                 stored[row.jakpreneur_id] = merchant
+                created.append(merchant)
             continue
+        if merchant.id is not None:
+            written.ids.append(merchant.id)
         changed = _changed(merchant, row, _MERCHANT_COLUMNS)
         written.outcomes.append(Outcome.UPDATED if changed else Outcome.UNCHANGED)
         if changed and not dry_run:
@@ -151,6 +157,7 @@ async def write_merchants(
             if renamed:
                 await _search_texts_of(session, merchant)
     await session.flush()
+    written.ids += [merchant.id for merchant in created]
     return written
 
 
@@ -176,6 +183,7 @@ async def write_products(
         )
     } if keys else {}  # fmt: skip
     written = Written([], {})
+    created: list[Product] = []
     for number, row in enumerate(rows):
         merchant = merchants.get(row.jakpreneur_id)
         category = categories.get(category_key(row.category))
@@ -201,7 +209,10 @@ async def write_products(
                 )
                 session.add(product)
                 stored[(merchant.id, row.sku)] = product
+                created.append(product)
             continue
+        if product.id is not None:
+            written.ids.append(product.id)
         changed = _changed(product, row, _PRODUCT_COLUMNS)
         moved = product.category_id != category.id
         written.outcomes.append(Outcome.UPDATED if changed or moved else Outcome.UNCHANGED)
@@ -211,14 +222,15 @@ async def write_products(
             product.category_id = category.id
             product.search_text = search_text
     await session.flush()
+    written.ids += [product.id for product in created]
     return written
 
 
 def _new(record: MerchantRecord | ProductRecord, columns: dict[str, Any]) -> dict[str, Any]:
     """A new row's columns: the record's values, or the defaults where the file does not say."""
     values = {}
-    for column, (field, default) in columns.items():
-        value = getattr(record, field)
+    for column, (name, default) in columns.items():
+        value = getattr(record, name)
         values[column] = default if value is None and default is not None else value
     return values
 
@@ -229,9 +241,9 @@ def _changed(
     """The columns the record changes: what it says and the stored row does not hold. A field
     the file leaves out keeps what is stored, unless it may be stored empty."""
     changed = {}
-    for column, (field, _) in columns.items():
-        value = getattr(record, field)
-        if value is None and field not in _MAY_BE_EMPTY:
+    for column, (name, _) in columns.items():
+        value = getattr(record, name)
+        if value is None and name not in _MAY_BE_EMPTY:
             continue
         if getattr(stored, column) != value:
             changed[column] = value
@@ -251,3 +263,32 @@ async def _search_texts_of(session: AsyncSession, merchant: Merchant) -> None:
     """A renamed merchant's products are found by its new name."""
     for product in await session.scalars(select(Product).where(Product.merchant_id == merchant.id)):
         product.search_text = search_text_for(product.name, merchant.name, product.category)
+
+
+async def listed_imports(session: AsyncSession, kind: str, size: int) -> AsyncIterator[list[int]]:
+    """The ids of the imported rows still shown, `size` at a time: merchants (by Jakpreneur id)
+    with a product shown, or products (by SKU) shown."""
+    if kind == "merchants":
+        statement = (
+            select(Merchant.id)
+            .where(
+                Merchant.jakpreneur_id.is_not(None),
+                select(Product.id)
+                .where(Product.merchant_id == Merchant.id, Product.active)
+                .exists(),
+            )
+            .order_by(Merchant.id)
+        )
+    else:
+        statement = (
+            select(Product.id).where(Product.sku.is_not(None), Product.active).order_by(Product.id)
+        )
+    result = await session.stream_scalars(statement.execution_options(yield_per=size))
+    async for batch in result.partitions(size):
+        yield list(batch)
+
+
+async def hide_imports(session: AsyncSession, kind: str, ids: Sequence[int]) -> None:
+    """Hides the products, or every product of the merchants, that staff's file left out."""
+    column = Product.merchant_id if kind == "merchants" else Product.id
+    await session.execute(update(Product).where(column.in_(ids)).values(active=False))

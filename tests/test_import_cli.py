@@ -199,3 +199,59 @@ async def test_columns_jbl_does_not_know_are_named_in_a_warning_and_ignored(
     assert result.stdout.splitlines()[-1] == (
         "merchants: 1 created, 0 updated, 0 unchanged, 0 in error"
     )
+
+
+async def test_deactivate_missing_hides_what_the_file_leaves_out_after_a_dry_run_counts_it(
+    app: App, database_url: str, tmp_path: Path, budi: Chatter
+) -> None:
+    shops = write_csv(tmp_path / "toko.csv", [MERCHANTS[0], MERCHANTS[1], MERCHANTS[3]])
+    goods = write_csv(tmp_path / "produk.csv", PRODUCTS[:3])
+    jbl_import(database_url, tmp_path, "merchants", str(shops))
+    jbl_import(database_url, tmp_path, "products", str(goods))
+    fewer = write_csv(tmp_path / "produk-baru.csv", PRODUCTS[:2])
+    dry = run_jbl(
+        "import", "products", str(fewer), "--deactivate-missing", "--dry-run",
+        database_url=database_url, cwd=tmp_path,
+    )  # fmt: skip
+    assert dry.stdout.splitlines() == [
+        "products missing from the file, would be hidden: 1",
+        "products (dry run): 0 to create, 0 to update, 1 unchanged, 0 in error",
+    ]
+    await budi.send("/cari abon tongkol sari")
+    assert found(budi) == ["Abon Tongkol Sari"]
+    done = run_jbl(
+        "import", "products", str(fewer), "--deactivate-missing",
+        database_url=database_url, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[0] == "products missing from the file, hidden: 1"
+    await budi.send("/cari abon tongkol sari")
+    assert found(budi) == []
+    # A shops file without Dapur Sari hides her products, the one left included.
+    without_sari = write_csv(tmp_path / "toko-baru.csv", [MERCHANTS[0], MERCHANTS[3]])
+    gone = run_jbl(
+        "import", "merchants", str(without_sari), "--deactivate-missing",
+        database_url=database_url, cwd=tmp_path,
+    )  # fmt: skip
+    assert gone.stdout.splitlines()[0] == (
+        "shops whose products are missing from the file, hidden: 1"
+    )
+    await budi.send("/cari sambal cakalang")
+    assert "Sambal Cakalang Sari" not in found(budi)
+
+
+async def test_deactivate_missing_hides_nothing_while_rows_are_in_error(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    jbl_import(database_url, tmp_path, "merchants", str(write_csv(tmp_path / "t.csv", MERCHANTS)))
+    jbl_import(database_url, tmp_path, "products", str(write_csv(tmp_path / "p.csv", PRODUCTS)))
+    broken = write_csv(tmp_path / "p2.csv", [PRODUCTS[0], PRODUCTS[3]])
+    result = run_jbl(
+        "import", "products", str(broken), "--deactivate-missing",
+        database_url=database_url, cwd=tmp_path,
+    )  # fmt: skip
+    assert "nothing hidden: fix the rows in error first" in result.stderr
+    async with app.sessions() as session:
+        shown = await session.scalar(
+            select(func.count()).where(Product.sku.is_not(None), Product.active)
+        )
+    assert shown == 2

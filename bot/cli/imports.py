@@ -29,6 +29,14 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             "--dry-run", action="store_true", help="check every row and write nothing"
         )
         command.add_argument(
+            "--deactivate-missing",
+            action="store_true",
+            help=(
+                "hide the imported products (for merchants: every product of the shops) that"
+                " FILE leaves out"
+            ),
+        )
+        command.add_argument(
             "--language",
             choices=("id", "en"),
             default="id",
@@ -50,6 +58,7 @@ async def _import(app: App, args: argparse.Namespace) -> None:
             app.clock(),
             args.language,
             dry_run=args.dry_run,
+            deactivate_missing=args.deactivate_missing,
             progress=progress,
         )
     except UnreadableFile as error:
@@ -60,6 +69,12 @@ async def _import(app: App, args: argparse.Namespace) -> None:
         print(f"jbl: {args.file}: {warning.text(args.language)}", file=sys.stderr)
     if imported.errors_file is not None:
         print(f"rows in error, with what to fix: {imported.errors_file}", file=sys.stderr)
+        if args.deactivate_missing:
+            print("nothing hidden: fix the rows in error first", file=sys.stderr)
+    if imported.hidden is not None:
+        what = "products" if args.kind == Kind.PRODUCTS else "shops whose products are"
+        verb = "would be hidden" if args.dry_run else "hidden"
+        print(f"{what} missing from the file, {verb}: {imported.hidden:,}")
     print(summary(imported))
 
 
