@@ -164,17 +164,28 @@ NOT_A_TABLE = (
 )
 
 
+def office_zip(path: Path, part: str, kind: str, files: dict[str, str]) -> Path:
+    """A zip that says it is an Office document of `kind`, holding `files`."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            f'<Types><Override PartName="{part}" ContentType="application/'
+            f'vnd.openxmlformats-officedocument.{kind}"/></Types>',
+        )
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return path
+
+
 def test_binary_junk_a_word_document_and_a_pdf_are_not_read_as_tables(tmp_path: Path) -> None:
     junk = tmp_path / "data.csv"
     junk.write_bytes(bytes(range(256)) * 4)
-    docx = tmp_path / "merchants.docx"
-    with zipfile.ZipFile(docx, "w") as archive:
-        archive.writestr(
-            "[Content_Types].xml",
-            '<Types><Override PartName="/word/document.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
-        )
-        archive.writestr("word/document.xml", "<document/>")
+    docx = office_zip(
+        tmp_path / "merchants.docx",
+        "/word/document.xml",
+        "wordprocessingml.document.main+xml",
+        {"word/document.xml": "<document/>"},
+    )
     pdf = tmp_path / "merchants.pdf"
     pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 5 >>\nstream\n\x00\x01\x02")
     plain_zip = tmp_path / "merchants.zip"
@@ -194,13 +205,9 @@ def test_an_old_excel_file_and_unicode_text_are_told_how_to_save(tmp_path: Path)
 
 
 def test_a_damaged_workbook_is_refused_in_one_line(tmp_path: Path) -> None:
-    path = tmp_path / "produk.xlsx"
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr(
-            "[Content_Types].xml",
-            '<Types><Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
-        )
+    path = office_zip(
+        tmp_path / "produk.xlsx", "/xl/workbook.xml", "spreadsheetml.sheet.main+xml", {}
+    )
     assert refusal(path).startswith("The XLSX file is damaged and cannot be read (")
 
 
