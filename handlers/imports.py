@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # Rows checked and written per transaction.
-BATCH_ROWS = 1_000
+BATCH_ROWS = 2_000
 
 
 class Kind(StrEnum):
@@ -125,10 +125,21 @@ async def import_file(
         checked = _CHECKS[kind](table)
         with ErrorReport(report_path, table.header, language, table.delimiter) as report:
             done = 0
-            while batch := await asyncio.to_thread(_next_batch, checked):
-                await _import_batch(sessions, kind, batch, now, dry_run, report, imported, seen)
-                done += len(batch)
-                progress(done, table.expected_rows)
+            # The next batch is read and checked in a thread while this one is written.
+            reading = asyncio.ensure_future(asyncio.to_thread(_next_batch, checked))
+            try:
+                while batch := await reading:
+                    reading = asyncio.ensure_future(asyncio.to_thread(_next_batch, checked))
+                    await _import_batch(sessions, kind, batch, now, dry_run, report, imported, seen)
+                    done += len(batch)
+                    progress(done, table.expected_rows)
+            finally:
+                # The file stays open until its reader is done. After a failure here, the
+                # reader's own error, if it has one, is taken and dropped: the failure is
+                # what is raised.
+                await asyncio.wait({reading})
+                if not reading.cancelled():
+                    reading.exception()
             rejected = report.count
     if rejected:
         imported.errors_file = report_path

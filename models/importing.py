@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalog import Category, Merchant, Product, search_text_for
@@ -107,13 +107,16 @@ _MAY_BE_EMPTY = frozenset({"phone", "kelurahan", "owner_name", "photo_url"})
 async def write_merchants(
     session: AsyncSession, rows: Sequence[MerchantRecord], now: datetime, *, dry_run: bool
 ) -> Written:
-    """Creates or updates each merchant by its Jakpreneur id. A phone that another merchant
-    has (or an earlier row of the batch) is refused: a phone names one shop."""
-    ids = [row.jakpreneur_id for row in rows]
+    """Creates or updates each merchant by its Jakpreneur id, named once in `rows` (the check
+    refuses a repeat). A phone that another merchant has (or an earlier row of the batch) is
+    refused: a phone names one shop."""
+    columns = [getattr(Merchant, column) for column in _MERCHANT_COLUMNS]
     stored = {
-        merchant.jakpreneur_id: merchant
-        for merchant in await session.scalars(
-            select(Merchant).where(Merchant.jakpreneur_id.in_(ids))
+        found.jakpreneur_id: found
+        for found in await session.execute(
+            select(Merchant.id, Merchant.jakpreneur_id, *columns).where(
+                Merchant.jakpreneur_id.in_([row.jakpreneur_id for row in rows])
+            )
         )
     }
     phones = {row.phone for row in rows if row.phone}
@@ -126,64 +129,67 @@ async def write_merchants(
         )
     }
     written = Written([], {})
-    created: list[Merchant] = []
+    new: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    renamed: list[int] = []
     for number, row in enumerate(rows):
-        owner = phone_owner.get(row.phone) if row.phone else None
-        if row.phone and row.phone in phone_owner and owner != row.jakpreneur_id:
+        if row.phone and phone_owner.get(row.phone, row.jakpreneur_id) != row.jakpreneur_id:
             written.outcomes.append(Outcome.REFUSED)
             written.errors[number] = "import_phone_taken"
             continue
         if row.phone:
             phone_owner[row.phone] = row.jakpreneur_id
-        merchant = stored.get(row.jakpreneur_id)
-        if merchant is None:
+        found = stored.get(row.jakpreneur_id)
+        if found is None:
             written.outcomes.append(Outcome.CREATED)
-            if not dry_run:
-                merchant = Merchant(
-                    **_new(row, _MERCHANT_COLUMNS), jakpreneur_id=row.jakpreneur_id, created_at=now
-                )
-                session.add(merchant)
-                stored[row.jakpreneur_id] = merchant
-                created.append(merchant)
+            values = _new(row, _MERCHANT_COLUMNS)
+            new.append({**values, "jakpreneur_id": row.jakpreneur_id, "created_at": now})
             continue
-        if merchant.id is not None:
-            written.ids.append(merchant.id)
-        changed = _changed(merchant, row, _MERCHANT_COLUMNS)
+        written.ids.append(found.id)
+        changed = _changed(found, row, _MERCHANT_COLUMNS)
         written.outcomes.append(Outcome.UPDATED if changed else Outcome.UNCHANGED)
-        if changed and not dry_run:
-            renamed = "name" in changed
-            for column, value in changed.items():
-                setattr(merchant, column, value)
-            if renamed:
-                await _search_texts_of(session, merchant)
-    await session.flush()
-    written.ids += [merchant.id for merchant in created]
+        if changed:
+            changes.append({"id": found.id, **changed})
+            if "name" in changed:
+                renamed.append(found.id)
+    if not dry_run:
+        written.ids += await _insert(session, Merchant, new)
+        if changes:
+            await session.execute(update(Merchant), changes)
+        for merchant_id in renamed:
+            await _search_texts_of(session, merchant_id)
     return written
 
 
 async def write_products(
     session: AsyncSession, rows: Sequence[ProductRecord], now: datetime, *, dry_run: bool
 ) -> Written:
-    """Creates or updates each product by its merchant's Jakpreneur id and its SKU. A row of a
-    merchant not imported yet, or of a category jbl does not have, is refused."""
+    """Creates or updates each product by its merchant's Jakpreneur id and its SKU, named once
+    in `rows`. A row of a merchant not imported yet, or of a category jbl does not have, is
+    refused."""
     merchants = {
-        merchant.jakpreneur_id: merchant
-        for merchant in await session.scalars(
-            select(Merchant).where(Merchant.jakpreneur_id.in_({row.jakpreneur_id for row in rows}))
+        found.jakpreneur_id: found
+        for found in await session.execute(
+            select(Merchant.id, Merchant.jakpreneur_id, Merchant.name).where(
+                Merchant.jakpreneur_id.in_({row.jakpreneur_id for row in rows})
+            )
         )
     }
     categories = _categories(list(await session.scalars(select(Category))))
     keys = [
         (merchants[row.jakpreneur_id].id, row.sku) for row in rows if row.jakpreneur_id in merchants
     ]
+    columns = [getattr(Product, column) for column in _PRODUCT_COLUMNS]
     stored = {
-        (product.merchant_id, product.sku): product
-        for product in await session.scalars(
-            select(Product).where(tuple_(Product.merchant_id, Product.sku).in_(keys))
+        (found.merchant_id, found.sku): found
+        for found in await session.execute(
+            select(Product.id, Product.merchant_id, Product.sku, Product.category_id, *columns)
+            .where(tuple_(Product.merchant_id, Product.sku).in_(keys))
         )
     } if keys else {}  # fmt: skip
     written = Written([], {})
-    created: list[Product] = []
+    new: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
     for number, row in enumerate(rows):
         merchant = merchants.get(row.jakpreneur_id)
         category = categories.get(category_key(row.category))
@@ -192,38 +198,43 @@ async def write_products(
             unknown = "import_unknown_merchant" if merchant is None else "import_unknown_category"
             written.errors[number] = unknown
             continue
-        product = stored.get((merchant.id, row.sku))
-        search_text = search_text_for(row.name, merchant.name, category)
-        if product is None:
+        found = stored.get((merchant.id, row.sku))
+        if found is None:
             written.outcomes.append(Outcome.CREATED)
-            if not dry_run:
-                product = Product(
-                    merchant_id=merchant.id,
-                    category_id=category.id,
-                    sku=row.sku,
+            new.append(
+                {
                     **_new(row, _PRODUCT_COLUMNS),
-                    active=True,
-                    recent_sold=0,
-                    search_text=search_text,
-                    created_at=now,
-                )
-                session.add(product)
-                stored[(merchant.id, row.sku)] = product
-                created.append(product)
+                    "merchant_id": merchant.id,
+                    "category_id": category.id,
+                    "sku": row.sku,
+                    "active": True,
+                    "recent_sold": 0,
+                    "search_text": search_text_for(row.name, merchant.name, category),
+                    "created_at": now,
+                }
+            )
             continue
-        if product.id is not None:
-            written.ids.append(product.id)
-        changed = _changed(product, row, _PRODUCT_COLUMNS)
-        moved = product.category_id != category.id
-        written.outcomes.append(Outcome.UPDATED if changed or moved else Outcome.UNCHANGED)
-        if (changed or moved) and not dry_run:
-            for column, value in changed.items():
-                setattr(product, column, value)
-            product.category_id = category.id
-            product.search_text = search_text
-    await session.flush()
-    written.ids += [product.id for product in created]
+        written.ids.append(found.id)
+        changed = _changed(found, row, _PRODUCT_COLUMNS)
+        if found.category_id != category.id:
+            changed["category_id"] = category.id
+        written.outcomes.append(Outcome.UPDATED if changed else Outcome.UNCHANGED)
+        if changed:
+            name = changed.get("name", found.name)
+            search_text = search_text_for(name, merchant.name, category)
+            changes.append({"id": found.id, **changed, "search_text": search_text})
+    if not dry_run:
+        written.ids += await _insert(session, Product, new)
+        if changes:
+            await session.execute(update(Product), changes)
     return written
+
+
+async def _insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Inserts the rows in as few statements as the driver allows; their new ids."""
+    if not rows:
+        return []
+    return list(await session.scalars(insert(table).returning(table.id), rows))
 
 
 def _new(record: MerchantRecord | ProductRecord, columns: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +247,7 @@ def _new(record: MerchantRecord | ProductRecord, columns: dict[str, Any]) -> dic
 
 
 def _changed(
-    stored: Merchant | Product, record: MerchantRecord | ProductRecord, columns: dict[str, Any]
+    stored: Any, record: MerchantRecord | ProductRecord, columns: dict[str, Any]
 ) -> dict[str, Any]:
     """The columns the record changes: what it says and the stored row does not hold. A field
     the file leaves out keeps what is stored, unless it may be stored empty."""
@@ -259,10 +270,13 @@ def _categories(categories: list[Category]) -> dict[str, Category]:
     return named
 
 
-async def _search_texts_of(session: AsyncSession, merchant: Merchant) -> None:
+async def _search_texts_of(session: AsyncSession, merchant_id: int) -> None:
     """A renamed merchant's products are found by its new name."""
-    for product in await session.scalars(select(Product).where(Product.merchant_id == merchant.id)):
+    merchant = await session.get_one(Merchant, merchant_id)
+    products = await session.scalars(select(Product).where(Product.merchant_id == merchant_id))
+    for product in products:
         product.search_text = search_text_for(product.name, merchant.name, product.category)
+    await session.flush()
 
 
 async def listed_imports(session: AsyncSession, kind: str, size: int) -> AsyncIterator[list[int]]:
