@@ -11,11 +11,14 @@ from sqlalchemy import BigInteger, Integer
 
 from models.db import create_engine
 from models.schema import declared
+from scheduler.setup import JOBS_TABLE
 
 # Built by the migrations alone, by design: full-text search (SQLite's FTS5 table and its
 # shadow tables, PostgreSQL's generated tsvector and its index) and an index on an expression.
 # No model names them; the search and catalog statements do.
 MIGRATED_ONLY = {"search_vector", "ix_products_search", "ix_products_popular"}
+# Made by others in the same database: APScheduler's job store makes its own table.
+NOT_OURS = {JOBS_TABLE}
 
 
 def _declared_or_needed(
@@ -23,7 +26,8 @@ def _declared_or_needed(
 ) -> bool:
     if not reflected or declared_as is not None or name is None:
         return True
-    return name not in MIGRATED_ONLY and not name.startswith("product_search")
+    mine = name not in NOT_OURS and not name.startswith("product_search")
+    return mine and name not in MIGRATED_ONLY
 
 
 def _same_type(
