@@ -277,7 +277,7 @@ def timed_goal(label: str, runs: list[Run], goal_s: float, judged: bool) -> Goal
     goal = f"<= {goal_s / 60:g} min"
     if judged:
         return verdict_row(label, goal, f"{seconds:.1f} s", seconds <= goal_s)
-    return info_row(label, f"{seconds:.1f} s", f"({goal} full PG)")
+    return info_row(label, f"{seconds:.1f} s", f"({goal}, PG)")
 
 
 def memory_goal(label: str, runs: list[Run], judged: bool) -> Goal:
@@ -285,7 +285,7 @@ def memory_goal(label: str, runs: list[Run], judged: bool) -> Goal:
     goal = f"<= {PEAK_RSS_GOAL_MB} MB"
     if judged:
         return verdict_row(label, goal, kib_to_mib(peak), peak / 1024 <= PEAK_RSS_GOAL_MB)
-    return info_row(label, kib_to_mib(peak), f"({goal} full PG)")
+    return info_row(label, kib_to_mib(peak), f"({goal}, PG)")
 
 
 def created_goal(label: str, passes: Passes, catalog: Catalog) -> Goal:
