@@ -21,7 +21,7 @@ the columns the README documents, valid values (kota, kecamatan and kelurahan fr
 names as `models.demo.CATEGORIES` spells them, prices written `15.000` in the CSV and as
 numbers in the XLSX), short names and some optional columns left empty so that the products
 CSV stays under the importer's 100 MB limit. The XLSX files are written by xlsxwriter in
-constant_memory mode.
+constant_memory mode, every text a plain string (a URL too).
 
 Each command runs as its own child process, `jbl …` with `JBL_DATABASE__URL` set, as staff
 run it; its wall time is timed around it and its peak RSS is its own (`os.wait4`). Its last
@@ -40,6 +40,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,12 +137,17 @@ def write_csv(path: Path, header: Row, rows: Iterator[Row]) -> None:
 
 
 def write_xlsx(path: Path, header: Row, rows: Iterator[Row]) -> None:
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    # URLs as plain text, as in the CSV: xlsxwriter would make them hyperlinks, and leave the
+    # cells of those past Excel's limit per sheet empty.
+    options = {"constant_memory": True, "strings_to_urls": False}
+    workbook = xlsxwriter.Workbook(str(path), options)
     try:
-        sheet = workbook.add_worksheet()
-        sheet.write_row(0, 0, header)
-        for number, row in enumerate(rows, start=1):
-            sheet.write_row(number, 0, row)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a cell xlsxwriter would leave out ends the run
+            sheet = workbook.add_worksheet()
+            sheet.write_row(0, 0, header)
+            for number, row in enumerate(rows, start=1):
+                sheet.write_row(number, 0, row)
     finally:
         workbook.close()
 
