@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from handlers.dispatch import Conversation
 
 MEDIA_PATH = "/media"
-# What `secrets.token_urlsafe` makes; anything else is not looked up.
+# What `models.files.new_token` makes, and the URL-safe tokens of links sent before it made
+# hex; anything else is not looked up.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Shown in the chat rather than offered as a download.
 _INLINE = frozenset({"image/png", "image/jpeg"})

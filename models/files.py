@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # How long a file can be fetched: long enough to read a Saturday's report on Monday or forward
 # it within the week, short enough that a forwarded link does not stay open for good.
 KEEP_FILES = timedelta(days=7)
-# 32 URL-safe characters: 192 random bits, beyond guessing.
+# 48 hex digits: 192 random bits, beyond guessing. Letters and digits only, because WhatsApp
+# reads `-_x_-` in a link as italics and shows the link without its underscores.
 TOKEN_BYTES = 24
 TOKEN_LENGTH = 64
 
@@ -72,7 +73,7 @@ class StoredFile(Base):
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    return secrets.token_hex(TOKEN_BYTES)
 
 
 class DatabaseFiles:

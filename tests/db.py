@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select, update
 
 from models.catalog import Product
 from models.ordering import Order
-from models.outbox import OutboxMessage
+from models.outbox import CLAIMABLE, OutboxMessage
 from models.people import Role, new_person
 from models.uow import UnitOfWork
 
@@ -48,6 +49,15 @@ async def orders(app: App) -> list[Order]:
 
 async def outbox(app: App) -> list[OutboxMessage]:
     return await _all(app, select(OutboxMessage).order_by(OutboxMessage.id))
+
+
+async def sent_to(app: App, identity: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Until nothing to `identity` is waiting or being sent: the platform may have a message
+    before jbl has recorded it as sent, and a clock moved on meanwhile would lapse its lease."""
+    async with asyncio.timeout(timeout):
+        # A condition in the database, looked at again shortly.
+        while any(r.identity == identity and r.status in CLAIMABLE for r in await outbox(app)):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
 
 async def count(app: App, model: type) -> int:

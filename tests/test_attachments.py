@@ -19,16 +19,18 @@ from bot.attachments import size_text
 from bot.bootstrap import App
 from bot.cli.staff import add_staff
 from bot.console import ConsoleChat
+from bot.file_links import file_url
 from bot.telegram.channel import PHOTO_LIMIT, TelegramChannel
 from handlers.messages import DOCUMENT, PHOTO, Attachment, Button, Reply
 from handlers.notices import queue_replies
-from models.files import KEEP_FILES, FileContent
+from handlers.results import XLSX
+from models.files import KEEP_FILES, FileContent, new_token
 from models.people import person_of
 from models.uow import UnitOfWork
 from scheduler.jobs import refresh_ranking
 from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
-from tests.fake_twilio import FakeTwilio
+from tests.fake_twilio import FakeTwilio, visible
 from tests.telegram_bot import Running, running_jbl
 from tests.whatsapp_bot import PUBLIC_URL, running_whatsapp
 
@@ -178,6 +180,14 @@ async def whatsapp_jbl(
 ) -> AsyncIterator[Running]:
     async with running_whatsapp(database_url, clock, twilio) as running:
         yield running
+
+
+def test_a_file_link_reads_the_same_in_whatsapp_whatever_its_token() -> None:
+    # WhatsApp formats `_x_` between non-letters as italics and drops the underscores, so a
+    # token made of any characters but letters and digits would show a link to nothing.
+    for _ in range(3000):
+        link = file_url(PUBLIC_URL, Attachment(DOCUMENT, new_token(), "laporan.xlsx", XLSX, 1))
+        assert visible(f"📎 laporan.xlsx: {link}")[0].endswith(link)
 
 
 def link_in(text: str) -> str:
