@@ -11,7 +11,7 @@ from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from models.carts import MAX_QUANTITY, CartGroup, add_to_cart, cart_groups, empty_cart, set_quantity
-from models.catalog import active_product
+from models.catalog import listed_product
 from models.errors import Refusal
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ async def add(chat: Chat, product_id: int, quantity: int) -> list[Reply]:
 
 async def ask_quantity(chat: Chat, product_id: int, mode: str) -> list[Reply]:
     """Asks how many to add (from a product card) or to keep (from the cart)."""
-    product = await active_product(chat.session, product_id)
+    product = await listed_product(chat.session, product_id)
     if product is None:
         raise Refusal("product_gone")
     chat.begin_step("quantity", product_id=product_id, mode=mode)

@@ -16,8 +16,8 @@ from models.catalog import (
     Product,
     RankKey,
     Shelf,
-    active_product,
     catalog_page,
+    listed_product,
 )
 from models.errors import Refusal
 from models.friday import edition_date, this_weeks_categories
@@ -147,7 +147,7 @@ def card_text(chat: Chat, product: Product) -> str:
 async def product_card(chat: Chat, product_id: int) -> list[Reply]:
     """A product's card with its photo and the buttons to buy it."""
     chat.end_step()
-    product = await active_product(chat.session, product_id)
+    product = await listed_product(chat.session, product_id)
     if product is None:
         raise Refusal("product_gone")
     buttons = []

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
-from models.catalog import Merchant, Product, active_product
+from models.catalog import Merchant, Product, listed_product
 from models.errors import Refusal
 
 # More than this of one product in one order is a typing slip, not a purchase.
@@ -77,7 +77,7 @@ async def add_to_cart(
     session: AsyncSession, person_id: int, product_id: int, quantity: int, now: datetime
 ) -> CartItem:
     """Adds to what is already in the cart; refuses what the stock cannot cover."""
-    product = await active_product(session, product_id)
+    product = await listed_product(session, product_id)
     if product is None:
         raise Refusal("product_gone")
     item = await session.get(CartItem, (person_id, product_id))

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    and_,
     false,
     or_,
     select,
@@ -75,13 +78,34 @@ class Merchant(Base):
         return ", ".join(p for p in parts if p)
 
 
+class Review(StrEnum):
+    """Where a product stands with staff's curation: only a listed one is in the catalog."""
+
+    LISTED = "listed"
+    WAITING = "waiting"
+    CHANGES_ASKED = "changes_asked"
+    REJECTED = "rejected"
+
+
 class Product(Base):
     __tablename__ = "products"
     __table_args__ = (
         CheckConstraint("price > 0", name="price_positive"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
-        # Serves the catalog page: equality on category/active, then the ranking key in order.
-        Index("ix_products_catalog", "category_id", "active", "curated", "recent_sold", "id"),
+        # Serves the catalog page: equality on category and what is listed, then the ranking
+        # key in order.
+        Index(
+            "ix_products_catalog",
+            "category_id",
+            "active",
+            "review_state",
+            "demoted",
+            "curated",
+            "recent_sold",
+            "id",
+        ),
+        # Staff's curation queue, oldest first.
+        Index("ix_products_review", "review_state", "review_requested_at", "id"),
         Index("ix_products_merchant", "merchant_id"),
         # Staff's files name a product by its merchant and its SKU (`jbl import products`).
         Index("ix_products_merchant_sku", "merchant_id", "sku", unique=True),
@@ -106,9 +130,26 @@ class Product(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The merchant's own code of the product; products made in chat have none.
     sku: Mapped[str | None] = mapped_column(String(60))
+    # Staff's review (`Review`), the note the merchant is shown with it, and since when the
+    # product waits for it.
+    review_state: Mapped[str] = mapped_column(
+        String(16), default=Review.LISTED, server_default=Review.LISTED.value
+    )
+    review_note: Mapped[str | None] = mapped_column(Text)
+    review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Demoted by the weekly job of the Friday `demoted_on`: no sale over the editions of its
+    # category before it, while others of the category sold.
+    demoted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    demoted_on: Mapped[date | None] = mapped_column(Date)
 
     merchant: Mapped[Merchant] = relationship(lazy="joined", innerjoin=True)
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+
+
+def listed(columns: Any) -> ColumnElement[bool]:
+    """What the catalog shows, over `Product` or a subquery of its columns: products their
+    merchant shows and staff approved."""
+    return and_(columns.active, columns.review_state == Review.LISTED)
 
 
 def search_text_for(product_name: str, merchant_name: str, category: Category) -> str:
@@ -203,7 +244,7 @@ async def catalog_page(
     hidden or sold out meanwhile never shift other products between pages.
     """
     key = tuple_(Product.curated, Product.recent_sold, Product.id)
-    query = select(*LISTING_COLUMNS).where(shelf.holds(), Product.active)
+    query = select(*LISTING_COLUMNS).where(shelf.holds(), listed(Product))
     ascending = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     if before is not None:
         query = query.where(key > (before.curated, before.recent_sold, before.product_id))
@@ -239,9 +280,11 @@ async def names_by_id(
     return [(id, name) for id, name in await session.execute(query)]
 
 
-async def active_product(session: AsyncSession, product_id: int) -> Product | None:
+async def listed_product(session: AsyncSession, product_id: int) -> Product | None:
     product = await session.get(Product, product_id)
-    return product if product is not None and product.active else None
+    if product is None or not product.active or product.review_state != Review.LISTED:
+        return None
+    return product
 
 
 async def merchants_named(session: AsyncSession, merchant_ids: list[int]) -> list[Merchant]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, raiseload, relationship, selec
 
 from models.base import Base, UTCDateTime
 from models.carts import cart_groups, empty_cart
-from models.catalog import Merchant, Product
+from models.catalog import Merchant, Product, Review, listed
 from models.errors import Refusal
 from models.outbox import notify_merchant, notify_person
 from models.people import Person, Role
@@ -204,7 +204,7 @@ async def _reserve_and_create(
             update(Product)
             .where(
                 Product.id == item.product_id,
-                Product.active,
+                listed(Product),
                 Product.stock >= item.quantity,
             )
             .values(
@@ -216,7 +216,7 @@ async def _reserve_and_create(
         if reserved.rowcount != 1:  # type: ignore[attr-defined]
             product = item.product
             await session.refresh(product)
-            if not product.active:
+            if not product.active or product.review_state != Review.LISTED:
                 raise Refusal("product_gone_named", product=product.name)
             raise Refusal("not_enough_stock", product=product.name, left=product.stock)
     orders = []

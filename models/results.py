@@ -40,7 +40,7 @@ from sqlalchemy.orm import aliased
 
 from models.areas import kecamatan_named, kota_named
 from models.broadcasts import Broadcast, BroadcastPress, broadcast_for
-from models.catalog import Category, Merchant, Product, categories_in_rotation
+from models.catalog import Category, Merchant, Product, categories_in_rotation, listed
 from models.friday import FridayEdition, day_bounds, rotation_index
 from models.ordering import (
     CANCELLED,
@@ -893,7 +893,7 @@ def _unsold(days: list[date], category_id: int, timezone: ZoneInfo) -> Select[An
         .join(Merchant, Merchant.id == Product.merchant_id)
         .where(
             Product.category_id == category_id,
-            Product.active,
+            listed(Product),
             Product.created_at < listed_by,
             ~sold_then,
         )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, String, bindparam, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalog import LISTING_COLUMNS, Listing, Product, best_first, listings
+from models.catalog import LISTING_COLUMNS, Listing, Product, best_first, listed, listings
 
 MAX_WORDS = 5
 # How many of the best products PostgreSQL checks before it treats a word as rare.
@@ -70,7 +70,7 @@ def _sqlite_search() -> Select[Any]:
     return (
         select(*LISTING_COLUMNS)
         .join(ranked, Product.id == product_id)
-        .where(Product.active)
+        .where(listed(Product))
         .order_by(ranked.c.key)
     )
 
@@ -106,7 +106,7 @@ def _pg_search() -> tuple[Select[Any], Select[Any]]:
     vector = literal_column("products.search_vector")
     window = (
         select(Product.id, Product.curated, Product.recent_sold, vector.label("vector"))
-        .where(Product.active)
+        .where(listed(Product))
         .order_by(*best_first(Product))
         .limit(POPULAR_WINDOW)
         .subquery()
@@ -114,7 +114,7 @@ def _pg_search() -> tuple[Select[Any], Select[Any]]:
     # MATERIALIZED keeps the planner from walking the catalog order for a rare word.
     matches = (
         select(Product.id, Product.curated, Product.recent_sold)
-        .where(vector.op("@@")(tsquery), Product.active)
+        .where(vector.op("@@")(tsquery), listed(Product))
         .cte("matches")
         .prefix_with("MATERIALIZED")
     )
