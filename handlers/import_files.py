@@ -11,17 +11,14 @@ import contextlib
 import csv
 import itertools
 import re
-import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from handlers.texts import text
+from handlers.xlsx_sheet import DamagedSheet, Formula, first_sheet_rows
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 DELIMITERS = (",", ";")
@@ -230,15 +227,9 @@ def _rows(
         formulas = tuple(
             header[position]
             for position in sorted(index.values())
-            if isinstance(cells[position], _Formula)
+            if isinstance(cells[position], Formula)
         )
         yield Row(line, cells, formulas, extra)
-
-
-class _Formula(str):
-    """A formula cell's text (`=…`): marked so that its row is refused, never read as a value."""
-
-    __slots__ = ()
 
 
 def _csv_rows(path: Path, stack: contextlib.ExitStack) -> tuple[Iterator[tuple[str, ...]], str]:
@@ -255,7 +246,7 @@ def _csv_records(reader: Any) -> Iterator[tuple[str, ...]]:
         for record in reader:
             # A CSV holds no formulas, but a cell typed as one was meant as one.
             if any(cell.startswith("=") for cell in record):
-                record = [_Formula(cell) if cell.startswith("=") else cell for cell in record]
+                record = [Formula(cell) if cell.startswith("=") else cell for cell in record]
             yield tuple(record)
     except csv.Error as error:
         raise UnreadableFile("import_bad_csv", line=reader.line_num, reason=str(error)) from None
@@ -293,25 +284,18 @@ def _delimiter_of(file: Any) -> str:
 def _xlsx_rows(path: Path) -> Iterator[Iterator[tuple[str, ...]]]:
     if not _is_xlsx(path):
         raise UnreadableFile("import_not_a_table")
-    # Given as a file: openpyxl would refuse a path whose name does not end in .xlsx.
-    with path.open("rb") as file:
-        try:
-            # Warnings about parts a read does not use (styles, extensions) would only be noise.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                workbook = load_workbook(file, read_only=True, data_only=False)
-        # openpyxl raises whatever its zip and XML readers meet in a damaged file.
-        except Exception as error:
-            raise UnreadableFile("import_bad_xlsx", reason=_reason(error)) from None
-        try:
-            if not workbook.worksheets:
-                raise UnreadableFile("import_empty")
-            sheet = workbook.worksheets[0]
-            # Other tools write a wrong dimension, and a read-only sheet would stop at it.
-            sheet.reset_dimensions()
-            yield _xlsx_records(sheet)
-        finally:
-            workbook.close()
+    try:
+        with first_sheet_rows(path) as rows:
+            yield _readable(rows)
+    except DamagedSheet as error:
+        raise UnreadableFile("import_bad_xlsx", reason=str(error)) from None
+
+
+def _readable(rows: Iterator[tuple[str, ...]]) -> Iterator[tuple[str, ...]]:
+    try:
+        yield from rows
+    except DamagedSheet as error:
+        raise UnreadableFile("import_bad_xlsx", reason=str(error)) from None
 
 
 def _is_xlsx(path: Path) -> bool:
@@ -322,32 +306,3 @@ def _is_xlsx(path: Path) -> bool:
     except (zipfile.BadZipFile, KeyError, OSError, EOFError):
         return False
     return any(kind in types for kind in _SPREADSHEET_TYPES)
-
-
-def _xlsx_records(sheet: Any) -> Iterator[tuple[str, ...]]:
-    try:
-        for cells in sheet.iter_rows():
-            yield tuple(_cell_text(cell) for cell in cells)
-    except Exception as error:  # as at loading: a damaged sheet's XML fails in many ways
-        raise UnreadableFile("import_bad_xlsx", reason=_reason(error)) from None
-
-
-def _cell_text(cell: Any) -> str:
-    """A cell's value as the text a CSV of it would hold; a formula as its `=…` text."""
-    value = cell.value
-    if value is None:
-        return ""
-    if cell.data_type == "f":
-        formula = value if isinstance(value, str) else getattr(value, "text", None) or ""
-        return _Formula(formula if formula.startswith("=") else "=" + formula)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value)
-
-
-def _reason(error: Exception) -> str:
-    return str(error) or type(error).__name__

@@ -9,6 +9,7 @@ import tracemalloc
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 import xlsxwriter
 
@@ -352,3 +353,92 @@ def test_a_large_csv_is_read_in_bounded_memory(tmp_path: Path) -> None:
     assert count == 200_000
     assert size > 10_000_000
     assert peak < size / 20
+
+
+def sheet_xml_workbook(path: Path, shared: list[str], rows: str, prefix: str = "") -> Path:
+    """A workbook as other tools write it: shared strings (rich text, a phonetic reading),
+    `prefix` on every element of the sheet, and `rows` as the sheet's XML."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    p = f"{prefix}:" if prefix else ""
+    namespace = f'xmlns{":" + prefix if prefix else ""}="{main}"'
+    files = {
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        '<sheet name="Produk" sheetId="7" r:id="rId3"/><sheet name="Lain" sheetId="1" '
+        'r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{package}">'
+        '<Relationship Id="rId1" Type="x/worksheet" Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId3" Type="x/worksheet" Target="/xl/worksheets/data.xml"/>'
+        '<Relationship Id="rId9" Type="x/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>",
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}">' + "".join(shared) + "</sst>",
+        "xl/worksheets/data.xml": f"<{p}worksheet {namespace}><{p}sheetData>"
+        + rows.replace("<", f"<{p}").replace(f"<{p}/", f"</{p}")
+        + f"</{p}sheetData></{p}worksheet>",
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData/></worksheet>',
+    }
+    return office_zip(path, "/xl/workbook.xml", "spreadsheetml.sheet.main+xml", files)
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_a_workbook_of_another_tool_is_read_from_its_first_sheet_as_excel_shows_it(
+    tmp_path: Path, prefix: str
+) -> None:
+    shared = [f"<si><t>{name}</t></si>" for name in HEADER] + [
+        "<si><r><t>Kue Lumpur </t></r><r><rPr><b/></rPr><t>Bu Atiék</t></r>"
+        "<rPh><t>クエ</t></rPh></si>",
+        "<si><t>JP-001</t></si>",
+    ]
+    header = "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{i}</v></c>' for i in range(len(HEADER)))
+    # Row 3 is left out and row 4 leaves column B (sku) out; numbers as Excel stores them, one
+    # an error, cells without a reference follow the one before.
+    rows = (
+        f'<row r="1">{header}</row>'
+        '<row r="2"><c r="A2" t="s"><v>9</v></c><c r="B2" t="inlineStr"><is><t>KL-1</t></is></c>'
+        '<c r="C2" t="s"><v>8</v></c><c r="D2" t="inlineStr"><is><t>Makanan &amp; Minuman'
+        '</t></is></c><c r="E2"><v>15000.0</v></c><c t="str"><v>pcs</v></c><c><v>12</v></c>'
+        '<c r="H2" t="b"><v>1</v></c></row>'
+        '<row r="4"><c r="A4" t="s"><v>9</v></c><c r="C4" t="inlineStr"><is><t>Onde</t></is>'
+        '</c><c r="D4" t="inlineStr"><is><t>makanan-minuman</t></is></c><c r="E4" t="e">'
+        '<v>#N/A</v></c><c r="G4"><v>1.5</v></c></row>'
+    )
+    path = sheet_xml_workbook(tmp_path / f"lain{prefix}.xlsx", shared, rows, prefix)
+    with open_table(path, PRODUCT_COLUMNS) as table:
+        checked = list(check_products(table))
+    atiek, onde = checked
+    assert atiek.record is not None
+    record = atiek.record
+    assert (record.sku, record.name, record.price, record.unit, record.stock, record.curated) == (
+        "KL-1", "Kue Lumpur Bu Atiék", 15000, "pcs", 12, True
+    )  # fmt: skip
+    assert onde.row.line == 4
+    problems = [problem.text("en") for problem in onde.problems]
+    assert any("sku" in problem for problem in problems), problems
+    assert any("#N/A" in problem for problem in problems), problems
+    assert any("1.5" in problem for problem in problems), problems
+
+
+def test_a_workbook_written_by_openpyxl_reads_like_its_csv(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in (HEADER, ATIEK, ONDE):
+        sheet.append(row)
+    workbook.save(tmp_path / "produk.xlsx")
+    csv_file = write_csv(tmp_path / "produk.csv", [HEADER, ATIEK, ONDE], "utf-8", ",")
+    assert products(tmp_path / "produk.xlsx") == products(csv_file)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        '<row r="2"><c r="A2"><v>1</v></c></row><row r="1"><c r="A1"><v>1</v></c></row>',
+        '<row r="1"><c r="B1"><v>1</v></c><c r="A1"><v>1</v></c></row>',
+        '<row r="1"><c r="A1" t="s"><v>99</v></c></row>',
+        '<row r="1"><c r="A1"><v>1</v></c>',
+    ],
+    ids=["rows out of order", "cells out of order", "no such shared string", "cut off"],
+)
+def test_a_sheet_that_breaks_the_format_is_refused_in_one_line(tmp_path: Path, rows: str) -> None:
+    path = sheet_xml_workbook(tmp_path / "produk.xlsx", ["<si><t>a</t></si>"], rows)
+    assert refusal(path).startswith("The XLSX file is damaged and cannot be read (")
