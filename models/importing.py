@@ -9,10 +9,24 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from models.catalog import Category, Merchant, Product, search_text_for
 
@@ -77,31 +91,77 @@ class Written:
     ids: list[int] = field(default_factory=list)
 
 
-# What a record sets, as the table's column and the record's field, and the value a new row
-# takes where the file does not say (no default: the field is always given or may be empty).
-_MERCHANT_COLUMNS = {
-    "name": ("name", None),
-    "contact_phone": ("phone", None),
-    "kota": ("kota", None),
-    "kecamatan": ("kecamatan", None),
-    "kelurahan": ("kelurahan", None),
-    "owner_name": ("owner_name", None),
-    "address": ("address", ""),
-    "pickup": ("pickup", True),
-    "delivery": ("delivery", False),
-    "description": ("description", ""),
-}
-_PRODUCT_COLUMNS = {
-    "name": ("name", None),
-    "price": ("price", None),
-    "stock": ("stock", None),
-    "unit": ("unit", "pcs"),
-    "description": ("description", ""),
-    "photo_url": ("photo_url", None),
-    "curated": ("curated", False),
-}
+@dataclass(frozen=True)
+class _Fields:
+    """What a record sets: the table's columns, the record's field of each, the value a new row
+    takes where the file does not say (None: always given, or may be stored empty), and which
+    a stored row keeps when the file does not say."""
+
+    columns: tuple[str, ...]
+    read: Any  # the record's fields as a tuple, in the columns' order
+    defaults: tuple[Any, ...]
+    kept: tuple[bool, ...]
+
+    @classmethod
+    def of(cls, spec: dict[str, tuple[str, Any]]) -> _Fields:
+        names = [name for name, _ in spec.values()]
+        return cls(
+            tuple(spec),
+            attrgetter(*names),
+            tuple(default for _, default in spec.values()),
+            tuple(name not in _MAY_BE_EMPTY for name in names),
+        )
+
+    def new(self, record: MerchantRecord | ProductRecord) -> dict[str, Any]:
+        """A new row's columns: the record's values, or the defaults where it does not say."""
+        return {
+            column: default if value is None and default is not None else value
+            for column, value, default in zip(
+                self.columns, self.read(record), self.defaults, strict=True
+            )
+        }
+
+    def changed(
+        self, held: Sequence[Any], record: MerchantRecord | ProductRecord
+    ) -> dict[str, Any]:
+        """The columns the record changes in the stored values `held` (in the columns' order)."""
+        said = self.read(record)
+        if said == held:
+            return {}
+        return {
+            column: value
+            for column, value, stored, kept in zip(self.columns, said, held, self.kept, strict=True)
+            if value != stored and not (value is None and kept)
+        }
+
+
 # Fields that may be empty in the file and are then stored empty, not kept.
 _MAY_BE_EMPTY = frozenset({"phone", "kelurahan", "owner_name", "photo_url"})
+_MERCHANT = _Fields.of(
+    {
+        "name": ("name", None),
+        "contact_phone": ("phone", None),
+        "kota": ("kota", None),
+        "kecamatan": ("kecamatan", None),
+        "kelurahan": ("kelurahan", None),
+        "owner_name": ("owner_name", None),
+        "address": ("address", ""),
+        "pickup": ("pickup", True),
+        "delivery": ("delivery", False),
+        "description": ("description", ""),
+    }
+)
+_PRODUCT = _Fields.of(
+    {
+        "name": ("name", None),
+        "price": ("price", None),
+        "stock": ("stock", None),
+        "unit": ("unit", "pcs"),
+        "description": ("description", ""),
+        "photo_url": ("photo_url", None),
+        "curated": ("curated", False),
+    }
+)
 
 
 async def write_merchants(
@@ -110,21 +170,25 @@ async def write_merchants(
     """Creates or updates each merchant by its Jakpreneur id, named once in `rows` (the check
     refuses a repeat). A phone that another merchant has (or an earlier row of the batch) is
     refused: a phone names one shop."""
-    columns = [getattr(Merchant, column) for column in _MERCHANT_COLUMNS]
+    # Core rows on the session's connection: the ORM's row handling cost more than the query.
+    connection = await session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    columns = [getattr(Merchant, column) for column in _MERCHANT.columns]
+    ids = [row.jakpreneur_id for row in rows]
     stored = {
         found.jakpreneur_id: found
-        for found in await session.execute(
+        for found in await connection.execute(
             select(Merchant.id, Merchant.jakpreneur_id, *columns).where(
-                Merchant.jakpreneur_id.in_([row.jakpreneur_id for row in rows])
+                _one_of(Merchant.jakpreneur_id, ids, postgres)
             )
         )
     }
-    phones = {row.phone for row in rows if row.phone}
+    phones = sorted({row.phone for row in rows if row.phone})
     phone_owner = {
         phone: jakpreneur_id
-        for phone, jakpreneur_id in await session.execute(
+        for phone, jakpreneur_id in await connection.execute(
             select(Merchant.contact_phone, Merchant.jakpreneur_id).where(
-                Merchant.contact_phone.in_(phones)
+                _one_of(Merchant.contact_phone, phones, postgres)
             )
         )
     }
@@ -142,11 +206,12 @@ async def write_merchants(
         found = stored.get(row.jakpreneur_id)
         if found is None:
             written.outcomes.append(Outcome.CREATED)
-            values = _new(row, _MERCHANT_COLUMNS)
-            new.append({**values, "jakpreneur_id": row.jakpreneur_id, "created_at": now})
+            new.append(
+                {**_MERCHANT.new(row), "jakpreneur_id": row.jakpreneur_id, "created_at": now}
+            )
             continue
         written.ids.append(found.id)
-        changed = _changed(found, row, _MERCHANT_COLUMNS)
+        changed = _MERCHANT.changed(found[2:], row)
         written.outcomes.append(Outcome.UPDATED if changed else Outcome.UNCHANGED)
         if changed:
             changes.append({"id": found.id, **changed})
@@ -167,11 +232,15 @@ async def write_products(
     """Creates or updates each product by its merchant's Jakpreneur id and its SKU, named once
     in `rows`. A row of a merchant not imported yet, or of a category jbl does not have, is
     refused."""
+    connection = await session.connection()
+    postgres = connection.dialect.name == "postgresql"
     merchants = {
         found.jakpreneur_id: found
-        for found in await session.execute(
+        for found in await connection.execute(
             select(Merchant.id, Merchant.jakpreneur_id, Merchant.name).where(
-                Merchant.jakpreneur_id.in_({row.jakpreneur_id for row in rows})
+                _one_of(
+                    Merchant.jakpreneur_id, sorted({row.jakpreneur_id for row in rows}), postgres
+                )
             )
         )
     }
@@ -179,14 +248,10 @@ async def write_products(
     keys = [
         (merchants[row.jakpreneur_id].id, row.sku) for row in rows if row.jakpreneur_id in merchants
     ]
-    columns = [getattr(Product, column) for column in _PRODUCT_COLUMNS]
     stored = {
         (found.merchant_id, found.sku): found
-        for found in await session.execute(
-            select(Product.id, Product.merchant_id, Product.sku, Product.category_id, *columns)
-            .where(tuple_(Product.merchant_id, Product.sku).in_(keys))
-        )
-    } if keys else {}  # fmt: skip
+        for found in await _stored_products(connection, keys, postgres)
+    }
     written = Written([], {})
     new: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
@@ -203,7 +268,7 @@ async def write_products(
             written.outcomes.append(Outcome.CREATED)
             new.append(
                 {
-                    **_new(row, _PRODUCT_COLUMNS),
+                    **_PRODUCT.new(row),
                     "merchant_id": merchant.id,
                     "category_id": category.id,
                     "sku": row.sku,
@@ -215,7 +280,7 @@ async def write_products(
             )
             continue
         written.ids.append(found.id)
-        changed = _changed(found, row, _PRODUCT_COLUMNS)
+        changed = _PRODUCT.changed(found[4:], row)
         if found.category_id != category.id:
             changed["category_id"] = category.id
         written.outcomes.append(Outcome.UPDATED if changed else Outcome.UNCHANGED)
@@ -230,35 +295,48 @@ async def write_products(
     return written
 
 
+def _one_of(column: Any, values: list[str], postgres: bool) -> ColumnElement[bool]:
+    """`column` is one of `values`: on PostgreSQL one array parameter, which is planned and
+    sent as one value however many a batch holds, where IN sends and plans each."""
+    if postgres:
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
+async def _stored_products(
+    connection: AsyncConnection, keys: list[tuple[int, str]], postgres: bool
+) -> Any:
+    """The stored products of these (merchant id, SKU) keys: id, merchant id, SKU, category id,
+    then the columns a file sets."""
+    columns = [getattr(Product, column) for column in _PRODUCT.columns]
+    query = select(Product.id, Product.merchant_id, Product.sku, Product.category_id, *columns)
+    if not keys:
+        return []
+    if not postgres:
+        return await connection.execute(
+            query.where(tuple_(Product.merchant_id, Product.sku).in_(keys))
+        )
+    # The keys as two arrays unnested into rows and joined: the unique index finds each.
+    wanted = (
+        func.unnest(
+            bindparam("merchant_ids", type_=ARRAY(BigInteger)),
+            bindparam("skus", type_=ARRAY(String)),
+        )
+        .table_valued("merchant_id", "sku")
+        .render_derived(name="wanted")
+    )
+    query = query.join(
+        wanted, and_(Product.merchant_id == wanted.c.merchant_id, Product.sku == wanted.c.sku)
+    )
+    merchant_ids, skus = zip(*keys, strict=True)
+    return await connection.execute(query, {"merchant_ids": list(merchant_ids), "skus": list(skus)})
+
+
 async def _insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Inserts the rows in as few statements as the driver allows; their new ids."""
     if not rows:
         return []
     return list(await session.scalars(insert(table).returning(table.id), rows))
-
-
-def _new(record: MerchantRecord | ProductRecord, columns: dict[str, Any]) -> dict[str, Any]:
-    """A new row's columns: the record's values, or the defaults where the file does not say."""
-    values = {}
-    for column, (name, default) in columns.items():
-        value = getattr(record, name)
-        values[column] = default if value is None and default is not None else value
-    return values
-
-
-def _changed(
-    stored: Any, record: MerchantRecord | ProductRecord, columns: dict[str, Any]
-) -> dict[str, Any]:
-    """The columns the record changes: what it says and the stored row does not hold. A field
-    the file leaves out keeps what is stored, unless it may be stored empty."""
-    changed = {}
-    for column, (name, _) in columns.items():
-        value = getattr(record, name)
-        if value is None and name not in _MAY_BE_EMPTY:
-            continue
-        if getattr(stored, column) != value:
-            changed[column] = value
-    return changed
 
 
 def _categories(categories: list[Category]) -> dict[str, Category]:
