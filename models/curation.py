@@ -5,7 +5,7 @@ two staff members deciding on the same card one wins and the other is told."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select, update
@@ -18,6 +18,7 @@ from models.staff import record
 # The outbox kind of the notice that tells a merchant's operators how staff decided.
 NOTICE = "review"
 MAX_NOTE = 500
+_TICK = timedelta(microseconds=1)
 
 
 class Decision(StrEnum):
@@ -132,5 +133,7 @@ def ask_review(product: Product, now: datetime, *, required: bool) -> None:
     if product.review_state == Review.REJECTED:
         return
     if product.review_state == Review.CHANGES_ASKED or required:
+        before = product.review_requested_at
         product.review_state = Review.WAITING
-        product.review_requested_at = now
+        # Always later than before: a card shown before this change then no longer applies.
+        product.review_requested_at = max(now, before + _TICK) if before else now
