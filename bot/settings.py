@@ -226,6 +226,8 @@ class I18nSettings(Section):
 
 class CatalogSettings(Section):
     page_size: int = Field(8, ge=1, le=8)
+    # Products merchants add, or whose name, description or photo they change, wait for staff.
+    review_new_products: bool = True
 
 
 class MerchantSettings(Section):

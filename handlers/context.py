@@ -29,6 +29,9 @@ class ConversationConfig:
     broadcast_time: time = time(7)
     # How many editions of a category the best sellers and products without a sale span.
     report_editions: int = 4
+    # A product a merchant adds, or whose name, description or photo they change, waits for
+    # staff's review before it is listed.
+    review_new_products: bool = True
 
     @property
     def send_time(self) -> SendTime:

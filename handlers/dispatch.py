@@ -14,7 +14,14 @@ from handlers import menu
 from handlers.context import Chat, ConversationConfig
 from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
 from handlers.reply_writers import ReturnedReplies
-from handlers.routes import BLANK_ANSWERS, COMMANDS, NUMERIC_STEPS, STEPS, route_payload
+from handlers.routes import (
+    BLANK_ANSWERS,
+    COMMANDS,
+    NUMERIC_STEPS,
+    PHOTO_STEPS,
+    STEPS,
+    route_payload,
+)
 from handlers.texts import language_of, text
 from models.chats import open_chat
 from models.errors import Refusal
@@ -130,8 +137,8 @@ class Conversation:
             return route_payload(incoming.payload) or menu.stale_button
         if incoming.shared_phone is not None and state.step == "co_phone":
             return lambda c: STEPS["co_phone"](c, incoming.shared_phone or "")
-        if incoming.photo is not None and state.step == "np_photo":
-            return lambda c: STEPS["np_photo"](c, "")
+        if incoming.photo is not None and state.step in PHOTO_STEPS:
+            return lambda c: STEPS[state.step or ""](c, "")
         typed = (incoming.text or "").strip()
         if not typed:
             # E.g. an address of control characters only, which cleaning left blank.

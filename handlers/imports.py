@@ -25,6 +25,7 @@ from handlers.import_rows import (
 )
 from models.importing import (
     Outcome,
+    Written,
     hide_imports,
     listed_imports,
     write_merchants,
@@ -97,7 +98,6 @@ TEMPLATES = {
 
 _CHECKS = {Kind.MERCHANTS: check_merchants, Kind.PRODUCTS: check_products}
 _COLUMNS = {Kind.MERCHANTS: MERCHANT_COLUMNS, Kind.PRODUCTS: PRODUCT_COLUMNS}
-_WRITES = {Kind.MERCHANTS: write_merchants, Kind.PRODUCTS: write_products}
 
 
 async def import_file(
@@ -109,13 +109,16 @@ async def import_file(
     *,
     dry_run: bool,
     deactivate_missing: bool = False,
+    review: bool = False,
     progress: Callable[[int, int | None], None] = lambda rows, expected: None,
 ) -> Imported:
     """Imports the file; raises `UnreadableFile` (nothing written) when it cannot be read at
     all. `progress` is told how many rows are done after each batch, and about how many the
     file has (None: not known). `deactivate_missing`: the imported products (or merchants'
     products) that the file leaves out are hidden once it is read whole, or counted in a dry
-    run; a file with rows in error hides nothing, since those rows may name what it keeps. The
+    run; a file with rows in error hides nothing, since those rows may name what it keeps.
+    `review` (products): new rows, and rows whose name, description or photo changes, wait
+    for staff's review instead of being listed. The
     error report is written on every run, and removed when no row was rejected."""
     imported = Imported(kind, dry_run)
     seen = _Seen()
@@ -130,7 +133,9 @@ async def import_file(
             try:
                 while batch := await reading:
                     reading = asyncio.ensure_future(asyncio.to_thread(_next_batch, checked))
-                    await _import_batch(sessions, kind, batch, now, dry_run, report, imported, seen)
+                    await _import_batch(
+                        sessions, kind, batch, now, dry_run, review, report, imported, seen
+                    )
                     done += len(batch)
                     progress(done, table.expected_rows)
             finally:
@@ -169,6 +174,19 @@ async def _hide_missing(
     return len(missing)
 
 
+async def _write(
+    kind: Kind,
+    session: AsyncSession,
+    records: list[Any],
+    now: datetime,
+    dry_run: bool,
+    review: bool,
+) -> Written:
+    if kind == Kind.PRODUCTS:
+        return await write_products(session, records, now, dry_run=dry_run, review=review)
+    return await write_merchants(session, records, now, dry_run=dry_run)
+
+
 def _next_batch(checked: Iterator[Checked[Any]]) -> list[Checked[Any]]:
     # Reading and checking a batch is file work: done in a thread, off the event loop.
     return list(islice(checked, BATCH_ROWS))
@@ -180,6 +198,7 @@ async def _import_batch(
     batch: list[Checked[Any]],
     now: datetime,
     dry_run: bool,
+    review: bool,
     report: ErrorReport,
     imported: Imported,
     seen: _Seen,
@@ -189,7 +208,7 @@ async def _import_batch(
     if good:
         async with UnitOfWork(sessions) as uow:
             records = [item.record for item in good]
-            written = await _WRITES[kind](uow.session, records, now, dry_run=dry_run)
+            written = await _write(kind, uow.session, records, now, dry_run, review)
             if not dry_run:
                 await uow.commit()
         seen.add(written.ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handlers import payloads
 from handlers.broadcast import broadcast_reply
@@ -16,7 +16,7 @@ from handlers.orders import order_handover_lines, order_item_lines
 from handlers.phones import display_phone
 from handlers.ratings import star_buttons
 from handlers.texts import text
-from models import broadcasts
+from models import broadcasts, curation
 from models.ordering import Order, orders_by_id
 from models.outbox import notify_identity
 
@@ -98,6 +98,8 @@ def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
         if content is None:
             raise LookupError(f"outbox {message.id}: broadcast is gone")
         return broadcast_reply(language, content)
+    if message.kind == curation.NOTICE:
+        return review_notice(message.payload, language)
     order = subjects.orders.get(message.payload["order_id"])
     if order is None:
         raise LookupError(f"outbox {message.id}: order is gone")
@@ -139,3 +141,15 @@ def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
     if message.kind == "order_completed":
         return Reply(said + "\n" + text(language, "ask_rating"), star_buttons(language, order.id))
     return Reply(said, (order_button,))
+
+
+def review_notice(payload: Mapping[str, Any], language: str) -> Reply:
+    """How staff decided on a merchant's product, with their note, as of the decision."""
+    said = text(
+        language,
+        f"notice_review_{payload['decision']}",
+        product=payload["name"],
+        note=payload.get("note") or "",
+    )
+    see = Button(text(language, "btn_see_product"), payloads.SHOP_PRODUCT(payload["product_id"]))
+    return Reply(said, (see, Button(text(language, "btn_my_products"), payloads.SHOP_PRODUCTS(0))))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from handlers.texts import LANGUAGES
@@ -84,6 +84,19 @@ def _read_day(text: str) -> date | None:
         return None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _read_stamp(text: str) -> datetime | None:
+    # 0: no time. Seventeen digits stay within the years a datetime holds.
+    micros = int(text)
+    return None if micros == 0 else _EPOCH + timedelta(microseconds=micros)
+
+
+def _write_stamp(moment: datetime | None) -> str:
+    return "0" if moment is None else str((moment - _EPOCH) // timedelta(microseconds=1))
+
+
 # Numbers are ASCII digits: `\d` would take any script's digits, which no button carries.
 # A row's id; one no row can have (beyond a 32-bit column) reads as NO_ID, so a forged payload
 # is simply not found and never reaches the database as a number its column cannot hold.
@@ -93,6 +106,8 @@ QUANTITY = Field(r"[0-9]{1,6}", int)
 # sales fit a BIGINT in 18 digits).
 DIRECTION = one_of("n", "p")
 CURSOR = Field(r"[01]:[0-9]{1,18}:[0-9]{1,12}", _read_cursor, _write_cursor)
+# An instant to the microsecond (a product's `review_requested_at`), 0 for none.
+STAMP = Field(r"[0-9]{1,17}", _read_stamp, _write_stamp)
 # The Friday of a broadcast, YYYYMMDD.
 FRIDAY = Field(r"[0-9]{8}", _read_day, lambda day: f"{day.year:04}{day.month:02}{day.day:02}")
 # The reasons a merchant can reject an order with one press; `reason_<code>` is their text.
@@ -141,6 +156,10 @@ SHOP_PRICE = Payload("sr", ID)
 SHOP_SHOWN = Payload(
     "sv", ID, Field("[01]", lambda text: text == "1", lambda shown: str(int(shown)))
 )
+# What staff review: name, description, photo.
+SHOP_NAME = Payload("sn", ID)
+SHOP_DESCRIPTION = Payload("sd", ID)
+SHOP_PHOTO = Payload("sf", ID)
 NEW_PRODUCT = Payload("np")
 NEW_PRODUCT_CATEGORY = Payload("np", "c", ID)
 NEW_PRODUCT_SKIP = Payload("np", "skip")
@@ -174,3 +193,7 @@ REPORT_KOTA = Payload("rp", FRIDAY, FRIDAYS, Field("[0-9]", int))
 # featured on the Friday, over its last editions up to it.
 REPORT_BEST = Payload("rp", FRIDAY, "top")
 REPORT_UNSOLD = Payload("rp", FRIDAY, "nosale", Field("[0-9]{1,4}", int))
+# Staff's /kurasi: the queue's next card, and a decision on the product a card showed, with the
+# time it was submitted then (a decision holds only while it waits from that time).
+CURATE = Payload("cu")
+CURATE_DECIDE = Payload("cu", ID, STAMP, one_of("ok", "fix", "no", "pin"))

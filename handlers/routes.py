@@ -12,6 +12,7 @@ from handlers import (
     cart,
     catalog,
     checkout,
+    curation,
     menu,
     merchant,
     orders,
@@ -87,6 +88,7 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("siaran", "broadcast"), lambda chat, args: broadcast.menu(chat)),
     (("jadwal", "schedule"), lambda chat, args: broadcast.calendar(chat)),
     (("laporan", "report"), lambda chat, args: results.menu(chat)),
+    (("kurasi", "curate"), lambda chat, args: curation.queue(chat)),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
 
@@ -166,6 +168,9 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.SHOP_STOCK, shop.ask_stock),
     PayloadRoute(payloads.SHOP_PRICE, shop.ask_price),
     PayloadRoute(payloads.SHOP_SHOWN, shop.show_or_hide),
+    PayloadRoute(payloads.SHOP_NAME, shop.ask_name),
+    PayloadRoute(payloads.SHOP_DESCRIPTION, shop.ask_description),
+    PayloadRoute(payloads.SHOP_PHOTO, shop.ask_photo),
     PayloadRoute(payloads.NEW_PRODUCT, shop.new_product),
     PayloadRoute(payloads.NEW_PRODUCT_CATEGORY, shop.chose_new_category),
     PayloadRoute(payloads.NEW_PRODUCT_SKIP, shop.skipped),
@@ -192,8 +197,13 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.REPORT_KOTA, results.kota),
     PayloadRoute(payloads.REPORT_BEST, results.best),
     PayloadRoute(payloads.REPORT_UNSOLD, results.unsold),
+    # Staff's /kurasi.
+    PayloadRoute(payloads.CURATE, curation.queue),
+    PayloadRoute(payloads.CURATE_DECIDE, curation.decided),
 )
 
+# Steps that take a photo sent in the chat.
+PHOTO_STEPS = frozenset({"np_photo", "shop_photo"})
 # Steps that wait for typed text, by the name the chat state keeps.
 STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "search": search.search,
@@ -205,6 +215,9 @@ STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "join_code": merchant.typed_join_code,
     "shop_stock": shop.typed_stock,
     "shop_price": shop.typed_price,
+    "shop_name": shop.typed_name,
+    "shop_description": shop.typed_description,
+    "shop_photo": shop.typed_photo,
     "np_name": shop.typed_new_name,
     "np_price": shop.typed_new_price,
     "np_stock": shop.typed_new_stock,
@@ -212,6 +225,7 @@ STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "np_photo": shop.typed_new_photo,
     "rating_comment": ratings.typed_comment,
     "bc_time": broadcast.typed_time,
+    "cu_note": curation.typed_note,
 }
 # In these steps a typed number is the answer, not the choice of a menu button.
 NUMERIC_STEPS = frozenset({"quantity", "shop_stock", "shop_price", "np_price", "np_stock"})

@@ -10,7 +10,7 @@ from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah, parse_rupiah
 from handlers.photo_addresses import MAX_PHOTO_ADDRESS, photo_address
-from models.catalog import categories_in_rotation
+from models.catalog import Review, categories_in_rotation
 from models.errors import Refusal
 from models.ordering import operated_merchants
 from models.shop import (
@@ -19,6 +19,9 @@ from models.shop import (
     check_price,
     check_stock,
     product_for_operator,
+    set_description,
+    set_name,
+    set_photo,
     set_price,
     set_shown,
     set_stock,
@@ -48,14 +51,13 @@ async def products(chat: Chat, after_id: int = 0) -> list[Reply]:
     lines = [chat.t("stock_list")]
     buttons = []
     for product in rows[:size]:
-        hidden = "" if product.active else chat.t("hidden_mark")
         lines.append(
             chat.t(
                 "stock_line",
                 name=shorten(product.name, 40),
                 stock=product.stock,
                 price=format_rupiah(product.price),
-                hidden=hidden,
+                state=product_state(chat, product),
             )
         )
         buttons.append(
@@ -65,6 +67,15 @@ async def products(chat: Chat, after_id: int = 0) -> list[Reply]:
         buttons.append(Button(chat.t("btn_next"), payloads.SHOP_PRODUCTS(rows[size - 1].id)))
     buttons += [Button(chat.t("btn_new_product"), payloads.NEW_PRODUCT()), menu_button(chat)]
     return [Reply("\n".join(lines), tuple(buttons))]
+
+
+def product_state(chat: Chat, product: Product) -> str:
+    """Where the product stands, as its merchant sees it in `/stok`: shown or hidden, and
+    staff's review with its note. (A demotion and why belongs here too.)"""
+    if product.review_state == Review.LISTED:
+        return chat.t("shown") if product.active else chat.t("hidden")
+    review = chat.t(f"review_{product.review_state}", note=product.review_note or "")
+    return review if product.active else f"{review} · {chat.t('hidden')}"
 
 
 def _product_menu(chat: Chat, product: Product, said: str) -> Reply:
@@ -77,15 +88,17 @@ def _product_menu(chat: Chat, product: Product, said: str) -> Reply:
         Button(chat.t("btn_set_stock"), payloads.SHOP_STOCK(product.id)),
         Button(chat.t("btn_set_price"), payloads.SHOP_PRICE(product.id)),
         shown,
+        Button(chat.t("btn_edit_name"), payloads.SHOP_NAME(product.id)),
+        Button(chat.t("btn_edit_description"), payloads.SHOP_DESCRIPTION(product.id)),
+        Button(chat.t("btn_edit_photo"), payloads.SHOP_PHOTO(product.id)),
         Button(chat.t("btn_my_products"), payloads.SHOP_PRODUCTS(0)),
     )
-    state = chat.t("shown") if product.active else chat.t("hidden")
     summary = chat.t(
         "shop_product",
         name=product.name,
         price=format_rupiah(product.price),
         stock=product.stock,
-        state=state,
+        state=product_state(chat, product),
     )
     return Reply("\n".join(part for part in (said, summary) if part), buttons)
 
@@ -143,6 +156,90 @@ async def show_or_hide(chat: Chat, product_id: int, shown: bool) -> list[Reply]:
     return [_product_menu(chat, product, chat.t("now_shown" if shown else "now_hidden"))]
 
 
+# ---- what staff review: name, description, photo ------------------------------------------
+
+
+async def ask_name(chat: Chat, product_id: int) -> list[Reply]:
+    product = await product_for_operator(chat.session, chat.person.id, product_id)
+    chat.begin_step("shop_name", product=product.id)
+    return [Reply(chat.t("ask_product_name", name=product.name), _back_to(product.id, chat))]
+
+
+async def typed_name(chat: Chat, typed: str) -> list[Reply]:
+    product_id = int(chat.state.data.get("product", 0))
+    name = _product_name(typed)
+    if name is None:
+        said = chat.t("np_name_length", low=3, high=MAX_NAME)
+        return [Reply(said, _back_to(product_id, chat))]
+    chat.end_step()
+    review = chat.config.review_new_products
+    product = await set_name(
+        chat.session, chat.person.id, product_id, name, chat.now, review=review
+    )
+    return [_product_menu(chat, product, _changed(chat, product, "name_set"))]
+
+
+async def ask_description(chat: Chat, product_id: int) -> list[Reply]:
+    product = await product_for_operator(chat.session, chat.person.id, product_id)
+    chat.begin_step("shop_description", product=product.id)
+    now = product.description or chat.t("no_description")
+    return [Reply(chat.t("ask_product_description", description=now), _back_to(product.id, chat))]
+
+
+async def typed_description(chat: Chat, typed: str) -> list[Reply]:
+    product_id = int(chat.state.data.get("product", 0))
+    description = typed.strip()
+    if not 1 <= len(description) <= MAX_DESCRIPTION:
+        said = chat.t("description_length", high=MAX_DESCRIPTION)
+        return [Reply(said, _back_to(product_id, chat))]
+    chat.end_step()
+    review = chat.config.review_new_products
+    product = await set_description(
+        chat.session, chat.person.id, product_id, description, chat.now, review=review
+    )
+    return [_product_menu(chat, product, _changed(chat, product, "description_set"))]
+
+
+async def ask_photo(chat: Chat, product_id: int) -> list[Reply]:
+    product = await product_for_operator(chat.session, chat.person.id, product_id)
+    chat.begin_step("shop_photo", product=product.id)
+    return [Reply(chat.t("ask_product_photo", name=product.name), _back_to(product.id, chat))]
+
+
+async def typed_photo(chat: Chat, typed: str) -> list[Reply]:
+    product_id = int(chat.state.data.get("product", 0))
+    photo = chat.incoming.photo or photo_address(typed)
+    if photo is None or len(photo) > MAX_PHOTO_ADDRESS:
+        address = typed.startswith("https://")
+        said = chat.t("np_photo_address_invalid" if address else "np_photo_not_understood")
+        return [Reply(said, _back_to(product_id, chat))]
+    chat.end_step()
+    review = chat.config.review_new_products
+    product = await set_photo(
+        chat.session, chat.person.id, product_id, photo, chat.now, review=review
+    )
+    return [_product_menu(chat, product, _changed(chat, product, "photo_set"))]
+
+
+def _changed(chat: Chat, product: Product, key: str) -> str:
+    """What the merchant is told of a change, and that it waits for staff if it does."""
+    said = chat.t(key)
+    if product.review_state == Review.WAITING:
+        said += "\n" + chat.t("sent_for_review")
+    return said
+
+
+def _back_to(product_id: int, chat: Chat) -> tuple[Button, ...]:
+    return (Button(chat.t("btn_cancel"), payloads.SHOP_PRODUCT(product_id)),)
+
+
+def _product_name(typed: str) -> str | None:
+    name = " ".join(typed.split())
+    if not 3 <= len(name) <= MAX_NAME or not any(c.isalpha() for c in name):
+        return None
+    return name
+
+
 def _whole_number(typed: str) -> int | None:
     cleaned = typed.strip().replace(".", "")
     # `isdigit` also takes superscripts such as "²", which int() refuses.
@@ -160,8 +257,8 @@ async def new_product(chat: Chat) -> list[Reply]:
 
 
 async def typed_new_name(chat: Chat, typed: str) -> list[Reply]:
-    name = " ".join(typed.split())
-    if not 3 <= len(name) <= MAX_NAME or not any(c.isalpha() for c in name):
+    name = _product_name(typed)
+    if name is None:
         return [Reply(chat.t("np_name_length", low=3, high=MAX_NAME), _cancel(chat))]
     chat.begin_step("np_category", np_name=name)
     categories = await categories_in_rotation(chat.session)
@@ -249,9 +346,11 @@ async def _create(chat: Chat, photo: str | None) -> list[Reply]:
         description=str(data.get("np_description", "")),
         photo=photo,
         now=chat.now,
+        review=chat.config.review_new_products,
     )
     chat.end_step()
-    return [_product_menu(chat, product, chat.t("np_created"))]
+    said = chat.t("np_created_waiting" if product.review_state == Review.WAITING else "np_created")
+    return [_product_menu(chat, product, said)]
 
 
 def _cancel(chat: Chat) -> tuple[Button, ...]:

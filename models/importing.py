@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from models.catalog import Category, Merchant, Product, search_text_for
+from models.catalog import Category, Merchant, Product, Review, search_text_for
 
 
 class Outcome(StrEnum):
@@ -135,6 +135,8 @@ class _Fields:
         }
 
 
+# What staff review before a product is listed; its other columns change without review.
+_REVIEWED = frozenset({"name", "description", "photo_url"})
 # Fields that may be empty in the file and are then stored empty, not kept.
 _MAY_BE_EMPTY = frozenset({"phone", "kelurahan", "owner_name", "photo_url"})
 _MERCHANT = _Fields.of(
@@ -227,11 +229,18 @@ async def write_merchants(
 
 
 async def write_products(
-    session: AsyncSession, rows: Sequence[ProductRecord], now: datetime, *, dry_run: bool
+    session: AsyncSession,
+    rows: Sequence[ProductRecord],
+    now: datetime,
+    *,
+    dry_run: bool,
+    review: bool = False,
 ) -> Written:
     """Creates or updates each product by its merchant's Jakpreneur id and its SKU, named once
     in `rows`. A row of a merchant not imported yet, or of a category jbl does not have, is
-    refused."""
+    refused. With `review`, a new product, or one whose name, description or photo changes,
+    waits for staff's review (`models.curation`) instead of being listed."""
+    waits = {"review_state": Review.WAITING, "review_requested_at": now} if review else {}
     connection = await session.connection()
     postgres = connection.dialect.name == "postgresql"
     merchants = {
@@ -276,6 +285,9 @@ async def write_products(
                     "recent_sold": 0,
                     "search_text": search_text_for(row.name, merchant.name, category),
                     "created_at": now,
+                    "review_state": Review.LISTED,
+                    "review_requested_at": None,
+                    **waits,
                 }
             )
             continue
@@ -287,7 +299,8 @@ async def write_products(
         if changed:
             name = changed.get("name", found.name)
             search_text = search_text_for(name, merchant.name, category)
-            changes.append({"id": found.id, **changed, "search_text": search_text})
+            reviewed = waits if _REVIEWED & changed.keys() else {}
+            changes.append({"id": found.id, **changed, "search_text": search_text, **reviewed})
     if not dry_run:
         written.ids += await _insert(session, Product, new)
         if changes:

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalog import Category, Merchant, Product, search_text_for
+from models.catalog import Category, Merchant, Product, Review, search_text_for
+from models.curation import ask_review
 from models.errors import Refusal
 from models.ordering import operated_merchants
 
@@ -62,6 +63,59 @@ async def set_shown(session: AsyncSession, person_id: int, product_id: int, show
     return await _change(session, person_id, product_id, active=shown)
 
 
+async def set_name(
+    session: AsyncSession,
+    person_id: int,
+    product_id: int,
+    name: str,
+    now: datetime,
+    *,
+    review: bool,
+) -> Product:
+    """A new name, found by search at once; staff review it when `review` (`ask_review`)."""
+    product = await product_for_operator(session, person_id, product_id)
+    if name != product.name:
+        product.name = name
+        product.search_text = search_text_for(name, product.merchant.name, product.category)
+        ask_review(product, now, required=review)
+    await session.flush()
+    return product
+
+
+async def set_description(
+    session: AsyncSession,
+    person_id: int,
+    product_id: int,
+    description: str,
+    now: datetime,
+    *,
+    review: bool,
+) -> Product:
+    product = await product_for_operator(session, person_id, product_id)
+    if description != product.description:
+        product.description = description
+        ask_review(product, now, required=review)
+    await session.flush()
+    return product
+
+
+async def set_photo(
+    session: AsyncSession,
+    person_id: int,
+    product_id: int,
+    photo: str,
+    now: datetime,
+    *,
+    review: bool,
+) -> Product:
+    product = await product_for_operator(session, person_id, product_id)
+    if photo != product.photo_url:
+        product.photo_url = photo
+        ask_review(product, now, required=review)
+    await session.flush()
+    return product
+
+
 async def _change(
     session: AsyncSession, person_id: int, product_id: int, **values: int | bool
 ) -> Product:
@@ -84,7 +138,9 @@ async def add_product(
     description: str,
     photo: str | None,
     now: datetime,
+    review: bool,
 ) -> Product:
+    """A new product of the shop; with `review` it waits for staff before it is listed."""
     if merchant_id not in await operated_merchants(session, person_id):
         raise Refusal("shop_product_not_found")
     check_price(price)
@@ -107,6 +163,8 @@ async def add_product(
         recent_sold=0,
         search_text=search_text_for(name, merchant.name, category),
         created_at=now,
+        review_state=Review.WAITING if review else Review.LISTED,
+        review_requested_at=now if review else None,
     )
     session.add(product)
     await session.flush()

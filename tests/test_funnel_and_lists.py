@@ -19,14 +19,17 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.bootstrap import App
+from bot.cli.curate import curate
 from bot.cli.staff import add_staff
 from handlers.reports.workbook import write_workbook
 from handlers.results import kota_names
 from models.broadcasts import DONE
 from models.catalog import Category, Merchant, Product
+from models.curation import Decision
 from models.files import StoredFile
 from models.results import Figures, Funnel, Period, Report, Row, Scope, Summary
 from models.uow import UnitOfWork
+from tests import db
 from tests.conftest import Clock
 from tests.db import add_operator
 from tests.dialogs import add_to_cart, order_for_pickup
@@ -108,7 +111,9 @@ async def season(app: App, clock: Clock) -> App:
     await darmi.send("10")
     await darmi.choose("Lewati")
     await darmi.choose("Lewati")
-    assert "Produk baru sudah tampil" in darmi.text
+    assert "Produk baru tersimpan" in darmi.text
+    jamu = await db.product(app, "Jamu Kunyit Sirih Botol")
+    await curate(app, Decision.APPROVE, jamu.id, None)
     await _order(clock, sari, OCTOBER_2, (KUNYIT, 3), (KELENGKENG, 1))
     await _order(clock, budi, OCTOBER_30, (HUTAN, 1), (KAYU_PUTIH, 4))
     await _order(clock, dewi, NOVEMBER_20, (HITAM, 4))

@@ -549,5 +549,5 @@ async def test_a_hostile_product_name_is_stored_cleaned_or_refused_politely(
     await penjual.say("85rb")
     await penjual.say("12")
     await penjual.choose(text("id", "btn_skip"))
-    assert "Produk baru sudah tampil" in await penjual.choose(text("id", "btn_skip"))
+    assert "Produk baru tersimpan" in await penjual.choose(text("id", "btn_skip"))
     await assert_only_clean_text_stored(app)

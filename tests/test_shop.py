@@ -4,7 +4,9 @@ catalog changes at once, orders already placed do not."""
 from __future__ import annotations
 
 from bot.bootstrap import App
+from bot.cli.curate import curate
 from handlers.messages import Incoming
+from models.curation import Decision
 from tests import db
 from tests.dialogs import order_for_pickup
 from tests.people import Chatter
@@ -97,11 +99,13 @@ async def test_a_new_product_in_six_steps_with_a_photo_sent_in_the_chat(
     penjual.replies = await app.conversation.handle(
         Incoming(identity=OPERATOR, message_id="photo-1", photo="telegram:AgACfile")
     )
-    assert "Produk baru sudah tampil" in penjual.text
+    assert "Produk baru tersimpan" in penjual.text
 
     created = await db.product(app, "Kue Lapis Legit Betawi")
     assert (created.price, created.stock, created.merchant_id) == (85_000, 12, 1)
     assert created.photo_url == "telegram:AgACfile"
+    # Listed once staff approve it (tests/test_curation.py).
+    await curate(app, Decision.APPROVE, created.id, None)
     await budi.send("/cari lapis legit")
     await budi.choose("Kue Lapis Legit Betawi")
     assert "Rp85.000" in budi.text
@@ -132,6 +136,6 @@ async def test_a_photo_address_without_a_host_or_otherwise_unusable_is_refused_p
         assert "Alamat foto itu tidak lengkap atau tidak bisa dipakai" in penjual.text, unusable
         assert penjual.labels[0] == "⏭️ Lewati"
     await penjual.send("https://contoh.co.id/foto/lapis.jpg")
-    assert "Produk baru sudah tampil" in penjual.text
+    assert "Produk baru tersimpan" in penjual.text
     created = await db.product(app, "Kue Lapis Legit Betawi")
     assert created.photo_url == "https://contoh.co.id/foto/lapis.jpg"

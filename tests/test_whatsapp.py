@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bot.bootstrap import App
+from bot.cli.curate import curate
 from bot.run import ChannelFailed
 from bot.settings import (
     DatabaseSettings,
@@ -20,6 +21,7 @@ from bot.settings import (
     load_settings,
 )
 from models.carts import CartItem
+from models.curation import Decision
 from models.ordering import Order
 from models.outbox import OutboxMessage
 from models.people import Identity
@@ -351,9 +353,10 @@ async def test_a_photo_sent_on_whatsapp_becomes_the_products_picture(
     assert "Kirim foto produk" in asked.text
     media = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
     created = await merchant.wait_for_reply(await merchant.send_photo(media))
-    assert "Produk baru sudah tampil" in created.text
+    assert "Produk baru tersimpan" in created.text
     product = await db.product(jbl.app, "Keripik Tempe Pedas")
     assert product.photo_url == f"whatsapp:{media}"
+    await curate(jbl.app, Decision.APPROVE, product.id, None)
     budi = twilio.user(BUDI, "Budi")
     card = await budi.say(f"/start p_{product.id}")
     assert card.media_urls == [media] and "Rp15.000" in card.text

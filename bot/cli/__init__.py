@@ -13,7 +13,19 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot import loop
 from bot.bootstrap import App, build_app
-from bot.cli import broadcast, chat, db, friday, imports, links, merchant, report, run, staff
+from bot.cli import (
+    broadcast,
+    chat,
+    curate,
+    db,
+    friday,
+    imports,
+    links,
+    merchant,
+    report,
+    run,
+    staff,
+)
 from bot.cli.usage import UsageError
 from bot.run import ChannelFailed, NothingToRun
 from bot.settings import SettingsError, config_path, load_settings
@@ -21,7 +33,7 @@ from bot.telegram.channel import use_timedelta_periods
 from models.db import Access
 from models.unusable import DatabaseUnusable, check_database, database_errors
 
-GROUPS = (db, chat, run, links, merchant, staff, friday, broadcast, report, imports)
+GROUPS = (db, chat, run, links, merchant, staff, friday, broadcast, report, imports, curate)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -36,6 +36,15 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                 " FILE leaves out"
             ),
         )
+        if kind == Kind.PRODUCTS:
+            command.add_argument(
+                "--review",
+                action="store_true",
+                help=(
+                    "new products, and those whose name, description or photo changes, wait"
+                    " for staff's review (jbl curate, /kurasi) instead of being listed"
+                ),
+            )
         command.add_argument(
             "--language",
             choices=("id", "en"),
@@ -59,6 +68,7 @@ async def _import(app: App, args: argparse.Namespace) -> None:
             args.language,
             dry_run=args.dry_run,
             deactivate_missing=args.deactivate_missing,
+            review=getattr(args, "review", False),
             progress=progress,
         )
     except UnreadableFile as error:
