@@ -9,7 +9,6 @@ import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from handlers.import_rows import (
     check_products,
 )
 from models.importing import (
+    Kind,
     Outcome,
     Written,
     hide_imports,
@@ -38,11 +38,6 @@ if TYPE_CHECKING:
 
 # Rows checked and written per transaction.
 BATCH_ROWS = 2_000
-
-
-class Kind(StrEnum):
-    MERCHANTS = "merchants"
-    PRODUCTS = "products"
 
 
 @dataclass
@@ -162,14 +157,14 @@ async def _hide_missing(
     async with sessions() as session:
         missing = [
             id
-            async for batch in listed_imports(session, kind.value, BATCH_ROWS)
+            async for batch in listed_imports(session, kind, BATCH_ROWS)
             for id in batch
             if id not in seen
         ]
     if not dry_run:
         for start in range(0, len(missing), BATCH_ROWS):
             async with UnitOfWork(sessions) as uow:
-                await hide_imports(uow.session, kind.value, missing[start : start + BATCH_ROWS])
+                await hide_imports(uow.session, kind, missing[start : start + BATCH_ROWS])
                 await uow.commit()
     return len(missing)
 

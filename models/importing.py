@@ -31,6 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from models.catalog import Category, Merchant, Product, Review, search_text_for
 
 
+class Kind(StrEnum):
+    """What a file of staff's holds."""
+
+    MERCHANTS = "merchants"
+    PRODUCTS = "products"
+
+
 class Outcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
@@ -370,10 +377,10 @@ async def _search_texts_of(session: AsyncSession, merchant_id: int) -> None:
     await session.flush()
 
 
-async def listed_imports(session: AsyncSession, kind: str, size: int) -> AsyncIterator[list[int]]:
+async def listed_imports(session: AsyncSession, kind: Kind, size: int) -> AsyncIterator[list[int]]:
     """The ids of the imported rows still shown, `size` at a time: merchants (by Jakpreneur id)
     with a product shown, or products (by SKU) shown."""
-    if kind == "merchants":
+    if kind == Kind.MERCHANTS:
         statement = (
             select(Merchant.id)
             .where(
@@ -393,7 +400,7 @@ async def listed_imports(session: AsyncSession, kind: str, size: int) -> AsyncIt
         yield list(batch)
 
 
-async def hide_imports(session: AsyncSession, kind: str, ids: Sequence[int]) -> None:
+async def hide_imports(session: AsyncSession, kind: Kind, ids: Sequence[int]) -> None:
     """Hides the products, or every product of the merchants, that staff's file left out."""
-    column = Product.merchant_id if kind == "merchants" else Product.id
+    column = Product.merchant_id if kind == Kind.MERCHANTS else Product.id
     await session.execute(update(Product).where(column.in_(ids)).values(active=False))

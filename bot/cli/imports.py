@@ -90,18 +90,18 @@ async def _import(app: App, args: argparse.Namespace) -> None:
 
 def summary(imported: Imported) -> str:
     """The last line, as scripts read it: `merchants: 3 created, 1 updated, …`."""
-    counts = {outcome: f"{number:,}" for outcome, number in imported.counts.items()}
-    if imported.dry_run:
-        return (
-            f"{imported.kind.value} (dry run): {counts[Outcome.CREATED]} to create,"
-            f" {counts[Outcome.UPDATED]} to update, {counts[Outcome.UNCHANGED]} unchanged,"
-            f" {counts[Outcome.REFUSED]} in error"
-        )
-    return (
-        f"{imported.kind.value}: {counts[Outcome.CREATED]} created,"
-        f" {counts[Outcome.UPDATED]} updated, {counts[Outcome.UNCHANGED]} unchanged,"
-        f" {counts[Outcome.REFUSED]} in error"
-    )
+    words = _DRY_RUN_WORDS if imported.dry_run else _DONE_WORDS
+    parts = (f"{imported.counts[outcome]:,} {word}" for outcome, word in words.items())
+    return f"{imported.kind.value}{' (dry run)' if imported.dry_run else ''}: {', '.join(parts)}"
+
+
+_DONE_WORDS = {
+    Outcome.CREATED: "created",
+    Outcome.UPDATED: "updated",
+    Outcome.UNCHANGED: "unchanged",
+    Outcome.REFUSED: "in error",
+}
+_DRY_RUN_WORDS = {**_DONE_WORDS, Outcome.CREATED: "to create", Outcome.UPDATED: "to update"}
 
 
 async def _template(app: App, args: argparse.Namespace) -> None:
