@@ -52,6 +52,7 @@ def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Acces
         broadcast_weekday=settings.broadcast.weekday,
         broadcast_time=settings.broadcast.send_time,
         report_editions=settings.reports.editions,
+        demote_after_fridays=settings.catalog.demote_after_fridays,
     )
     # Every WhatsApp message goes out through its outbox sender, replies too.
     whatsapp_replies = QueuedReplies()

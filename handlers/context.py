@@ -29,6 +29,8 @@ class ConversationConfig:
     broadcast_time: time = time(7)
     # How many editions of a category the best sellers and products without a sale span.
     report_editions: int = 4
+    # Over how many of its category's editions a product without a sale is demoted.
+    demote_after_fridays: int = 2
 
     @property
     def send_time(self) -> SendTime:

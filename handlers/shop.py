@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from handlers import payloads
-from handlers.formatting import priced_label, shorten
+from handlers.formatting import long_date, priced_label, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah, parse_rupiah
@@ -58,6 +58,10 @@ async def products(chat: Chat, after_id: int = 0) -> list[Reply]:
                 hidden=hidden,
             )
         )
+        if product.demoted and product.demoted_on is not None:
+            since = long_date(product.demoted_on, chat.language)
+            fridays = chat.config.demote_after_fridays
+            lines.append(chat.t("stock_demoted", since=since, fridays=fridays))
         buttons.append(
             Button(priced_label(product.name, product.price), payloads.SHOP_PRODUCT(product.id))
         )

@@ -220,6 +220,7 @@ TEXTS: dict[str, str] = {
     "stock_list": "Produk toko Anda (stok · harga):",
     "stock_line": "{name} · stok {stock} · {price}{hidden}",
     "hidden_mark": " · disembunyikan",
+    "stock_demoted": "   📉 Turun ke bawah katalog sejak {since}: tidak laku selama {fridays} Jumat terakhir kategorinya, padahal produk lain laku. Satu penjualan menaikkannya lagi.",
     "btn_new_product": "➕ Produk baru",
     "btn_set_stock": "📦 Ubah stok",
     "btn_set_price": "💰 Ubah harga",
