@@ -72,13 +72,15 @@ async def demote_unsold(
     """Once per Friday: demotes the products of the category `friday` featured that sold
     nothing from the first of its last `editions` editions up to the end of `friday` (Jakarta
     days), while products of that category sold in that time. Only products listed before
-    those editions began are judged, and never a pinned one. None when this Friday's
-    demotion ran already (a second run waits for the first to commit, then does nothing)."""
+    those editions began are judged, and never a pinned one; demoted pinned ones are lifted.
+    None when this Friday's demotion ran already (a second run waits for the first to commit,
+    then does nothing but lift pins)."""
+    # Every night, whether or not the Friday is judged already: a pin made since is lifted.
+    await lift_pinned(session)
     categories = await categories_in_rotation(session)
     category = await featured_category(session, friday, categories)
     if not await _claim(session, friday, category.id, now):
         return None
-    await lift_pinned(session)
     days = await editions_featuring(session, category.id, editions, friday)
     if len(days) < editions or not days or days[0] != friday:
         return Judged(friday, category.id, days, 0)

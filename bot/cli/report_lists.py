@@ -176,7 +176,8 @@ async def _write_demoted(
 def _demoted_table(batch: list[Demoted]) -> bytes:
     # Columns of fixed width, so that batches written one after the other line up.
     lines = [
-        f"{row.id:>10}  {row.demoted_on or '':<10}  {row.category:<20}  {row.name} · {row.merchant}"
+        f"{row.id:>10}  {row.demoted_on or ''!s:<10}  {row.category:<20}"
+        f"  {row.name} · {row.merchant}"
         for row in batch
     ]
     return ("\n".join(lines) + "\n").encode()
