@@ -304,8 +304,11 @@ async def _part(
     if start is not None:
         edge = (start.curated, start.recent_sold, start.product_id)
         query = query.where(key < edge if forward else key > edge)
+    # Within one part, without `demoted`: PostgreSQL reads `demoted = true` as a plain boolean
+    # filter, not as a constant, so ordering by it too would sort rather than walk the
+    # catalog index, and tempt it into the search index, filtering every other category.
     if forward:
-        order = best_first(Product)
+        order = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
     else:
         order = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     return listings(await session.execute(query.order_by(*order).limit(limit)))
