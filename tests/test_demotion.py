@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from tests.dialogs import add_to_cart, order_for_pickup
 from tests.people import Chatter
 from tests.test_broadcast import preview_of, staff_member
 from tests.test_cli_and_console import run_jbl
+from tests.test_import_writing import JOKO, SAMBAL, SARI, merchants
+from tests.test_import_writing import products as import_products
 
 # Thursday 1 October 2026, 10:00 in Jakarta: the demo catalog is listed.
 LISTED = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
@@ -150,6 +153,19 @@ async def test_the_job_demotes_once_per_friday_however_often_or_late_it_fires(
     async with UnitOfWork(sold.sessions) as uow:
         runs = list(await uow.session.scalars(select(DemotionRun)))
     assert [(run.friday, run.demoted) for run in runs] == [(NOVEMBER_27, 17)]
+
+
+async def test_friday_is_judged_once_it_has_ended_in_jakarta(sold: App, clock: Clock) -> None:
+    timezone = sold.settings.timezone
+    # 23:30 on Friday in Jakarta (16:30 UTC): the Friday before is the last that ended.
+    clock.now = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
+    judged = await demote_unsold_products(sold.sessions, clock, 2, timezone)
+    assert judged is not None and judged.friday == date(2026, 11, 20)
+    assert await _demoted(sold) == set()
+    # 00:30 on Saturday in Jakarta, still Friday in UTC: 27 November is judged.
+    clock.now = datetime(2026, 11, 27, 17, 30, tzinfo=UTC)
+    judged = await demote_unsold_products(sold.sessions, clock, 2, timezone)
+    assert judged is not None and (judged.friday, judged.demoted) == (NOVEMBER_27, 17)
 
 
 async def test_nothing_is_demoted_when_nothing_of_the_category_sold(app: App, clock: Clock) -> None:
@@ -274,6 +290,18 @@ async def test_a_sale_at_checkout_and_a_pin_lift_the_demotion(judged: App, clock
     wedang = await db.product(judged, "Wedang Uwuh Seduh isi 10")
     assert (wedang.demoted, wedang.curated) == (False, True)
     assert len(await _demoted(judged)) == 15
+
+
+async def test_a_pin_in_staffs_import_file_lifts_the_demotion_at_once(app: App) -> None:
+    await merchants(app, SARI, JOKO)
+    await import_products(app, replace(SAMBAL, curated=False))
+    await db.set_product(app, SAMBAL.name, demoted=True, demoted_on=NOVEMBER_27)
+    # A file that changes something else leaves it demoted; one that pins it lifts it.
+    await import_products(app, replace(SAMBAL, curated=False, stock=11))
+    assert (await db.product(app, SAMBAL.name)).demoted
+    await import_products(app, SAMBAL)
+    sambal = await db.product(app, SAMBAL.name)
+    assert (sambal.curated, sambal.demoted, sambal.demoted_on) == (True, False, None)
 
 
 async def test_demoted_products_are_left_out_of_the_broadcasts_picks(
