@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
     and_,
-    exists,
     false,
     literal,
     or_,
@@ -34,6 +33,7 @@ from models.results import editions_featuring
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from sqlalchemy import Select
     from sqlalchemy.ext.asyncio import AsyncSession
     from sqlalchemy.sql.elements import ColumnElement
 
@@ -78,6 +78,8 @@ async def demote_unsold(
     # Every night, whether or not the Friday is judged already: a pin made since is lifted.
     await lift_pinned(session)
     categories = await categories_in_rotation(session)
+    if not categories:
+        return None
     category = await featured_category(session, friday, categories)
     if not await _claim(session, friday, category.id, now):
         return None
@@ -86,11 +88,10 @@ async def demote_unsold(
         return Judged(friday, category.id, days, 0)
     start = day_bounds(min(days), timezone)[0]
     end = day_bounds(friday, timezone)[1]
-    sold_then = _sold_between(start, end)
     # Of the same table as the UPDATE: aliased, or it would be correlated to the row updated.
     other = aliased(Product)
-    others_sold = exists(
-        select(literal(1)).where(other.category_id == category.id, other.id.in_(sold_then))
+    others_sold = _sold_between(start, end).where(
+        other.id == OrderItem.product_id, other.category_id == category.id
     )
     demoted = await session.execute(
         update(Product)
@@ -100,8 +101,8 @@ async def demote_unsold(
             Product.demoted == false(),
             Product.curated == false(),
             _listed_before(start),
-            Product.id.not_in(sold_then),
-            others_sold,
+            ~_sold_between(start, end).where(OrderItem.product_id == Product.id).exists(),
+            others_sold.exists(),
         )
         .values(demoted=True, demoted_on=friday)
         .execution_options(synchronize_session=False)
@@ -123,14 +124,14 @@ async def _claim(session: AsyncSession, friday: date, category_id: int, now: dat
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
-def _sold_between(start: datetime, end: datetime) -> ColumnElement[int]:
-    """The ids of the products of the orders placed from `start` to before `end` that did not
-    end rejected, cancelled or expired: read by time (`ix_orders_created`)."""
+def _sold_between(start: datetime, end: datetime) -> Select[Any]:
+    """The items of orders placed from `start` to before `end` that did not end rejected,
+    cancelled or expired; the caller says whose."""
     return (
-        select(OrderItem.product_id)
+        select(literal(1))
+        .select_from(OrderItem)
         .join(Order, Order.id == OrderItem.order_id)
         .where(Order.created_at >= start, Order.created_at < end, sold(Order.status))
-        .scalar_subquery()
     )
 
 
