@@ -97,6 +97,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         files=app.conversation.files,
         report_weekday=settings.reports.weekday,
         report_at=settings.reports.at,
+        demote_after_fridays=settings.catalog.demote_after_fridays,
     )
     scheduler = build_scheduler(context, settings.database.url, settings.timezone)
     start_scheduler(scheduler)

@@ -228,6 +228,9 @@ class CatalogSettings(Section):
     page_size: int = Field(8, ge=1, le=8)
     # Products merchants add, or whose name, description or photo they change, wait for staff.
     review_new_products: bool = True
+    # A product without a sale over its category's last this many editions, while others of
+    # the category sold, is demoted (models.demotion); 0 demotes nothing.
+    demote_after_fridays: int = Field(2, ge=0, le=MOST_EDITIONS)
 
 
 class MerchantSettings(Section):

@@ -32,6 +32,8 @@ class ConversationConfig:
     # A product a merchant adds, or whose name, description or photo they change, waits for
     # staff's review before it is listed.
     review_new_products: bool = True
+    # Over how many of its category's editions a product without a sale is demoted.
+    demote_after_fridays: int = 2
 
     @property
     def send_time(self) -> SendTime:

@@ -63,12 +63,13 @@ class Payload:
 
 
 def _read_cursor(text: str) -> RankKey:
-    curated, sold, product_id = text.split(":")
-    return RankKey(curated == "1", int(sold), id_from_text(product_id))
+    curated, sold, product_id, *demoted = text.split(":")
+    return RankKey(curated == "1", int(sold), id_from_text(product_id), bool(demoted))
 
 
 def _write_cursor(key: RankKey) -> str:
-    return f"{int(key.curated)}:{key.recent_sold}:{_write_id(key.product_id)}"
+    written = f"{int(key.curated)}:{key.recent_sold}:{_write_id(key.product_id)}"
+    return written + DEMOTED_MARK if key.demoted else written
 
 
 def _write_id(id: int) -> str:
@@ -103,9 +104,11 @@ def _write_stamp(moment: datetime | None) -> str:
 ID = Field(r"[0-9]{1,12}", id_from_text, _write_id)
 QUANTITY = Field(r"[0-9]{1,6}", int)
 # Where a catalog page starts: the direction, and the product's rank key next to it (recent
-# sales fit a BIGINT in 18 digits).
+# sales fit a BIGINT in 18 digits), ending in `:d` when the product is demoted; buttons sent
+# before demotion carry no mark, and their product was not demoted.
 DIRECTION = one_of("n", "p")
-CURSOR = Field(r"[01]:[0-9]{1,18}:[0-9]{1,12}", _read_cursor, _write_cursor)
+DEMOTED_MARK = ":d"
+CURSOR = Field(r"[01]:[0-9]{1,18}:[0-9]{1,12}(?::d)?", _read_cursor, _write_cursor)
 # An instant to the microsecond (a product's `review_requested_at`), 0 for none.
 STAMP = Field(r"[0-9]{1,17}", _read_stamp, _write_stamp)
 # The Friday of a broadcast, YYYYMMDD.

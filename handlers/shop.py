@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from handlers import payloads
-from handlers.formatting import priced_label, shorten
+from handlers.formatting import long_date, priced_label, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah, parse_rupiah
@@ -60,6 +60,10 @@ async def products(chat: Chat, after_id: int = 0) -> list[Reply]:
                 state=product_state(chat, product),
             )
         )
+        if product.demoted and product.demoted_on is not None:
+            since = long_date(product.demoted_on, chat.language)
+            fridays = chat.config.demote_after_fridays
+            lines.append(chat.t("stock_demoted", since=since, fridays=fridays))
         buttons.append(
             Button(priced_label(product.name, product.price), payloads.SHOP_PRODUCT(product.id))
         )
@@ -71,7 +75,7 @@ async def products(chat: Chat, after_id: int = 0) -> list[Reply]:
 
 def product_state(chat: Chat, product: Product) -> str:
     """Where the product stands, as its merchant sees it in `/stok`: shown or hidden, and
-    staff's review with its note. (A demotion and why belongs here too.)"""
+    staff's review with its note (a demotion has a line of its own, with why)."""
     if product.review_state == Review.LISTED:
         return chat.t("shown") if product.active else chat.t("hidden")
     review = chat.t(f"review_{product.review_state}", note=product.review_note or "")

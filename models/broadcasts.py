@@ -140,7 +140,10 @@ async def live_content(session: AsyncSession, friday: date) -> Content:
     edition = await session.get(FridayEdition, friday)
     page = await catalog_page(session, Shelf("c", category.id), size=TOP_PRODUCTS)
     headline = edition.headline if edition is not None else None
-    return Content(friday, category, headline, tuple(page.products))
+    # Demoted products are never picks: they come last, so the page holds one only when the
+    # category has fewer others than picks.
+    picks = tuple(product for product in page.products if not product.demoted)
+    return Content(friday, category, headline, picks)
 
 
 def content_of(broadcast: Broadcast) -> Content:

@@ -137,8 +137,9 @@ class Product(Base):
     )
     review_note: Mapped[str | None] = mapped_column(Text)
     review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Demoted by the weekly job of the Friday `demoted_on`: no sale over the editions of its
-    # category before it, while others of the category sold.
+    # Demoted by the weekly job of the Friday `demoted_on` (models.demotion): no sale over the
+    # last editions of its category up to it, while others of the category sold. Demoted
+    # products come after all others of the catalog order; a sale or a pin lifts it.
     demoted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     demoted_on: Mapped[date | None] = mapped_column(Date)
 
@@ -159,9 +160,15 @@ def search_text_for(product_name: str, merchant_name: str, category: Category) -
 
 
 def best_first(columns: Any) -> tuple[ColumnElement[Any], ...]:
-    """The catalog order (curated, then recent sales, then newest) over `Product` or any
-    subquery or CTE with `curated`, `recent_sold` and `id` columns."""
-    return (columns.curated.desc(), columns.recent_sold.desc(), columns.id.desc())
+    """The catalog order (not demoted, then curated, then recent sales, then newest) over
+    `Product` or any subquery or CTE with `demoted`, `curated`, `recent_sold` and `id`
+    columns."""
+    return (
+        columns.demoted.asc(),
+        columns.curated.desc(),
+        columns.recent_sold.desc(),
+        columns.id.desc(),
+    )
 
 
 @dataclass(frozen=True)
@@ -177,9 +184,18 @@ class Listing:
     price: int
     curated: bool
     recent_sold: int
+    # Last, with a default: broadcasts keep their picks as the first five fields.
+    demoted: bool = False
 
 
-LISTING_COLUMNS = (Product.id, Product.name, Product.price, Product.curated, Product.recent_sold)
+LISTING_COLUMNS = (
+    Product.id,
+    Product.name,
+    Product.price,
+    Product.curated,
+    Product.recent_sold,
+    Product.demoted,
+)
 
 
 def listings(rows: Any) -> list[Listing]:
@@ -193,10 +209,11 @@ class RankKey:
     curated: bool
     recent_sold: int
     product_id: int
+    demoted: bool = False
 
     @classmethod
     def of(cls, product: Listing) -> RankKey:
-        return cls(product.curated, product.recent_sold, product.id)
+        return cls(product.curated, product.recent_sold, product.id, product.demoted)
 
 
 @dataclass(frozen=True)
@@ -238,25 +255,63 @@ async def catalog_page(
     before: RankKey | None = None,
     size: int = 8,
 ) -> CatalogPage:
-    """One page of a shelf, best first: curated, then most sold recently, then newest.
+    """One page of a shelf, best first: not demoted, then curated, then most sold recently,
+    then newest.
 
     Keyset pagination: a page is defined by the key of its neighbour, so products added,
-    hidden or sold out meanwhile never shift other products between pages.
+    hidden or sold out meanwhile never shift other products between pages. The products not
+    demoted and the demoted are walked one after the other, each on equality of `demoted`,
+    so that the catalog index serves both: a page that ends one continues into the next.
     """
-    key = tuple_(Product.curated, Product.recent_sold, Product.id)
-    query = select(*LISTING_COLUMNS).where(shelf.holds(), listed(Product))
-    ascending = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     if before is not None:
-        query = query.where(key > (before.curated, before.recent_sold, before.product_id))
-        rows = listings(await session.execute(query.order_by(*ascending).limit(size + 1)))
-        if len(rows) <= size:
-            # Fewer products than a page lie before: the start of the catalog is that page.
-            return await catalog_page(session, shelf, size=size)
-        return CatalogPage(list(reversed(rows[:size])), has_previous=True, has_next=True)
-    if after is not None:
-        query = query.where(key < (after.curated, after.recent_sold, after.product_id))
-    rows = listings(await session.execute(query.order_by(*best_first(Product)).limit(size + 1)))
+        # Backwards from `before`: its own part, then the parts ranked above it.
+        rows: list[Listing] = []
+        for demoted in _PARTS[: _PARTS.index(before.demoted) + 1][::-1]:
+            start = before if demoted == before.demoted else None
+            rows += await _part(session, shelf, demoted, start, size + 1 - len(rows), False)
+            if len(rows) > size:
+                return CatalogPage(list(reversed(rows[:size])), has_previous=True, has_next=True)
+        # Fewer products than a page lie before: the start of the catalog is that page.
+        return await catalog_page(session, shelf, size=size)
+    rows = []
+    first = after.demoted if after is not None else _PARTS[0]
+    for demoted in _PARTS[_PARTS.index(first) :]:
+        start = after if after is not None and demoted == after.demoted else None
+        rows += await _part(session, shelf, demoted, start, size + 1 - len(rows), True)
+        if len(rows) > size:
+            break
     return CatalogPage(rows[:size], has_previous=after is not None, has_next=len(rows) > size)
+
+
+# The parts of the catalog order, best first: what is not demoted, then what is.
+_PARTS = (False, True)
+
+
+async def _part(
+    session: AsyncSession,
+    shelf: Shelf,
+    demoted: bool,
+    start: RankKey | None,
+    limit: int,
+    forward: bool,
+) -> list[Listing]:
+    """Up to `limit` products of one part (demoted or not) past `start`, or from its edge:
+    best first going forward, worst first going back."""
+    key = tuple_(Product.curated, Product.recent_sold, Product.id)
+    query = select(*LISTING_COLUMNS).where(
+        shelf.holds(), listed(Product), Product.demoted == demoted
+    )
+    if start is not None:
+        edge = (start.curated, start.recent_sold, start.product_id)
+        query = query.where(key < edge if forward else key > edge)
+    # Within one part, without `demoted`: PostgreSQL reads `demoted = true` as a plain boolean
+    # filter, not as a constant, so ordering by it too would sort rather than walk the
+    # catalog index, and tempt it into the search index, filtering every other category.
+    if forward:
+        order = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
+    else:
+        order = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
+    return listings(await session.execute(query.order_by(*order).limit(limit)))
 
 
 async def category_by_slug_or_id(session: AsyncSession, typed: str) -> Category | None:

@@ -303,6 +303,9 @@ async def write_products(
         if found.category_id != category.id:
             changed["category_id"] = category.id
         written.outcomes.append(Outcome.UPDATED if changed else Outcome.UNCHANGED)
+        if changed.get("curated"):
+            # Staff's pin lifts a demotion (models.demotion).
+            changed |= {"demoted": False, "demoted_on": None}
         if changed:
             name = changed.get("name", found.name)
             search_text = search_text_for(name, merchant.name, category)

@@ -210,6 +210,9 @@ async def _reserve_and_create(
             .values(
                 stock=Product.stock - item.quantity,
                 recent_sold=Product.recent_sold + item.quantity,
+                # A sale lifts a demotion (models.demotion).
+                demoted=False,
+                demoted_on=None,
             )
             .execution_options(synchronize_session=False)
         )

@@ -33,8 +33,8 @@ def search_words(query: str) -> list[str]:
 async def search_products(
     session: AsyncSession, words: list[str], *, offset: int = 0, limit: int = 8
 ) -> list[Listing]:
-    """Active products matching every word as a prefix, in catalog order: curated first,
-    then what sold most in the last four weeks, then newest.
+    """Listed products matching every word as a prefix, in catalog order: demoted ones last,
+    curated first, then what sold most in the last four weeks, then newest.
 
     Both databases find the page without scoring every match (see the migration), so a word
     found in a hundred thousand products costs about what a rare one does.
@@ -65,7 +65,8 @@ def _sqlite_search() -> Select[Any]:
         .limit(bindparam("limit"))
         .subquery()
     )
-    # The low 32 bits of the key hold the product id, counted down (newest first).
+    # The low 32 bits of the key hold the product id, counted down (newest first); the high
+    # bits demoted, then not curated (migration 0020).
     product_id = _ID_MASK - ranked.c.key.op("&")(_ID_MASK)
     return (
         select(*LISTING_COLUMNS)
@@ -80,7 +81,7 @@ async def _search_postgres(
 ) -> list[Listing]:
     """Two bounded plans instead of trusting the planner's guess of how common a prefix is.
 
-    First the best `POPULAR_WINDOW` active products in catalog order are checked: a common
+    First the best `POPULAR_WINDOW` listed products in catalog order are checked: a common
     word fills the page from them, and any match outside them ranks lower. Only when they
     hold too few matches is the word rare enough to collect all its matches from the GIN
     index and sort them. Each plan is one statement that returns the page's listings.
@@ -104,8 +105,9 @@ def _pg_search() -> tuple[Select[Any], Select[Any]]:
     config = literal_column("'simple'::regconfig")
     tsquery = func.to_tsquery(config, bindparam("query", type_=String()))
     vector = literal_column("products.search_vector")
+    ranked = (Product.id, Product.demoted, Product.curated, Product.recent_sold)
     window = (
-        select(Product.id, Product.curated, Product.recent_sold, vector.label("vector"))
+        select(*ranked, vector.label("vector"))
         .where(listed(Product))
         .order_by(*best_first(Product))
         .limit(POPULAR_WINDOW)
@@ -113,19 +115,19 @@ def _pg_search() -> tuple[Select[Any], Select[Any]]:
     )
     # MATERIALIZED keeps the planner from walking the catalog order for a rare word.
     matches = (
-        select(Product.id, Product.curated, Product.recent_sold)
+        select(*ranked)
         .where(vector.op("@@")(tsquery), listed(Product))
         .cte("matches")
         .prefix_with("MATERIALIZED")
     )
-    common = select(window.c.id, window.c.curated, window.c.recent_sold).where(
-        window.c.vector.op("@@")(tsquery)
-    )
-    return _listed(common), _listed(select(matches.c.id, matches.c.curated, matches.c.recent_sold))
+    rank = ("id", "demoted", "curated", "recent_sold")
+    common = select(*(window.c[name] for name in rank)).where(window.c.vector.op("@@")(tsquery))
+    return _listed(common), _listed(select(*(matches.c[name] for name in rank)))
 
 
 def _listed(matching: Select[Any]) -> Select[Any]:
-    """The page of `matching` (id, curated, recent_sold) in catalog order, as listings."""
+    """The page of `matching` (id, demoted, curated, recent_sold) in catalog order, as
+    listings."""
     page = (
         matching.order_by(*best_first(matching.selected_columns))
         .offset(bindparam("offset"))

@@ -8,6 +8,7 @@ from handlers.notices import queue_replies
 from handlers.results import report_replies
 from models import broadcasts
 from models.chats import prune_processed
+from models.demotion import Judged, demote_unsold
 from models.files import DatabaseFiles
 from models.friday import edition_date, last_friday
 from models.ordering import expire_waiting, remind_waiting
@@ -53,6 +54,26 @@ async def refresh_ranking(
             async with UnitOfWork(sessions) as uow:
                 pruned = await prune(uow.session, clock(), PRUNE_BATCH)
                 await uow.commit()
+
+
+async def demote_unsold_products(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    editions: int,
+    timezone: ZoneInfo,
+) -> Judged | None:
+    """Nightly, acting once per Friday: the category last Friday featured demotes what did not
+    sell over its last `editions` editions. The Friday is claimed in the transaction that
+    demotes, so firing twice, late, or in two processes demotes once; None when it was done
+    already, or `editions` is 0."""
+    if editions < 1:
+        return None
+    now = clock()
+    friday = last_friday(now.astimezone(timezone).date())
+    async with UnitOfWork(sessions) as uow:
+        judged = await demote_unsold(uow.session, friday, editions, timezone, now)
+        await uow.commit()
+    return judged
 
 
 async def sweep_orders(

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from models.files import DatabaseFiles
 from scheduler.jobs import (
+    demote_unsold_products,
     friday_broadcast,
     refresh_ranking,
     sweep_broadcasts,
@@ -74,6 +75,8 @@ class JobContext:
     # When staff get last Friday's report (`[reports]`), in the broadcast's time zone.
     report_weekday: int = 5
     report_at: time = time(7, 0)
+    # Over how many of its category's editions a product without a sale is demoted; 0: never.
+    demote_after_fridays: int = 2
 
 
 # Stored jobs are pickled, and the context cannot be (it holds the session factory): a job
@@ -111,6 +114,13 @@ class _WithContext:
 
 async def ranking_job(context: JobContext) -> None:
     await refresh_ranking(context.sessions, context.clock, context.files)
+    # Nightly, but once per Friday: a night missed is made up by the next.
+    await demote_unsold_products(
+        context.sessions,
+        context.clock,
+        context.demote_after_fridays,
+        context.send_time.timezone,
+    )
 
 
 async def orders_job(context: JobContext) -> None:

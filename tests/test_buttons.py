@@ -46,6 +46,11 @@ def test_the_formats_of_stored_buttons_stay_as_they_were() -> None:
     assert payloads.LANGUAGE("en") == "lang:en"
     assert payloads.CATEGORY_PAGE(3, "n", RankKey(True, 12, 45)) == "c:3:n:1:12:45"
     assert payloads.MERCHANT_PAGE(7, "p", RankKey(False, 0, 9)) == "m:7:p:0:0:9"
+    # A demoted product's cursor is marked; one without the mark was never demoted.
+    assert payloads.CATEGORY_PAGE(3, "n", RankKey(False, 0, 9, True)) == "c:3:n:0:0:9:d"
+    assert payloads.CATEGORY_PAGE.read("c:3:n:0:0:9:d") == (3, "n", RankKey(False, 0, 9, True))
+    assert payloads.CATEGORY_PAGE.read("c:3:n:1:12:45") == (3, "n", RankKey(True, 12, 45, False))
+    assert payloads.CATEGORY_PAGE.read("c:3:n:1:12:45:x") is None
     assert payloads.ADD(42, 1) == "a:42:1"
     assert payloads.TYPE_QUANTITY(42) == "qs:42"
     assert payloads.EMPTY_CART() == "cart:clear"

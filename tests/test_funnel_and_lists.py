@@ -360,7 +360,7 @@ async def test_jbl_report_lists_the_products_without_a_sale_to_demote(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--list", "top"], ["--list top", "best or --list unsold"]),
+        (["--list", "top"], ["--list top", "--list unsold or --list demoted"]),
         (
             ["--list", "best", "--category", "kesehatan"],
             ["no category named 'kesehatan'", "did you mean produk-kesehatan?", "makanan-minuman"],

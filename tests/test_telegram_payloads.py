@@ -21,8 +21,9 @@ def test_every_routable_payload_fits_in_callback_data(data: st.DataObject) -> No
 
 
 def test_the_longest_catalog_cursor_fits() -> None:
-    # Twelve-digit ids and the largest recent-sales count the route accepts.
-    longest = f"m:{10**12 - 1}:n:1:{10**9 - 1}:{10**12 - 1}"
+    # Twelve-digit ids, the largest recent-sales count the route accepts, and a demoted
+    # product's mark.
+    longest = f"m:{10**12 - 1}:n:1:{10**18 - 1}:{10**12 - 1}:d"
     assert any(route.payload.pattern.fullmatch(longest) for route in PAYLOADS)
     assert inline_keyboard((Button("Next", longest),)) is not None
     assert len(longest.encode()) <= CALLBACK_DATA_LIMIT

@@ -79,9 +79,10 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     report.add_argument(
         "--list",
-        metavar="best|unsold",
+        metavar="best|unsold|demoted",
         help="a category's best sellers, or its products without a sale (to demote), over its"
-        " last editions up to --friday (default: last Friday); table or csv",
+        " last editions up to --friday (default: last Friday); or the products demoted now"
+        " (of --category, or all); table or csv",
     )
     report.add_argument(
         "--category",

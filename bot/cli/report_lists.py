@@ -1,6 +1,6 @@
-"""`jbl report --list best|unsold`: a category's best sellers, or its products without a sale,
-over its last editions (the Fridays that featured it) up to `--friday` or the last Friday; as a
-table or as CSV. The second list is what may be demoted."""
+"""`jbl report --list best|unsold|demoted`: a category's best sellers, or its products without a
+sale, over its last editions (the Fridays that featured it) up to `--friday` or the last Friday;
+or the products demoted now. As a table or as CSV. The second list is what may be demoted."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from bot.cli.usage import UsageError
 from handlers.money import format_rupiah
 from handlers.reports.cells import csv_cell
 from models.catalog import Category, categories_in_rotation
+from models.demotion import Demoted, demoted_products
 from models.friday import featured_category
 from models.results import (
     MOST_EDITIONS,
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
 BEST = "best"
 UNSOLD = "unsold"
-LISTS = (BEST, UNSOLD)
+DEMOTED = "demoted"
+LISTS = (BEST, UNSOLD, DEMOTED)
 # What a list is written as: the formats of text.
 LIST_FORMATS = ("table", "csv")
 
@@ -48,7 +50,11 @@ def check(args: argparse.Namespace) -> None:
             raise UsageError(f"{' and '.join(given)} go with --list best or --list unsold")
         return
     if args.list not in LISTS:
-        raise UsageError(f"--list {args.list}: give --list best or --list unsold")
+        raise UsageError(f"--list {args.list}: give --list best, --list unsold or --list demoted")
+    if args.list == DEMOTED:
+        for option, value in (("--friday", args.friday), ("--editions", args.editions)):
+            if value is not None:
+                raise UsageError(f"--list demoted lists what is demoted now: drop {option}")
     if args.first or args.last:
         raise UsageError(
             "--list counts a category's last editions up to a Friday: give --friday, not a range"
@@ -102,6 +108,9 @@ async def write_list(app: App, args: argparse.Namespace, last: date) -> None:
     output = Path(args.output) if args.output else None
     if output is not None and output.exists() and not args.force:
         raise UsageError(f"{output} exists: add --force to replace it")
+    if args.list == DEMOTED:
+        await _write_demoted(app, args, name, output)
+        return
     count = editions(args) or app.settings.reports.editions
     async with app.sessions() as session:
         categories = await categories_in_rotation(session)
@@ -129,6 +138,64 @@ async def write_list(app: App, args: argparse.Namespace, last: date) -> None:
         output.write_bytes(made)
     except OSError as error:
         raise UsageError(f"cannot write {output}: {error.strerror}") from error
+
+
+async def _write_demoted(
+    app: App, args: argparse.Namespace, name: str, output: Path | None
+) -> None:
+    """The products demoted now, of `--category` or all, by id: written as they are read, so a
+    long list never sits in memory whole."""
+    async with app.sessions() as session:
+        category = None
+        if args.category is not None:
+            category = category_named(args.category, await categories_in_rotation(session))
+        try:
+            target = output.open("wb") if output is not None else sys.stdout.buffer
+        except OSError as error:
+            raise UsageError(f"cannot write {output}: {error.strerror}") from error
+        try:
+            count = 0
+            if name == "table":
+                what = f"{category.name_en} ({category.slug})" if category else "all categories"
+                target.write(f"Demoted products of {what}\n\n".encode())
+                target.write(
+                    f"{'id':>10}  {'since':<10}  {'category':<20}  product · merchant\n".encode()
+                )
+            else:
+                target.write(_csv_line(["product_id", "product", "merchant", "category", "since"]))
+            async for batch in demoted_products(session, category.id if category else None):
+                count += len(batch)
+                target.write(_demoted_table(batch) if name == "table" else _demoted_csv(batch))
+            if name == "table":
+                target.write(f"\n{_number(count)} demoted products\n".encode())
+        finally:
+            if output is not None:
+                target.close()
+
+
+def _demoted_table(batch: list[Demoted]) -> bytes:
+    # Columns of fixed width, so that batches written one after the other line up.
+    lines = [
+        f"{row.id:>10}  {row.demoted_on or ''!s:<10}  {row.category:<20}"
+        f"  {row.name} · {row.merchant}"
+        for row in batch
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _demoted_csv(batch: list[Demoted]) -> bytes:
+    return b"".join(
+        _csv_line(
+            [row.id, csv_cell(row.name), csv_cell(row.merchant), row.category, row.demoted_on]
+        )
+        for row in batch
+    )
+
+
+def _csv_line(cells: list[object]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue().encode("utf-8")
 
 
 def _number(value: int) -> str:

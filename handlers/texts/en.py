@@ -220,6 +220,7 @@ TEXTS: dict[str, str] = {
     "shop_product_not_found": "That product was not found in your shop.",
     "stock_list": "Your shop's products (stock · price):",
     "stock_line": "{name} · stock {stock} · {price} · {state}",
+    "stock_demoted": "   📉 Moved to the bottom of the catalog since {since}: no sale over its category's last {fridays} Fridays while other products sold. One sale lifts it.",
     "btn_new_product": "➕ New product",
     "btn_set_stock": "📦 Change stock",
     "btn_set_price": "💰 Change price",

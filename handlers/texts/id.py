@@ -219,6 +219,7 @@ TEXTS: dict[str, str] = {
     "shop_product_not_found": "Produk itu tidak ditemukan di toko Anda.",
     "stock_list": "Produk toko Anda (stok · harga):",
     "stock_line": "{name} · stok {stock} · {price} · {state}",
+    "stock_demoted": "   📉 Turun ke bawah katalog sejak {since}: tidak laku selama {fridays} Jumat terakhir kategorinya, padahal produk lain laku. Satu penjualan menaikkannya lagi.",
     "btn_new_product": "➕ Produk baru",
     "btn_set_stock": "📦 Ubah stok",
     "btn_set_price": "💰 Ubah harga",
