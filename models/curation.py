@@ -99,7 +99,7 @@ async def decide(
         values |= {"review_state": _STATE[decision], "review_note": note}
     if decision == Decision.PIN:
         # A pin ranks it first in its category and lifts a demotion.
-        values |= {"curated": True, "demoted": False}
+        values |= {"curated": True, "demoted": False, "demoted_on": None}
     elif decision == Decision.UNPIN:
         values["curated"] = False
     changed = await session.execute(

@@ -18,7 +18,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.bootstrap import App
+from bot.cli.curate import curate
 from models.catalog import Category, Merchant, Product
+from models.curation import Decision
 from models.demotion import DemotionRun
 from models.friday import set_edition
 from models.uow import UnitOfWork
@@ -393,3 +395,11 @@ async def test_jbl_report_lists_the_demoted_products(judged: App, tmp_path: Path
     )
     assert refused.returncode == 2
     assert "--list demoted lists what is demoted now: drop --friday" in refused.stderr
+
+
+async def test_staff_pinning_a_demoted_product_lifts_it_at_once(judged: App) -> None:
+    wedang = await db.product(judged, "Wedang Uwuh Seduh isi 10")
+    assert wedang.demoted
+    await curate(judged, Decision.PIN, wedang.id, None)
+    wedang = await db.product(judged, "Wedang Uwuh Seduh isi 10")
+    assert (wedang.curated, wedang.demoted, wedang.demoted_on) == (True, False, None)
