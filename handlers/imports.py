@@ -65,7 +65,9 @@ class _Seen:
         for id in ids:
             byte = id >> 3
             if byte >= len(self.bits):
-                self.bits.extend(bytes(byte - len(self.bits) + 1 + len(self.bits) // 2))
+                # Grown by half again beyond what is needed, so ids in order grow it rarely.
+                needed = byte + 1
+                self.bits.extend(bytes(needed + needed // 2 - len(self.bits)))
             self.bits[byte] |= 1 << (id & 7)
 
     def __contains__(self, id: int) -> bool:

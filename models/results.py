@@ -375,8 +375,9 @@ def _total(value: Any) -> ColumnElement[Any]:
 _ITEM_COLUMNS_PER_ITEM = ("id", "person_id", "merchant_id", "status", "new_buyer")
 # The parts whose groups own their products (a product is its merchant's, in its merchant's
 # area): their units and products sold are summed from the sold products (`_sold_products`).
-_BY_OWNER = frozenset({None, Dimension.KOTA, Dimension.KECAMATAN, Dimension.KELURAHAN})
-_BY_OWNER |= {Dimension.MERCHANT}
+_BY_OWNER = frozenset(
+    {None, Dimension.KOTA, Dimension.KECAMATAN, Dimension.KELURAHAN, Dimension.MERCHANT}
+)
 
 
 def _in_range(orders: Any) -> ColumnElement[bool]:
