@@ -19,10 +19,8 @@ from models.shop import (
     check_price,
     check_stock,
     product_for_operator,
-    set_description,
-    set_name,
-    set_photo,
     set_price,
+    set_reviewed,
     set_shown,
     set_stock,
     shop_products,
@@ -175,12 +173,7 @@ async def typed_name(chat: Chat, typed: str) -> list[Reply]:
     if name is None:
         said = chat.t("np_name_length", low=3, high=MAX_NAME)
         return [Reply(said, _back_to(product_id, chat))]
-    chat.end_step()
-    review = chat.config.review_new_products
-    product = await set_name(
-        chat.session, chat.person.id, product_id, name, chat.now, review=review
-    )
-    return [_product_menu(chat, product, _changed(chat, product, "name_set"))]
+    return await _edited(chat, product_id, "name", name, "name_set")
 
 
 async def ask_description(chat: Chat, product_id: int) -> list[Reply]:
@@ -196,12 +189,7 @@ async def typed_description(chat: Chat, typed: str) -> list[Reply]:
     if not 1 <= len(description) <= MAX_DESCRIPTION:
         said = chat.t("description_length", high=MAX_DESCRIPTION)
         return [Reply(said, _back_to(product_id, chat))]
-    chat.end_step()
-    review = chat.config.review_new_products
-    product = await set_description(
-        chat.session, chat.person.id, product_id, description, chat.now, review=review
-    )
-    return [_product_menu(chat, product, _changed(chat, product, "description_set"))]
+    return await _edited(chat, product_id, "description", description, "description_set")
 
 
 async def ask_photo(chat: Chat, product_id: int) -> list[Reply]:
@@ -217,12 +205,17 @@ async def typed_photo(chat: Chat, typed: str) -> list[Reply]:
         address = typed.startswith("https://")
         said = chat.t("np_photo_address_invalid" if address else "np_photo_not_understood")
         return [Reply(said, _back_to(product_id, chat))]
+    return await _edited(chat, product_id, "photo_url", photo, "photo_set")
+
+
+async def _edited(chat: Chat, product_id: int, column: str, value: str, key: str) -> list[Reply]:
+    """Saves a reviewed column the merchant typed and shows the product with what changed."""
     chat.end_step()
     review = chat.config.review_new_products
-    product = await set_photo(
-        chat.session, chat.person.id, product_id, photo, chat.now, review=review
+    product = await set_reviewed(
+        chat.session, chat.person.id, product_id, column, value, chat.now, review=review
     )
-    return [_product_menu(chat, product, _changed(chat, product, "photo_set"))]
+    return [_product_menu(chat, product, _changed(chat, product, key))]
 
 
 def _changed(chat: Chat, product: Product, key: str) -> str:

@@ -63,54 +63,28 @@ async def set_shown(session: AsyncSession, person_id: int, product_id: int, show
     return await _change(session, person_id, product_id, active=shown)
 
 
-async def set_name(
+# What a merchant may edit that staff review before the product is listed again.
+REVIEWED_COLUMNS = ("name", "description", "photo_url")
+
+
+async def set_reviewed(
     session: AsyncSession,
     person_id: int,
     product_id: int,
-    name: str,
+    column: str,
+    value: str,
     now: datetime,
     *,
     review: bool,
 ) -> Product:
-    """A new name, found by search at once; staff review it when `review` (`ask_review`)."""
+    """A new name, description or photo; staff review it when `review` (`ask_review`). A new
+    name is found by search at once."""
+    assert column in REVIEWED_COLUMNS, column
     product = await product_for_operator(session, person_id, product_id)
-    if name != product.name:
-        product.name = name
-        product.search_text = search_text_for(name, product.merchant.name, product.category)
-        ask_review(product, now, required=review)
-    await session.flush()
-    return product
-
-
-async def set_description(
-    session: AsyncSession,
-    person_id: int,
-    product_id: int,
-    description: str,
-    now: datetime,
-    *,
-    review: bool,
-) -> Product:
-    product = await product_for_operator(session, person_id, product_id)
-    if description != product.description:
-        product.description = description
-        ask_review(product, now, required=review)
-    await session.flush()
-    return product
-
-
-async def set_photo(
-    session: AsyncSession,
-    person_id: int,
-    product_id: int,
-    photo: str,
-    now: datetime,
-    *,
-    review: bool,
-) -> Product:
-    product = await product_for_operator(session, person_id, product_id)
-    if photo != product.photo_url:
-        product.photo_url = photo
+    if value != getattr(product, column):
+        setattr(product, column, value)
+        if column == "name":
+            product.search_text = search_text_for(value, product.merchant.name, product.category)
         ask_review(product, now, required=review)
     await session.flush()
     return product
