@@ -4,6 +4,7 @@ set), the real app built by the composition root, a clock the test controls, and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -122,15 +123,22 @@ def settings(database_url: str) -> Settings:
     return Settings(database=DatabaseSettings(url=database_url))
 
 
-@pytest.fixture
-async def app(settings: Settings, clock: Clock) -> AsyncIterator[App]:
-    """The real app with the demo catalog loaded."""
+@contextlib.asynccontextmanager
+async def demo_app(settings: Settings, clock: Clock) -> AsyncIterator[App]:
+    """The real app with `settings` and the demo catalog loaded."""
     app = build_app(settings, clock)
     await init_database(app, demo=True)
     try:
         yield app
     finally:
         await app.close()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[App]:
+    """The real app with the demo catalog loaded."""
+    async with demo_app(settings, clock) as app:
+        yield app
 
 
 @pytest.fixture

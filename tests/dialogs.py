@@ -32,3 +32,14 @@ async def order_for_pickup(chatter: Chatter) -> None:
     await summary_for_pickup(chatter)
     await chatter.choose("Pesan sekarang")
     assert "Terima kasih" in chatter.text, chatter.text
+
+
+async def new_product_in_chat(merchant: Chatter, name: str, category: str, price: str) -> None:
+    """A merchant's `/produk` in six steps: 10 in stock, no description, no photo."""
+    await merchant.send("/produk")
+    await merchant.send(name)
+    await merchant.choose(category)
+    await merchant.send(price)
+    await merchant.send("10")
+    await merchant.choose("Lewati")
+    await merchant.choose("Lewati")

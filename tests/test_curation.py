@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import App, build_app, init_database
+from bot.bootstrap import App
 from bot.cli.curate import curate
 from bot.cli.staff import add_staff
 from bot.settings import CatalogSettings, DatabaseSettings, Settings
@@ -21,7 +21,7 @@ from models.catalog import Category, Review
 from models.curation import Decision
 from models.staff import StaffAction
 from tests import db
-from tests.conftest import Clock
+from tests.conftest import Clock, demo_app
 from tests.people import Chatter
 from tests.test_search import found
 
@@ -326,12 +326,8 @@ async def unreviewed(database_url: str, clock: Clock) -> AsyncIterator[App]:
         database=DatabaseSettings(url=database_url),
         catalog=CatalogSettings(review_new_products=False),
     )
-    app = build_app(settings, clock)
-    await init_database(app, demo=True)
-    try:
+    async with demo_app(settings, clock) as app:
         yield app
-    finally:
-        await app.close()
 
 
 async def test_without_review_a_new_product_and_its_edits_are_listed_at_once(

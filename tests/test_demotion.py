@@ -29,7 +29,7 @@ from scheduler.setup import ranking_job
 from tests import db
 from tests.conftest import Clock, job_context
 from tests.db import add_operator
-from tests.dialogs import add_to_cart, order_for_pickup
+from tests.dialogs import add_to_cart, new_product_in_chat, order_for_pickup
 from tests.people import Chatter
 from tests.test_broadcast import preview_of, staff_member
 from tests.test_cli_and_console import run_jbl
@@ -192,13 +192,7 @@ async def test_a_product_newer_than_the_editions_is_not_demoted(sold: App, clock
     clock.now = OCTOBER_30 + timedelta(days=4)
     await add_operator(sold, darmi_shop, "console:darmi")
     darmi = Chatter(sold, "console:darmi")
-    await darmi.send("/produk")
-    await darmi.send("Jamu Kunyit Sirih Botol")
-    await darmi.choose("Produk Kesehatan")
-    await darmi.send("22rb")
-    await darmi.send("10")
-    await darmi.choose("Lewati")
-    await darmi.choose("Lewati")
+    await new_product_in_chat(darmi, "Jamu Kunyit Sirih Botol", "Produk Kesehatan", "22rb")
     await _nightly_job(sold, clock, SATURDAY_2AM)
     demoted = await _demoted(sold)
     assert "Jamu Kunyit Sirih Botol" not in demoted

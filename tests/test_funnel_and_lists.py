@@ -32,7 +32,7 @@ from models.uow import UnitOfWork
 from tests import db
 from tests.conftest import Clock
 from tests.db import add_operator
-from tests.dialogs import add_to_cart, order_for_pickup
+from tests.dialogs import add_to_cart, new_product_in_chat, order_for_pickup
 from tests.people import Chatter
 from tests.test_broadcast import fire_friday_job
 from tests.test_cli_and_console import run_jbl
@@ -104,13 +104,7 @@ async def season(app: App, clock: Clock) -> App:
     clock.now = SEPTEMBER_1 + timedelta(days=14)
     await add_operator(app, darmi_shop, "console:darmi")
     darmi = Chatter(app, "console:darmi")
-    await darmi.send("/produk")
-    await darmi.send("Jamu Kunyit Sirih Botol")
-    await darmi.choose("Produk Kesehatan")
-    await darmi.send("22rb")
-    await darmi.send("10")
-    await darmi.choose("Lewati")
-    await darmi.choose("Lewati")
+    await new_product_in_chat(darmi, "Jamu Kunyit Sirih Botol", "Produk Kesehatan", "22rb")
     assert "Produk baru tersimpan" in darmi.text
     jamu = await db.product(app, "Jamu Kunyit Sirih Botol")
     await curate(app, Decision.APPROVE, jamu.id, None)
