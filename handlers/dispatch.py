@@ -14,7 +14,15 @@ from handlers import menu
 from handlers.context import Chat, ConversationConfig
 from handlers.messages import MAX_TEXT_LENGTH, Button, Incoming, Reply
 from handlers.reply_writers import ReturnedReplies
-from handlers.routes import BLANK_ANSWERS, COMMANDS, NUMERIC_STEPS, STEPS, route_payload
+from handlers.routes import (
+    BLANK_ANSWERS,
+    COMMANDS,
+    GREETING,
+    NUMERIC_STEPS,
+    SHARED_CONTACT,
+    STEPS,
+    route_payload,
+)
 from handlers.texts import language_of, text
 from models.chats import open_chat
 from models.errors import Refusal
@@ -130,6 +138,8 @@ class Conversation:
             return route_payload(incoming.payload) or menu.stale_button
         if incoming.shared_phone is not None and state.step == "co_phone":
             return lambda c: STEPS["co_phone"](c, incoming.shared_phone or "")
+        if incoming.shared_phone is not None:
+            return SHARED_CONTACT
         if incoming.photo is not None and state.step == "np_photo":
             return lambda c: STEPS["np_photo"](c, "")
         typed = (incoming.text or "").strip()
@@ -156,7 +166,7 @@ class Conversation:
         if number:
             return lambda c: _not_on_menu(c, int(number[1]))
         # A chat's first message ("halo", where a platform sends no /start first) is greeted.
-        return menu.not_understood if state.stored else menu.start
+        return menu.not_understood if state.stored else GREETING
 
 
 def _pressed(payloads: list[str], labels: list[str], typed: str, *, numbers: bool) -> str | None:

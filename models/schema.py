@@ -15,6 +15,7 @@ TABLE_MODULES = (
     "carts",
     "catalog",
     "chats",
+    "claims",
     "files",
     "friday",
     "invites",

@@ -1,0 +1,255 @@
+"""Merchants take over their imported shop by phone, in the conversation: what is asked, what a
+"no" keeps, a shop someone else runs going to staff and their decision in chat, two people
+claiming one shop at once. The platforms' own parts are in test_claim_whatsapp.py and
+test_claim_telegram.py."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select, update
+
+from bot.bootstrap import App
+from bot.cli.staff import add_staff
+from models.catalog import Merchant
+from models.claims import APPROVED, CLAIMED, DECLINED, PENDING, REFUSED, ShopClaim
+from models.people import Role
+from models.staff import StaffAction
+from models.uow import UnitOfWork
+from tests import db
+from tests.dialogs import order_for_pickup
+from tests.people import Chatter
+
+# The demo's merchant 2 (Batik Tulis Griya Sekar, Kebon Kacang) runs without an operator;
+# merchant 1 (Kue Basah Ibu Ratna) is run by the demo's operator, console:penjual.
+SHOP_2_PHONE = "+6281234500002"
+SHOP_1_PHONE = "+6281234500001"
+
+
+def whatsapp(app: App, phone: str, language: str | None = None) -> Chatter:
+    """Someone writing on WhatsApp from `phone`, which the platform vouches for."""
+    return Chatter(app, f"whatsapp:{phone}", language, sender_phone=phone)
+
+
+async def last_notice(chatter: Chatter) -> str:
+    """The newest message the outbox holds for a WhatsApp chat (the replies to what they
+    typed are outbox rows too, before it)."""
+    return (await chatter.read_notices())[-1].text
+
+
+async def claims(app: App) -> list[ShopClaim]:
+    async with UnitOfWork(app.sessions) as uow:
+        found = list(await uow.session.scalars(select(ShopClaim).order_by(ShopClaim.id)))
+        uow.session.expunge_all()
+        return found
+
+
+async def operators(app: App, merchant_id: int) -> list[int]:
+    async with UnitOfWork(app.sessions) as uow:
+        rows = await uow.session.scalars(
+            select(Role.person_id).where(Role.role == "merchant", Role.merchant_id == merchant_id)
+        )
+        return sorted(rows)
+
+
+async def staff_actions(app: App) -> list[StaffAction]:
+    """What staff decided about claims."""
+    async with UnitOfWork(app.sessions) as uow:
+        found = list(
+            await uow.session.scalars(
+                select(StaffAction)
+                .where(StaffAction.action.startswith("claim_"))
+                .order_by(StaffAction.id)
+            )
+        )
+        uow.session.expunge_all()
+        return found
+
+
+async def test_the_owner_is_asked_on_their_first_message_and_runs_the_shop_after_yes(
+    app: App,
+) -> None:
+    owner = whatsapp(app, SHOP_2_PHONE)
+    await owner.send("halo")
+    assert "Selamat datang" in owner.text
+    assert "Anda pemilik Batik Tulis Griya Sekar (Kebon Kacang, Tanah Abang" in owner.text
+    assert owner.labels == ["✅ Ya", "❌ Bukan"]
+    await owner.choose("Ya")
+    assert "Anda sekarang pengelola Batik Tulis Griya Sekar" in owner.text
+    person = await owner.person()
+    assert await operators(app, 2) == [person.id]
+    [claim] = await claims(app)
+    assert (claim.status, claim.phone, claim.merchant_id) == (CLAIMED, SHOP_2_PHONE, 2)
+    await owner.send("/toko")
+    assert "🏪 Batik Tulis Griya Sekar" in owner.text
+    # Asked once: /start now greets.
+    await owner.send("/start")
+    assert "Anda pemilik" not in owner.text
+
+
+async def test_no_changes_nothing_and_is_not_asked_again_until_they_ask(app: App) -> None:
+    owner = whatsapp(app, SHOP_2_PHONE)
+    await owner.send("halo")
+    await owner.choose("Bukan")
+    assert "tidak ada yang diubah" in owner.text
+    assert owner.labels[0] == "🛍️ Katalog Jumat"
+    assert await operators(app, 2) == []
+    [claim] = await claims(app)
+    assert claim.status == DECLINED
+    for typed in ("/start", "/menu", "halo"):
+        await owner.send(typed)
+        assert "Anda pemilik" not in owner.text, typed
+    # The old question's button is answered already.
+    await owner.send_payload(f"cl:{claim.id}:y")
+    assert "sudah Anda jawab" in owner.text
+    assert await operators(app, 2) == []
+    # Asking for it is asking again.
+    await owner.send("/klaim")
+    assert "Anda pemilik Batik Tulis Griya Sekar" in owner.text
+    await owner.choose("Ya")
+    assert "Anda sekarang pengelola" in owner.text
+
+
+async def test_a_number_not_in_the_import_gets_nothing_special(app: App) -> None:
+    budi = whatsapp(app, "+6281299990000")
+    await budi.send("halo")
+    assert "Selamat datang" in budi.text and "pemilik" not in budi.text
+    await budi.send("/toko")
+    assert "untuk penjual" in budi.text
+    await budi.send("/klaim")
+    assert "0812-9999-0000 tidak terdaftar" in budi.text
+    assert await claims(app) == []
+
+
+async def test_shops_sharing_a_number_are_asked_about_in_turn(app: App) -> None:
+    async with UnitOfWork(app.sessions) as uow:
+        await uow.session.execute(
+            update(Merchant).where(Merchant.id == 3).values(contact_phone=SHOP_2_PHONE)
+        )
+        await uow.commit()
+    owner = whatsapp(app, SHOP_2_PHONE)
+    await owner.send("/toko")
+    assert "Anda pemilik Batik Tulis Griya Sekar" in owner.text
+    assert "terdaftar untuk 1 toko lain" in owner.text
+    await owner.choose("Bukan")
+    assert "Anda pemilik Sambal Dapur Mak Ijah" in owner.text
+    await owner.choose("Ya")
+    assert "Anda sekarang pengelola Sambal Dapur Mak Ijah" in owner.text
+    person = await owner.person()
+    assert (await operators(app, 2), await operators(app, 3)) == ([], [person.id])
+
+
+async def test_a_shop_run_by_someone_else_goes_to_staff_who_approve_in_chat(app: App) -> None:
+    await add_staff(app, "console:ana")
+    await add_staff(app, "console:rudi")
+    ana, rudi = Chatter(app, "console:ana"), Chatter(app, "console:rudi")
+    owner = whatsapp(app, SHOP_1_PHONE)
+    await owner.send("halo")
+    assert "Anda pemilik Kue Basah Ibu Ratna" in owner.text
+    await owner.choose("Ya")
+    assert "sudah dikelola orang lain" in owner.text
+    assert "petugas" in owner.text
+    demo_operator = await Chatter(app, "console:penjual").person()
+    assert await operators(app, 1) == [demo_operator.id]
+    [claim] = await claims(app)
+    assert claim.status == PENDING
+
+    [notice] = await ana.read_notices()
+    assert f"Permintaan #{claim.id}" in notice.text
+    assert "0812-3450-0001" in notice.text and "Kue Basah Ibu Ratna" in notice.text
+    assert "Penjual Demo" in notice.text
+    assert [b.label for b in notice.buttons] == ["✅ Setujui", "❌ Tolak"]
+    await rudi.read_notices()
+    # Asking again while it waits says so.
+    await owner.send("/klaim")
+    assert "masih menunggu persetujuan" in owner.text
+
+    await ana.choose("Setujui")
+    assert "disetujui" in ana.text
+    await rudi.choose("Tolak")
+    assert "sudah disetujui oleh petugas lain" in rudi.text
+    person = await owner.person()
+    assert await operators(app, 1) == sorted([demo_operator.id, person.id])
+    [action] = await staff_actions(app)
+    assert (action.action, action.actor) == ("claim_approve", "console:ana")
+    assert action.detail["claim_id"] == claim.id
+    [claim] = await claims(app)
+    assert claim.status == APPROVED
+    told = await last_notice(owner)
+    assert "Petugas menyetujui" in told and "Kue Basah Ibu Ratna" in told
+
+
+async def test_staff_refuse_and_the_claimant_is_told_in_english(app: App) -> None:
+    await add_staff(app, "console:ana")
+    ana = Chatter(app, "console:ana")
+    owner = whatsapp(app, SHOP_1_PHONE, "en")
+    await owner.send("hello")
+    assert "Are you the owner of Kue Basah Ibu Ratna" in owner.text
+    await owner.choose("Yes")
+    assert "already run by someone else" in owner.text
+    await ana.read_notices()
+    await ana.choose("Tolak")
+    assert "ditolak" in ana.text
+    [claim] = await claims(app)
+    assert claim.status == REFUSED
+    told = await last_notice(owner)
+    assert told.startswith("Staff did not approve your request to run Kue Basah Ibu Ratna")
+    demo_operator = await Chatter(app, "console:penjual").person()
+    assert await operators(app, 1) == [demo_operator.id]
+    [action] = await staff_actions(app)
+    assert action.action == "claim_refuse"
+    # Decided is final: asking again points to an invite.
+    await owner.send("/claim")
+    assert "ask Jakpreneur staff for an invite code" in owner.text
+
+
+async def test_only_staff_decide_and_forged_claims_change_nothing(app: App) -> None:
+    await add_staff(app, "console:ana")
+    owner = whatsapp(app, SHOP_1_PHONE)
+    await owner.send("halo")
+    await owner.choose("Ya")
+    [claim] = await claims(app)
+    # The claimant presses staff's button; another person presses the claimant's.
+    await owner.send_payload(f"cl:{claim.id}:ok")
+    assert "Tombol itu sudah tidak berlaku" in owner.text
+    budi = whatsapp(app, "+6281299990000")
+    await budi.send_payload(f"cl:{claim.id}:y")
+    assert "Tombol itu sudah tidak berlaku" in budi.text
+    ana = Chatter(app, "console:ana")
+    await ana.send_payload("cl:99999999999:ok")
+    assert "tidak ada atau tidak menunggu" in ana.text
+    assert [c.status for c in await claims(app)] == [PENDING]
+    assert await staff_actions(app) == []
+
+
+async def test_two_people_claiming_one_shop_at_once_one_runs_it(app: App) -> None:
+    await add_staff(app, "console:ana")
+    # The same number on two accounts: WhatsApp, and a second phone's chat vouched for it.
+    first = whatsapp(app, SHOP_2_PHONE)
+    second = Chatter(app, "telegram:4242", sender_phone=SHOP_2_PHONE)
+    await first.send("/klaim")
+    await second.send("/klaim")
+    yes_first, yes_second = first.button("Ya"), second.button("Ya")
+    await asyncio.gather(first.send_payload(yes_first), second.send_payload(yes_second))
+    runs = await operators(app, 2)
+    assert len(runs) == 1
+    statuses = sorted(c.status for c in await claims(app))
+    assert statuses == [CLAIMED, PENDING]
+    told = [first.text, second.text]
+    assert sum("Anda sekarang pengelola" in t for t in told) == 1
+    assert sum("sudah dikelola orang lain" in t for t in told) == 1
+    assert len(await Chatter(app, "console:ana").read_notices()) == 1
+
+
+async def test_orders_held_for_the_operatorless_shop_reach_its_claimant(
+    app: App, budi: Chatter
+) -> None:
+    product = next(p for p in await db.products(app) if p.merchant_id == 2)
+    await budi.send(f"/start p_{product.id}")
+    await budi.choose("Tambah 1")
+    await order_for_pickup(budi)
+    owner = whatsapp(app, SHOP_2_PHONE)
+    await owner.send("halo")
+    await owner.choose("Ya")
+    seen = [n.text for n in await owner.read_notices()]
+    assert any("Pesanan baru #1 dari Budi Santoso" in t for t in seen), seen
