@@ -132,8 +132,12 @@ async def yes(chat: Chat, claim_id: int) -> list[Reply]:
     """ "Yes, my shop": they run it now, or staff decide when someone else runs it."""
     chat.end_step()
     claim, merchant = await claims.confirm(chat.session, chat.person.id, claim_id, chat.now)
-    key = "claim_done" if claim.status == claims.CLAIMED else "claim_sent_to_staff"
-    return await _then_next(chat, chat.t(key, merchant=merchant.name), _shop_buttons(chat))
+    if claim.status == claims.CLAIMED:
+        said, buttons = chat.t("claim_done", merchant=merchant.name), _shop_buttons(chat)
+    else:
+        said = chat.t("claim_sent_to_staff", merchant=merchant.name)
+        buttons = (menu.menu_button(chat),)
+    return await _then_next(chat, said, buttons)
 
 
 async def no(chat: Chat, claim_id: int) -> list[Reply]:
@@ -163,8 +167,28 @@ async def refuse(chat: Chat, claim_id: int) -> list[Reply]:
     return await _decide(chat, claim_id, approve=False)
 
 
+async def waiting(chat: Chat) -> list[Reply]:
+    """/persetujuan, staff only: the oldest claim waiting for a decision, and how many wait."""
+    if not await is_staff(chat.session, chat.person.id):
+        return await menu.unknown_command(chat, "persetujuan")
+    chat.end_step()
+    return [
+        await _next_pending(chat) or Reply(chat.t("claim_queue_empty"), (menu.menu_button(chat),))
+    ]
+
+
+async def _next_pending(chat: Chat) -> Reply | None:
+    first = await claims.pending_claims(chat.session, limit=1)
+    if not first:
+        return None
+    card = _card(chat.language, first[0])
+    left = chat.t("claim_queue_left", count=await claims.count_pending(chat.session))
+    return Reply(f"{card.text}\n\n{left}", (*card.buttons, menu.menu_button(chat)))
+
+
 async def _decide(chat: Chat, claim_id: int, *, approve: bool) -> list[Reply]:
-    """Staff's decision on a claim of a shop someone else runs; anyone else's press is stale."""
+    """Staff's decision on a claim of a shop someone else runs, then the next one waiting;
+    anyone else's press is stale."""
     if not await is_staff(chat.session, chat.person.id):
         return await menu.stale_button(chat)
     chat.end_step()
@@ -178,7 +202,10 @@ async def _decide(chat: Chat, claim_id: int, *, approve: bool) -> list[Reply]:
     )
     key = "claim_approved" if approve else "claim_refused"
     said = chat.t(key, claim=view.id, claimant=_claimant(view), merchant=view.merchant)
-    return [Reply(said, (menu.menu_button(chat),))]
+    following = await _next_pending(chat)
+    if following is None:
+        return [Reply(said, (menu.menu_button(chat),))]
+    return [Reply(said), following]
 
 
 def _claimant(view: ClaimView) -> str:
@@ -186,25 +213,31 @@ def _claimant(view: ClaimView) -> str:
     return f"{view.claimant} ({phone})" if view.claimant else phone
 
 
+def _card(language: str, view: ClaimView) -> Reply:
+    """A claim waiting for staff, with their two choices."""
+    said = text(
+        language,
+        "notice_claim_pending",
+        claim=view.id,
+        claimant=_claimant(view),
+        merchant=view.merchant,
+        area=view.area or "-",
+        operators=", ".join(view.operators),
+    )
+    buttons = (
+        Button(text(language, "btn_claim_approve"), payloads.CLAIM_APPROVE(view.id)),
+        Button(text(language, "btn_claim_refuse"), payloads.CLAIM_REFUSE(view.id)),
+    )
+    return Reply(said, buttons)
+
+
 def claim_notice(language: str, kind: str, view: ClaimView) -> Reply:
     """An outbox row about a claim, in the reader's language: to staff, a claim to decide
     (buttons that still work once someone else decided: they say so); to the claimant, the
     outcome."""
     if kind == claims.CLAIM_PENDING:
-        said = text(
-            language,
-            "notice_claim_pending",
-            claim=view.id,
-            claimant=_claimant(view),
-            merchant=view.merchant,
-            area=view.area or "-",
-            operators=", ".join(view.operators),
-        )
-        buttons = (
-            Button(text(language, "btn_claim_approve"), payloads.CLAIM_APPROVE(view.id)),
-            Button(text(language, "btn_claim_refuse"), payloads.CLAIM_REFUSE(view.id)),
-        )
-        return Reply(said, buttons)
+        card = _card(language, view)
+        return Reply(f"{card.text}\n{text(language, 'claim_queue_hint')}", card.buttons)
     said = text(language, f"notice_{kind}", merchant=view.merchant)
     if kind == claims.CLAIM_APPROVED:
         return Reply(said, (Button(text(language, "btn_shop_orders"), payloads.SHOP_ORDERS()),))

@@ -115,6 +115,7 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("siaran", "broadcast"), lambda chat, args: broadcast.menu(chat)),
     (("jadwal", "schedule"), lambda chat, args: broadcast.calendar(chat)),
     (("laporan", "report"), lambda chat, args: results.menu(chat)),
+    (("persetujuan", "approvals"), lambda chat, args: claims.waiting(chat)),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -282,15 +282,19 @@ async def claim_views(session: AsyncSession, claim_ids: list[int]) -> dict[int, 
     }
 
 
-async def pending_claims(session: AsyncSession) -> list[ClaimView]:
-    """The claims waiting for staff, oldest first."""
-    ids = list(
-        await session.scalars(
-            select(ShopClaim.id).where(ShopClaim.status == PENDING).order_by(ShopClaim.id)
-        )
-    )
+async def pending_claims(session: AsyncSession, limit: int | None = None) -> list[ClaimView]:
+    """The claims waiting for staff, oldest first (the first `limit` of them)."""
+    query = select(ShopClaim.id).where(ShopClaim.status == PENDING).order_by(ShopClaim.id)
+    ids = list(await session.scalars(query.limit(limit)))
     views = await claim_views(session, ids)
     return [views[id] for id in ids]
+
+
+async def count_pending(session: AsyncSession) -> int:
+    found = await session.scalar(
+        select(func.count()).select_from(ShopClaim).where(ShopClaim.status == PENDING)
+    )
+    return found or 0
 
 
 async def decide(

@@ -6,6 +6,8 @@ test_claim_telegram.py."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from urllib.parse import unquote
 
 from sqlalchemy import select, update
 
@@ -19,6 +21,7 @@ from models.uow import UnitOfWork
 from tests import db
 from tests.dialogs import order_for_pickup
 from tests.people import Chatter
+from tests.test_cli_and_console import run_jbl
 
 # The demo's merchant 2 (Batik Tulis Griya Sekar, Kebon Kacang) runs without an operator;
 # merchant 1 (Kue Basah Ibu Ratna) is run by the demo's operator, console:penjual.
@@ -253,3 +256,90 @@ async def test_orders_held_for_the_operatorless_shop_reach_its_claimant(
     await owner.choose("Ya")
     seen = [n.text for n in await owner.read_notices()]
     assert any("Pesanan baru #1 dari Budi Santoso" in t for t in seen), seen
+
+
+async def test_staff_list_approve_and_refuse_claims_from_the_command_line(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    await db.add_operator(app, 3, "console:ijahs_nephew")
+    ratna, ijah = whatsapp(app, SHOP_1_PHONE), whatsapp(app, "+6281234500003")
+    for claimant in (ratna, ijah):
+        await claimant.send("/klaim")
+        await claimant.choose("Ya")
+        assert "kami teruskan ke petugas" in claimant.text
+    first, second = (c.id for c in await claims(app))
+
+    listed = run_jbl("merchant", "claims", database_url=database_url, cwd=tmp_path)
+    lines = listed.stdout.splitlines()
+    assert [line.split("\t")[:5] for line in lines] == [
+        [str(first), "1", "Kue Basah Ibu Ratna", SHOP_1_PHONE, f"whatsapp:{SHOP_1_PHONE}"],
+        [str(second), "3", "Sambal Dapur Mak Ijah", "+6281234500003", "whatsapp:+6281234500003"],
+    ]
+    assert lines[0].endswith("\trun by Penjual Demo")
+    approved = run_jbl(
+        "merchant", "approve-claim", str(first), database_url=database_url, cwd=tmp_path
+    )
+    assert approved.returncode == 0, approved.stderr
+    assert approved.stdout.startswith(f"claim {first} approved: {SHOP_1_PHONE} now runs")
+    refused = run_jbl(
+        "merchant", "refuse-claim", str(second), database_url=database_url, cwd=tmp_path
+    )
+    assert refused.returncode == 0, refused.stderr
+    again = run_jbl("merchant", "refuse-claim", str(first), database_url=database_url, cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr == f"jbl: Request #{first} was already approved by another staff member.\n"
+    unknown = run_jbl("merchant", "approve-claim", "77", database_url=database_url, cwd=tmp_path)
+    assert unknown.stderr == "jbl: Request #77 does not exist or is not waiting for a decision.\n"
+
+    assert (await ratna.person()).id in await operators(app, 1)
+    assert (await ijah.person()).id not in await operators(app, 3)
+    assert "Petugas menyetujui permintaan Anda" in await last_notice(ratna)
+    assert "Petugas tidak menyetujui" in await last_notice(ijah)
+    decisions = [
+        (a.action, a.actor.split(":")[0], a.detail["claim_id"]) for a in await staff_actions(app)
+    ]
+    assert decisions == [("claim_approve", "cli", first), ("claim_refuse", "cli", second)]
+    nothing = run_jbl("merchant", "claims", database_url=database_url, cwd=tmp_path)
+    assert nothing.stdout == "no claims waiting\n"
+
+
+async def test_the_claim_links_for_announcements_start_the_claim_on_each_platform(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    printed = run_jbl(
+        "links",
+        "merchant",
+        "2",
+        "--claim",
+        "--bot",
+        "jbl_bot",
+        "--whatsapp",
+        "+62 21 5000 1000",
+        database_url=database_url,
+        cwd=tmp_path,
+    )
+    assert printed.returncode == 0, printed.stderr
+    telegram, whatsapp_link, name = printed.stdout.rstrip("\n").split("\t")
+    assert (telegram, name) == ("https://t.me/jbl_bot?start=klaim_2", "Batik Tulis Griya Sekar")
+    assert whatsapp_link == "https://wa.me/622150001000?text=%2Fklaim%202"
+
+    # WhatsApp sends the prefilled text as the owner's message.
+    owner = whatsapp(app, SHOP_2_PHONE)
+    await owner.send(unquote(whatsapp_link.split("?text=", 1)[1]))
+    assert "Anda pemilik Batik Tulis Griya Sekar" in owner.text
+    # Telegram opens the chat with /start and the link's parameter: the number is asked for.
+    tg_owner = Chatter(app, "telegram:5151")
+    await tg_owner.send(f"/start {telegram.split('?start=', 1)[1]}")
+    assert "Kirim nomor saya" in tg_owner.text and tg_owner.replies[-1].ask_phone
+
+    without = run_jbl("links", "merchant", "2", "--claim", database_url=database_url, cwd=tmp_path)
+    assert without.returncode == 2
+    assert "--claim needs the bot's Telegram username (--bot" in without.stderr
+    products = run_jbl(
+        "links", "product", "1", "--claim", "--bot", "b", database_url=database_url, cwd=tmp_path
+    )
+    assert products.stderr == "jbl: --claim is for merchants: jbl links merchant ID --claim\n"
+    missing = run_jbl(
+        "links", "merchant", "99", "--claim", "--bot", "b", database_url=database_url, cwd=tmp_path
+    )
+    assert missing.stderr == "jbl: no merchant with id 99\n"

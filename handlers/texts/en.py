@@ -263,6 +263,9 @@ TEXTS: dict[str, str] = {
     "claim_refused": "Request #{claim} refused: {claimant} does not run {merchant} and has been told.",
     "claim_decided_approved": "Request #{claim} was already approved by another staff member.",
     "claim_decided_refused": "Request #{claim} was already refused by another staff member.",
+    "claim_queue_left": "Waiting for a decision: {count} request(s).",
+    "claim_queue_empty": "No shop claims are waiting for a decision. 👍",
+    "claim_queue_hint": "Every request waiting: /approvals",
     "claim_unknown": "Request #{claim} does not exist or is not waiting for a decision.",
     "notice_claim_approved": (
         "✅ Staff approved your request: you now run {merchant}. Its new orders will arrive "

@@ -265,6 +265,9 @@ TEXTS: dict[str, str] = {
     "claim_refused": "Permintaan #{claim} ditolak: {claimant} tidak menjadi pengelola {merchant} dan sudah diberi tahu.",
     "claim_decided_approved": "Permintaan #{claim} sudah disetujui oleh petugas lain.",
     "claim_decided_refused": "Permintaan #{claim} sudah ditolak oleh petugas lain.",
+    "claim_queue_left": "Menunggu keputusan: {count} permintaan.",
+    "claim_queue_empty": "Tidak ada permintaan klaim toko yang menunggu keputusan. 👍",
+    "claim_queue_hint": "Semua permintaan yang menunggu: /persetujuan",
     "claim_unknown": "Permintaan #{claim} tidak ada atau tidak menunggu keputusan.",
     "notice_claim_approved": (
         "✅ Petugas menyetujui permintaan Anda: Anda sekarang pengelola {merchant}. Pesanan "
