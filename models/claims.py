@@ -139,11 +139,16 @@ async def offer(
 
 
 async def still_offered(session: AsyncSession, person_id: int) -> list[tuple[ShopClaim, Merchant]]:
-    """The person's claims not answered yet, to ask about in turn."""
+    """The person's claims not answered yet, to ask about in turn; not one whose shop has
+    another phone since (staff imported it again)."""
     rows = await session.execute(
         select(ShopClaim, Merchant)
         .join(Merchant, Merchant.id == ShopClaim.merchant_id)
-        .where(ShopClaim.person_id == person_id, ShopClaim.status == OFFERED)
+        .where(
+            ShopClaim.person_id == person_id,
+            ShopClaim.status == OFFERED,
+            Merchant.contact_phone == ShopClaim.phone,
+        )
         .order_by(ShopClaim.merchant_id)
     )
     return [(claim, merchant) for claim, merchant in rows.tuples()]

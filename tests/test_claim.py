@@ -343,3 +343,49 @@ async def test_the_claim_links_for_announcements_start_the_claim_on_each_platfor
         "links", "merchant", "99", "--claim", "--bot", "b", database_url=database_url, cwd=tmp_path
     )
     assert missing.stderr == "jbl: no merchant with id 99\n"
+
+
+async def test_two_staff_deciding_one_claim_at_once_make_one_decision(app: App) -> None:
+    await add_staff(app, "console:ana")
+    await add_staff(app, "console:rudi")
+    ana, rudi = Chatter(app, "console:ana"), Chatter(app, "console:rudi")
+    owner = whatsapp(app, SHOP_1_PHONE)
+    await owner.send("/klaim")
+    await owner.choose("Ya")
+    await ana.read_notices()
+    await rudi.read_notices()
+    await asyncio.gather(ana.press("Setujui"), rudi.press("Tolak"))
+    said = [ana.text, rudi.text]
+    assert sum("oleh petugas lain" in t for t in said) == 1
+    [action] = await staff_actions(app)
+    [claim] = await claims(app)
+    assert claim.status == {"claim_approve": APPROVED, "claim_refuse": REFUSED}[action.action]
+    runs = (await owner.person()).id in await operators(app, 1)
+    assert runs == (claim.status == APPROVED)
+    told = [n.text for n in await owner.read_notices() if "Petugas" in n.text]
+    assert len(told) == 1
+
+
+async def test_a_question_about_a_shop_whose_number_changed_since_is_void(app: App) -> None:
+    async with UnitOfWork(app.sessions) as uow:
+        await uow.session.execute(
+            update(Merchant).where(Merchant.id == 3).values(contact_phone=SHOP_2_PHONE)
+        )
+        await uow.commit()
+    owner = whatsapp(app, SHOP_2_PHONE)
+    await owner.send("halo")
+    first = owner.button("Ya")
+    assert "Anda pemilik Batik Tulis Griya Sekar" in owner.text
+    # Staff import shop 3 again, with another number, before the owner answers about it.
+    async with UnitOfWork(app.sessions) as uow:
+        await uow.session.execute(
+            update(Merchant).where(Merchant.id == 3).values(contact_phone="+6281234500003")
+        )
+        await uow.commit()
+    await owner.send_payload(first)
+    assert "Anda sekarang pengelola Batik Tulis Griya Sekar" in owner.text
+    assert "Sambal Dapur Mak Ijah" not in owner.text
+    stale = next(c for c in await claims(app) if c.merchant_id == 3)
+    await owner.send_payload(f"cl:{stale.id}:y")
+    assert "Nomor Sambal Dapur Mak Ijah di data Jakpreneur sudah berubah" in owner.text
+    assert await operators(app, 3) == []

@@ -112,6 +112,10 @@ async def test_no_declines_and_a_number_not_in_the_import_gets_nothing_special(
     for typed in ("halo", "/start", "/menu"):
         again = await owner.say(typed)
         assert "Anda pemilik" not in again.text, typed
+    # Asked for, as staff's announcement tells them to write: asked again.
+    asked = await owner.say("klaim toko")
+    assert "Anda pemilik Keripik Tempe Bu Lastri" in asked.text
+    await owner.choose("Bukan")
     merchant_id = next(p.merchant_id for p in await db.products(jbl.app) if p.sku == "KT-1")
     assert await operators(jbl.app, merchant_id) == []
 
