@@ -50,9 +50,9 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         ("approve-claim", True, "the claimant runs the shop too"),
         ("refuse-claim", False, "nothing changes"),
     ):
-        decide = merchant_commands.add_parser(name, help=f"decide a pending claim: {said}")
-        decide.add_argument("claim_id", type=row_id, metavar="CLAIM_ID")
-        decide.set_defaults(run=functools.partial(_decide, approve=approve))
+        decision = merchant_commands.add_parser(name, help=f"decide a pending claim: {said}")
+        decision.add_argument("claim_id", type=row_id, metavar="CLAIM_ID")
+        decision.set_defaults(run=functools.partial(_decide, approve=approve))
 
 
 def _identity(value: str) -> str:
