@@ -16,7 +16,8 @@ TEXTS: dict[str, str] = {
         "/orders — your orders and their status\n"
         "/subscribe — the Friday broadcast of featured products (/unsubscribe stops it)\n"
         "/language — switch language (Bahasa Indonesia)\n"
-        "/menu — back to the main menu\n\n"
+        "/menu — back to the main menu\n"
+        "/claim — run your shop, if Jakpreneur registered it with your number\n\n"
         "In a numbered menu, type the number to choose."
     ),
     "choose_language": "Pilih bahasa / Choose a language:",

@@ -16,7 +16,8 @@ TEXTS: dict[str, str] = {
         "/pesanan — pesanan Anda dan statusnya\n"
         "/langganan — siaran Jumat berisi produk unggulan (/berhenti untuk berhenti)\n"
         "/bahasa — ganti bahasa (English)\n"
-        "/menu — kembali ke menu utama\n\n"
+        "/menu — kembali ke menu utama\n"
+        "/klaim — kelola toko Anda, jika terdaftar di Jakpreneur dengan nomor Anda\n\n"
         "Di menu bernomor, ketik nomornya untuk memilih."
     ),
     "choose_language": "Pilih bahasa / Choose a language:",
