@@ -17,8 +17,10 @@ from handlers.reply_writers import ReturnedReplies
 from handlers.routes import (
     BLANK_ANSWERS,
     COMMANDS,
+    GREETING,
     NUMERIC_STEPS,
     PHOTO_STEPS,
+    SHARED_CONTACT,
     STEPS,
     route_payload,
 )
@@ -137,6 +139,8 @@ class Conversation:
             return route_payload(incoming.payload) or menu.stale_button
         if incoming.shared_phone is not None and state.step == "co_phone":
             return lambda c: STEPS["co_phone"](c, incoming.shared_phone or "")
+        if incoming.shared_phone is not None:
+            return SHARED_CONTACT
         if incoming.photo is not None and state.step in PHOTO_STEPS:
             return lambda c: STEPS[state.step or ""](c, "")
         typed = (incoming.text or "").strip()
@@ -163,7 +167,7 @@ class Conversation:
         if number:
             return lambda c: _not_on_menu(c, int(number[1]))
         # A chat's first message ("halo", where a platform sends no /start first) is greeted.
-        return menu.not_understood if state.stored else menu.start
+        return menu.not_understood if state.stored else GREETING
 
 
 def _pressed(payloads: list[str], labels: list[str], typed: str, *, numbers: bool) -> str | None:

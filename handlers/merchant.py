@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from handlers import payloads
+from handlers import claims, payloads
 from handlers.formatting import long_date
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -152,11 +152,12 @@ async def shop_orders(chat: Chat) -> list[Reply]:
 
 
 async def dashboard(chat: Chat) -> list[Reply]:
-    """`/toko`: today's and this Friday's orders by state, units and omzet."""
+    """`/toko`: today's and this Friday's orders by state, units and omzet; for someone who
+    runs no shop, the shop their number was imported with."""
     chat.end_step()
     merchants = await operated_merchants(chat.session, chat.person.id)
     if not merchants:
-        return [Reply(chat.t("not_an_operator"), (menu_button(chat),))]
+        return await claims.for_non_operator(chat)
     names = [m.name for m in await merchants_named(chat.session, merchants)]
     lines = [chat.t("dashboard_heading", shops=", ".join(names))]
     friday = edition_date(chat.today)

@@ -27,8 +27,9 @@ class Incoming:
     # A photo the person sent, as the platform's reference to it (`<channel>:<the platform's
     # file id or media URL>`) or its https:// address.
     photo: str | None = None
-    # The phone number the platform vouches for as the sender's own (where the account is a
-    # phone number), as the platform gives it.
+    # The phone number the platform vouches for as the sender's own, as the platform gives
+    # it: where the account is a phone number (WhatsApp), or on a contact the person shared
+    # of their own account (Telegram).
     sender_phone: str | None = None
     # Which account of ours the message came to, where a channel may have several (a bot's id,
     # a sender's number): platforms number messages per account, so ids repeat across them.

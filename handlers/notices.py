@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from handlers import payloads
 from handlers.broadcast import broadcast_reply
+from handlers.claims import claim_notice
 from handlers.merchant import order_actions
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
@@ -16,7 +17,7 @@ from handlers.orders import order_handover_lines, order_item_lines
 from handlers.phones import display_phone
 from handlers.ratings import star_buttons
 from handlers.texts import text
-from models import broadcasts, curation
+from models import broadcasts, claims, curation
 from models.ordering import Order, orders_by_id
 from models.outbox import notify_identity
 
@@ -45,16 +46,17 @@ ITEMIZED = frozenset({"order_new"})
 
 @dataclass(frozen=True)
 class Subjects:
-    """What a batch of rows is about: their orders, and the broadcasts they deliver (by id,
-    or by Friday for a staff member's test)."""
+    """What a batch of rows is about: their orders, the broadcasts they deliver (by id, or by
+    Friday for a staff member's test), and the claims of shops by phone."""
 
     orders: Mapping[int, Order]
     broadcasts: Mapping[int, broadcasts.Content]
     tests: Mapping[str, broadcasts.Content]
+    shop_claims: Mapping[int, claims.ClaimView]
 
 
 # For rows that need nothing looked up: the replies the conversation wrote.
-NO_SUBJECTS = Subjects({}, {}, {})
+NO_SUBJECTS = Subjects({}, {}, {}, {})
 
 
 async def subjects_of(session: AsyncSession, messages: Iterable[OutboxMessage]) -> Subjects:
@@ -78,7 +80,10 @@ async def subjects_of(session: AsyncSession, messages: Iterable[OutboxMessage]) 
         # A test is no delivery of the broadcast: its button counts no press.
         content = await broadcasts.content_for(session, planned, day)
         tests[friday] = replace(content, broadcast_id=None)
-    return Subjects(orders, contents, tests)
+    views = await claims.claim_views(
+        session, sorted({m.payload["claim_id"] for m in rows if m.kind in claims.KINDS})
+    )
+    return Subjects(orders, contents, tests, views)
 
 
 async def render_notice(session: AsyncSession, message: OutboxMessage, language: str) -> Reply:
@@ -100,6 +105,11 @@ def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
         return broadcast_reply(language, content)
     if message.kind == curation.NOTICE:
         return review_notice(message.payload, language)
+    if message.kind in claims.KINDS:
+        view = subjects.shop_claims.get(message.payload["claim_id"])
+        if view is None:
+            raise LookupError(f"outbox {message.id}: claim is gone")
+        return claim_notice(language, message.kind, view)
     order = subjects.orders.get(message.payload["order_id"])
     if order is None:
         raise LookupError(f"outbox {message.id}: order is gone")

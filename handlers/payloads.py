@@ -184,6 +184,12 @@ BROADCAST_CANCEL = Payload("bc", FRIDAY, "x")
 BROADCAST_CANCEL_YES = Payload("bc", FRIDAY, "x!")
 BROADCAST_PAUSE = Payload("bc", FRIDAY, "pause")
 BROADCAST_RESUME = Payload("bc", FRIDAY, "resume")
+# A shop imported with the person's phone: "yes, mine" or "not mine" (the claim's id); staff's
+# approval or refusal when the shop already has someone else running it.
+CLAIM_YES = Payload("cl", ID, "y")
+CLAIM_NO = Payload("cl", ID, "n")
+CLAIM_APPROVE = Payload("cl", ID, "ok")
+CLAIM_REFUSE = Payload("cl", ID, "x")
 # Staff's /jadwal as a file.
 CALENDAR_FILE = Payload("cal", "file")
 # Staff's /laporan: the menu, the Fridays up to one (1 or 4 of them) per kota, and one kota's

@@ -12,6 +12,7 @@ from handlers import (
     cart,
     catalog,
     checkout,
+    claims,
     curation,
     menu,
     merchant,
@@ -24,6 +25,7 @@ from handlers import (
     subscriptions,
 )
 from handlers.payloads import Payload
+from models.base import NO_ID
 
 if TYPE_CHECKING:
     from handlers.context import Chat
@@ -37,9 +39,12 @@ def _search(chat: Chat, args: str) -> Awaitable[list[Reply]]:
 
 
 # What a link to the bot may carry for /start (a deep link's start parameter): a product, a
-# merchant (ids read as a payload's are), or a merchant invite.
+# merchant (ids read as a payload's are), a merchant invite, or a shop's claim by phone (any
+# shop of the person's number, or the one named).
 _START_LINK = re.compile(rf"([pm])_({payloads.ID.regex})")
 _JOIN_LINK = re.compile(r"join_([A-Za-z0-9]{4,20})")
+_CLAIM_LINK = re.compile(rf"klaim(?:_({payloads.ID.regex}))?")
+_CLAIM_ARGS = re.compile(rf"({payloads.ID.regex})?")
 
 
 def start_link(kind: str, id: int) -> str:
@@ -52,18 +57,40 @@ def join_link(code: str) -> str:
     return f"join_{code}"
 
 
+def claim_link(merchant_id: int) -> str:
+    """The /start argument that starts the claim of a shop by phone."""
+    return f"klaim_{merchant_id}"
+
+
+def claim_command(merchant_id: int) -> str:
+    """The message that starts the claim of a shop by phone where a link can only fill in
+    what the person sends (WhatsApp's wa.me)."""
+    return f"/klaim {merchant_id}"
+
+
 async def _start(chat: Chat, args: str) -> list[Reply]:
     invite = _JOIN_LINK.fullmatch(args)
     if invite is not None:
         return await merchant.join(chat, invite[1])
+    claim = _CLAIM_LINK.fullmatch(args)
+    if claim is not None:
+        return await claims.start(chat, payloads.ID.read(claim[1]) if claim[1] else None)
     link = _START_LINK.fullmatch(args)
     if link is None:
-        return await menu.start(chat)
+        return await claims.greet(chat)
     kind, id = link[1], payloads.ID.read(link[2])
     if kind == "p":
         chat.keep(back=payloads.CATALOG())
         return await catalog.product_card(chat, id)
     return await catalog.merchant_page(chat, id)
+
+
+async def _claim(chat: Chat, args: str) -> list[Reply]:
+    """`/klaim [ID]`: a shop's id that is no number is no shop, not any shop."""
+    shop = _CLAIM_ARGS.fullmatch(args)
+    if shop is None:
+        return await claims.start(chat, NO_ID)
+    return await claims.start(chat, payloads.ID.read(shop[1]) if shop[1] else None)
 
 
 # Commands by their Indonesian and English names; `args` is the text after the command.
@@ -82,6 +109,7 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("stok", "stock"), lambda chat, args: shop.products(chat)),
     (("produk", "product"), lambda chat, args: shop.new_product(chat)),
     (("gabung", "join"), merchant.join),
+    (("klaim", "claim"), _claim),
     (("langganan", "subscribe"), lambda chat, args: subscriptions.start(chat)),
     (("berhenti", "unsubscribe"), lambda chat, args: subscriptions.stop(chat)),
     # Staff only; anyone else is told the command is unknown.
@@ -89,6 +117,7 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("jadwal", "schedule"), lambda chat, args: broadcast.calendar(chat)),
     (("laporan", "report"), lambda chat, args: results.menu(chat)),
     (("kurasi", "curate"), lambda chat, args: curation.queue(chat)),
+    (("persetujuan", "approvals"), lambda chat, args: claims.waiting(chat)),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}
 
@@ -191,6 +220,11 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.BROADCAST_PAUSE, broadcast.pause),
     PayloadRoute(payloads.BROADCAST_RESUME, broadcast.resume),
     PayloadRoute(payloads.CALENDAR_FILE, broadcast.calendar_file),
+    # A shop claimed by phone: the claimant's answer, and staff's decision.
+    PayloadRoute(payloads.CLAIM_YES, claims.yes),
+    PayloadRoute(payloads.CLAIM_NO, claims.no),
+    PayloadRoute(payloads.CLAIM_APPROVE, claims.approve),
+    PayloadRoute(payloads.CLAIM_REFUSE, claims.refuse),
     # Staff's /laporan.
     PayloadRoute(payloads.REPORT, results.menu),
     PayloadRoute(payloads.REPORT_FRIDAYS, results.fridays),
@@ -204,6 +238,11 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
 
 # Steps that take a photo sent in the chat.
 PHOTO_STEPS = frozenset({"np_photo", "shop_photo"})
+# A chat's first message (where a platform sends no /start first) is answered as /start is.
+GREETING: Handler = claims.greet
+# A contact the person shared outside checkout's phone step: a claim of their shop.
+SHARED_CONTACT: Handler = claims.shared_contact
+
 # Steps that wait for typed text, by the name the chat state keeps.
 STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "search": search.search,

@@ -71,20 +71,28 @@ async def join_with(session: AsyncSession, person: Person, typed: str, now: date
         raise Refusal("invite_used")
     merchant = await session.get(Merchant, invite.merchant_id)
     assert merchant is not None
-    already = await session.scalar(
-        select(Role.id).where(
-            Role.person_id == person.id, Role.role == "merchant", Role.merchant_id == merchant.id
-        )
-    )
-    if already is None:
-        session.add(Role(person_id=person.id, role="merchant", merchant_id=merchant.id))
-    await _hand_over_held(session, person, merchant.id, now)
-    await session.flush()
+    await make_operator(session, person.id, merchant.id, now)
     return merchant
 
 
+async def make_operator(
+    session: AsyncSession, person_id: int, merchant_id: int, now: datetime
+) -> None:
+    """The person operates the merchant from now on (an invite used, a claim by phone), and
+    gets what was held for it."""
+    already = await session.scalar(
+        select(Role.id).where(
+            Role.person_id == person_id, Role.role == "merchant", Role.merchant_id == merchant_id
+        )
+    )
+    if already is None:
+        session.add(Role(person_id=person_id, role="merchant", merchant_id=merchant_id))
+    await _hand_over_held(session, person_id, merchant_id, now)
+    await session.flush()
+
+
 async def _hand_over_held(
-    session: AsyncSession, person: Person, merchant_id: int, now: datetime
+    session: AsyncSession, person_id: int, merchant_id: int, now: datetime
 ) -> None:
     """Notices kept for a merchant that had no operator go to the first one who joins."""
     held = list(
@@ -95,7 +103,7 @@ async def _hand_over_held(
         )
     )
     for message in held:
-        await notify_person(session, person.id, message.kind, message.payload, now)
+        await notify_person(session, person_id, message.kind, message.payload, now)
         await session.delete(message)
 
 

@@ -15,6 +15,7 @@ TABLE_MODULES = (
     "carts",
     "catalog",
     "chats",
+    "claims",
     "demotion",
     "files",
     "friday",

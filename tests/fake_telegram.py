@@ -1682,7 +1682,15 @@ class TelegramUser(_ChatView):
         return self.tg._incoming(self.chat_id, self, text=text, entities=_command_entities(text))
 
     def share_contact(self, phone: str) -> int:
-        contact = {"phone_number": phone, "first_name": self.first_name, "user_id": self.id}
+        """Shares this person's own contact, as the request_contact button does."""
+        return self.send_contact(phone, self.id)
+
+    def send_contact(self, phone: str, user_id: int | None) -> int:
+        """Sends a contact card: of the Telegram user `user_id` (forwarded from a chat with
+        them), or of a phone-book entry that is nobody on Telegram (None)."""
+        contact: JSON = {"phone_number": phone, "first_name": self.first_name}
+        if user_id is not None:
+            contact["user_id"] = user_id
         return self.tg._incoming(self.chat_id, self, contact=contact)
 
     def send_sticker(self) -> int:

@@ -27,10 +27,18 @@ def assert_buttons_route(replies: list[Reply]) -> None:
 
 
 class Chatter:
-    def __init__(self, app: App, identity: str, language_hint: str | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        identity: str,
+        language_hint: str | None = None,
+        sender_phone: str | None = None,
+    ) -> None:
         self.app = app
         self.identity = identity
         self.language_hint = language_hint
+        # The number a platform vouches for on every message (WhatsApp's sender).
+        self.sender_phone = sender_phone
         self.replies: list[Reply] = []
 
     async def _deliver(self, incoming: Incoming) -> list[Reply]:
@@ -44,6 +52,7 @@ class Chatter:
             message_id=f"m{next(_ids)}",
             display_name=self.identity.split(":")[1],
             language_hint=self.language_hint,
+            sender_phone=self.sender_phone,
             **kwargs,  # type: ignore[arg-type]
         )
 

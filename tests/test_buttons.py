@@ -72,6 +72,10 @@ def test_the_formats_of_stored_buttons_stay_as_they_were() -> None:
     assert payloads.BROADCAST_CANCEL_YES(friday) == "bc:20261127:x!"
     assert payloads.BROADCAST_RESUME(friday) == "bc:20261127:resume"
     assert payloads.BROADCAST_CATALOG(3, 12) == "c:3:bc:12"
+    assert payloads.CLAIM_YES(4) == "cl:4:y"
+    assert payloads.CLAIM_NO(4) == "cl:4:n"
+    assert payloads.CLAIM_APPROVE(4) == "cl:4:ok"
+    assert payloads.CLAIM_REFUSE(4) == "cl:4:x"
 
 
 def test_an_id_of_thirteen_digits_routes_nowhere() -> None:

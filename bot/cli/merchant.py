@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.cli.staff import actor
 from bot.cli.usage import UsageError, row_id
 from bot.telegram.links import bot_username, start_url
 from handlers.routes import join_link
+from handlers.texts import text
+from models.claims import decide, pending_claims
+from models.errors import Refusal
 from models.invites import create_invite, merchants_and_operators, remove_operator
 from models.people import canonical_identity
 from models.uow import UnitOfWork
@@ -37,6 +42,17 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="e.g. telegram:12345, console:name, or a WhatsApp number: whatsapp:+62 812-…",
     )
     remove.set_defaults(run=_remove_operator)
+    pending = merchant_commands.add_parser(
+        "claims", help="claims by phone of shops someone else runs, waiting for staff"
+    )
+    pending.set_defaults(run=_claims, read_only=True)
+    for name, approve, said in (
+        ("approve-claim", True, "the claimant runs the shop too"),
+        ("refuse-claim", False, "nothing changes"),
+    ):
+        decision = merchant_commands.add_parser(name, help=f"decide a pending claim: {said}")
+        decision.add_argument("claim_id", type=row_id, metavar="CLAIM_ID")
+        decision.set_defaults(run=functools.partial(_decide, approve=approve))
 
 
 def _identity(value: str) -> str:
@@ -67,6 +83,33 @@ async def _remove_operator(app: App, args: argparse.Namespace) -> None:
     if not await unlink(app, args.merchant_id, args.identity):
         raise UsageError(f"{args.identity} is not an operator of merchant {args.merchant_id}")
     print(f"{args.identity} no longer runs merchant {args.merchant_id}")
+
+
+async def _claims(app: App, args: argparse.Namespace) -> None:
+    async with app.sessions() as session:
+        waiting = await pending_claims(session)
+    for claim in waiting:
+        asked = claim.answered_at or claim.asked_at
+        since = asked.astimezone(app.settings.timezone).strftime("%Y-%m-%d %H:%M")
+        claimant = ", ".join(claim.identities) or "-"
+        print(
+            f"{claim.id}\t{claim.merchant_id}\t{claim.merchant}\t{claim.phone}\t{claimant}"
+            f"\t{since}\trun by {', '.join(claim.operators)}"
+        )
+    if not waiting:
+        print("no claims waiting")
+
+
+async def _decide(app: App, args: argparse.Namespace, *, approve: bool) -> None:
+    async with UnitOfWork(app.sessions) as uow:
+        try:
+            claim = await decide(uow.session, args.claim_id, approve, app.clock(), actor=actor())
+        except Refusal as refusal:
+            raise UsageError(text("en", refusal.key, **refusal.params)) from refusal
+        await uow.commit()
+    outcome = "now runs" if approve else "does not run"
+    print(f"claim {claim.id} {'approved' if approve else 'refused'}: {claim.phone} {outcome}")
+    print(f"merchant {claim.merchant_id} ({claim.merchant}); the claimant will be told")
 
 
 async def print_merchants(app: App, ids: list[int]) -> list[int]:

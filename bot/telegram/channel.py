@@ -249,6 +249,9 @@ class TelegramChannel:
         query = update.callback_query
         message = update.message
         contact = message.contact if message is not None else None
+        # Telegram shares a contact of the person's own account with their user id; a
+        # contact of anyone else (forwarded, typed in) has another id or none.
+        own = contact is not None and contact.user_id == user.id
         incoming = Incoming(
             identity=identity_of(user.id),
             message_id=str(update.update_id),
@@ -257,6 +260,7 @@ class TelegramChannel:
             display_name=user.full_name,
             language_hint=user.language_code,
             shared_phone=contact.phone_number if contact is not None else None,
+            sender_phone=contact.phone_number if own and contact is not None else None,
             photo=_photo_of(message),
             bot=self.bot_id,
         )

@@ -89,6 +89,10 @@ KEYWORDS = {
     "UNSUBSCRIBE": "/berhenti",
     "START": "/langganan",
     "LANGGANAN": "/langganan",
+    # A merchant taking over their imported shop, as staff's announcements tell them to write.
+    "KLAIM": "/klaim",
+    "KLAIM TOKO": "/klaim",
+    "CLAIM": "/claim",
 }
 _STATUS_EVENTS = {"sent": SENT_EVENT, "delivered": DELIVERED, "read": READ}
 

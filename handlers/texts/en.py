@@ -16,7 +16,8 @@ TEXTS: dict[str, str] = {
         "/orders — your orders and their status\n"
         "/subscribe — the Friday broadcast of featured products (/unsubscribe stops it)\n"
         "/language — switch language (Bahasa Indonesia)\n"
-        "/menu — back to the main menu\n\n"
+        "/menu — back to the main menu\n"
+        "/claim — run your shop, if Jakpreneur registered it with your number\n\n"
         "In a numbered menu, type the number to choose."
     ),
     "choose_language": "Pilih bahasa / Choose a language:",
@@ -205,6 +206,76 @@ TEXTS: dict[str, str] = {
     "invite_unknown": "That invite code is not known. Check it, or ask staff for a new one.",
     "invite_used": "That invite code has been used already. Ask staff for a new one.",
     "invite_expired": "That invite code has expired. Ask staff for a new one.",
+    # A shop claimed by the phone it was imported with
+    "claim_hello": "Welcome to Jumat Beli Lokal! 🛍️",
+    "claim_ask": (
+        "Are you the owner of {merchant} ({area})?\n"
+        "Your number is registered for this shop in Jakpreneur's records. If so, you will run "
+        "this shop on Jumat Beli Lokal and get its orders in this chat."
+    ),
+    "claim_ask_more": "Your number is also registered for {count} more shop(s); we ask about each in turn.",
+    "btn_claim_yes": "✅ Yes",
+    "btn_claim_no": "❌ No",
+    "claim_done": (
+        "Welcome! You now run {merchant}. Its new orders will arrive in this chat. Type /shop "
+        "for your shop's summary and /stock for your products."
+    ),
+    "claim_sent_to_staff": (
+        "{merchant} is already run by someone else, so we passed your request on to "
+        "Jakpreneur staff for approval. You will hear back in this chat."
+    ),
+    "claim_declined": (
+        "All right, nothing was changed, and we won't ask about {merchant} again. "
+        "If it is your shop after all, type /claim."
+    ),
+    "claim_answered": "You already answered about that shop.",
+    "claim_waiting": "Your request to run {merchant} is still waiting for staff's approval.",
+    "claim_already": "You already run {merchant}. Type /shop for your shop's summary.",
+    "claim_closed": "To run {merchant}, ask Jakpreneur staff for an invite code, then type /join CODE.",
+    "claim_no_shop": (
+        "The number {phone} is not registered as a shop's number in Jakpreneur's records. "
+        "Have an invite code from staff? Type /join CODE"
+    ),
+    "claim_hint": (
+        "Is your shop registered with Jakpreneur? Send your number with the "
+        '"📱 Send my number" button to run it.'
+    ),
+    "claim_share_contact": (
+        "To run your shop registered with Jakpreneur, send this account's phone number with "
+        'the "📱 Send my number" button below. It must be the shop\'s number in '
+        "Jakpreneur's records."
+    ),
+    "claim_foreign_contact": (
+        "That is not your own account's number, so it cannot be used to run a shop. Nothing "
+        'was changed. Send your own number with the "📱 Send my number" button.'
+    ),
+    "claim_phone_changed": (
+        "The number of {merchant} in Jakpreneur's records has changed, so that question no "
+        "longer applies. Please contact Jakpreneur staff."
+    ),
+    "notice_claim_pending": (
+        "🙋 Request #{claim}: {claimant} wants to run {merchant} ({area}). Their number matches "
+        "Jakpreneur's records, but the shop is already run by {operators}. If approved, they "
+        "run it too."
+    ),
+    "btn_claim_approve": "✅ Approve",
+    "btn_claim_refuse": "❌ Refuse",
+    "claim_approved": "Request #{claim} approved: {claimant} now runs {merchant} and has been told.",
+    "claim_refused": "Request #{claim} refused: {claimant} does not run {merchant} and has been told.",
+    "claim_decided_approved": "Request #{claim} was already approved by another staff member.",
+    "claim_decided_refused": "Request #{claim} was already refused by another staff member.",
+    "claim_queue_left": "Waiting for a decision: {count} request(s).",
+    "claim_queue_empty": "No shop claims are waiting for a decision. 👍",
+    "claim_queue_hint": "Every request waiting: /approvals",
+    "claim_unknown": "Request #{claim} does not exist or is not waiting for a decision.",
+    "notice_claim_approved": (
+        "✅ Staff approved your request: you now run {merchant}. Its new orders will arrive "
+        "in this chat. Type /shop for your shop's summary."
+    ),
+    "notice_claim_refused": (
+        "Staff did not approve your request to run {merchant}. If this is a mistake, please "
+        "contact Jakpreneur staff."
+    ),
     "notice_order_confirmed": "✅ Order #{order} was accepted by {merchant} and is being prepared.",
     "notice_order_rejected": "❌ Sorry, order #{order} was rejected by {merchant}: {reason}",
     "notice_order_ready": "📦 Order #{order} is ready for pickup at {merchant}.",

@@ -16,7 +16,8 @@ TEXTS: dict[str, str] = {
         "/pesanan — pesanan Anda dan statusnya\n"
         "/langganan — siaran Jumat berisi produk unggulan (/berhenti untuk berhenti)\n"
         "/bahasa — ganti bahasa (English)\n"
-        "/menu — kembali ke menu utama\n\n"
+        "/menu — kembali ke menu utama\n"
+        "/klaim — kelola toko Anda, jika terdaftar di Jakpreneur dengan nomor Anda\n\n"
         "Di menu bernomor, ketik nomornya untuk memilih."
     ),
     "choose_language": "Pilih bahasa / Choose a language:",
@@ -204,6 +205,79 @@ TEXTS: dict[str, str] = {
     "invite_unknown": "Kode undangan itu tidak dikenal. Periksa lagi, atau minta kode baru ke petugas.",
     "invite_used": "Kode undangan itu sudah dipakai. Minta kode baru ke petugas.",
     "invite_expired": "Kode undangan itu sudah kedaluwarsa. Minta kode baru ke petugas.",
+    # A shop claimed by the phone it was imported with
+    "claim_hello": "Selamat datang di Jumat Beli Lokal! 🛍️",
+    "claim_ask": (
+        "Anda pemilik {merchant} ({area})?\n"
+        "Nomor Anda terdaftar untuk toko ini di data Jakpreneur. Jika ya, Anda akan mengelola "
+        "toko ini di Jumat Beli Lokal dan menerima pesanannya di chat ini."
+    ),
+    "claim_ask_more": "Nomor Anda juga terdaftar untuk {count} toko lain; kami tanyakan satu per satu.",
+    "btn_claim_yes": "✅ Ya",
+    "btn_claim_no": "❌ Bukan",
+    "claim_done": (
+        "Selamat! Anda sekarang pengelola {merchant}. Pesanan baru toko ini akan masuk ke chat "
+        "ini. Ketik /toko untuk ringkasan toko dan /stok untuk produk Anda."
+    ),
+    "claim_sent_to_staff": (
+        "{merchant} sudah dikelola orang lain, jadi permintaan Anda kami teruskan ke petugas "
+        "Jakpreneur untuk disetujui. Kabarnya akan dikirim ke chat ini."
+    ),
+    "claim_declined": (
+        "Baik, tidak ada yang diubah, dan kami tidak akan menanyakan {merchant} lagi. "
+        "Jika ternyata itu toko Anda, ketik /klaim."
+    ),
+    "claim_answered": "Pertanyaan tentang toko itu sudah Anda jawab.",
+    "claim_waiting": "Permintaan Anda untuk mengelola {merchant} masih menunggu persetujuan petugas.",
+    "claim_already": "Anda sudah mengelola {merchant}. Ketik /toko untuk ringkasan toko.",
+    "claim_closed": (
+        "Untuk mengelola {merchant}, minta kode undangan ke petugas Jakpreneur, lalu ketik "
+        "/gabung KODE."
+    ),
+    "claim_no_shop": (
+        "Nomor {phone} tidak terdaftar sebagai nomor toko di data Jakpreneur. Punya kode "
+        "undangan dari petugas? Ketik /gabung KODE"
+    ),
+    "claim_hint": (
+        "Toko Anda terdaftar di Jakpreneur? Kirim nomor Anda dengan tombol "
+        '"📱 Kirim nomor saya" untuk mengelolanya.'
+    ),
+    "claim_share_contact": (
+        "Untuk mengelola toko Anda yang terdaftar di Jakpreneur, kirim nomor HP akun ini "
+        'dengan tombol "📱 Kirim nomor saya" di bawah. Nomornya harus sama dengan nomor '
+        "toko di data Jakpreneur."
+    ),
+    "claim_foreign_contact": (
+        "Itu bukan nomor akun Anda sendiri, jadi tidak bisa dipakai untuk mengelola toko. "
+        'Tidak ada yang diubah. Kirim nomor Anda sendiri dengan tombol "📱 Kirim nomor saya".'
+    ),
+    "claim_phone_changed": (
+        "Nomor {merchant} di data Jakpreneur sudah berubah, jadi pertanyaan itu tidak berlaku "
+        "lagi. Hubungi petugas Jakpreneur."
+    ),
+    "notice_claim_pending": (
+        "🙋 Permintaan #{claim}: {claimant} ingin mengelola {merchant} ({area}). Nomornya "
+        "cocok dengan data Jakpreneur, tetapi toko ini sudah dikelola oleh {operators}. "
+        "Jika disetujui, ia menjadi pengelola juga."
+    ),
+    "btn_claim_approve": "✅ Setujui",
+    "btn_claim_refuse": "❌ Tolak",
+    "claim_approved": "Permintaan #{claim} disetujui: {claimant} sekarang pengelola {merchant} dan sudah diberi tahu.",
+    "claim_refused": "Permintaan #{claim} ditolak: {claimant} tidak menjadi pengelola {merchant} dan sudah diberi tahu.",
+    "claim_decided_approved": "Permintaan #{claim} sudah disetujui oleh petugas lain.",
+    "claim_decided_refused": "Permintaan #{claim} sudah ditolak oleh petugas lain.",
+    "claim_queue_left": "Menunggu keputusan: {count} permintaan.",
+    "claim_queue_empty": "Tidak ada permintaan klaim toko yang menunggu keputusan. 👍",
+    "claim_queue_hint": "Semua permintaan yang menunggu: /persetujuan",
+    "claim_unknown": "Permintaan #{claim} tidak ada atau tidak menunggu keputusan.",
+    "notice_claim_approved": (
+        "✅ Petugas menyetujui permintaan Anda: Anda sekarang pengelola {merchant}. Pesanan "
+        "baru toko ini akan masuk ke chat ini. Ketik /toko untuk ringkasan toko."
+    ),
+    "notice_claim_refused": (
+        "Petugas tidak menyetujui permintaan Anda untuk mengelola {merchant}. Jika ini "
+        "keliru, hubungi petugas Jakpreneur."
+    ),
     "notice_order_confirmed": "✅ Pesanan #{order} diterima oleh {merchant} dan sedang disiapkan.",
     "notice_order_rejected": "❌ Maaf, pesanan #{order} ditolak oleh {merchant}: {reason}",
     "notice_order_ready": "📦 Pesanan #{order} siap diambil di {merchant}.",
