@@ -15,7 +15,7 @@ import zipfile
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from xml.parsers import expat
 
 _SHARED_STRINGS = "/sharedStrings"
@@ -111,17 +111,21 @@ def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, 
     return found
 
 
-def _parse(archive: zipfile.ZipFile, part: str, start: object) -> None:
-    parser = _parser()
-    parser.StartElementHandler = start
+def _parse(archive: zipfile.ZipFile, part: str, start: Any) -> None:
+    parser = _parser(start)
     with archive.open(part) as xml:
         parser.ParseFile(xml)
 
 
-def _parser() -> expat.XMLParserType:
+def _parser(start: Any, end: Any = None, characters: Any = None) -> expat.XMLParserType:
     # Names as "namespace local": generators differ in the prefixes they write (`x:c`).
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    if characters is not None:
+        parser.CharacterDataHandler = characters
     return parser
 
 
@@ -188,10 +192,7 @@ def _read_shared_strings(archive: zipfile.ZipFile, part: str) -> _SharedStrings:
         if state["text"]:
             parts.append(data)
 
-    parser = _parser()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = characters
+    parser = _parser(start, end, characters)
     with archive.open(part) as xml:
         parser.ParseFile(xml)
     shared.close()
@@ -254,10 +255,7 @@ def _rows(xml: IO[bytes], shared: _SharedStrings) -> Iterator[tuple[str, ...]]:
         if cell["text"]:
             parts.append(data)
 
-    parser = _parser()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = characters
+    parser = _parser(start, end, characters)
     while chunk := xml.read(_CHUNK):
         parser.Parse(chunk, False)
         yield from done
