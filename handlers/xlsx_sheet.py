@@ -20,7 +20,7 @@ from xml.parsers import expat
 
 _SHARED_STRINGS = "/sharedStrings"
 _CHUNK = 1 << 16
-_CELL_REFERENCE = re.compile(r"([A-Z]{1,3})(\d+)")
+_LETTERS = re.compile(r"[A-Z]{1,3}")
 _INTEGER = re.compile(r"-?\d+")
 # Shared strings kept as one text per block with the blocks' end offsets: a list of a million
 # Python strings costs several times the text it holds.
@@ -118,8 +118,7 @@ def _parse(archive: zipfile.ZipFile, part: str, start: Any) -> None:
 
 
 def _parser(start: Any, end: Any = None, characters: Any = None) -> expat.XMLParserType:
-    # Names as "namespace local": generators differ in the prefixes they write (`x:c`).
-    parser = expat.ParserCreate(namespace_separator=" ")
+    parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.StartElementHandler = start
     if end is not None:
@@ -130,7 +129,8 @@ def _parser(start: Any, end: Any = None, characters: Any = None) -> expat.XMLPar
 
 
 def _local(name: str) -> str:
-    return name[name.rfind(" ") + 1 :]
+    """Generators differ in the prefixes they write (`x:c`, `r:id`): names are read without."""
+    return name[name.rfind(":") + 1 :]
 
 
 class _SharedStrings:
@@ -167,11 +167,12 @@ class _SharedStrings:
 def _read_shared_strings(archive: zipfile.ZipFile, part: str) -> _SharedStrings:
     shared = _SharedStrings()
     parts: list[str] = []
+    local = _LocalNames()
     # Text inside <t>, except a phonetic reading's (<rPh>), which Excel does not show.
     state = {"text": False, "phonetic": False}
 
     def start(name: str, _attributes: dict[str, str]) -> None:
-        name = _local(name)
+        name = local[name]
         if name == "t":
             state["text"] = not state["phonetic"]
         elif name == "rPh":
@@ -180,7 +181,7 @@ def _read_shared_strings(archive: zipfile.ZipFile, part: str) -> _SharedStrings:
             parts.clear()
 
     def end(name: str) -> None:
-        name = _local(name)
+        name = local[name]
         if name == "t":
             state["text"] = False
         elif name == "rPh":
@@ -205,54 +206,57 @@ def _rows(xml: IO[bytes], shared: _SharedStrings) -> Iterator[tuple[str, ...]]:
     cells: list[str] = []
     parts: list[str] = []
     formula: list[str] = []
-    # The cell being read: its type, where it goes, whether text is being collected and
-    # whether it holds a formula; the row's number and the last row handed on.
-    cell = {"type": "n", "column": 0, "text": False, "formula": False}
-    row = {"number": 0, "last": 0}
+    local = _LocalNames()
+    # The cell being read: its type, where it goes, whether its text is being collected and
+    # whether it holds a formula; the row's number, and the last row handed on. Plain locals:
+    # these handlers run a few million times a sheet.
+    kind, column, collecting, has_formula = "n", 0, False, False
+    number = last = 0
 
     def start(name: str, attributes: dict[str, str]) -> None:
-        name = _local(name)
+        nonlocal kind, column, collecting, has_formula, number
+        name = local[name]
         if name == "c":
-            cell["type"] = attributes.get("t", "n")
-            reference = _CELL_REFERENCE.fullmatch(attributes.get("r", ""))
-            cell["column"] = _column(reference.group(1)) if reference else len(cells)
-            cell["formula"] = False
+            kind = attributes.get("t", "n")
+            reference = attributes.get("r")
+            column = _column_of(reference) if reference else len(cells)
+            has_formula = False
             parts.clear()
-        elif name in ("v", "t"):
-            cell["text"] = True
+        elif name == "v" or name == "t":
+            collecting = True
         elif name == "f":
-            cell["formula"] = True
-            cell["text"] = True
+            has_formula = collecting = True
             formula.clear()
         elif name == "row":
             cells.clear()
-            number = attributes.get("r")
-            row["number"] = int(number) if number else row["last"] + 1
+            given = attributes.get("r")
+            number = int(given) if given else last + 1
 
     def end(name: str) -> None:
-        name = _local(name)
-        if name in ("v", "t"):
-            cell["text"] = False
+        nonlocal collecting, last
+        name = local[name]
+        if name == "v" or name == "t":
+            collecting = False
+        elif name == "c":
+            if column < len(cells):
+                raise DamagedSheet(f"row {number}: cells out of order")
+            if column > len(cells):
+                cells.extend([""] * (column - len(cells)))
+            cells.append(_value(kind, has_formula, parts, formula, shared))
         elif name == "f":
-            cell["text"] = False
+            collecting = False
             formula.extend(parts)
             parts.clear()
-        elif name == "c":
-            column = cell["column"]
-            if column < len(cells):
-                raise DamagedSheet(f"row {row['number']}: cells out of order")
-            cells.extend([""] * (column - len(cells)))
-            cells.append(_value(cell, parts, formula, shared))
         elif name == "row":
-            number = row["number"]
-            if number <= row["last"]:
-                raise DamagedSheet(f"row {number} comes after row {row['last']}")
-            done.extend([()] * (number - row["last"] - 1))
+            if number <= last:
+                raise DamagedSheet(f"row {number} comes after row {last}")
+            if number > last + 1:
+                done.extend([()] * (number - last - 1))
             done.append(tuple(cells))
-            row["last"] = number
+            last = number
 
     def characters(data: str) -> None:
-        if cell["text"]:
+        if collecting:
             parts.append(data)
 
     parser = _parser(start, end, characters)
@@ -265,23 +269,46 @@ def _rows(xml: IO[bytes], shared: _SharedStrings) -> Iterator[tuple[str, ...]]:
 
 
 def _value(
-    cell: dict[str, object], parts: list[str], formula: list[str], shared: _SharedStrings
+    kind: str, has_formula: bool, parts: list[str], formula: list[str], shared: _SharedStrings
 ) -> str:
-    if cell["formula"]:
+    if has_formula:
         text = "".join(formula)
         return Formula(text if text.startswith("=") else "=" + text)
     value = "".join(parts)
-    kind = cell["type"]
+    if kind == "inlineStr" or kind == "str" or not value:
+        return value
     if kind == "s":
-        return shared[int(value)] if value else ""
+        return shared[int(value)]
     if kind == "b":
         return "TRUE" if value == "1" else "FALSE"
-    if kind in ("inlineStr", "str", "e", "d") or not value:
+    if kind == "e" or kind == "d":
         return value
     if _INTEGER.fullmatch(value):
         return value
     number = float(value)
     return str(int(number)) if number.is_integer() else str(number)
+
+
+class _LocalNames(dict[str, str]):
+    """An element's name without its prefix (`x:c` → `c`), worked out once per name."""
+
+    def __missing__(self, name: str) -> str:
+        local = self[name] = _local(name)
+        return local
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_of(reference: str) -> int:
+    """The column of a cell reference: `C5` → 2."""
+    letters = reference.rstrip("0123456789")
+    found = _COLUMNS.get(letters)
+    if found is None:
+        if not _LETTERS.fullmatch(letters) or letters == reference:
+            raise DamagedSheet(f"a cell reference reads {reference!r}")
+        found = _COLUMNS[letters] = _column(letters)
+    return found
 
 
 def _column(letters: str) -> int:

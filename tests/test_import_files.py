@@ -436,8 +436,15 @@ def test_a_workbook_written_by_openpyxl_reads_like_its_csv(tmp_path: Path) -> No
         '<row r="1"><c r="B1"><v>1</v></c><c r="A1"><v>1</v></c></row>',
         '<row r="1"><c r="A1" t="s"><v>99</v></c></row>',
         '<row r="1"><c r="A1"><v>1</v></c>',
+        '<row r="1"><c r="15"><v>1</v></c></row>',
     ],
-    ids=["rows out of order", "cells out of order", "no such shared string", "cut off"],
+    ids=[
+        "rows out of order",
+        "cells out of order",
+        "no such shared string",
+        "cut off",
+        "a reference without its column",
+    ],
 )
 def test_a_sheet_that_breaks_the_format_is_refused_in_one_line(tmp_path: Path, rows: str) -> None:
     path = sheet_xml_workbook(tmp_path / "produk.xlsx", ["<si><t>a</t></si>"], rows)
