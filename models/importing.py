@@ -356,10 +356,13 @@ async def _stored_products(
 
 
 async def _insert(session: AsyncSession, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Inserts the rows in as few statements as the driver allows; their new ids."""
+    """Inserts the rows in as few statements as the driver allows; their new ids. Core, not the
+    ORM's bulk insert: that splits the rows by which of their values are None, and a file's
+    optional columns left empty here and there made batches of a few rows each."""
     if not rows:
         return []
-    return list(await session.scalars(insert(table).returning(table.id), rows))
+    connection = await session.connection()
+    return list((await connection.execute(insert(table).returning(table.id), rows)).scalars())
 
 
 def _categories(categories: list[Category]) -> dict[str, Category]:
