@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from handlers.texts import text
-from handlers.xlsx_sheet import DamagedSheet, Formula, first_sheet_rows
+from handlers.xlsx_process import sheet_rows
+from handlers.xlsx_sheet import DamagedSheet, Formula
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 DELIMITERS = (",", ";")
@@ -285,7 +286,7 @@ def _xlsx_rows(path: Path) -> Iterator[Iterator[tuple[str, ...]]]:
     if not _is_xlsx(path):
         raise UnreadableFile("import_not_a_table")
     try:
-        with first_sheet_rows(path) as rows:
+        with sheet_rows(path) as rows:
             yield _readable(rows)
     except DamagedSheet as error:
         raise UnreadableFile("import_bad_xlsx", reason=str(error)) from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from models.catalog import Merchant, Product
 from tests.people import Chatter
 from tests.test_cli_and_console import JBL, run_jbl
 from tests.test_cli_errors import assert_one_line
+from tests.test_import_files import sheet_readers
 from tests.test_search import found
 
 MERCHANTS = [
@@ -186,6 +188,43 @@ async def test_an_import_killed_half_way_leaves_whole_batches_and_a_second_run_f
         f"merchants: {rows - written:,} created, 0 updated, {written:,} unchanged, 0 in error"
     )
     assert await imported(app) == (rows, 0)
+
+
+async def test_ctrl_c_stops_a_workbook_import_between_batches_quietly_and_with_its_reader(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    rows = 10 * BATCH_ROWS + 17
+    shops = [MERCHANTS[0]] + [
+        [f"JKP-{n:05}", f"Toko {n}", "", "Jakarta Timur", "Cakung", ""] for n in range(rows)
+    ]
+    path = write_xlsx(tmp_path / "toko.xlsx", shops)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
+    env["JBL_DATABASE__URL"] = database_url
+    importing = await asyncio.create_subprocess_exec(
+        JBL, "import", "merchants", str(path), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        # Its own process group, as a terminal's foreground job: Ctrl-C reaches the sheet's
+        # reader too.
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(60):
+            while (await imported(app))[0] == 0:
+                assert importing.returncode is None, "the import ended before Ctrl-C"
+                await asyncio.sleep(0.01)
+        os.killpg(importing.pid, signal.SIGINT)
+        _, stderr = await importing.communicate()
+    finally:
+        if importing.returncode is None:
+            importing.kill()
+            await importing.wait()
+    assert (importing.returncode, stderr.decode()) == (130, "")
+    assert sheet_readers(path) == []
+    written, _ = await imported(app)
+    assert written % BATCH_ROWS == 0 and 0 < written < rows
+    assert jbl_import(database_url, tmp_path, "merchants", str(path)) == (
+        f"merchants: {rows - written:,} created, 0 updated, {written:,} unchanged, 0 in error"
+    )
 
 
 async def test_columns_jbl_does_not_know_are_named_in_a_warning_and_ignored(

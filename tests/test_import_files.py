@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
+import subprocess
+import sys
 import tracemalloc
 import zipfile
 from pathlib import Path
@@ -449,3 +452,65 @@ def test_a_workbook_written_by_openpyxl_reads_like_its_csv(tmp_path: Path) -> No
 def test_a_sheet_that_breaks_the_format_is_refused_in_one_line(tmp_path: Path, rows: str) -> None:
     path = sheet_xml_workbook(tmp_path / "produk.xlsx", ["<si><t>a</t></si>"], rows)
     assert refusal(path).startswith("The XLSX file is damaged and cannot be read (")
+
+
+def sheet_readers(path: Path) -> list[int]:
+    """The processes reading `path`'s sheet (`handlers.xlsx_process`), by their pids."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            arguments = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"handlers.xlsx_process" in arguments and os.fsencode(path) in arguments:
+            found.append(int(proc.name))
+    return found
+
+
+def many_products(path: Path, count: int) -> Path:
+    rows = [HEADER] + [[*ATIEK[:1], f"KL-{n}", *ATIEK[2:]] for n in range(count)]
+    return write_xlsx(path, rows, {})
+
+
+def test_a_workbook_put_down_half_read_leaves_no_reader_behind(tmp_path: Path) -> None:
+    path = many_products(tmp_path / "produk.xlsx", 20_000)
+    with open_table(path, PRODUCT_COLUMNS) as table:
+        first = next(table.rows)
+        assert len(sheet_readers(path)) == 1
+    assert first.cells[1] == "KL-0"
+    assert sheet_readers(path) == []
+
+
+def test_a_reader_killed_half_way_is_told_in_one_line_and_not_taken_for_the_end(
+    tmp_path: Path,
+) -> None:
+    path = many_products(tmp_path / "produk.xlsx", 20_000)
+    read = 0
+    with pytest.raises(UnreadableFile) as refused, open_table(path, PRODUCT_COLUMNS) as table:
+        [reader] = sheet_readers(path)
+        os.kill(reader, signal.SIGKILL)
+        for _row in table.rows:
+            read += 1
+    assert 0 < read < 20_000
+    assert refused.value.problem.text("en") == (
+        "The XLSX file is damaged and cannot be read (its reader was stopped, exit status -9)."
+        " Please open it in Excel and save it again."
+    )
+
+
+def test_a_reader_whose_importer_died_ends_quietly(tmp_path: Path) -> None:
+    path = many_products(tmp_path / "produk.xlsx", 20_000)
+    errors = tmp_path / "stderr"
+    # As the importer starts it; the importer then dies (kill -9) and its end of the pipe closes.
+    with (
+        errors.open("wb") as stderr,
+        subprocess.Popen(
+            [sys.executable, "-m", "handlers.xlsx_process", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        ) as reader,
+    ):
+        assert reader.stdout is not None and reader.stdout.read(1)
+        reader.stdout.close()
+        assert reader.wait(timeout=60) == 1
+    assert errors.read_text() == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 from pathlib import Path
 
@@ -19,6 +20,25 @@ def proc_status_kib(field: str) -> int | None:
         return None
     line = next((line for line in status.splitlines() if line.startswith(field + ":")), None)
     return int(line.split()[1]) if line else None
+
+
+def tree_rss_kib(pid: int) -> int:
+    """The RSS of a process and of all its descendants together, or 0 once it is gone."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        task = Path(f"/proc/{current}/task")
+        try:
+            status = Path(f"/proc/{current}/status").read_text(encoding="ascii")
+            threads = list(task.iterdir())
+        except OSError:
+            continue
+        line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
+        total += int(line.split()[1]) if line else 0
+        for thread in threads:
+            with contextlib.suppress(OSError):
+                pending += [int(child) for child in (thread / "children").read_text().split()]
+    return total
 
 
 def reset_peak_rss() -> bool:
