@@ -147,6 +147,11 @@ class Product(Base):
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
 
 
+# What staff review before a product is listed again when it changes (by its merchant, or by
+# an import with `--review`); its other columns change without review.
+REVIEWED_COLUMNS = frozenset({"name", "description", "photo_url"})
+
+
 def listed(columns: Any) -> ColumnElement[bool]:
     """What the catalog shows, over `Product` or a subquery of its columns: products their
     merchant shows and staff approved."""

@@ -28,7 +28,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from models.catalog import Category, Merchant, Product, Review, search_text_for
+from models.catalog import (
+    REVIEWED_COLUMNS,
+    Category,
+    Merchant,
+    Product,
+    Review,
+    search_text_for,
+)
 
 
 class Kind(StrEnum):
@@ -142,8 +149,6 @@ class _Fields:
         }
 
 
-# What staff review before a product is listed; its other columns change without review.
-_REVIEWED = frozenset({"name", "description", "photo_url"})
 # Fields that may be empty in the file and are then stored empty, not kept.
 _MAY_BE_EMPTY = frozenset({"phone", "kelurahan", "owner_name", "photo_url"})
 _MERCHANT = _Fields.of(
@@ -309,7 +314,7 @@ async def write_products(
         if changed:
             name = changed.get("name", found.name)
             search_text = search_text_for(name, merchant.name, category)
-            reviewed = waits if _REVIEWED & changed.keys() else {}
+            reviewed = waits if REVIEWED_COLUMNS & changed.keys() else {}
             changes.append({"id": found.id, **changed, "search_text": search_text, **reviewed})
     if not dry_run:
         written.ids += await _insert(session, Product, new)

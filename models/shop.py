@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalog import Category, Merchant, Product, Review, search_text_for
+from models.catalog import REVIEWED_COLUMNS, Category, Merchant, Product, Review, search_text_for
 from models.curation import ask_review
 from models.errors import Refusal
 from models.ordering import operated_merchants
@@ -61,10 +61,6 @@ async def set_price(session: AsyncSession, person_id: int, product_id: int, pric
 
 async def set_shown(session: AsyncSession, person_id: int, product_id: int, shown: bool) -> Product:
     return await _change(session, person_id, product_id, active=shown)
-
-
-# What a merchant may edit that staff review before the product is listed again.
-REVIEWED_COLUMNS = ("name", "description", "photo_url")
 
 
 async def set_reviewed(
