@@ -48,12 +48,31 @@ def this_friday(app: App) -> date:
     return edition_date(app.clock().astimezone(app.settings.timezone).date())
 
 
+# The columns of `jbl friday plan`; the slug's header says where it is used.
+PLAN_HEADER = ("friday", "category", "slug (for jbl friday set)", "broadcast", "headline")
+
+
 async def print_plan(app: App) -> None:
-    """`date<TAB>category<TAB>headline<TAB>broadcast` for the next Fridays."""
+    """The next Fridays under a header, in aligned columns: date, the featured category's
+    name and the slug `jbl friday set` takes, the broadcast's state and the headline (last,
+    as the one that may be long)."""
     async with UnitOfWork(app.sessions) as uow:
         fridays = await broadcasts.calendar(uow.session, this_friday(app), CALENDAR_WEEKS)
-    for friday, category, headline, status in fridays:
-        print(f"{friday.isoformat()}\t{category.slug}\t{headline or '-'}\t{status or '-'}")
+    lines = [PLAN_HEADER] + [
+        (
+            friday.isoformat(),
+            category.name("id"),
+            category.slug,
+            status or "-",
+            " ".join(headline.split()) if headline else "-",
+        )
+        for friday, category, headline, status in fridays
+    ]
+    *aligned, _ = zip(*lines, strict=True)
+    widths = [max(map(len, column)) for column in aligned]
+    for *cells, headline in lines:
+        padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        print("  ".join([*padded, headline]))
 
 
 async def set_friday(app: App, day: str, category_name: str, headline: str | None) -> str:
