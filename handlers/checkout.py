@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from handlers import payloads
 from handlers.cart import cart_text
 from handlers.cleaning import clean_text
+from handlers.delivery_addresses import is_phone_number, names_a_place
 from handlers.formatting import handover_lines, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
@@ -33,8 +35,6 @@ FIELDS = ("co_name", "co_phone", "co_delivery", "co_address", "co_payment", "co_
 REQUIRED = ("co_name", "co_phone", "co_delivery", "co_payment", "co_token", "co_cart")
 NAME_LIMITS = (2, 80)
 ADDRESS_LIMITS = (10, 300)
-# The details a person types, each with its limits.
-TYPED = {"co_name": NAME_LIMITS, "co_address": ADDRESS_LIMITS}
 
 
 def _cancel(chat: Chat) -> Button:
@@ -163,19 +163,38 @@ def taken_text(text: str, limits: tuple[int, int]) -> str | None:
     return value if low <= len(value) <= high and any(c.isalpha() for c in value) else None
 
 
-async def _typed_text(chat: Chat, text: str, field: str, error: str) -> list[Reply]:
-    limits = TYPED[field]
-    value = taken_text(text, limits)
-    if value is None:
-        low, high = limits
-        return [Reply(chat.t(error, low=low, high=high), (_cancel(chat),))]
-    chat.keep(**{field: value})
-    return await _next(chat)
+def taken_name(text: str) -> str | None:
+    """The recipient's name as it is kept, or None when it is refused."""
+    return taken_text(text, NAME_LIMITS)
+
+
+def taken_address(text: str) -> str | None:
+    """The delivery address as it is kept, or None when it is refused: it must also name a
+    street or a place, so that a phone number typed in its place is asked again."""
+    value = taken_text(text, ADDRESS_LIMITS)
+    return value if value is not None and names_a_place(value) else None
+
+
+# The details a person types, each as it is taken.
+TYPED: dict[str, Callable[[str], str | None]] = {
+    "co_name": taken_name,
+    "co_address": taken_address,
+}
+
+
+def _asked_again(chat: Chat, text: str) -> Reply:
+    """The reply to a refused detail: what it needs, and the way out of checkout."""
+    return Reply(text, (_cancel(chat),))
 
 
 async def typed_name(chat: Chat, text: str) -> list[Reply]:
     """Takes the recipient's name."""
-    return await _typed_text(chat, text, "co_name", "name_invalid")
+    value = taken_name(text)
+    if value is None:
+        low, high = NAME_LIMITS
+        return [_asked_again(chat, chat.t("name_invalid", low=low, high=high))]
+    chat.keep(co_name=value)
+    return await _next(chat)
 
 
 async def typed_phone(chat: Chat, text: str) -> list[Reply]:
@@ -190,8 +209,24 @@ async def typed_phone(chat: Chat, text: str) -> list[Reply]:
 
 
 async def typed_address(chat: Chat, text: str) -> list[Reply]:
-    """Takes the delivery address."""
-    return await _typed_text(chat, text, "co_address", "address_invalid")
+    """Takes the delivery address; one refused is asked again, saying why."""
+    value = taken_address(text)
+    if value is None:
+        return [_asked_again(chat, _address_refused(chat, text))]
+    chat.keep(co_address=value)
+    return await _next(chat)
+
+
+def _address_refused(chat: Chat, text: str) -> str:
+    """Why a typed address is refused: a phone number, the wrong length, or no street or
+    place named."""
+    typed = " ".join(clean_text(text).split())
+    if is_phone_number(typed):
+        return chat.t("address_is_phone")
+    if taken_text(typed, ADDRESS_LIMITS) is None:
+        low, high = ADDRESS_LIMITS
+        return chat.t("address_invalid", low=low, high=high)
+    return chat.t("address_no_place")
 
 
 async def use_remembered(chat: Chat, field: str) -> list[Reply]:
@@ -214,7 +249,7 @@ def _remembered(chat: Chat, field: str) -> str | None:
     if field == "phone":
         return person.phone
     remembered = person.contact_name if field == "name" else person.address
-    return taken_text(remembered, TYPED[f"co_{field}"]) if remembered else None
+    return TYPED[f"co_{field}"](remembered) if remembered else None
 
 
 def _own_phone(chat: Chat) -> str | None:
@@ -291,7 +326,7 @@ def _retake_typed(chat: Chat) -> bool:
     (a NUL, which PostgreSQL cannot store): that detail is asked again, and one only cleaned
     shows a fresh summary, so the person still confirms what they were shown."""
     kept = chat.state.data
-    taken = {field: taken_text(str(kept[field]), TYPED[field]) for field in TYPED if field in kept}
+    taken = {field: take(str(kept[field])) for field, take in TYPED.items() if field in kept}
     if all(kept[field] == value for field, value in taken.items()):
         return False
     _reset(

@@ -28,6 +28,15 @@ async def summary_for_pickup(chatter: Chatter, name: str = "Budi Santoso") -> No
     assert "Ringkasan pesanan" in chatter.text, chatter.text
 
 
+async def to_delivery_address(chatter: Chatter, name: str = "Budi Santoso") -> None:
+    """Checks out for delivery as far as the address, typing the name and phone."""
+    await chatter.send("/checkout")
+    await chatter.send(name)
+    await chatter.send("0812 3456 7890")
+    await chatter.choose("Diantar")
+    assert "Ketik alamat pengantaran" in chatter.text, chatter.text
+
+
 async def order_for_pickup(chatter: Chatter) -> None:
     await summary_for_pickup(chatter)
     await chatter.choose("Pesan sekarang")

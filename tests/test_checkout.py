@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.bootstrap import build_app
+from models.chats import ChatState
 from models.ordering import Order
 from models.outbox import OutboxMessage
+from models.people import Person
+from models.uow import UnitOfWork
 from tests import db
-from tests.dialogs import add_to_cart
+from tests.dialogs import add_to_cart, to_delivery_address
 from tests.people import Chatter
 
 ADDRESS = "Jl. Tebet Raya No. 10, RT 01/RW 02, Tebet Barat"
@@ -239,3 +244,104 @@ async def test_someone_elses_order_is_not_found(app, budi: Chatter, sari: Chatte
         assert "Pesanan itu tidak ditemukan di akun Anda." in sari.text
     assert {o.status for o in await db.orders(app)} == {"pending"}
     assert Order  # the model the statuses above were read from
+
+
+async def kept_checkout(chatter: Chatter) -> dict[str, object]:
+    """The checkout details the chat keeps so far."""
+    async with UnitOfWork(chatter.app.sessions) as uow:
+        state = await uow.session.get(ChatState, chatter.identity)
+        assert state is not None
+        return dict(state.data)
+
+
+PHONE = "Itu sepertinya nomor telepon, bukan alamat."
+NO_PLACE = "alamat itu belum menyebut nama jalan atau tempat."
+# What people type where the address is asked that names nowhere to deliver to.
+NOT_ADDRESSES = {
+    "0812-3456-7890": PHONE,
+    "HP: 0812 3456 7890": PHONE,
+    "WA +62 812-3456-7890": PHONE,
+    "RT 03/RW 02 No. 5": NO_PLACE,
+    "Jakarta Selatan 12410": NO_PLACE,
+}
+
+
+async def test_a_phone_number_as_the_address_is_asked_again_and_nothing_is_kept(
+    app, budi: Chatter
+) -> None:
+    await add_to_cart(budi, "jamu", "Jamu Pegal Linu")
+    await to_delivery_address(budi)
+    for typed, said in NOT_ADDRESSES.items():
+        await budi.send(typed)
+        assert said in budi.text, typed
+        assert "Mohon ketik alamat" in budi.text and "nama jalan" in budi.text, typed
+        assert budi.labels == ["✖️ Batal checkout"]
+        assert "co_address" not in await kept_checkout(budi), typed
+    assert (await budi.person()).address is None
+    assert await db.orders(app) == []
+    address = "Gg. Haji Ung No.12, RT 03/RW 02, Kebon Kacang"
+    await budi.send(address)
+    assert "Checkout 4/4" in budi.text
+    await budi.choose("Bayar tunai")
+    assert f"🚚 Diantar ke: {address}" in budi.text
+    await budi.choose("Pesan sekarang")
+    [order] = await db.orders(app)
+    assert order.address == address
+    assert (await budi.person()).address == address
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "Jl. Melati 5 RT 03/RW 02",
+        "Gg. Haji Ung No.12",
+        "Perumahan X Blok C-7",
+        "Jl.Kopo 5, Jakarta Barat",
+        "Apartemen Kalibata City Tower B Lt. 12",
+    ],
+)
+async def test_jakarta_addresses_are_taken_as_typed(budi: Chatter, address: str) -> None:
+    await add_to_cart(budi, "jamu", "Jamu Pegal Linu")
+    await to_delivery_address(budi)
+    await budi.send(address)
+    assert "Checkout 4/4" in budi.text, budi.text
+    assert (await kept_checkout(budi))["co_address"] == address
+
+
+async def test_the_address_is_asked_again_in_the_persons_language(budi: Chatter) -> None:
+    await add_to_cart(budi, "jamu", "Jamu Pegal Linu")
+    await budi.send("/language")
+    await budi.choose("English")
+    await budi.send("/checkout")
+    await budi.send("Budi Santoso")
+    await budi.send("0812 3456 7890")
+    await budi.choose("Delivery")
+    await budi.send("0812-3456-7890")
+    assert "That looks like a phone number, not an address." in budi.text
+    assert "street or place name" in budi.text
+    await budi.send("No. 5 RT 03/RW 02")
+    assert "that address names no street or place yet" in budi.text
+    await budi.send("Jl. Melati No. 5, RT 03/RW 02, Menteng")
+    assert "Checkout 4/4" in budi.text
+
+
+async def test_a_remembered_phone_number_is_not_offered_as_the_address(app, budi: Chatter) -> None:
+    await add_to_cart(budi, "jamu", "Jamu Pegal Linu")
+    await to_delivery_address(budi)
+    await budi.send(ADDRESS)
+    await budi.choose("Bayar tunai")
+    await budi.choose("Pesan sekarang")
+    # As a version that took any text with a letter in it may have kept it.
+    person_id = (await budi.person()).id
+    async with UnitOfWork(app.sessions) as uow:
+        person = await uow.session.get_one(Person, person_id)
+        person.address = "HP 0812-3456-7890"
+        await uow.commit()
+    await add_to_cart(budi, "jamu", "Jamu Pegal Linu")
+    await budi.send("/checkout")
+    assert "Ringkasan pesanan" not in budi.text
+    await budi.choose("Pakai: Budi Santoso")
+    await budi.choose("Pakai: 0812-3456-7890")
+    await budi.choose("Diantar")
+    assert "Ketik alamat pengantaran" in budi.text
+    assert budi.labels == ["✖️ Batal checkout"]

@@ -36,12 +36,20 @@ from models.unusable import DatabaseUnusable, check_database, database_errors
 GROUPS = (db, chat, run, links, merchant, staff, friday, broadcast, report, imports, curate)
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """Every command of `jbl`, each with its one-line help and its description."""
     parser = argparse.ArgumentParser(
         prog="jbl", description="Jumat Beli Lokal: the chat shop of Jakarta's UMKM."
     )
-    parser.add_argument("--config", help="settings file (default: $JBL_CONFIG or ./config.toml)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--config", metavar="PATH", help="settings file (default: $JBL_CONFIG or ./config.toml)"
+    )
+    commands = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        help="one of these; `jbl COMMAND --help` tells more",
+    )
     for group in GROUPS:
         group.add_to(commands)
     # A command that only reads says so (`read_only=True`): it then works on a read-only
@@ -94,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # jbl's own progress is worth seeing; httpx at INFO would log request URLs, and a
     # Telegram URL holds the bot token.

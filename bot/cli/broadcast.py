@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.cli.friday import this_friday
+from bot.cli.usage import add_actions, add_command
 from handlers.formatting import local_time
 from models import broadcasts
 from models.subscriptions import audience
@@ -17,12 +18,17 @@ if TYPE_CHECKING:
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    broadcast = commands.add_parser("broadcast", help="the Friday broadcast")
-    broadcast_commands = broadcast.add_subparsers(
-        dest="broadcast_command", required=True, metavar="ACTION"
+    broadcast = add_command(
+        commands,
+        "broadcast",
+        "follow the Friday broadcast",
+        "Staff send, pause and cancel it in chat, with /siaran.",
     )
-    broadcast_commands.add_parser(
-        "status", help="the next broadcast: when, to whom, and how far it is"
+    broadcast_commands = add_actions(broadcast, "broadcast_command")
+    add_command(
+        broadcast_commands,
+        "status",
+        "show the next broadcast: when, to how many, how far it is",
     ).set_defaults(run=_status, read_only=True)
 
 

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from bot.bootstrap import init_database
-from bot.cli.usage import UsageError
+from bot.cli.usage import UsageError, add_command
 from bot.console import chat_in_terminal
 
 if TYPE_CHECKING:
@@ -19,9 +19,23 @@ NAME = re.compile(r"^[\w.-]{1,40}$")
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    chat = commands.add_parser("chat", help="chat with the bot in this terminal")
-    chat.add_argument("--as", dest="name", default="warga", help="chat as console:NAME")
-    chat.add_argument("--demo", action="store_true", help="prepare the demo database first")
+    chat = add_command(
+        commands,
+        "chat",
+        "chat with the bot in this terminal",
+        "It reads standard input, typed or piped, and prints each reply with its buttons as"
+        " `N. label`: type N to press one. Ctrl-D ends.",
+    )
+    chat.add_argument(
+        "--as",
+        dest="name",
+        default="warga",
+        metavar="NAME",
+        help="chat as console:NAME (letters, digits, '.', '_' or '-'; default: warga)",
+    )
+    chat.add_argument(
+        "--demo", action="store_true", help="create the database with the demo catalog first"
+    )
     chat.set_defaults(run=_chat)
 
 

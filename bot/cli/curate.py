@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from bot.cli.staff import actor
-from bot.cli.usage import UsageError, row_id
+from bot.cli.usage import UsageError, add_actions, add_command, row_id
 from handlers.formatting import local_time
 from handlers.money import format_rupiah
 from models.catalog import Product, Review
@@ -30,21 +30,41 @@ _ALREADY = {
 _HELP = {
     Decision.APPROVE: "list the product",
     Decision.CHANGES: "ask its merchant for changes (with --note)",
-    Decision.REJECT: "reject the product (with --note, the reason its merchant is told)",
+    Decision.REJECT: "reject the product (with --note, the reason)",
     Decision.PIN: "list it as a curator's pick, first in its category",
     Decision.UNPIN: "take back the curator's pick (it stays listed)",
+}
+_TOLD = {
+    Decision.APPROVE: "Its merchant is told.",
+    Decision.CHANGES: "Its merchant is told, with the note; editing the product sends it back"
+    " for review.",
+    Decision.REJECT: "Its merchant is told, with the note; it stays out of the catalog.",
+    Decision.PIN: "It is listed if it was not, a demotion is lifted, and its merchant is told.",
+    Decision.UNPIN: "It ranks by its sales again; its merchant is not told.",
 }
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    curate = commands.add_parser("curate", help="review products before they are listed")
-    actions = curate.add_subparsers(dest="curate_command", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="the products waiting for review, oldest first")
-    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    curate = add_command(
+        commands,
+        "curate",
+        "review products before they are listed",
+        "As /kurasi does in chat; every decision is recorded in staff_actions.",
+    )
+    actions = add_actions(curate, "curate_command")
+    listing = add_command(
+        actions,
+        "list",
+        "list the products waiting for review, oldest first",
+        "A line per product: id, name, price, shop and since when, separated by tabs.",
+    )
+    listing.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="at most N products (default: 50)"
+    )
     listing.set_defaults(run=_list, read_only=True)
     for decision in Decision:
-        action = actions.add_parser(decision.value, help=_HELP[decision])
-        action.add_argument("product_id", type=row_id, metavar="ID")
+        action = add_command(actions, decision.value, _HELP[decision], _TOLD[decision])
+        action.add_argument("product_id", type=row_id, metavar="ID", help="the product's id")
         action.add_argument("--note", help=f"for the merchant, up to {MAX_NOTE} characters")
         action.set_defaults(run=_decide, decision=decision)
 

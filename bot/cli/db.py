@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.bootstrap import init_database
+from bot.cli.usage import add_actions, add_command
 
 if TYPE_CHECKING:
     import argparse
@@ -13,10 +14,19 @@ if TYPE_CHECKING:
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    db = commands.add_parser("db", help="database schema and data")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    init = db_commands.add_parser("init", help="create or upgrade the schema (idempotent)")
-    init.add_argument("--demo", action="store_true", help="also load the demo catalog")
+    db = add_command(commands, "db", "manage the database's schema and data")
+    db_commands = add_actions(db, "db_command")
+    init = add_command(
+        db_commands,
+        "init",
+        "create or upgrade the schema (idempotent)",
+        "A database already up to date is left as it is; `jbl run` upgrades it too.",
+    )
+    init.add_argument(
+        "--demo",
+        action="store_true",
+        help="also load the demo catalog, unless the catalog has merchants already",
+    )
     init.set_defaults(run=_init)
 
 

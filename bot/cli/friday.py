@@ -6,7 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.cli.staff import actor
-from bot.cli.usage import UsageError
+from bot.cli.usage import UsageError, add_actions, add_command
 from handlers.broadcast import CALENDAR_WEEKS
 from models import broadcasts
 from models.catalog import category_by_slug_or_id, category_slugs
@@ -21,11 +21,24 @@ if TYPE_CHECKING:
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    friday = commands.add_parser("friday", help="the Friday calendar of featured categories")
-    friday_commands = friday.add_subparsers(dest="friday_command", required=True, metavar="ACTION")
-    plan = friday_commands.add_parser("plan", help=f"the next {CALENDAR_WEEKS} Fridays")
+    friday = add_command(
+        commands, "friday", "plan the featured category and headline of each Friday"
+    )
+    friday_commands = add_actions(friday, "friday_command")
+    plan = add_command(
+        friday_commands,
+        "plan",
+        f"show the next {CALENDAR_WEEKS} Fridays: category, headline and broadcast",
+        "Under a header, a line per Friday: its date, its featured category's name, the"
+        " category's slug (what `jbl friday set` takes), the broadcast's state and headline.",
+    )
     plan.set_defaults(run=_plan, read_only=True)
-    set_one = friday_commands.add_parser("set", help="choose a Friday's featured category")
+    set_one = add_command(
+        friday_commands,
+        "set",
+        "choose a Friday's featured category and headline",
+        "A Friday whose broadcast has started cannot be changed.",
+    )
     set_one.add_argument("date", help="the Friday, YYYY-MM-DD")
     set_one.add_argument("category", help="the category's slug or id (see `jbl friday plan`)")
     set_one.add_argument("--headline", help="the broadcast's headline for that Friday")
@@ -48,12 +61,31 @@ def this_friday(app: App) -> date:
     return edition_date(app.clock().astimezone(app.settings.timezone).date())
 
 
+# The columns of `jbl friday plan`; the slug's header says where it is used.
+PLAN_HEADER = ("friday", "category", "slug (for jbl friday set)", "broadcast", "headline")
+
+
 async def print_plan(app: App) -> None:
-    """`date<TAB>category<TAB>headline<TAB>broadcast` for the next Fridays."""
+    """The next Fridays under a header, in aligned columns: date, the featured category's
+    name and the slug `jbl friday set` takes, the broadcast's state and the headline (last,
+    as the one that may be long)."""
     async with UnitOfWork(app.sessions) as uow:
         fridays = await broadcasts.calendar(uow.session, this_friday(app), CALENDAR_WEEKS)
-    for friday, category, headline, status in fridays:
-        print(f"{friday.isoformat()}\t{category.slug}\t{headline or '-'}\t{status or '-'}")
+    lines = [PLAN_HEADER] + [
+        (
+            friday.isoformat(),
+            category.name("id"),
+            category.slug,
+            status or "-",
+            " ".join(headline.split()) if headline else "-",
+        )
+        for friday, category, headline, status in fridays
+    ]
+    *aligned, _ = zip(*lines, strict=True)
+    widths = [max(map(len, column)) for column in aligned]
+    for *cells, headline in lines:
+        padded = (cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        print("  ".join([*padded, headline]))
 
 
 async def set_friday(app: App, day: str, category_name: str, headline: str | None) -> str:

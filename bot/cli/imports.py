@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.usage import UsageError
+from bot.cli.usage import UsageError, add_actions, add_command
 from handlers.import_files import UnreadableFile
 from handlers.imports import TEMPLATES, Imported, Kind, import_file
 from models.importing import Outcome
@@ -18,13 +18,22 @@ if TYPE_CHECKING:
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    imports = commands.add_parser(
-        "import", help="load merchants or products from a CSV or XLSX file (see the README)"
+    imports = add_command(
+        commands,
+        "import",
+        "load merchants or products from a CSV or XLSX file",
+        "Merchants first; the README lists the columns.",
     )
-    kinds = imports.add_subparsers(dest="import_command", required=True)
+    kinds = add_actions(imports, "import_command")
     for kind in Kind:
-        command = kinds.add_parser(kind.value, help=f"create or update {kind.value} from FILE")
-        command.add_argument("file", type=Path, metavar="FILE", help="CSV or XLSX")
+        command = add_command(
+            kinds,
+            kind.value,
+            f"create or update {kind.value} from FILE",
+            "Rows in error go to FILE.errors.csv beside it, each with what to fix; importing"
+            " the same file again changes nothing.",
+        )
+        command.add_argument("file", type=Path, metavar="FILE", help="the CSV or XLSX file")
         command.add_argument(
             "--dry-run", action="store_true", help="check every row and write nothing"
         )
@@ -49,11 +58,16 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
             "--language",
             choices=("id", "en"),
             default="id",
-            help="of the messages and of FILE.errors.csv (default: id)",
+            help="the language of the messages and of FILE.errors.csv (default: id)",
         )
         command.set_defaults(run=_import, kind=kind)
-    template = kinds.add_parser("template", help="print a file's header and one example row")
-    template.add_argument("template_kind", choices=[kind.value for kind in Kind], metavar="KIND")
+    template = add_command(kinds, "template", "print a file's header and one example row, as CSV")
+    template.add_argument(
+        "template_kind",
+        choices=[kind.value for kind in Kind],
+        metavar="KIND",
+        help="merchants or products",
+    )
     template.set_defaults(run=_template, read_only=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from bot.cli.usage import UsageError, row_id
+from bot.cli.usage import UsageError, add_command, row_id
 from bot.telegram.links import bot_username, start_url
 from handlers.routes import claim_command, claim_link, start_link
 from models.catalog import Merchant, Product, names_by_id
@@ -20,12 +20,20 @@ KINDS = {"product": Product, "merchant": Merchant}
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    links = commands.add_parser(
-        "links", help="print links that open a product or shop, or that claim a shop"
+    links = add_command(
+        commands,
+        "links",
+        "print links that open a product or shop, or claim a shop",
+        "A line per product or shop: its t.me link and its name; with --claim, its t.me link,"
+        " its wa.me link and its name (`-` for a platform jbl is not on). Tabs separate them.",
     )
-    links.add_argument("kind", choices=tuple(KINDS))
-    links.add_argument("ids", nargs="*", type=row_id, metavar="ID", help="default: all")
-    links.add_argument("--bot", help="the bot's username (default: asked from Telegram)")
+    links.add_argument(
+        "kind", choices=tuple(KINDS), help="what the ids are: a product's or a merchant's"
+    )
+    links.add_argument(
+        "ids", nargs="*", type=row_id, metavar="ID", help="the products or merchants (default: all)"
+    )
+    links.add_argument("--bot", help="the bot's Telegram username (default: asked from Telegram)")
     links.add_argument(
         "--claim",
         action="store_true",

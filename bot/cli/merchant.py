@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.cli.staff import actor
-from bot.cli.usage import UsageError, row_id
+from bot.cli.usage import UsageError, add_actions, add_command, row_id
 from bot.telegram.links import bot_username, start_url
 from handlers.routes import join_link
 from handlers.texts import text
@@ -23,35 +23,62 @@ if TYPE_CHECKING:
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    merchant = commands.add_parser("merchant", help="merchants and the people who run them")
-    merchant_commands = merchant.add_subparsers(dest="merchant_command", required=True)
-    listing = merchant_commands.add_parser("list", help="merchants with ids and operators")
-    listing.add_argument("ids", nargs="*", type=row_id, metavar="ID", help="default: all")
-    listing.set_defaults(run=_list, read_only=True)
-    invite = merchant_commands.add_parser(
-        "invite", help="a single-use code (and Telegram link) that makes someone an operator"
+    merchant = add_command(commands, "merchant", "manage merchants and the people who run them")
+    merchant_commands = add_actions(merchant, "merchant_command")
+    listing = add_command(
+        merchant_commands,
+        "list",
+        "list merchants with their ids, areas and operators",
+        "A line per merchant: id, name, area and operators, separated by tabs.",
     )
-    invite.add_argument("merchant_id", type=row_id, metavar="ID")
-    invite.add_argument("--bot", help="the bot's username, for the link (default: asked)")
+    listing.add_argument(
+        "ids", nargs="*", type=row_id, metavar="ID", help="the merchants (default: all)"
+    )
+    listing.set_defaults(run=_list, read_only=True)
+    invite = add_command(
+        merchant_commands,
+        "invite",
+        "print a single-use code that makes someone an operator",
+        "With a Telegram link too when the bot's username is known. The person sends"
+        " /gabung CODE in the chat, or opens the link, before it expires ([merchants]"
+        " invite_valid_days).",
+    )
+    invite.add_argument("merchant_id", type=row_id, metavar="ID", help="the merchant's id")
+    invite.add_argument(
+        "--bot", help="the bot's Telegram username, for the link (default: asked from Telegram)"
+    )
     invite.set_defaults(run=_invite)
-    remove = merchant_commands.add_parser("remove-operator", help="revoke an operator")
-    remove.add_argument("merchant_id", type=row_id, metavar="ID")
+    remove = add_command(
+        merchant_commands, "remove-operator", "stop someone running a merchant's shop"
+    )
+    remove.add_argument("merchant_id", type=row_id, metavar="ID", help="the merchant's id")
     remove.add_argument(
         "identity",
         type=_identity,
-        help="e.g. telegram:12345, console:name, or a WhatsApp number: whatsapp:+62 812-…",
+        help="the operator: telegram:12345, console:name or a WhatsApp number, whatsapp:+62 812-…",
     )
     remove.set_defaults(run=_remove_operator)
-    pending = merchant_commands.add_parser(
-        "claims", help="claims by phone of shops someone else runs, waiting for staff"
+    pending = add_command(
+        merchant_commands,
+        "claims",
+        "list the claims by phone waiting for staff",
+        "A claim of a shop someone else runs waits for staff. A line per claim: id, shop id,"
+        " shop, phone, claimant, since when and who runs the shop now, separated by tabs.",
     )
     pending.set_defaults(run=_claims, read_only=True)
     for name, approve, said in (
-        ("approve-claim", True, "the claimant runs the shop too"),
-        ("refuse-claim", False, "nothing changes"),
+        ("approve-claim", True, "approve a claim: the claimant runs the shop too"),
+        ("refuse-claim", False, "refuse a claim: nothing changes"),
     ):
-        decision = merchant_commands.add_parser(name, help=f"decide a pending claim: {said}")
-        decision.add_argument("claim_id", type=row_id, metavar="CLAIM_ID")
+        decision = add_command(
+            merchant_commands, name, said, "The claimant is told in chat, in their language."
+        )
+        decision.add_argument(
+            "claim_id",
+            type=row_id,
+            metavar="CLAIM_ID",
+            help="the claim's id, as `jbl merchant claims` lists it",
+        )
         decision.set_defaults(run=functools.partial(_decide, approve=approve))
 
 

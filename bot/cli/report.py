@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING
 from babel.numbers import format_decimal
 
 from bot.cli import report_lists
-from bot.cli.usage import UsageError
+from bot.cli.usage import UsageError, add_command
 from handlers.money import format_rupiah
 from handlers.reports.cells import csv_cell
 from handlers.reports.chart import chart_png
@@ -60,11 +60,13 @@ class Format:
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    report = commands.add_parser(
+    report = add_command(
+        commands,
         "report",
-        help="units and omzet per Friday or date range, by area, category, merchant, product",
-        description="Units and omzet count only orders that did not end rejected, cancelled"
-        " or expired; placed, completed and lost orders stand beside them. Days are Jakarta's.",
+        "report units and omzet by area, category, shop or product",
+        "Per Friday (default: last Friday) or range of days. Units and omzet count only"
+        " orders that did not end rejected, cancelled or expired; placed, completed and lost"
+        " orders stand beside them. Days are Jakarta's.",
     )
     report.add_argument("--friday", metavar="DATE", help="one Friday, YYYY-MM-DD (default: last)")
     report.add_argument("--from", dest="first", metavar="DATE", help="first day of a range")
@@ -75,7 +77,9 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     report.add_argument("--kota", metavar="NAME", help="only merchants of this kota")
     report.add_argument("--kecamatan", metavar="NAME", help="only merchants of this kecamatan")
     report.add_argument(
-        "--format", choices=list(FORMATS), help="default: table on a terminal, else csv"
+        "--format",
+        choices=list(FORMATS),
+        help="how it is written (default: table on a terminal, else csv)",
     )
     report.add_argument(
         "--list",

@@ -6,6 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from bot import loop
+from bot.cli.usage import add_command
 from bot.run import run, stop_on_signals
 
 if TYPE_CHECKING:
@@ -15,8 +16,12 @@ if TYPE_CHECKING:
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = commands.add_parser(
-        "run", help="run the configured channels, the outbox senders and the HTTP server"
+    serve = add_command(
+        commands,
+        "run",
+        "run the channels, the outbox senders and the HTTP server",
+        "Telegram runs when its token is set, WhatsApp when its Twilio account is; the"
+        " scheduled jobs run too. Ctrl-C or SIGTERM stop it in order.",
     )
     serve.set_defaults(run=_serve)
 

@@ -6,7 +6,7 @@ import getpass
 import re
 from typing import TYPE_CHECKING
 
-from bot.cli.usage import UsageError
+from bot.cli.usage import UsageError, add_actions, add_command
 from handlers.phones import normalize_phone
 from models.staff import grant_staff, record, revoke_staff
 from models.uow import UnitOfWork
@@ -21,14 +21,19 @@ _CONSOLE = re.compile(r"console:[\w.-]{1,40}")
 
 
 def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    staff = commands.add_parser("staff", help="who may plan and send the Friday broadcast")
-    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    staff = add_command(
+        commands,
+        "staff",
+        "give or take away the staff role",
+        "Staff run the program in chat too: the Friday broadcast, reviews, claims and reports.",
+    )
+    staff_commands = add_actions(staff, "staff_command")
     for action, helped, command in (
         ("add", "give the staff role to an identity", _add),
-        ("remove", "take the staff role away", _remove),
+        ("remove", "take the staff role away from an identity", _remove),
     ):
-        one = staff_commands.add_parser(action, help=helped)
-        one.add_argument("identity", help="telegram:12345, whatsapp:+62… or console:name")
+        one = add_command(staff_commands, action, helped)
+        one.add_argument("identity", help="who: telegram:12345, whatsapp:+62… or console:name")
         one.set_defaults(run=command)
 
 

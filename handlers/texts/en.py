@@ -113,6 +113,14 @@ TEXTS: dict[str, str] = {
     "address_invalid": (
         "The address must be {low} to {high} characters, with letters. Please type it again:"
     ),
+    "address_is_phone": (
+        "That looks like a phone number, not an address. Please type the delivery address with "
+        "its street or place name, e.g. Jl. Melati No. 5, RT 03/RW 02, Menteng:"
+    ),
+    "address_no_place": (
+        "Sorry, that address names no street or place yet. Please type it with the name of its "
+        "street, gang or housing estate, e.g. Jl. Melati No. 5, RT 03/RW 02, Menteng:"
+    ),
     "btn_use": "Use: {value}",
     "btn_delivery": "🚚 Delivery",
     "btn_pickup": "🏪 Pick up myself",

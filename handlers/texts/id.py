@@ -110,6 +110,14 @@ TEXTS: dict[str, str] = {
         "Nomor HP tidak valid. Ketik nomor Indonesia, mis. 0812-3456-7890 atau +62 812 3456 7890:"
     ),
     "address_invalid": "Alamat harus {low} sampai {high} karakter dan berisi huruf. Ketik lagi:",
+    "address_is_phone": (
+        "Itu sepertinya nomor telepon, bukan alamat. Mohon ketik alamat pengantaran dengan nama "
+        "jalan atau tempatnya, mis. Jl. Melati No. 5, RT 03/RW 02, Menteng:"
+    ),
+    "address_no_place": (
+        "Maaf, alamat itu belum menyebut nama jalan atau tempat. Mohon ketik alamat "
+        "dengan nama jalan, gang atau perumahannya, mis. Jl. Melati No. 5, RT 03/RW 02, Menteng:"
+    ),
     "btn_use": "Pakai: {value}",
     "btn_delivery": "🚚 Diantar",
     "btn_pickup": "🏪 Ambil sendiri",
