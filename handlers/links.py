@@ -56,17 +56,15 @@ async def typed_code(chat: Chat, code: str) -> list[Reply]:
     # From here the chat is the person it joined.
     chat.person = linked.person
     channels = _channels(chat, await identities_of(chat.session, linked.person.id))
-    replies = [Reply(chat.t("link_done", channels=channels), main_menu_buttons(chat))]
-    if linked.choose_broadcast:
-        buttons = tuple(
-            Button(chat.t(f"channel_{channel}"), payloads.LINK_BROADCAST(channel))
-            for channel in linked.choose_broadcast
-        )
-        replies = [
-            Reply(chat.t("link_done", channels=channels)),
-            Reply(chat.t("link_choose_broadcast"), buttons),
-        ]
-    return replies
+    done = chat.t("link_done", channels=channels)
+    if not linked.choose_broadcast:
+        return [Reply(done, main_menu_buttons(chat))]
+    # Both were subscribed: one broadcast a Friday, to the chat they choose.
+    buttons = tuple(
+        Button(chat.t(f"channel_{channel}"), payloads.LINK_BROADCAST(channel))
+        for channel in linked.choose_broadcast
+    )
+    return [Reply(done), Reply(chat.t("link_choose_broadcast"), buttons)]
 
 
 async def broadcast_channel(chat: Chat, channel: str) -> list[Reply]:

@@ -5,6 +5,7 @@ the last test)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -68,12 +69,15 @@ async def test_linking_joins_cart_orders_and_one_friday_broadcast(app: App, cloc
     assert wa.labels == ["Telegram", "WhatsApp"]
     await wa.choose("WhatsApp")
     assert "The Friday broadcast goes to WhatsApp." in wa.text
+    # A forged choice of a chat the person does not have changes nothing.
+    await wa.send_payload("lk:bc:console")
+    assert "You have no chat in that app" in wa.text
 
     assert len(set(await person_ids(app, TG, WA))) == 1
     for chatter in (tg, wa):
         await chatter.send("/cart")
-        assert "Kopi Susu Pandan — 3 ×" in chatter.text, chatter.text
-        assert "Jamu Pegal Linu — 1 ×" in chatter.text
+        assert "Kopi Susu Pandan 1 L — 3 ×" in chatter.text, chatter.text
+        assert "Jamu Pegal Linu Serbuk isi 10 — 1 ×" in chatter.text
         await chatter.send("/orders")
         assert f"#{order.id} ·" in chatter.text, chatter.text
     # The language chosen on the chat that typed the code is the person's now.
@@ -126,6 +130,21 @@ async def test_a_code_works_once(app: App) -> None:
     assert "sudah dipakai" in wa.text
     tg_person, wa_person, other_person = await person_ids(app, TG, WA, other.identity)
     assert tg_person == wa_person != other_person
+
+
+async def test_one_code_typed_at_once_in_two_chats_links_one_of_them(app: App) -> None:
+    tg, wa = Chatter(app, TG), Chatter(app, WA)
+    other = Chatter(app, "whatsapp:+6285600001111")
+    await wa.send("/start")
+    await other.send("/start")
+    code = await ask_code(tg)
+    await asyncio.gather(wa.send(code), other.send(code))
+    said = sorted(("Akun tertaut" in c.text, "sudah dipakai" in c.text) for c in (wa, other))
+    assert said == [(False, True), (True, False)], (wa.text, other.text)
+    tg_person, wa_person, other_person = await person_ids(app, TG, WA, other.identity)
+    assert [tg_person == wa_person, tg_person == other_person].count(True) == 1
+    [spent] = await rows(app, LinkCode)
+    assert spent.used_by in (WA, other.identity)
 
 
 async def test_a_new_code_replaces_the_last_one(app: App) -> None:
@@ -215,6 +234,10 @@ async def test_a_shop_run_on_whatsapp_is_run_from_telegram_too_until_unlinked(
     assert "Jamu Pegal Linu" not in wa.text
     await wa.send("/lepas")
     assert "tidak tertaut dengan akun lain" in wa.text
+    # The confirmation's button pressed again, or forged, parts nothing more.
+    await tg.send_payload("lk:x!")
+    assert "tidak tertaut dengan akun lain" in tg.text
+    assert first != (await person_ids(app, WA))[0]
 
 
 async def test_linked_on_telegram_and_whatsapp_through_their_platforms(
@@ -243,7 +266,7 @@ async def test_linked_on_telegram_and_whatsapp_through_their_platforms(
         linked = await on_wa.say(code[:3] + " " + code[3:])
         assert "Akun tertaut. Di Telegram, WhatsApp Anda kini satu akun" in linked.text
         cart = await say(on_tg, "/keranjang")
-        assert "Kopi Susu Pandan — 1 ×" in shown(cart)
+        assert "Kopi Susu Pandan 1 L — 1 ×" in shown(cart)
 
         asked = await say(on_tg, "/lepas")
         assert "Lepas tautan dengan WhatsApp?" in shown(asked)
