@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
 from models.carts import MAX_QUANTITY, CartItem
+from models.claims import ShopClaim
 from models.errors import Refusal
 from models.ordering import Order
 from models.people import Identity, Person, Role
@@ -243,6 +244,19 @@ async def _merge(session: AsyncSession, keeper: Person, joining: Person) -> bool
             .values(person_id=new)
             .execution_options(synchronize_session=False)
         )
+    # A shop claim waiting for an answer or for staff is answered to the person who claims now
+    # (one a claim of the keeper's for the same shop already answers stays behind).
+    await session.execute(
+        update(ShopClaim)
+        .where(
+            ShopClaim.person_id == old,
+            ShopClaim.merchant_id.not_in(
+                select(ShopClaim.merchant_id).where(ShopClaim.person_id == new)
+            ),
+        )
+        .values(person_id=new)
+        .execution_options(synchronize_session=False)
+    )
     kept = await session.scalars(select(Role).where(Role.person_id == new))
     held = {(role.role, role.merchant_id) for role in kept}
     for role in list(await session.scalars(select(Role).where(Role.person_id == old))):

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 from bot.bootstrap import App
+from bot.cli.staff import add_staff
 from bot.settings import DatabaseSettings, HttpSettings, Settings, TelegramSettings
 from models.links import LinkCode
 from models.people import Identity, Role
@@ -22,6 +23,7 @@ from tests.fake_twilio import FakeTwilio
 from tests.people import Chatter
 from tests.telegram_bot import TOKEN, free_port, running_app
 from tests.test_broadcast import FRIDAY_7AM, fire_friday_job, rows
+from tests.test_claim import SHOP_1_PHONE, whatsapp
 from tests.test_telegram import press, say, shown
 from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
 
@@ -238,6 +240,24 @@ async def test_a_shop_run_on_whatsapp_is_run_from_telegram_too_until_unlinked(
     await tg.send_payload("lk:x!")
     assert "tidak tertaut dengan akun lain" in tg.text
     assert first != (await person_ids(app, WA))[0]
+
+
+async def test_a_claim_waiting_for_staff_is_decided_for_the_linked_person(app: App) -> None:
+    await add_staff(app, "console:ana")
+    ana = Chatter(app, "console:ana")
+    owner = whatsapp(app, SHOP_1_PHONE)
+    await owner.send("halo")
+    await owner.choose("Ya")
+    assert "sudah dikelola orang lain" in owner.text
+    tg = Chatter(app, TG)
+    code = await ask_code(tg)
+    await owner.send(code)
+    assert "Akun tertaut" in owner.text
+    await ana.read_notices()
+    await ana.choose("Setujui")
+    assert "disetujui" in ana.text
+    await tg.send("/toko")
+    assert "Hari ini" in tg.text, tg.text
 
 
 async def test_linked_on_telegram_and_whatsapp_through_their_platforms(
