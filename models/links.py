@@ -35,6 +35,8 @@ CODE_VALID = timedelta(minutes=10)
 # Wrong codes an identity may type in `TRIES_PER`; the next is refused without looking.
 WRONG_TRIES = 5
 TRIES_PER = timedelta(hours=1)
+# Codes are kept this long after they end, to tell a late typist "expired" or "used".
+KEEP_CODES = timedelta(days=1)
 MERCHANT = "merchant"
 
 
@@ -388,3 +390,23 @@ async def unlink(session: AsyncSession, person: Person) -> list[str]:
             subscription = None
     await session.flush()
     return [identity.identity for identity in parted]
+
+
+async def prune_link_codes(session: AsyncSession, now: datetime, batch: int) -> int:
+    """Forgets up to `batch` codes that ended more than `KEEP_CODES` ago (nightly)."""
+    ended = select(LinkCode.id).where(LinkCode.expires_at < now - KEEP_CODES).limit(batch)
+    pruned = await session.execute(
+        delete(LinkCode).where(LinkCode.id.in_(ended)).execution_options(synchronize_session=False)
+    )
+    return pruned.rowcount  # type: ignore[attr-defined]
+
+
+async def prune_link_attempts(session: AsyncSession, now: datetime, batch: int) -> int:
+    """Forgets up to `batch` wrong tries older than the limit's window (nightly)."""
+    old = select(LinkAttempt.id).where(LinkAttempt.at <= now - TRIES_PER).limit(batch)
+    pruned = await session.execute(
+        delete(LinkAttempt)
+        .where(LinkAttempt.id.in_(old))
+        .execution_options(synchronize_session=False)
+    )
+    return pruned.rowcount  # type: ignore[attr-defined]

@@ -12,9 +12,10 @@ from datetime import timedelta
 from bot.bootstrap import App
 from bot.cli.staff import add_staff
 from bot.settings import DatabaseSettings, HttpSettings, Settings, TelegramSettings
-from models.links import LinkCode
+from models.links import LinkAttempt, LinkCode
 from models.people import Identity, Role
 from models.subscriptions import Subscription
+from scheduler.jobs import refresh_ranking
 from tests import db
 from tests.conftest import Clock
 from tests.dialogs import add_to_cart, order_for_pickup
@@ -189,6 +190,20 @@ async def test_the_sixth_wrong_code_in_an_hour_is_refused_even_when_right(
     code = await ask_code(tg)
     await wa.send(code)
     assert "Akun tertaut" in wa.text
+
+
+async def test_the_nightly_job_forgets_codes_and_tries_a_day_after_they_end(
+    app: App, clock: Clock
+) -> None:
+    tg, wa = Chatter(app, TG), Chatter(app, WA)
+    code = await ask_code(tg)
+    await wa.send(f"{(int(code) + 1) % 1_000_000:06d}")
+    assert "Kode tautan itu salah" in wa.text
+    await refresh_ranking(app.sessions, app.clock)
+    assert (await db.count(app, LinkCode), await db.count(app, LinkAttempt)) == (1, 1)
+    clock.advance(timedelta(days=1, minutes=11))
+    await refresh_ranking(app.sessions, app.clock)
+    assert (await db.count(app, LinkCode), await db.count(app, LinkAttempt)) == (0, 0)
 
 
 async def test_two_merchants_shops_are_never_merged(app: App) -> None:
