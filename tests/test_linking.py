@@ -293,6 +293,9 @@ async def test_linked_on_telegram_and_whatsapp_through_their_platforms(
         added = await on_wa.say("Tambah 1")
         assert "masuk keranjang" in added.text
 
+        # Telegram's command menu offers it.
+        assert "tautkan" in [c["command"] for c in tg.commands["id"]]
+        assert "link" in [c["command"] for c in tg.commands["en"]]
         on_tg = tg.user(1001, "Budi", language_code="id")
         asked = await say(on_tg, "/tautkan")
         code = code_in(shown(asked))

@@ -178,6 +178,7 @@ TEXTS: dict[str, str] = {
     "cmd_language": "Change language",
     "cmd_help": "Help",
     "cmd_subscribe": "Friday broadcast",
+    "cmd_link": "Join your Telegram and WhatsApp accounts",
     # Merchants: joining, their shop's orders, moving orders on
     "btn_shop_orders": "📋 Shop orders",
     "btn_accept": "✅ Accept",

@@ -177,6 +177,7 @@ TEXTS: dict[str, str] = {
     "cmd_language": "Ganti bahasa",
     "cmd_help": "Bantuan",
     "cmd_subscribe": "Siaran Jumat",
+    "cmd_link": "Satukan akun Telegram dan WhatsApp",
     # Merchants: joining, their shop's orders, moving orders on
     "btn_shop_orders": "📋 Pesanan toko",
     "btn_accept": "✅ Terima",
