@@ -18,10 +18,12 @@ from handlers.routes import (
     BLANK_ANSWERS,
     COMMANDS,
     GREETING,
+    LINK_CODE,
     NUMERIC_STEPS,
     PHOTO_STEPS,
     SHARED_CONTACT,
     STEPS,
+    TYPED_LINK_CODE,
     route_payload,
 )
 from handlers.texts import language_of, text
@@ -163,6 +165,9 @@ class Conversation:
             return route_payload(pressed) or menu.stale_button
         if state.step in STEPS:
             return lambda c: STEPS[state.step or ""](c, typed)
+        code = LINK_CODE.fullmatch(typed)
+        if code:
+            return lambda c: TYPED_LINK_CODE(c, code[1] + code[2])
         number = _MENU_NUMBER.match(typed)
         if number:
             return lambda c: _not_on_menu(c, int(number[1]))

@@ -206,3 +206,7 @@ REPORT_UNSOLD = Payload("rp", FRIDAY, "nosale", Field("[0-9]{1,4}", int))
 # time it was submitted then (a decision holds only while it waits from that time).
 CURATE = Payload("cu")
 CURATE_DECIDE = Payload("cu", ID, STAMP, one_of("ok", "fix", "no", "pin"))
+# Linked accounts: the chat that gets the Friday broadcast once both were subscribed, and the
+# confirmation of /lepas.
+LINK_BROADCAST = Payload("lk", "bc", one_of("telegram", "whatsapp", "console"))
+LINK_UNLINK_YES = Payload("lk", "x!")

@@ -14,6 +14,7 @@ from handlers import (
     checkout,
     claims,
     curation,
+    links,
     menu,
     merchant,
     orders,
@@ -112,6 +113,8 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("klaim", "claim"), _claim),
     (("langganan", "subscribe"), lambda chat, args: subscriptions.start(chat)),
     (("berhenti", "unsubscribe"), lambda chat, args: subscriptions.stop(chat)),
+    (("tautkan", "link"), links.command),
+    (("lepas", "unlink"), lambda chat, args: links.ask_unlink(chat)),
     # Staff only; anyone else is told the command is unknown.
     (("siaran", "broadcast"), lambda chat, args: broadcast.menu(chat)),
     (("jadwal", "schedule"), lambda chat, args: broadcast.calendar(chat)),
@@ -130,6 +133,7 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
         ("keranjang", "cmd_cart"),
         ("pesanan", "cmd_orders"),
         ("langganan", "cmd_subscribe"),
+        ("tautkan", "cmd_link"),
         ("bahasa", "cmd_language"),
         ("bantuan", "cmd_help"),
     ),
@@ -140,6 +144,7 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
         ("cart", "cmd_cart"),
         ("orders", "cmd_orders"),
         ("subscribe", "cmd_subscribe"),
+        ("link", "cmd_link"),
         ("language", "cmd_language"),
         ("help", "cmd_help"),
     ),
@@ -204,6 +209,9 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.NEW_PRODUCT_CATEGORY, shop.chose_new_category),
     PayloadRoute(payloads.NEW_PRODUCT_SKIP, shop.skipped),
     PayloadRoute(payloads.RATE, ratings.rate),
+    # One account on several channels.
+    PayloadRoute(payloads.LINK_BROADCAST, links.broadcast_channel),
+    PayloadRoute(payloads.LINK_UNLINK_YES, links.unlink_yes),
     # The Friday broadcast: subscribing, and staff's /siaran.
     PayloadRoute(payloads.SUBSCRIBE, subscriptions.start),
     PayloadRoute(payloads.UNSUBSCRIBE, subscriptions.stop),
@@ -238,6 +246,9 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
 
 # Steps that take a photo sent in the chat.
 PHOTO_STEPS = frozenset({"np_photo", "shop_photo"})
+# Six digits typed outside a step: the code `/tautkan` gave on another channel.
+LINK_CODE = links.LINK_CODE
+TYPED_LINK_CODE = links.typed_code
 # A chat's first message (where a platform sends no /start first) is answered as /start is.
 GREETING: Handler = claims.greet
 # A contact the person shared outside checkout's phone step: a claim of their shop.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,6 +44,10 @@ class Identity(Base):
     # When the platform said this chat cannot receive (bot blocked, account gone); nothing is
     # sent to it until the person writes again.
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The person (a persons.id) this identity was before `/tautkan` joined it to another
+    # (models/links.py); None while it is its own. Unlinking makes it that person again. No
+    # foreign key: a second one to persons would make every join of the two tables ambiguous.
+    linked_from: Mapped[int | None] = mapped_column(Integer)
 
     person: Mapped[Person] = relationship(back_populates="identities")
 
@@ -58,6 +62,9 @@ class Role(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
+    # The person (a persons.id) whose role linking carried over to this one; unlinking gives
+    # it back. No foreign key, for the same reason as `Identity.linked_from`.
+    linked_from: Mapped[int | None] = mapped_column(Integer)
 
 
 def canonical_identity(identity: str) -> str:

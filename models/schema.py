@@ -20,6 +20,7 @@ TABLE_MODULES = (
     "files",
     "friday",
     "invites",
+    "links",
     "ordering",
     "outbox",
     "people",

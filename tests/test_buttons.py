@@ -76,6 +76,8 @@ def test_the_formats_of_stored_buttons_stay_as_they_were() -> None:
     assert payloads.CLAIM_NO(4) == "cl:4:n"
     assert payloads.CLAIM_APPROVE(4) == "cl:4:ok"
     assert payloads.CLAIM_REFUSE(4) == "cl:4:x"
+    assert payloads.LINK_BROADCAST("whatsapp") == "lk:bc:whatsapp"
+    assert payloads.LINK_UNLINK_YES() == "lk:x!"
 
 
 def test_an_id_of_thirteen_digits_routes_nowhere() -> None:

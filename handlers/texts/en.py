@@ -17,6 +17,7 @@ TEXTS: dict[str, str] = {
         "/subscribe — the Friday broadcast of featured products (/unsubscribe stops it)\n"
         "/language — switch language (Bahasa Indonesia)\n"
         "/menu — back to the main menu\n"
+        "/link — join your Telegram and WhatsApp into one account (/unlink undoes it)\n"
         "/claim — run your shop, if Jakpreneur registered it with your number\n\n"
         "In a numbered menu, type the number to choose."
     ),
@@ -185,6 +186,7 @@ TEXTS: dict[str, str] = {
     "cmd_language": "Change language",
     "cmd_help": "Help",
     "cmd_subscribe": "Friday broadcast",
+    "cmd_link": "Join your Telegram and WhatsApp accounts",
     # Merchants: joining, their shop's orders, moving orders on
     "btn_shop_orders": "📋 Shop orders",
     "btn_accept": "✅ Accept",
@@ -574,4 +576,25 @@ TEXTS: dict[str, str] = {
     "notice_review_changes": "✏️ Staff ask for changes to your product {product}:\n{note}\nEdit it in /stock; once changed, staff review it again.",
     "notice_review_reject": "❌ Your product {product} cannot be listed. Staff's reason:\n{note}",
     "btn_see_product": "📋 See the product",
+    # One account on several channels (/link, /unlink)
+    "channel_telegram": "Telegram",
+    "channel_whatsapp": "WhatsApp",
+    "channel_console": "console",
+    "link_code": "🔗 Your link code: {code}\nType this code in the Jumat Beli Lokal chat of your other app (Telegram or WhatsApp) within {minutes} minutes to join both into one account. Never give this code to anyone.",
+    "link_code_format": "A link code is 6 digits, e.g. /link 123456. Type /link alone for a new code.",
+    "link_wrong": "That link code is wrong. Check it again, or type /link in your other app for a new code.",
+    "link_expired": "That link code has expired. Type /link in your other app for a new code.",
+    "link_used": "That link code was used already. Type /link in your other app for a new code.",
+    "link_same_channel": "This code was made in this app. Type it in your other app (Telegram or WhatsApp) where you also use Jumat Beli Lokal.",
+    "link_already": "This account is linked with that one already.",
+    "link_too_many": "Too many wrong codes. Please try again later (within an hour).",
+    "link_two_shops": "Sorry, these accounts cannot be linked: each runs a different shop, and shops are never merged. Contact the Jumat Beli Lokal staff if you want to run both shops from one account.",
+    "link_done": "✅ Accounts linked. On {channels} you are now one account: cart, orders, subscription, language and shop roles are joined. Type /unlink to undo it.",
+    "link_choose_broadcast": "You subscribed to the Friday broadcast in both apps. It comes once each Friday: where should we send it?",
+    "link_broadcast_set": "🔔 The Friday broadcast goes to {channel}.",
+    "link_no_chat_there": "You have no chat in that app, or no subscription to the Friday broadcast.",
+    "link_none": "This account is not linked to another one. Type /link to link your Telegram and WhatsApp.",
+    "unlink_ask": "Unlink {channels}? That account becomes separate again and starts with an empty cart. Orders, cart and subscription joined so far stay with the account where the code was made, except a Friday broadcast sent to the account you unlink: it goes with it. Shop or staff roles the unlinked account brought go back to it.",
+    "btn_unlink_yes": "✅ Yes, unlink",
+    "unlinked": "{channels} unlinked. The two accounts are separate now.",
 }

@@ -17,6 +17,7 @@ TEXTS: dict[str, str] = {
         "/langganan — siaran Jumat berisi produk unggulan (/berhenti untuk berhenti)\n"
         "/bahasa — ganti bahasa (English)\n"
         "/menu — kembali ke menu utama\n"
+        "/tautkan — satukan akun Telegram dan WhatsApp Anda (/lepas untuk melepas)\n"
         "/klaim — kelola toko Anda, jika terdaftar di Jakpreneur dengan nomor Anda\n\n"
         "Di menu bernomor, ketik nomornya untuk memilih."
     ),
@@ -184,6 +185,7 @@ TEXTS: dict[str, str] = {
     "cmd_language": "Ganti bahasa",
     "cmd_help": "Bantuan",
     "cmd_subscribe": "Siaran Jumat",
+    "cmd_link": "Satukan akun Telegram dan WhatsApp",
     # Merchants: joining, their shop's orders, moving orders on
     "btn_shop_orders": "📋 Pesanan toko",
     "btn_accept": "✅ Terima",
@@ -576,4 +578,25 @@ TEXTS: dict[str, str] = {
     "notice_review_changes": "✏️ Staf meminta perbaikan untuk produk Anda {product}:\n{note}\nUbah produk lewat /stok; setelah diubah, staf memeriksanya lagi.",
     "notice_review_reject": "❌ Produk Anda {product} tidak bisa ditayangkan. Alasan dari staf:\n{note}",
     "btn_see_product": "📋 Lihat produk",
+    # One account on several channels (/tautkan, /lepas)
+    "channel_telegram": "Telegram",
+    "channel_whatsapp": "WhatsApp",
+    "channel_console": "konsol",
+    "link_code": "🔗 Kode tautan Anda: {code}\nKetik kode ini di chat Jumat Beli Lokal di aplikasi lain (Telegram atau WhatsApp) dalam {minutes} menit untuk menggabungkan keduanya jadi satu akun. Jangan berikan kode ini kepada siapa pun.",
+    "link_code_format": "Kode tautan terdiri dari 6 angka, mis. /tautkan 123456. Ketik /tautkan saja untuk membuat kode baru.",
+    "link_wrong": "Kode tautan itu salah. Periksa lagi kodenya, atau ketik /tautkan di aplikasi lain untuk membuat kode baru.",
+    "link_expired": "Kode tautan itu sudah kedaluwarsa. Ketik /tautkan di aplikasi lain untuk membuat kode baru.",
+    "link_used": "Kode tautan itu sudah dipakai. Ketik /tautkan di aplikasi lain untuk membuat kode baru.",
+    "link_same_channel": "Kode ini dibuat di aplikasi ini. Ketik kodenya di aplikasi lain (Telegram atau WhatsApp) tempat Anda juga memakai Jumat Beli Lokal.",
+    "link_already": "Akun ini sudah tertaut dengan akun tersebut.",
+    "link_too_many": "Terlalu banyak kode yang salah. Silakan coba lagi nanti (dalam satu jam).",
+    "link_two_shops": "Maaf, akun ini tidak bisa ditautkan: kedua akun mengelola toko yang berbeda, dan toko tidak pernah digabung. Hubungi staf Jumat Beli Lokal jika Anda ingin mengelola kedua toko dari satu akun.",
+    "link_done": "✅ Akun tertaut. Di {channels} Anda kini satu akun: keranjang, pesanan, langganan, bahasa, dan peran toko digabung. Ketik /lepas untuk melepasnya.",
+    "link_choose_broadcast": "Anda berlangganan siaran Jumat di kedua aplikasi. Siaran dikirim sekali setiap Jumat: ke mana kami kirim?",
+    "link_broadcast_set": "🔔 Siaran Jumat dikirim ke {channel}.",
+    "link_no_chat_there": "Anda tidak punya chat di aplikasi itu, atau tidak berlangganan siaran Jumat.",
+    "link_none": "Akun ini tidak tertaut dengan akun lain. Ketik /tautkan untuk menautkan Telegram dan WhatsApp Anda.",
+    "unlink_ask": "Lepas tautan dengan {channels}? Akun itu jadi terpisah lagi dan memulai dengan keranjang kosong. Pesanan, keranjang, dan langganan yang sudah digabung tetap di akun tempat kode dibuat, kecuali siaran Jumat yang dikirim ke akun yang dilepas: siaran itu ikut dengannya. Peran toko atau staf yang dibawa akun yang dilepas kembali ke akun itu.",
+    "btn_unlink_yes": "✅ Ya, lepas tautan",
+    "unlinked": "Tautan dengan {channels} dilepas. Kedua akun kini terpisah.",
 }
