@@ -22,6 +22,7 @@ TABLE_MODULES = (
     "invites",
     "ordering",
     "outbox",
+    "payments",
     "people",
     "ratings",
     "staff",
