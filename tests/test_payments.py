@@ -321,3 +321,37 @@ async def test_an_order_with_a_proof_to_check_does_not_expire(
     clock.advance(timedelta(days=3))
     assert await sweep(app, clock) == ([], [])
     assert (await db.orders(app))[0].payment_state == PROOF_SENT
+
+
+async def test_in_english_the_payment_reads_awaiting_payment_then_paid(app: App) -> None:
+    john = Chatter(app, "console:john", language_hint="en")
+    penjual = Chatter(app, OPERATOR)
+    await db.add_operator(app, 1, "console:ops", language="en")
+    ops = Chatter(app, "console:ops")
+    await ops.send("/payment")
+    assert "Payment 1/4" in ops.text
+    order_id = await accepted_by_transfer_in_english(app, john, penjual)
+    *_, due = await john.read_notices()
+    assert "Please pay exactly" in due.text and "account holder Toko Contoh" in due.text
+    await john.send("/orders")
+    assert "Confirmed by the seller · awaiting payment" in john.text
+    await ops.send_payload(f"pd:{order_id}:paid")
+    assert f"Order #{order_id} is recorded as paid" in ops.text
+    await john.send("/orders")
+    assert "Confirmed by the seller · paid" in john.text
+
+
+async def accepted_by_transfer_in_english(app: App, john: Chatter, penjual: Chatter) -> int:
+    await db.give_payment_details(app, 1)
+    product = next(p for p in await db.products(app) if p.merchant_id == 1)
+    await john.send(f"/start p_{product.id}")
+    await john.choose("Add 1")
+    await john.send("/checkout")
+    await john.send("John Smith")
+    await john.send("0812 3456 7890")
+    await john.choose("Pick up")
+    await john.choose("Transfer/QRIS")
+    await john.choose("Place order")
+    order_id = (await db.orders(app))[-1].id
+    await penjual.send_payload(f"mv:{order_id}:confirm")
+    return order_id

@@ -202,7 +202,10 @@ TEXTS: dict[str, str] = {
     "shop_order_line": "#{order} · {name} · {total} · {status}",
     "shop_orders_empty": "No open orders right now. 👍",
     "ask_invite_code": "Type the invite code you got from Jakpreneur staff (10 letters/digits):",
-    "joined": "Welcome! You now run {merchant}. New orders will arrive in this chat.",
+    "joined": (
+        "Welcome! You now run {merchant}. New orders will arrive in this chat. "
+        "Type /payment so that buyers can pay by transfer or QRIS."
+    ),
     "invite_unknown": "That invite code is not known. Check it, or ask staff for a new one.",
     "invite_used": "That invite code has been used already. Ask staff for a new one.",
     "invite_expired": "That invite code has expired. Ask staff for a new one.",
@@ -218,7 +221,8 @@ TEXTS: dict[str, str] = {
     "btn_claim_no": "❌ No",
     "claim_done": (
         "Welcome! You now run {merchant}. Its new orders will arrive in this chat. Type /shop "
-        "for your shop's summary and /stock for your products."
+        "for your shop's summary, /stock for your products, and /payment so that buyers can "
+        "pay by transfer or QRIS."
     ),
     "claim_sent_to_staff": (
         "{merchant} is already run by someone else, so we passed your request on to "

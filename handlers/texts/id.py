@@ -201,7 +201,10 @@ TEXTS: dict[str, str] = {
     "shop_order_line": "#{order} · {name} · {total} · {status}",
     "shop_orders_empty": "Tidak ada pesanan terbuka saat ini. 👍",
     "ask_invite_code": "Ketik kode undangan dari petugas Jakpreneur (10 huruf/angka):",
-    "joined": "Selamat! Anda sekarang pengelola {merchant}. Pesanan baru akan masuk ke chat ini.",
+    "joined": (
+        "Selamat! Anda sekarang pengelola {merchant}. Pesanan baru akan masuk ke chat ini. "
+        "Ketik /pembayaran agar pembeli bisa bayar lewat transfer atau QRIS."
+    ),
     "invite_unknown": "Kode undangan itu tidak dikenal. Periksa lagi, atau minta kode baru ke petugas.",
     "invite_used": "Kode undangan itu sudah dipakai. Minta kode baru ke petugas.",
     "invite_expired": "Kode undangan itu sudah kedaluwarsa. Minta kode baru ke petugas.",
@@ -217,7 +220,8 @@ TEXTS: dict[str, str] = {
     "btn_claim_no": "❌ Bukan",
     "claim_done": (
         "Selamat! Anda sekarang pengelola {merchant}. Pesanan baru toko ini akan masuk ke chat "
-        "ini. Ketik /toko untuk ringkasan toko dan /stok untuk produk Anda."
+        "ini. Ketik /toko untuk ringkasan toko, /stok untuk produk Anda, dan /pembayaran agar "
+        "pembeli bisa bayar lewat transfer atau QRIS."
     ),
     "claim_sent_to_staff": (
         "{merchant} sudah dikelola orang lain, jadi permintaan Anda kami teruskan ke petugas "
