@@ -93,6 +93,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         app.clock,
         remind_after=timedelta(minutes=settings.orders.remind_after_minutes),
         expire_after=timedelta(minutes=settings.orders.expire_after_minutes),
+        pay_within=timedelta(minutes=settings.orders.pay_within_minutes),
         send_time=app.conversation.config.send_time,
         files=app.conversation.files,
         report_weekday=settings.reports.weekday,

@@ -218,6 +218,8 @@ class ReportSettings(_Weekly):
 class OrderSettings(Section):
     remind_after_minutes: int = Field(120, ge=1, le=MOST_ORDER_MINUTES)
     expire_after_minutes: int = Field(1440, ge=1, le=MOST_ORDER_MINUTES)
+    # An accepted transfer/QRIS order unpaid this long expires; its buyer is reminded halfway.
+    pay_within_minutes: int = Field(1440, ge=2, le=MOST_ORDER_MINUTES)
 
 
 class I18nSettings(Section):

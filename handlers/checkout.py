@@ -26,6 +26,7 @@ from models.ordering import (
     orders_of_checkout,
     place_orders,
 )
+from models.payments import merchants_without_details
 
 if TYPE_CHECKING:
     from handlers.context import Chat
@@ -113,15 +114,27 @@ async def _next(chat: Chat) -> list[Reply]:
             label = chat.t("btn_use", value=shorten(address, 30))
             buttons.insert(0, Button(label, payloads.CHECKOUT_USE("address")))
         return [Reply(chat.t("ask_address"), tuple(buttons))]
-    if "co_payment" not in data:
+    cannot_transfer = await _without_transfer(chat)
+    if data.get("co_payment") == TRANSFER and cannot_transfer:
+        # Remembered from an order at other shops, or a forged press: asked again.
+        _reset(chat, **{k: v for k, v in data.items() if k in FIELDS and k != "co_payment"})
+    if "co_payment" not in chat.state.data:
         chat.end_step()
-        buttons = (
-            Button(chat.t("btn_pay_cash"), payloads.CHECKOUT_PAYMENT(CASH)),
-            Button(chat.t("btn_pay_transfer"), payloads.CHECKOUT_PAYMENT(TRANSFER)),
-            _cancel(chat),
-        )
-        return [Reply(chat.t("ask_payment"), buttons)]
+        cash = Button(chat.t("btn_pay_cash"), payloads.CHECKOUT_PAYMENT(CASH))
+        if cannot_transfer:
+            said = chat.t("ask_payment_cash_only", merchants=", ".join(cannot_transfer))
+            return [Reply(said, (cash, _cancel(chat)))]
+        transfer = Button(chat.t("btn_pay_transfer"), payloads.CHECKOUT_PAYMENT(TRANSFER))
+        return [Reply(chat.t("ask_payment"), (cash, transfer, _cancel(chat)))]
     return await _summary(chat)
+
+
+async def _without_transfer(chat: Chat) -> list[str]:
+    """The names of the cart's merchants that have set no payment details, so cannot be paid
+    by transfer/QRIS."""
+    groups = await cart_groups(chat.session, chat.person.id)
+    missing = await merchants_without_details(chat.session, [g.merchant.id for g in groups])
+    return [g.merchant.name for g in groups if g.merchant.id in missing]
 
 
 async def _summary(chat: Chat) -> list[Reply]:

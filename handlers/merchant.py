@@ -10,17 +10,19 @@ from handlers.formatting import long_date
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
-from handlers.orders import order_handover_lines, order_item_lines
+from handlers.orders import order_handover_lines, order_item_lines, order_state
 from handlers.texts import text
 from models.catalog import merchants_named
 from models.errors import Refusal
 from models.friday import day_bounds, edition_date, last_friday
 from models.invites import join_with
 from models.ordering import (
+    AWAITING,
     CONFIRMED,
     DELIVERY,
     PENDING,
     PICKUP,
+    PROOF_SENT,
     READY,
     SHIPPED,
     Order,
@@ -40,7 +42,7 @@ MAX_REASON = 200
 def merchant_order_text(language: str, order: Order) -> str:
     lines = [
         text(language, "merchant_order_heading", order=order.id, merchant=order.merchant.name),
-        text(language, "order_status", status=text(language, f"status_{order.status}")),
+        text(language, "order_status", status=order_state(language, order)),
         "",
         *order_item_lines(language, order),
         text(language, "order_total", total=format_rupiah(order.total)),
@@ -58,6 +60,8 @@ def order_actions(language: str, order: Order) -> tuple[Button, ...]:
             ("btn_accept", payloads.SHOP_ORDER_MOVE(order.id, "confirm")),
             ("btn_reject", payloads.SHOP_ORDER_REJECT(order.id)),
         ]
+    elif order.status == CONFIRMED and order.payment_state in (AWAITING, PROOF_SENT):
+        return payment_buttons(language, order)
     elif order.status == CONFIRMED and order.delivery == PICKUP:
         moves = [("btn_ready", payloads.SHOP_ORDER_MOVE(order.id, "ready"))]
     elif order.status == CONFIRMED and order.delivery == DELIVERY:
@@ -65,6 +69,15 @@ def order_actions(language: str, order: Order) -> tuple[Button, ...]:
     elif order.status in (READY, SHIPPED):
         moves = [("btn_complete", payloads.SHOP_ORDER_MOVE(order.id, "complete"))]
     return tuple(Button(text(language, key), payload) for key, payload in moves)
+
+
+def payment_buttons(language: str, order: Order) -> tuple[Button, ...]:
+    """The merchant's answers to a payment: ✅ Lunas at any time, ❌ Belum masuk to a proof."""
+    buttons = [Button(text(language, "btn_paid"), payloads.PAY_DECIDE(order.id, "paid"))]
+    if order.payment_state == PROOF_SENT:
+        label = text(language, "btn_not_received")
+        buttons.append(Button(label, payloads.PAY_DECIDE(order.id, "unpaid")))
+    return tuple(buttons)
 
 
 def _back_buttons(chat: Chat) -> tuple[Button, ...]:
@@ -137,7 +150,7 @@ async def shop_orders(chat: Chat) -> list[Reply]:
     lines = [chat.t("shop_orders")]
     buttons = []
     for order in orders:
-        status = chat.t(f"status_{order.status}")
+        status = order_state(chat.language, order)
         lines.append(
             chat.t(
                 "shop_order_line",

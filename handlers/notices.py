@@ -14,12 +14,14 @@ from handlers.merchant import order_actions
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from handlers.orders import order_handover_lines, order_item_lines
+from handlers.payment_details import details_lines
 from handlers.phones import display_phone
 from handlers.ratings import star_buttons
 from handlers.texts import text
 from models import broadcasts, claims, curation
 from models.ordering import Order, orders_by_id
 from models.outbox import notify_identity
+from models.payments import Details
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -138,6 +140,8 @@ def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
         return Reply(
             said, (*buttons, Button(text(language, "btn_shop_orders"), payloads.SHOP_ORDERS()))
         )
+    if message.kind in PAYMENT_NOTICES:
+        return payment_notice(message, language, order)
     if message.kind in ("order_cancelled", "order_expired_shop"):
         return Reply(text(language, f"notice_{message.kind}", order=order.id))
     said = text(
@@ -150,6 +154,52 @@ def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
     order_button = Button(text(language, "btn_order", order=order.id), payloads.ORDER(order.id))
     if message.kind == "order_completed":
         return Reply(said + "\n" + text(language, "ask_rating"), star_buttons(language, order.id))
+    return Reply(said, (order_button,))
+
+
+# The notices of a transfer/QRIS order's payment (models.paying).
+PAYMENT_NOTICES = frozenset(
+    {
+        "payment_due",
+        "payment_reminder",
+        "payment_not_received",
+        "payment_paid",
+        "payment_expired",
+        "payment_proof",
+        "payment_expired_shop",
+    }
+)
+
+
+def payment_notice(message: OutboxMessage, language: str, order: Order) -> Reply:
+    """A payment's step, for the buyer (pay, with the button to send the proof) or the
+    merchant's operators (the proof to check, with ✅ Lunas and ❌ Belum masuk)."""
+    kind, total = message.kind, format_rupiah(order.total)
+    said = text(
+        language,
+        f"notice_{kind}",
+        order=order.id,
+        merchant=order.merchant.name,
+        total=total,
+        name=order.contact_name,
+        reason=message.payload.get("reason", ""),
+    )
+    order_button = Button(text(language, "btn_order", order=order.id), payloads.ORDER(order.id))
+    proof = Button(text(language, "btn_send_proof"), payloads.PAY_PROOF(order.id))
+    if kind == "payment_due":
+        details = Details.from_json(message.payload.get("details") or {})
+        lines = details_lines(language, details) or [text(language, "pay_no_details")]
+        reply_text = "\n".join([said, *lines, "", text(language, "pay_send_proof_hint")])
+        return Reply(reply_text, (proof, order_button), photo_url=details.qris_photo)
+    if kind in ("payment_reminder", "payment_not_received"):
+        return Reply(said, (proof, order_button))
+    if kind == "payment_proof":
+        # Buttons for the payment as it is now: a proof read late offers no stale answer.
+        buttons = order_actions(language, order)
+        shop = Button(text(language, "btn_shop_orders"), payloads.SHOP_ORDERS())
+        return Reply(said, (*buttons, shop), photo_url=order.payment_proof)
+    if kind == "payment_expired_shop":
+        return Reply(said)
     return Reply(said, (order_button,))
 
 

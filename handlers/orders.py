@@ -9,15 +9,26 @@ from handlers.formatting import handover_lines, item_line
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
-from models.ordering import PENDING, cancel_order, order_of_person, orders_of_person
+from handlers.texts import text
+from models.ordering import (
+    AWAITING,
+    PENDING,
+    cancel_order,
+    order_of_person,
+    orders_of_person,
+)
 
 if TYPE_CHECKING:
     from handlers.context import Chat
     from models.ordering import Order
 
 
-def status_name(chat: Chat, status: str) -> str:
-    return chat.t(f"status_{status}")
+def order_state(language: str, order: Order) -> str:
+    """The order's status, and where its transfer/QRIS payment stands once one is asked."""
+    status = text(language, f"status_{order.status}")
+    if order.payment_state is None:
+        return status
+    return f"{status} · {text(language, f'payment_{order.payment_state}')}"
 
 
 async def list_orders(chat: Chat) -> list[Reply]:
@@ -34,7 +45,7 @@ async def list_orders(chat: Chat) -> list[Reply]:
             order=o.id,
             merchant=o.merchant.name,
             total=format_rupiah(o.total),
-            status=status_name(chat, o.status),
+            status=order_state(chat.language, o),
         )
         for o in orders
     ]
@@ -46,7 +57,7 @@ async def list_orders(chat: Chat) -> list[Reply]:
 def order_text(chat: Chat, order: Order) -> str:
     lines = [
         chat.t("order_heading", order=order.id, merchant=order.merchant.name),
-        chat.t("order_status", status=status_name(chat, order.status)),
+        chat.t("order_status", status=order_state(chat.language, order)),
         "",
     ]
     lines += order_item_lines(chat.language, order)
@@ -72,6 +83,8 @@ async def show_order(chat: Chat, order_id: int) -> list[Reply]:
     buttons = []
     if order.status == PENDING:
         buttons.append(Button(chat.t("btn_cancel_order"), payloads.ORDER_CANCEL(order.id)))
+    if order.payment_state == AWAITING:
+        buttons.append(Button(chat.t("btn_send_proof"), payloads.PAY_PROOF(order.id)))
     buttons += [Button(chat.t("btn_orders"), payloads.ORDERS()), menu_button(chat)]
     return [Reply(order_text(chat, order), tuple(buttons))]
 

@@ -202,6 +202,13 @@ REPORT_KOTA = Payload("rp", FRIDAY, FRIDAYS, Field("[0-9]", int))
 # featured on the Friday, over its last editions up to it.
 REPORT_BEST = Payload("rp", FRIDAY, "top")
 REPORT_UNSOLD = Payload("rp", FRIDAY, "nosale", Field("[0-9]{1,4}", int))
+# A merchant's /pembayaran (payment details): start again, skip a step, save what was shown.
+PAY_SETUP = Payload("pm")
+PAY_SETUP_SKIP = Payload("pm", "skip")
+PAY_SETUP_SAVE = Payload("pm", "ok")
+# A transfer/QRIS order's payment: the buyer sends a proof, the merchant decides on it.
+PAY_PROOF = Payload("bp", ID)
+PAY_DECIDE = Payload("pd", ID, one_of("paid", "unpaid"))
 # Staff's /kurasi: the queue's next card, and a decision on the product a card showed, with the
 # time it was submitted then (a decision holds only while it waits from that time).
 CURATE = Payload("cu")

@@ -19,6 +19,8 @@ from handlers import (
     merchant,
     orders,
     payloads,
+    payment_details,
+    payments,
     ratings,
     results,
     search,
@@ -109,6 +111,7 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("toko", "shop"), lambda chat, args: merchant.dashboard(chat)),
     (("stok", "stock"), lambda chat, args: shop.products(chat)),
     (("produk", "product"), lambda chat, args: shop.new_product(chat)),
+    (("pembayaran", "payment"), lambda chat, args: payment_details.start(chat)),
     (("gabung", "join"), merchant.join),
     (("klaim", "claim"), _claim),
     (("langganan", "subscribe"), lambda chat, args: subscriptions.start(chat)),
@@ -208,6 +211,12 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.NEW_PRODUCT, shop.new_product),
     PayloadRoute(payloads.NEW_PRODUCT_CATEGORY, shop.chose_new_category),
     PayloadRoute(payloads.NEW_PRODUCT_SKIP, shop.skipped),
+    # A merchant's payment details, and a transfer/QRIS order's payment.
+    PayloadRoute(payloads.PAY_SETUP, payment_details.start),
+    PayloadRoute(payloads.PAY_SETUP_SKIP, payment_details.skipped),
+    PayloadRoute(payloads.PAY_SETUP_SAVE, payment_details.save),
+    PayloadRoute(payloads.PAY_PROOF, payments.ask_proof),
+    PayloadRoute(payloads.PAY_DECIDE, payments.decide),
     PayloadRoute(payloads.RATE, ratings.rate),
     # One account on several channels.
     PayloadRoute(payloads.LINK_BROADCAST, links.broadcast_channel),
@@ -245,7 +254,7 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
 )
 
 # Steps that take a photo sent in the chat.
-PHOTO_STEPS = frozenset({"np_photo", "shop_photo"})
+PHOTO_STEPS = frozenset({"np_photo", "shop_photo", "pm_qris", "pay_proof"})
 # Six digits typed outside a step: the code `/tautkan` gave on another channel.
 LINK_CODE = links.LINK_CODE
 TYPED_LINK_CODE = links.typed_code
@@ -276,9 +285,18 @@ STEPS: dict[str, Callable[[Chat, str], Awaitable[list[Reply]]]] = {
     "rating_comment": ratings.typed_comment,
     "bc_time": broadcast.typed_time,
     "cu_note": curation.typed_note,
+    "pm_bank": payment_details.typed_bank,
+    "pm_account": payment_details.typed_account,
+    "pm_holder": payment_details.typed_holder,
+    "pm_ewallet": payment_details.typed_ewallet,
+    "pm_qris": payment_details.typed_qris,
+    "pay_proof": payments.typed_proof,
+    "pay_note": payments.typed_note,
 }
 # In these steps a typed number is the answer, not the choice of a menu button.
-NUMERIC_STEPS = frozenset({"quantity", "shop_stock", "shop_price", "np_price", "np_stock"})
+NUMERIC_STEPS = frozenset(
+    {"quantity", "shop_stock", "shop_price", "np_price", "np_stock", "pm_account"}
+)
 # In these steps an empty text is an answer (no description, no comment), so a message with
 # nothing visible in it is not taken for one; every other step answers it with its own check.
 BLANK_ANSWERS = frozenset({"np_description", "rating_comment"})

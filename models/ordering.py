@@ -29,6 +29,7 @@ from models.carts import cart_groups, empty_cart
 from models.catalog import Merchant, Product, Review, listed
 from models.errors import Refusal
 from models.outbox import notify_merchant, notify_person
+from models.payments import details_of
 from models.people import Person, Role
 
 PENDING = "pending"
@@ -50,6 +51,16 @@ DELIVERY = "delivery"
 PICKUP = "pickup"
 CASH = "cash"
 TRANSFER = "transfer"
+
+# Where a transfer/QRIS order's payment stands once its merchant accepted it (`orders.
+# payment_state`; none for cash): waiting for the money, a proof sent for the merchant to
+# check, or paid.
+AWAITING = "awaiting"
+PROOF_SENT = "proof_sent"
+PAID = "paid"
+PAYMENT_STATES = (AWAITING, PROOF_SENT, PAID)
+# The length of a proof's reference, as of `products.photo_url`.
+MAX_PROOF = 500
 
 
 class Order(Base):
@@ -91,6 +102,13 @@ class Order(Base):
     # The channel of the chat it was placed from (telegram, whatsapp, console); orders placed
     # before it was recorded have their buyer's, or none when the buyer used several.
     channel: Mapped[str | None] = mapped_column(String(20))
+    # A transfer/QRIS order's payment (`PAYMENT_STATES`), from its merchant's acceptance; when
+    # the buyer was asked to pay (again, after a proof the merchant did not find), when they
+    # were reminded (once per asking), and the latest proof, kept as `products.photo_url` is.
+    payment_state: Mapped[str | None] = mapped_column(String(20))
+    payment_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    payment_proof: Mapped[str | None] = mapped_column(String(MAX_PROOF))
 
     merchant: Mapped[Merchant] = relationship(lazy="joined", innerjoin=True)
     items: Mapped[list[OrderItem]] = relationship(lazy="selectin", order_by="OrderItem.id")
@@ -134,6 +152,10 @@ class OrderEvent(Base):
     actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     note: Mapped[str | None] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A change of a transfer/QRIS payment (`PAYMENT_STATES`), and the proof the buyer sent;
+    # such an event leaves the order's status as it was (from and to the same).
+    payment_state: Mapped[str | None] = mapped_column(String(20))
+    proof: Mapped[str | None] = mapped_column(String(MAX_PROOF))
 
 
 @dataclass(frozen=True)
@@ -263,7 +285,7 @@ async def _reserve_and_create(
     return orders
 
 
-async def _transition(
+async def transition(
     session: AsyncSession,
     order: Order,
     allowed_from: tuple[str, ...],
@@ -271,11 +293,16 @@ async def _transition(
     actor_person_id: int | None,
     now: datetime,
     note: str | None = None,
+    also: ColumnElement[bool] | None = None,
 ) -> None:
-    """Moves the order only if it is still in an allowed state; of racing moves one wins."""
+    """Moves the order only if it is still in an allowed state (and `also` holds); of racing
+    moves one wins."""
+    condition = Order.status.in_(allowed_from)
+    if also is not None:
+        condition = condition & also
     moved = await session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status.in_(allowed_from))
+        .where(Order.id == order.id, condition)
         .values(status=to_status, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -326,7 +353,7 @@ async def cancel_order(
     session: AsyncSession, person: Person, order_id: int, now: datetime
 ) -> Order:
     order = await order_of_person(session, person.id, order_id)
-    await _transition(session, order, (PENDING,), CANCELLED, person.id, now)
+    await transition(session, order, (PENDING,), CANCELLED, person.id, now)
     await notify_merchant(
         session, order.merchant_id, "order_cancelled", {"order_id": order.id}, now
     )
@@ -397,12 +424,44 @@ async def move_order(
     move = MOVES[move_name]
     if move.delivery is not None and order.delivery != move.delivery:
         raise Refusal("order_wrong_handover", order=order.id)
-    await _transition(session, order, move.allowed_from, move.to_status, operator.id, now, note)
+    # A transfer/QRIS order is handed over once paid; the merchant says so (models.paying).
+    settled = Order.payment_state.is_(None) | (Order.payment_state == PAID)
+    if move.to_status in (READY, SHIPPED) and order.payment_state in (AWAITING, PROOF_SENT):
+        raise Refusal("order_awaiting_payment", order=order.id)
+    also = settled if move.to_status in (READY, SHIPPED) else None
+    await transition(
+        session, order, move.allowed_from, move.to_status, operator.id, now, note, also
+    )
     payload: dict[str, object] = {"order_id": order.id}
     if note:
         payload["reason"] = note
     await notify_person(session, order.person_id, f"order_{move.to_status}", payload, now)
+    if move.to_status == CONFIRMED and order.payment == TRANSFER:
+        await _ask_payment(session, order, operator.id, now)
     return order
+
+
+async def _ask_payment(
+    session: AsyncSession, order: Order, actor_person_id: int | None, now: datetime
+) -> None:
+    """Asks the buyer of an accepted transfer/QRIS order to pay, with the merchant's details
+    as they are now (the notice keeps them, so a later change does not alter what was said)."""
+    order.payment_state, order.payment_asked_at = AWAITING, now
+    order.payment_reminded_at = None
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_status=order.status,
+            to_status=order.status,
+            actor_person_id=actor_person_id,
+            payment_state=AWAITING,
+            at=now,
+        )
+    )
+    details = await details_of(session, order.merchant_id)
+    payload = {"order_id": order.id, "details": details.to_json() if details else {}}
+    await notify_person(session, order.person_id, "payment_due", payload, now)
+    await session.flush()
 
 
 async def open_orders_of(session: AsyncSession, merchant_ids: list[int]) -> list[Order]:
@@ -463,7 +522,7 @@ async def expire_waiting(session: AsyncSession, now: datetime, after: timedelta)
     expired = []
     for order in due:
         try:
-            await _transition(session, order, (PENDING,), EXPIRED, None, now)
+            await transition(session, order, (PENDING,), EXPIRED, None, now)
         except Refusal:
             continue
         await notify_person(session, order.person_id, "order_expired", {"order_id": order.id}, now)

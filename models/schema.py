@@ -23,6 +23,7 @@ TABLE_MODULES = (
     "links",
     "ordering",
     "outbox",
+    "payments",
     "people",
     "ratings",
     "staff",

@@ -14,6 +14,7 @@ from models.friday import edition_date, last_friday
 from models.links import prune_link_attempts, prune_link_codes
 from models.ordering import expire_waiting, remind_waiting
 from models.outbox import prune_outbox
+from models.paying import expire_unpaid, remind_unpaid
 from models.people import preferred_identity
 from models.ranking import refresh_recent_sales
 from models.results import Period, Scope, keep_funnels
@@ -89,6 +90,21 @@ async def sweep_orders(
         now = clock()
         reminded = await remind_waiting(uow.session, now, remind_after)
         expired = await expire_waiting(uow.session, now, expire_after)
+        await uow.commit()
+    return reminded, expired
+
+
+async def sweep_payments(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    pay_within: timedelta,
+) -> tuple[list[int], list[int]]:
+    """Every minute: reminds buyers of accepted transfer/QRIS orders unpaid for half of
+    `pay_within`, once, and expires those unpaid for all of it, returning their stock."""
+    async with UnitOfWork(sessions) as uow:
+        now = clock()
+        reminded = await remind_unpaid(uow.session, now, pay_within / 2)
+        expired = await expire_unpaid(uow.session, now, pay_within)
         await uow.commit()
     return reminded, expired
 

@@ -34,6 +34,7 @@ from scheduler.jobs import (
     refresh_ranking,
     sweep_broadcasts,
     sweep_orders,
+    sweep_payments,
     weekly_report,
 )
 
@@ -70,6 +71,8 @@ class JobContext:
     remind_after: timedelta
     expire_after: timedelta
     send_time: SendTime
+    # How long an accepted transfer/QRIS order may wait for its payment (`[orders]`).
+    pay_within: timedelta = timedelta(hours=24)
     # Where the files replies carried are kept; the nightly job prunes the expired ones.
     files: FileStore = field(default_factory=DatabaseFiles)
     # When staff get last Friday's report (`[reports]`), in the broadcast's time zone.
@@ -125,6 +128,7 @@ async def ranking_job(context: JobContext) -> None:
 
 async def orders_job(context: JobContext) -> None:
     await sweep_orders(context.sessions, context.clock, context.remind_after, context.expire_after)
+    await sweep_payments(context.sessions, context.clock, context.pay_within)
 
 
 async def friday_job(context: JobContext) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select, update
 from models.catalog import Product
 from models.ordering import Order
 from models.outbox import CLAIMABLE, OutboxMessage
+from models.payments import PaymentDetails
 from models.people import Role, new_person
 from models.uow import UnitOfWork
 
@@ -71,4 +72,19 @@ async def add_operator(app: App, merchant_id: int, identity: str, language: str 
         now = app.clock()
         person, _ = await new_person(uow.session, identity, "Operator", language, now)
         uow.session.add(Role(person_id=person.id, role="merchant", merchant_id=merchant_id))
+        await uow.commit()
+
+
+async def give_payment_details(app: App, merchant_id: int) -> None:
+    """A bank account for the merchant, as `/pembayaran` would save it."""
+    async with UnitOfWork(app.sessions) as uow:
+        uow.session.add(
+            PaymentDetails(
+                merchant_id=merchant_id,
+                bank="BCA",
+                account_number="1234567890",
+                account_holder="Toko Contoh",
+                updated_at=app.clock(),
+            )
+        )
         await uow.commit()

@@ -1662,6 +1662,7 @@ class TelegramUser(_ChatView):
         self.language_code = language_code
         self.username = username
         self.phone = "+6281234567890"  # shared by tap_keyboard on a request_contact button
+        self.sent_photo: str | None = None  # the file_id of the last photo sent
 
     @property
     def json(self) -> JSON:
@@ -1692,6 +1693,15 @@ class TelegramUser(_ChatView):
         if user_id is not None:
             contact["user_id"] = user_id
         return self.tg._incoming(self.chat_id, self, contact=contact)
+
+    def send_photo(self, caption: str | None = None) -> int:
+        """Sends a photo from the phone (three sizes, as Telegram makes them); its largest
+        size's file_id is `sent_photo`."""
+        sizes = self.tg._new_photo_sizes()
+        self.sent_photo = str(sizes[-1]["file_id"])
+        return self.tg._incoming(
+            self.chat_id, self, text=caption, photo=self.sent_photo, photo_sizes=sizes
+        )
 
     def send_sticker(self) -> int:
         number = next(self.tg._ids)

@@ -79,6 +79,10 @@ class Chatter:
         self.replies = notices
         return notices
 
+    async def send_photo(self, photo: str) -> list[Reply]:
+        """Sends a photo, as the channel gives it (`telegram:<file id>`, `whatsapp:<url>`)."""
+        return await self._deliver(self._incoming(photo=photo))
+
     async def share_phone(self, phone: str) -> list[Reply]:
         return await self._deliver(self._incoming(shared_phone=phone))
 

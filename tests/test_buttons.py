@@ -78,6 +78,11 @@ def test_the_formats_of_stored_buttons_stay_as_they_were() -> None:
     assert payloads.CLAIM_REFUSE(4) == "cl:4:x"
     assert payloads.LINK_BROADCAST("whatsapp") == "lk:bc:whatsapp"
     assert payloads.LINK_UNLINK_YES() == "lk:x!"
+    assert payloads.PAY_SETUP_SKIP() == "pm:skip"
+    assert payloads.PAY_SETUP_SAVE() == "pm:ok"
+    assert payloads.PAY_PROOF(5) == "bp:5"
+    assert payloads.PAY_DECIDE(5, "paid") == "pd:5:paid"
+    assert payloads.PAY_DECIDE(5, "unpaid") == "pd:5:unpaid"
 
 
 def test_an_id_of_thirteen_digits_routes_nowhere() -> None:

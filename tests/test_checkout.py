@@ -80,7 +80,14 @@ async def test_order_items_keep_the_price_paid(app, budi: Chatter) -> None:
     assert "• Kopi Susu Pandan 1 L — 2 × Rp70.000 = Rp140.000" in budi.text
 
 
+async def cart_merchants(app) -> set[int]:
+    names = ("Kopi Susu Pandan 1 L", "Jamu Pegal Linu Serbuk isi 10")
+    return {p.merchant_id for p in await db.products(app) if p.name in names}
+
+
 async def test_pickup_and_transfer_skip_the_address(app, budi: Chatter) -> None:
+    for merchant_id in await cart_merchants(app):
+        await db.give_payment_details(app, merchant_id)
     await fill_cart(budi)
     await budi.send("/checkout")
     await budi.send("Budi")
@@ -94,6 +101,8 @@ async def test_pickup_and_transfer_skip_the_address(app, budi: Chatter) -> None:
 
 
 async def test_details_are_remembered_for_the_next_order(app, budi: Chatter) -> None:
+    for merchant_id in await cart_merchants(app):
+        await db.give_payment_details(app, merchant_id)
     await fill_cart(budi)
     await check_out(budi)
     await budi.choose("Pesan sekarang")

@@ -212,7 +212,10 @@ TEXTS: dict[str, str] = {
     "shop_order_line": "#{order} · {name} · {total} · {status}",
     "shop_orders_empty": "No open orders right now. 👍",
     "ask_invite_code": "Type the invite code you got from Jakpreneur staff (10 letters/digits):",
-    "joined": "Welcome! You now run {merchant}. New orders will arrive in this chat.",
+    "joined": (
+        "Welcome! You now run {merchant}. New orders will arrive in this chat. "
+        "Type /payment so that buyers can pay by transfer or QRIS."
+    ),
     "invite_unknown": "That invite code is not known. Check it, or ask staff for a new one.",
     "invite_used": "That invite code has been used already. Ask staff for a new one.",
     "invite_expired": "That invite code has expired. Ask staff for a new one.",
@@ -228,7 +231,8 @@ TEXTS: dict[str, str] = {
     "btn_claim_no": "❌ No",
     "claim_done": (
         "Welcome! You now run {merchant}. Its new orders will arrive in this chat. Type /shop "
-        "for your shop's summary and /stock for your products."
+        "for your shop's summary, /stock for your products, and /payment so that buyers can "
+        "pay by transfer or QRIS."
     ),
     "claim_sent_to_staff": (
         "{merchant} is already run by someone else, so we passed your request on to "
@@ -597,4 +601,51 @@ TEXTS: dict[str, str] = {
     "unlink_ask": "Unlink {channels}? That account becomes separate again and starts with an empty cart. Orders, cart and subscription joined so far stay with the account where the code was made, except a Friday broadcast sent to the account you unlink: it goes with it. Shop or staff roles the unlinked account brought go back to it.",
     "btn_unlink_yes": "✅ Yes, unlink",
     "unlinked": "{channels} unlinked. The two accounts are separate now.",
+    # Payment by transfer/QRIS: /pembayaran, the proof, the merchant's decision
+    "ask_payment_cash_only": "Checkout 4/4 — Pay cash on delivery/pickup. Transfer/QRIS is not possible: {merchants} has not set payment details yet.",
+    "payment_awaiting": "awaiting payment",
+    "payment_proof_sent": "proof sent, being checked",
+    "payment_paid": "paid",
+    "btn_send_proof": "📎 Send proof of payment",
+    "btn_paid": "✅ Paid",
+    "btn_not_received": "❌ Not received",
+    "btn_pay_save": "✅ Save",
+    "btn_pay_again": "🔁 Start over",
+    "pay_line_bank": "🏦 {bank} {account}, account holder {holder}",
+    "pay_line_ewallet": "📱 {ewallet} {phone}",
+    "pay_line_qris": "🔳 QRIS (see the picture)",
+    "pay_no_details": "Ask the seller how to pay.",
+    "pay_send_proof_hint": "Paid? Press the button below and send a photo of the proof.",
+    "pay_setup_none": "Your shop has no payment details yet. Buyers can only pay cash.",
+    "pay_setup_current": "Your shop's payment details now:",
+    "pay_ask_bank": "Payment 1/4 — The bank of the shop's account (e.g. BCA, Mandiri)? Press Skip if you use no bank account.",
+    "pay_bank_invalid": "The bank's name must be {low} to {high} characters with letters. Please type it again:",
+    "pay_ask_account": "The {bank} account number? Type the digits only.",
+    "pay_account_invalid": "An account number has {low} to {high} digits. Please type it again:",
+    "pay_ask_holder": "In whose name is the account?",
+    "pay_holder_invalid": "The account holder's name must be {low} to {high} characters with letters. Please type it again:",
+    "pay_ask_ewallet": "Payment 2/4 — E-wallet and its number, e.g. GoPay 0812-3456-7890 ({ewallets}). Press Skip if none.",
+    "pay_ewallet_invalid": "Write the e-wallet ({ewallets}) and then an Indonesian mobile number, e.g. GoPay 0812-3456-7890. Please type it again:",
+    "pay_ask_qris": "Payment 3/4 — Send a photo of your shop's QRIS code. Press Skip if none.",
+    "pay_qris_not_a_photo": "Send the QRIS code as a photo, or press Skip.",
+    "pay_setup_check": "Payment 4/4 — Please check; buyers will see this:",
+    "pay_setup_saved": "✅ Payment details saved. Buyers can now choose transfer/QRIS at your shop.",
+    "payment_details_empty": "Give at least one way to pay: bank account, e-wallet or QRIS.",
+    "pay_ask_proof": "Send a photo of the proof of payment for order #{order} ({total}) here.",
+    "pay_proof_not_a_photo": "Please send the proof as a photo (a screenshot is fine).",
+    "pay_proof_sent": "📎 The proof for order #{order} was sent to the seller. You will be told once it is checked.",
+    "pay_marked_paid": "✅ Order #{order} is recorded as paid. The buyer has been told.",
+    "pay_ask_note": "Why has the payment for order #{order} not come in? Type a note for the buyer:",
+    "pay_marked_not_received": "❌ The buyer of order #{order} was told the payment has not come in.",
+    "payment_not_awaited": "Order #{order} is not waiting for a payment.",
+    "payment_decided": "The payment of order #{order} is already recorded or no longer waits for a decision.",
+    "payment_no_proof": "Order #{order} has no proof of payment to check yet.",
+    "order_awaiting_payment": "Order #{order} is not paid yet. Press ✅ Paid once the payment has come in.",
+    "notice_payment_due": "💳 Order #{order} was accepted by {merchant}. Please pay exactly {total} to:",
+    "notice_payment_reminder": "⏰ Order #{order} from {merchant} is still waiting for your payment of {total}. If it is not paid, the order will expire.",
+    "notice_payment_not_received": "❌ {merchant}: the payment for order #{order} ({total}) has not come in: {reason}",
+    "notice_payment_paid": "✅ {merchant} received the payment for order #{order} ({total}). Paid!",
+    "notice_payment_expired": "⌛ Order #{order} from {merchant} expired because it was not paid. The stock is released.",
+    "notice_payment_proof": "📎 Proof of payment for order #{order} from {name}, total {total}. Check your account:",
+    "notice_payment_expired_shop": "⌛ Order #{order} expired because it was not paid; its stock is back.",
 }

@@ -211,7 +211,10 @@ TEXTS: dict[str, str] = {
     "shop_order_line": "#{order} · {name} · {total} · {status}",
     "shop_orders_empty": "Tidak ada pesanan terbuka saat ini. 👍",
     "ask_invite_code": "Ketik kode undangan dari petugas Jakpreneur (10 huruf/angka):",
-    "joined": "Selamat! Anda sekarang pengelola {merchant}. Pesanan baru akan masuk ke chat ini.",
+    "joined": (
+        "Selamat! Anda sekarang pengelola {merchant}. Pesanan baru akan masuk ke chat ini. "
+        "Ketik /pembayaran agar pembeli bisa bayar lewat transfer atau QRIS."
+    ),
     "invite_unknown": "Kode undangan itu tidak dikenal. Periksa lagi, atau minta kode baru ke petugas.",
     "invite_used": "Kode undangan itu sudah dipakai. Minta kode baru ke petugas.",
     "invite_expired": "Kode undangan itu sudah kedaluwarsa. Minta kode baru ke petugas.",
@@ -227,7 +230,8 @@ TEXTS: dict[str, str] = {
     "btn_claim_no": "❌ Bukan",
     "claim_done": (
         "Selamat! Anda sekarang pengelola {merchant}. Pesanan baru toko ini akan masuk ke chat "
-        "ini. Ketik /toko untuk ringkasan toko dan /stok untuk produk Anda."
+        "ini. Ketik /toko untuk ringkasan toko, /stok untuk produk Anda, dan /pembayaran agar "
+        "pembeli bisa bayar lewat transfer atau QRIS."
     ),
     "claim_sent_to_staff": (
         "{merchant} sudah dikelola orang lain, jadi permintaan Anda kami teruskan ke petugas "
@@ -599,4 +603,51 @@ TEXTS: dict[str, str] = {
     "unlink_ask": "Lepas tautan dengan {channels}? Akun itu jadi terpisah lagi dan memulai dengan keranjang kosong. Pesanan, keranjang, dan langganan yang sudah digabung tetap di akun tempat kode dibuat, kecuali siaran Jumat yang dikirim ke akun yang dilepas: siaran itu ikut dengannya. Peran toko atau staf yang dibawa akun yang dilepas kembali ke akun itu.",
     "btn_unlink_yes": "✅ Ya, lepas tautan",
     "unlinked": "Tautan dengan {channels} dilepas. Kedua akun kini terpisah.",
+    # Payment by transfer/QRIS: /pembayaran, the proof, the merchant's decision
+    "ask_payment_cash_only": "Checkout 4/4 — Bayar tunai saat terima/ambil. Transfer/QRIS belum bisa: {merchants} belum mengisi data pembayaran.",
+    "payment_awaiting": "menunggu pembayaran",
+    "payment_proof_sent": "bukti dikirim, sedang dicek",
+    "payment_paid": "lunas",
+    "btn_send_proof": "📎 Kirim bukti bayar",
+    "btn_paid": "✅ Lunas",
+    "btn_not_received": "❌ Belum masuk",
+    "btn_pay_save": "✅ Simpan",
+    "btn_pay_again": "🔁 Isi ulang",
+    "pay_line_bank": "🏦 {bank} {account} a.n. {holder}",
+    "pay_line_ewallet": "📱 {ewallet} {phone}",
+    "pay_line_qris": "🔳 QRIS (lihat gambar)",
+    "pay_no_details": "Hubungi penjual untuk cara pembayarannya.",
+    "pay_send_proof_hint": "Sudah bayar? Tekan tombol di bawah lalu kirim foto bukti bayarnya.",
+    "pay_setup_none": "Data pembayaran toko Anda belum diisi. Pembeli hanya bisa bayar tunai.",
+    "pay_setup_current": "Data pembayaran toko Anda sekarang:",
+    "pay_ask_bank": "Pembayaran 1/4 — Nama bank rekening toko (mis. BCA, Mandiri)? Tekan Lewati jika tidak pakai rekening bank.",
+    "pay_bank_invalid": "Nama bank harus {low} sampai {high} karakter dengan huruf. Ketik lagi:",
+    "pay_ask_account": "Nomor rekening {bank}? Ketik angkanya saja.",
+    "pay_account_invalid": "Nomor rekening harus {low} sampai {high} angka. Ketik lagi:",
+    "pay_ask_holder": "Atas nama siapa rekening itu?",
+    "pay_holder_invalid": "Nama pemilik rekening harus {low} sampai {high} karakter dengan huruf. Ketik lagi:",
+    "pay_ask_ewallet": "Pembayaran 2/4 — E-wallet dan nomornya, mis. GoPay 0812-3456-7890 ({ewallets}). Tekan Lewati jika tidak ada.",
+    "pay_ewallet_invalid": "Tulis nama e-wallet ({ewallets}) lalu nomor HP Indonesia, mis. GoPay 0812-3456-7890. Ketik lagi:",
+    "pay_ask_qris": "Pembayaran 3/4 — Kirim foto kode QRIS toko Anda. Tekan Lewati jika tidak ada.",
+    "pay_qris_not_a_photo": "Kirim kode QRIS sebagai foto, atau tekan Lewati.",
+    "pay_setup_check": "Pembayaran 4/4 — Periksa lagi, pembeli akan melihat ini:",
+    "pay_setup_saved": "✅ Data pembayaran tersimpan. Pembeli sekarang bisa memilih transfer/QRIS di toko Anda.",
+    "payment_details_empty": "Isi minimal satu cara pembayaran: rekening bank, e-wallet, atau QRIS.",
+    "pay_ask_proof": "Kirim foto bukti bayar pesanan #{order} ({total}) di sini.",
+    "pay_proof_not_a_photo": "Kirim bukti bayarnya sebagai foto (tangkapan layar juga bisa).",
+    "pay_proof_sent": "📎 Bukti bayar pesanan #{order} terkirim ke penjual. Anda akan diberi tahu setelah dicek.",
+    "pay_marked_paid": "✅ Pesanan #{order} dicatat lunas. Pembeli sudah diberi tahu.",
+    "pay_ask_note": "Kenapa pembayaran pesanan #{order} belum masuk? Ketik catatan untuk pembeli:",
+    "pay_marked_not_received": "❌ Pembeli pesanan #{order} diberi tahu bahwa pembayarannya belum masuk.",
+    "payment_not_awaited": "Pesanan #{order} tidak sedang menunggu pembayaran.",
+    "payment_decided": "Pembayaran pesanan #{order} sudah dicatat atau tidak menunggu keputusan lagi.",
+    "payment_no_proof": "Pesanan #{order} belum punya bukti bayar untuk dicek.",
+    "order_awaiting_payment": "Pesanan #{order} belum lunas. Tekan ✅ Lunas setelah pembayarannya masuk.",
+    "notice_payment_due": "💳 Pesanan #{order} diterima {merchant}. Silakan bayar tepat {total} ke:",
+    "notice_payment_reminder": "⏰ Pesanan #{order} dari {merchant} masih menunggu pembayaran {total}. Jika belum dibayar, pesanan akan kedaluwarsa.",
+    "notice_payment_not_received": "❌ {merchant}: pembayaran pesanan #{order} ({total}) belum masuk: {reason}",
+    "notice_payment_paid": "✅ Pembayaran pesanan #{order} ({total}) sudah diterima {merchant}. Lunas!",
+    "notice_payment_expired": "⌛ Pesanan #{order} dari {merchant} kedaluwarsa karena belum dibayar. Stoknya dikembalikan.",
+    "notice_payment_proof": "📎 Bukti bayar pesanan #{order} dari {name}, total {total}. Cek mutasi rekening Anda:",
+    "notice_payment_expired_shop": "⌛ Pesanan #{order} kedaluwarsa karena belum dibayar; stoknya dikembalikan.",
 }
