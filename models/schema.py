@@ -20,6 +20,7 @@ TABLE_MODULES = (
     "files",
     "friday",
     "invites",
+    "media",
     "ordering",
     "outbox",
     "people",

@@ -11,6 +11,7 @@ from models.chats import prune_processed
 from models.demotion import Judged, demote_unsold
 from models.files import DatabaseFiles
 from models.friday import edition_date, last_friday
+from models.media import prune_media_links
 from models.ordering import expire_waiting, remind_waiting
 from models.outbox import prune_outbox
 from models.people import preferred_identity
@@ -40,14 +41,14 @@ async def refresh_ranking(
 ) -> None:
     """Nightly: products whose sales are older than four weeks sink in the catalog; message
     ids old enough never to come again are forgotten, and so are outbox rows that ended a
-    month ago and files whose links have expired."""
+    month ago, files whose links have expired, and expired links to photos (not the photos)."""
     async with UnitOfWork(sessions) as uow:
         await refresh_recent_sales(uow.session, clock())
         # Before the prune below deletes the rows the funnels are counted from.
         await keep_funnels(uow.session, clock())
         await uow.commit()
     store = files or DatabaseFiles()
-    for prune in (prune_processed, prune_outbox, store.prune):
+    for prune in (prune_processed, prune_outbox, store.prune, prune_media_links):
         pruned = PRUNE_BATCH
         while pruned == PRUNE_BATCH:
             # A batch per transaction, so chats and the sender are never held up for long.
