@@ -24,9 +24,10 @@ from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
 from bot.telegram.request import JsonRequest
 from handlers.dispatch import Conversation
-from handlers.messages import PHOTO, Attachment, Incoming, Reply
+from handlers.messages import PHOTO, Attachment, Incoming, Reply, Upload
 from handlers.routes import COMMAND_MENU
 from handlers.texts import language_of, text
+from models.media import MAX_MEDIA_BYTES, key_of, media_type_of
 from models.people import person_of
 from models.uow import UnitOfWork
 
@@ -56,6 +57,12 @@ def use_timedelta_periods(environ: MutableMapping[str, str]) -> None:
     environ.setdefault("PTB_TIMEDELTA", "true")
 
 
+def file_base_url(api_base_url: str) -> str:
+    """Where the Bot API serves files, beside its methods: `…/bot` → `…/file/bot`."""
+    base = api_base_url.rstrip("/")
+    return f"{base.removesuffix('/bot')}/file/bot"
+
+
 def identity_of(user_id: int) -> str:
     return f"{CHANNEL}:{user_id}"
 
@@ -82,6 +89,7 @@ class TelegramChannel:
         self.bot = Bot(
             settings.token.get_secret_value(),
             base_url=settings.api_base_url,
+            base_file_url=file_base_url(settings.api_base_url),
             request=self._http,
             get_updates_request=JsonRequest(1),
         )
@@ -262,6 +270,7 @@ class TelegramChannel:
             shared_phone=contact.phone_number if contact is not None else None,
             sender_phone=contact.phone_number if own and contact is not None else None,
             photo=_photo_of(message),
+            upload=await self._upload_of(message),
             bot=self.bot_id,
         )
         try:
@@ -286,6 +295,25 @@ class TelegramChannel:
             # Handled and committed; only telling the person failed (e.g. they blocked the
             # bot meanwhile). Nothing to undo, and the update must not be fetched again.
             log.warning("telegram update %s: reply not delivered: %s", update.update_id, error)
+
+    async def _upload_of(self, message: Message | None) -> Upload | None:
+        """The bytes of the photo (its largest size) or document the person sent, fetched
+        with getFile; not fetched when Telegram says it is over jbl's limit."""
+        sent = _file_of(message)
+        if sent is None:
+            return None
+        file_id, size = sent
+        if size > MAX_MEDIA_BYTES:
+            return Upload(size, None)
+        try:
+            file = await self.bot.get_file(file_id)
+            if (file.file_size or 0) > MAX_MEDIA_BYTES:
+                return Upload(file.file_size or 0, None)
+            content = bytes(await file.download_as_bytearray())
+        except TelegramError as error:
+            log.warning("telegram: file %s not fetched (%s)", file_id, error)
+            return Upload(size, None)
+        return Upload(len(content), content)
 
     async def _answer(self, query: CallbackQuery, toast: str | None) -> None:
         with contextlib.suppress(BadRequest):  # too old to answer: the replies still go
@@ -354,12 +382,20 @@ class TelegramChannel:
             if sent_id is not None:
                 return sent_id
             message = as_text(message, reply)
+        photo: str | InputFile | None = message.photo
+        key = key_of(message.photo)
+        if key is not None:
+            # Kept by jbl: Telegram gets the bytes.
+            photo = await self._stored_photo(key)
+        if message.photo is not None and photo is None:
+            log.warning("telegram: photo %s is not in the store; text instead", message.photo)
+            message = as_text(message, reply)
         if message.photo is not None:
             try:
                 sent = await self._call(
                     "sendPhoto",
                     chat_id=chat_id,
-                    photo=message.photo,
+                    photo=photo,
                     caption=message.html,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
@@ -412,6 +448,14 @@ class TelegramChannel:
         )
         return int(sent["message_id"])
 
+    async def _stored_photo(self, key: str) -> InputFile | None:
+        content = await self.conversation.media.load(key)
+        if content is None:
+            return None
+        upload = InputFile(content, filename=key)
+        upload.mimetype = media_type_of(key)
+        return upload
+
     async def _too_large(self, chat_id: int, attachment: Attachment) -> str:
         """The line, in the person's language, that stands for a file Telegram would refuse."""
         log.warning(
@@ -450,10 +494,21 @@ class TelegramChannel:
 
 
 def _photo_of(message: Message | None) -> str | None:
-    """The largest size of a photo the person sent, as jbl stores it."""
-    if message is None or not message.photo:
+    """The largest size of a photo, or the document, the person sent, as Telegram's
+    reference to it."""
+    sent = _file_of(message)
+    return None if sent is None else f"{PHOTO_PREFIX}{sent[0]}"
+
+
+def _file_of(message: Message | None) -> tuple[str, int] | None:
+    """The file id and size (as Telegram says) of the photo or document the person sent."""
+    if message is None:
         return None
-    return f"{PHOTO_PREFIX}{message.photo[-1].file_id}"
+    if message.photo:
+        return message.photo[-1].file_id, message.photo[-1].file_size or 0
+    if message.document is not None:
+        return message.document.file_id, message.document.file_size or 0
+    return None
 
 
 def _seconds(value: int | timedelta) -> float:
