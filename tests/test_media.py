@@ -19,6 +19,10 @@ import boto3
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from bot.bootstrap import App
 from bot.console import ConsoleChat
@@ -33,7 +37,7 @@ from bot.settings import (
 from models.media import LINK_LIFETIME, MEDIA_PREFIX
 from tests import db
 from tests.conftest import Clock
-from tests.fake_telegram import FakeMessage, FakeTelegram, TelegramUser
+from tests.fake_telegram import FakeMessage, FakeTelegram, LocalServer, TelegramUser
 from tests.fake_twilio import FakeTwilio, Message, WhatsappUser
 from tests.telegram_bot import TOKEN, Running, free_port, running_app
 from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
@@ -236,6 +240,30 @@ async def test_a_non_image_on_whatsapp_is_refused_in_english_for_an_english_spea
         await seller.send_media(b"<html>not a photo</html>", "image/jpeg")
     )
     assert "not a photo jbl can use" in refused.text, refused.text
+    assert await photo_of(both.app, product.name) == product.photo_url
+
+
+async def test_the_accounts_credentials_go_to_twilio_only(both: Both) -> None:
+    """A media URL that is not Twilio's API (a webhook Twilio signed cannot carry one, but
+    jbl does not rely on that) is not fetched: nothing of the account leaves."""
+    asked: list[Request] = []
+
+    async def anything(request: Request) -> Response:
+        asked.append(request)
+        return Response(JPEG, media_type="image/jpeg")
+
+    elsewhere = Starlette(routes=[Route("/{path:path}", anything, methods=["GET"])])
+    async with LocalServer(elsewhere) as server:
+        seller = both.twilio.user("+6281277771111", "Rudi")
+        await db.add_operator(both.app, 1, f"whatsapp:{seller.number}")
+        product = await first_product_of_merchant_1(both.app)
+        await seller.say("/stok")
+        await seller.choose(product.name)
+        await seller.choose("Ubah foto")
+        media = {"NumMedia": "1", "MediaUrl0": f"{server.url}/foto.jpg"}
+        refused = await seller.say("", MediaContentType0="image/jpeg", **media)
+    assert "tidak sampai" in refused.text, refused.text
+    assert asked == []
     assert await photo_of(both.app, product.name) == product.photo_url
 
 
