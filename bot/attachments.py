@@ -8,12 +8,12 @@ from models.files import FileContent
 from models.media import link_to, linked_key, media_type_of
 from models.uow import UnitOfWork
 
-# Where the HTTP server serves files by link (`bot.file_links`).
-MEDIA_PATH = "/media"
-
 if TYPE_CHECKING:
     from handlers.dispatch import Conversation
     from handlers.messages import Attachment
+
+# Where the HTTP server serves files by link (`bot.file_links`).
+MEDIA_PATH = "/media"
 
 
 async def open_attachment(conversation: Conversation, attachment: Attachment) -> FileContent | None:

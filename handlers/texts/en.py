@@ -340,11 +340,11 @@ TEXTS: dict[str, str] = {
         "https://example.co.id/photo.jpg, send the photo, or skip."
     ),
     "media_not_picture": (
-        "That file is not a photo jbl can use. Send a JPEG, PNG or WebP photo, an https:// "
-        "address, or skip."
+        "That file is not a photo jbl can use. Send a JPEG, PNG or WebP photo, or its "
+        "https:// address."
     ),
-    "media_too_large": "That photo is over 10 MB. Send a smaller one, or skip.",
-    "media_not_received": "That photo did not reach us. Please send it again, or skip.",
+    "media_too_large": "That photo is over 10 MB. Please send a smaller one.",
+    "media_not_received": "That photo did not reach us. Please send it again.",
     "np_created": "✅ The new product is in the catalog now.",
     "np_created_waiting": "✅ The new product is saved. Staff review it first; it is in the catalog once approved, and you will be told.",
     "btn_stars": "{stars}",

@@ -343,10 +343,10 @@ TEXTS: dict[str, str] = {
     ),
     "media_not_picture": (
         "File itu bukan foto yang bisa dipakai. Kirim foto JPEG, PNG atau WebP, "
-        "alamat https://, atau lewati."
+        "atau alamat https:// fotonya."
     ),
-    "media_too_large": "Foto itu lebih dari 10 MB. Kirim foto yang lebih kecil, atau lewati.",
-    "media_not_received": "Foto itu tidak sampai ke kami. Coba kirim lagi, atau lewati.",
+    "media_too_large": "Foto itu lebih dari 10 MB. Kirim foto yang lebih kecil.",
+    "media_not_received": "Foto itu tidak sampai ke kami. Coba kirim lagi.",
     "np_created": "✅ Produk baru sudah tampil di katalog.",
     "np_created_waiting": "✅ Produk baru tersimpan. Staf memeriksanya dulu; produk tampil di katalog setelah disetujui, dan Anda diberi tahu.",
     "btn_stars": "{stars}",
