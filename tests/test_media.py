@@ -34,7 +34,8 @@ from bot.settings import (
     Settings,
     TelegramSettings,
 )
-from models.media import LINK_LIFETIME, MEDIA_PREFIX
+from models.media import LINK_LIFETIME, MEDIA_PREFIX, MediaLink
+from scheduler.jobs import refresh_ranking
 from tests import db
 from tests.conftest import Clock
 from tests.fake_telegram import FakeMessage, FakeTelegram, LocalServer, TelegramUser
@@ -110,11 +111,13 @@ async def new_product_up_to_its_photo(merchant: TelegramUser, name: str) -> Fake
     return asked
 
 
-async def card_on_whatsapp(twilio: FakeTwilio, budi: WhatsappUser, name: str) -> Message:
-    """The product's card as a resident on WhatsApp finds it, once Twilio has sent it."""
+async def card_on_whatsapp(both: Both, budi: WhatsappUser, name: str) -> Message:
+    """The product's card as a resident on WhatsApp finds it, once Twilio has sent it and
+    jbl has recorded it (a clock moved on before that would lapse the row's lease)."""
     await budi.say(f"/cari {name}")
     card = await budi.choose(name)
-    await twilio.wait_for(lambda: card.settled, 10, "the card sent")
+    await both.twilio.wait_for(lambda: card.settled, 10, "the card sent")
+    await db.sent_to(both.app, budi.address)
     return card
 
 
@@ -157,7 +160,7 @@ async def test_a_photo_sent_on_telegram_shows_on_whatsapp_on_telegram_and_on_the
 
     # WhatsApp: the card's media is a link under public_url that Twilio fetched, same bytes.
     budi = both.twilio.user(RESIDENT_NUMBER, "Budi")
-    card = await card_on_whatsapp(both.twilio, budi, "Kopi Foto Sari")
+    card = await card_on_whatsapp(both, budi, "Kopi Foto Sari")
     [url] = card.media_urls
     assert url.startswith(f"{PUBLIC_URL}/media/")
     [fetched] = card.fetched
@@ -294,10 +297,10 @@ async def test_a_link_expires_but_the_photo_does_not(both: Both, clock: Clock) -
     await new_product_up_to_its_photo(both.merchant, "Kopi Awet")
     await both.merchant.wait_for_reply(both.merchant.send_photo(JPEG))
     budi = both.twilio.user(RESIDENT_NUMBER, "Budi")
-    [first] = (await card_on_whatsapp(both.twilio, budi, "Kopi Awet")).media_urls
+    [first] = (await card_on_whatsapp(both, budi, "Kopi Awet")).media_urls
 
     # A second card soon after reuses the link: one link per photo, not per message.
-    [again] = (await card_on_whatsapp(both.twilio, budi, "Kopi Awet")).media_urls
+    [again] = (await card_on_whatsapp(both, budi, "Kopi Awet")).media_urls
     assert again == first
 
     clock.advance(LINK_LIFETIME - timedelta(seconds=1))
@@ -306,10 +309,14 @@ async def test_a_link_expires_but_the_photo_does_not(both: Both, clock: Clock) -
     gone = await get(both.running, first)
     assert gone.status_code == 404 and gone.content != JPEG
     assert (await get(both.running, f"/media/{'0' * 48}")).status_code == 404
+    # The nightly job forgets expired links, and only them: the photo stays.
+    assert await db.count(both.app, MediaLink) == 1
+    await refresh_ranking(both.app.sessions, clock)
+    assert await db.count(both.app, MediaLink) == 0
 
     # A year on, the photo is still there, under a new link.
     clock.advance(timedelta(days=365))
-    card = await card_on_whatsapp(both.twilio, budi, "Kopi Awet")
+    card = await card_on_whatsapp(both, budi, "Kopi Awet")
     [fresh] = card.media_urls
     assert fresh != first
     assert card.fetched[0].content == JPEG
@@ -361,7 +368,7 @@ async def test_on_s3_storage_a_photo_sent_on_telegram_shows_on_whatsapp(
         assert not (tmp_path / "media").exists()  # nothing in a directory
 
         budi = twilio.user(RESIDENT_NUMBER, "Budi")
-        card = await card_on_whatsapp(twilio, budi, "Kopi Awan")
+        card = await card_on_whatsapp(both, budi, "Kopi Awan")
         assert card.fetched[0].content == JPEG
         assert card.status == "delivered"
 
