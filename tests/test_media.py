@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.bootstrap import App
+from bot.bootstrap import App, media_directory
 from bot.console import ConsoleChat
 from bot.settings import (
     CatalogSettings,
@@ -34,12 +34,15 @@ from bot.settings import (
     Settings,
     TelegramSettings,
 )
+from handlers import payloads
+from handlers.messages import Incoming, Upload
 from models.media import LINK_LIFETIME, MEDIA_PREFIX, MediaLink
 from scheduler.jobs import refresh_ranking
 from tests import db
-from tests.conftest import Clock
+from tests.conftest import Clock, demo_app
 from tests.fake_telegram import FakeMessage, FakeTelegram, LocalServer, TelegramUser
 from tests.fake_twilio import FakeTwilio, Message, WhatsappUser
+from tests.people import Chatter
 from tests.telegram_bot import TOKEN, Running, free_port, running_app
 from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
 
@@ -320,6 +323,41 @@ async def test_a_link_expires_but_the_photo_does_not(both: Both, clock: Clock) -
     [fresh] = card.media_urls
     assert fresh != first
     assert card.fetched[0].content == JPEG
+
+
+async def test_without_whatsapp_the_console_shows_where_the_photo_is_kept(
+    database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    """A photo that reached jbl as bytes (from a channel that fetches them) is kept in the
+    directory of `[media] path`; with no public_url to link to, the console shows that file."""
+    settings = Settings(
+        database=DatabaseSettings(url=database_url),
+        catalog=CatalogSettings(review_new_products=False),
+        media=MediaSettings(path=str(tmp_path / "foto")),
+    )
+    async with demo_app(settings, clock) as app:
+        penjual = Chatter(app, "console:penjual")  # runs merchant 1 in the demo
+        product = await first_product_of_merchant_1(app)
+        await penjual.send_payload(payloads.SHOP_PRODUCT(product.id))
+        await penjual.choose("Ubah foto")
+        penjual.replies = await app.conversation.handle(
+            Incoming(identity=penjual.identity, message_id="foto", upload=Upload(len(PNG), PNG))
+        )
+        assert "Foto diubah" in penjual.text
+        shown = await console_card(app, product.name)
+    [path] = re.findall(r"^\[foto\] (.+)$", shown, re.MULTILINE)
+    kept = tmp_path / "foto" / path.rsplit("/", 1)[1]
+    assert path == str(kept) and kept.read_bytes() == PNG
+
+
+def test_by_default_photos_are_kept_beside_the_sqlite_file() -> None:
+    def where(url: str, path: str = "") -> Path:
+        return media_directory(Settings(database=DatabaseSettings(url=url), media={"path": path}))
+
+    assert where("sqlite+aiosqlite:////srv/jbl/jbl.db") == Path("/srv/jbl/media")
+    assert where("sqlite+aiosqlite:///jbl.db") == Path("media")
+    assert where("postgresql+asyncpg://jbl@db/jbl") == Path("media")
+    assert where("sqlite+aiosqlite:///jbl.db", "/data/foto") == Path("/data/foto")
 
 
 # ---- S3-compatible storage, against a local S3 server (moto's server mode) ------------------
