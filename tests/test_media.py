@@ -179,6 +179,11 @@ async def test_a_photo_sent_on_telegram_shows_on_whatsapp_on_telegram_and_on_the
     assert telegram_card.photo == f"upload:{photo.removeprefix(MEDIA_PREFIX)}"
     assert telegram_card.upload is not None and telegram_card.upload.size == len(JPEG)
     assert telegram_card.upload.content_type == "image/jpeg"
+    # Uploaded once: the next chat gets the file id Telegram gave it.
+    eko = both.tg.user(42_004, "Eko")
+    await eko.wait_for_reply(eko.send("/cari Kopi Foto Sari"))
+    second_card = await press_containing(eko, "Kopi Foto Sari")
+    assert second_card.upload is None and second_card.photo_sizes == telegram_card.photo_sizes
 
     # The console: the link, which serves the same bytes.
     shown = await console_card(both.app, "Kopi Foto Sari")

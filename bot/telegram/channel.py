@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 REMEMBERED_CHATS = 50_000
+REMEMBERED_UPLOADS = 10_000
 # Long polling: how long one getUpdates waits for news.
 POLL_SECONDS = 30
 # Requests to the Bot API at once (replies and outbox sends); PTB's `Bot` alone keeps one.
@@ -106,6 +107,9 @@ class TelegramChannel:
         # edits it in place. A notice (a new order) is never the newest menu, so its details
         # stay in the chat. Only recent chats are remembered; an older one gets a new message.
         self._last_menu: dict[int, int | None] = {}
+        # The file id Telegram gave a photo jbl keeps when it was first uploaded (media key ->
+        # file id): a broadcast of it then sends the id, not the bytes, to every chat.
+        self._uploaded: dict[str, str] = {}
 
     @property
     def running(self) -> bool:
@@ -385,8 +389,8 @@ class TelegramChannel:
         photo: str | InputFile | None = message.photo
         key = key_of(message.photo)
         if key is not None:
-            # Kept by jbl: Telegram gets the bytes.
-            photo = await self._stored_photo(key)
+            # Kept by jbl: Telegram gets the bytes once, then the file id it gave them.
+            photo = self._uploaded.get(key) or await self._stored_photo(key)
         if message.photo is not None and photo is None:
             log.warning("telegram: photo %s is not in the store; text instead", message.photo)
             message = as_text(message, reply)
@@ -400,8 +404,12 @@ class TelegramChannel:
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
                 )
+                if key is not None:
+                    self._remember_upload(key, sent)
                 return int(sent["message_id"])
             except BadRequest as error:
+                if key is not None:
+                    self._uploaded.pop(key, None)
                 if not any(part in error.message.lower() for part in _BAD_PHOTO):
                     raise
                 log.warning("telegram: photo %s not sent (%s); text instead", message.photo, error)
@@ -447,6 +455,14 @@ class TelegramChannel:
             **{field: upload},
         )
         return int(sent["message_id"])
+
+    def _remember_upload(self, key: str, sent: dict[str, Any]) -> None:
+        sizes = sent.get("photo") or []
+        if not sizes or key in self._uploaded:
+            return
+        self._uploaded[key] = str(sizes[-1]["file_id"])
+        if len(self._uploaded) > REMEMBERED_UPLOADS:
+            del self._uploaded[next(iter(self._uploaded))]
 
     async def _stored_photo(self, key: str) -> InputFile | None:
         content = await self.conversation.media.load(key)
