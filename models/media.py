@@ -73,6 +73,11 @@ def media_type_of(key: str) -> str:
     return _TYPES[key.rsplit(".", 1)[1]]
 
 
+class MediaUnusable(Exception):
+    """The store cannot be used (a directory not writable, a bucket not there or refused);
+    the message says which and why, in a line."""
+
+
 class MediaStore(Protocol):
     """Where the bytes live. Saving happens in the handler's transaction but outside the
     database: a handler that rolls back leaves an object nothing refers to, which is harmless."""
@@ -85,6 +90,10 @@ class MediaStore(Protocol):
 
     def where(self, key: str) -> str:
         """Where the object is, for a person at this machine (the console)."""
+        ...
+
+    async def check(self) -> None:
+        """Raises `MediaUnusable` unless files can be saved (checked when `jbl run` starts)."""
         ...
 
 
@@ -115,6 +124,20 @@ class DirectoryMedia:
     def where(self, key: str) -> str:
         return str(self.path / key)
 
+    async def check(self) -> None:
+        await asyncio.to_thread(self._check)
+
+    def _check(self) -> None:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            probe = self.path / f".check-{secrets.token_hex(8)}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as error:
+            raise MediaUnusable(
+                f"media: the directory {self.path} cannot be written: {error.strerror}"
+            ) from error
+
 
 class MemoryMedia:
     """A `MediaStore` in this process's memory, for a conversation built without settings."""
@@ -130,6 +153,9 @@ class MemoryMedia:
 
     def where(self, key: str) -> str:
         return f"{MEDIA_PREFIX}{key}"
+
+    async def check(self) -> None:
+        return None
 
 
 class MediaLink(Base):

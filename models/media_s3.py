@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from models.media import media_type_of
+from models.media import MediaUnusable, media_type_of
 
 # Ask again on a throttled or failed call, as boto3's "standard" mode does, a few times.
 _CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, s3={"addressing_style": "path"})
@@ -72,6 +72,16 @@ class S3Media:
                 return None
             raise
         return bytes(answer["Body"].read())
+
+    async def check(self) -> None:
+        await asyncio.to_thread(self._check)
+
+    def _check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (BotoCoreError, ClientError, ValueError) as error:  # ValueError: a bad endpoint
+            # botocore's messages name the bucket and the endpoint, never the credentials.
+            raise MediaUnusable(f"media: s3://{self.bucket} cannot be used: {error}") from error
 
     def where(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"

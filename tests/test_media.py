@@ -36,7 +36,7 @@ from bot.settings import (
 )
 from handlers import payloads
 from handlers.messages import Incoming, Upload
-from models.media import LINK_LIFETIME, MEDIA_PREFIX, MediaLink
+from models.media import LINK_LIFETIME, MEDIA_PREFIX, MediaLink, MediaUnusable
 from scheduler.jobs import refresh_ranking
 from tests import db
 from tests.conftest import Clock, demo_app
@@ -419,3 +419,27 @@ async def test_on_s3_storage_a_photo_sent_on_telegram_shows_on_whatsapp(
         s3(s3_server).delete_object(Bucket=BUCKET, Key=f"produk/{key}")
         answer = await get(both.running, card.media_urls[0])
         assert answer.status_code == 404
+
+
+@pytest.mark.parametrize("where", ["bucket", "directory"])
+async def test_jbl_run_stops_with_one_line_when_the_store_cannot_be_used(
+    database_url: str,
+    clock: Clock,
+    tg: FakeTelegram,
+    twilio: FakeTwilio,
+    s3_server: str,
+    tmp_path: Path,
+    where: str,
+) -> None:
+    if where == "bucket":
+        media = MediaSettings(s3_url=f"s3://no-such-bucket?endpoint={s3_server}")
+        said = "media: s3://no-such-bucket cannot be used: "
+    else:
+        (tmp_path / "foto").write_text("a file where the directory should be")
+        media = MediaSettings(path=str(tmp_path / "foto"))
+        said = f"media: the directory {tmp_path / 'foto'} cannot be written: File exists"
+    with pytest.raises(MediaUnusable) as refused:
+        async with both_channels(database_url, clock, tg, twilio, media):
+            pass
+    assert str(refused.value).startswith(said), refused.value
+    assert "jbl-test-secret" not in str(refused.value)
