@@ -1,7 +1,7 @@
 """media_links: expiring tokens under which photos sent in chat are fetched by URL
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-06
 """
 
@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024"
-# Other branches land 0022 and 0023 at the same time; the lead re-chains this at merge.
-down_revision: str | None = "0021"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
