@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
 
 from bot.queued_replies import QueuedReplies
 from handlers.context import ConversationConfig
@@ -12,6 +15,7 @@ from handlers.dispatch import Clock, Conversation
 from models.db import Access, create_engine, session_factory
 from models.demo import ensure_categories, load_demo
 from models.files import DatabaseFiles
+from models.media import DirectoryMedia, MediaStore
 from models.migrate import upgrade
 from models.people import WHATSAPP
 from models.uow import UnitOfWork
@@ -58,9 +62,35 @@ def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Acces
     # Every WhatsApp message goes out through its outbox sender, replies too.
     whatsapp_replies = QueuedReplies()
     conversation = Conversation(
-        sessions, config, clock, {WHATSAPP: whatsapp_replies}, files=DatabaseFiles()
+        sessions,
+        config,
+        clock,
+        {WHATSAPP: whatsapp_replies},
+        files=DatabaseFiles(),
+        media=media_store(settings),
     )
     return App(settings, engine, sessions, conversation, clock, whatsapp_replies)
+
+
+def media_store(settings: Settings) -> MediaStore:
+    """The store of `[media]`: S3-compatible storage when `s3_url` is set, else a directory."""
+    if settings.media.s3_url:
+        # Imported here: boto3 takes a while to import, and most runs keep a directory.
+        from models.media_s3 import S3Media
+
+        return S3Media.from_url(settings.media.s3_url)
+    return DirectoryMedia(media_directory(settings))
+
+
+def media_directory(settings: Settings) -> Path:
+    """`[media] path`, or `media` beside the SQLite file (the data stays together), or in
+    the working directory when the database is a server."""
+    if settings.media.path:
+        return Path(settings.media.path)
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "media"
+    return Path("media")
 
 
 async def init_database(app: App, *, demo: bool) -> bool:

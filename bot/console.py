@@ -7,14 +7,16 @@ import logging
 import sys
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.attachments import open_attachment, size_text
+from bot.attachments import media_link, open_attachment, size_text
 from handlers.messages import Attachment, Incoming, Reply
 from handlers.notices import render_notice
 from handlers.texts import text
 from models.chats import remember_menu
+from models.media import key_of
 from models.outbox import take_pending_for
 from models.people import person_language
 from models.uow import UnitOfWork
@@ -74,8 +76,19 @@ class ConsoleChat:
     async def _show(self, replies: list[Reply]) -> None:
         for reply in replies:
             saved = await self._save(reply.attachment) if reply.attachment else None
-            self.output.write(render(reply, saved) + "\n\n")
+            self.output.write(render(await self._linked(reply), saved) + "\n\n")
         self.output.flush()
+
+    async def _linked(self, reply: Reply) -> Reply:
+        """The reply with a photo jbl keeps as its link: the expiring one that WhatsApp gets
+        where `[whatsapp] public_url` is set, else where the store keeps it."""
+        key = key_of(reply.photo_url)
+        if key is None:
+            return reply
+        conversation, public_url = self.app.conversation, self.app.settings.whatsapp.public_url
+        if public_url:
+            return replace(reply, photo_url=await media_link(conversation, public_url, key))
+        return replace(reply, photo_url=conversation.media.where(key))
 
     async def _save(self, attachment: Attachment) -> str:
         """Writes the file into the working directory, under its own name or, when a file of

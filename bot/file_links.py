@@ -1,5 +1,6 @@
-"""Files that replies carry, served over HTTP under unguessable links that expire, for a
-platform that fetches media from a URL (WhatsApp, through Twilio)."""
+"""Files that replies carry, and photos and proofs sent in chat, served over HTTP under
+unguessable links that expire, for a platform that fetches media from a URL (WhatsApp, through
+Twilio)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import quote
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.attachments import open_attachment
+from bot.attachments import MEDIA_PATH, open_attachment, open_linked_media
 from handlers.messages import Attachment
 
 if TYPE_CHECKING:
@@ -18,12 +19,11 @@ if TYPE_CHECKING:
 
     from handlers.dispatch import Conversation
 
-MEDIA_PATH = "/media"
 # What `models.files.new_token` makes, and the URL-safe tokens of links sent before it made
 # hex; anything else is not looked up.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Shown in the chat rather than offered as a download.
-_INLINE = frozenset({"image/png", "image/jpeg"})
+_INLINE = frozenset({"image/png", "image/jpeg", "image/webp"})
 
 
 def file_url(public_url: str, attachment: Attachment) -> str:
@@ -38,7 +38,9 @@ def files_route(conversation: Conversation) -> Route:
         token = request.path_params["token"]
         file = None
         if _TOKEN.fullmatch(token):
+            # A generated file's token, else a link to a photo or proof sent in chat.
             file = await open_attachment(conversation, Attachment("", token, "", "", 0))
+            file = file or await open_linked_media(conversation, token)
         if file is None:
             return PlainTextResponse("not found", status_code=404)
         disposition = "inline" if file.media_type in _INLINE else "attachment"

@@ -55,6 +55,8 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
             " for WhatsApp, or try `jbl chat --demo` for a chat in this terminal"
         )
     await init_database(app, demo=False)
+    # Before anything takes a photo it could not keep.
+    await app.conversation.media.check()
     # Listening first: a webhook set at start may bring an update at once.
     try:
         listening = _listen(settings.http.host, settings.http.port)

@@ -239,6 +239,18 @@ class MerchantSettings(Section):
     invite_valid_days: int = Field(7, ge=1, le=90)
 
 
+class MediaSettings(Section):
+    """Where photos and proofs sent in chat are kept: a directory, or S3-compatible storage."""
+
+    # Empty: `media` beside the SQLite file, or in the working directory for PostgreSQL.
+    path: str = ""
+    # s3://BUCKET[/PREFIX][?endpoint=http://host:9000&region=…]; credentials from the
+    # environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never here.
+    s3_url: str | None = Field(
+        None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^?#]*)?(\?[^#]*)?$"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
@@ -254,6 +266,7 @@ class Settings(BaseSettings):
     i18n: I18nSettings = I18nSettings()
     catalog: CatalogSettings = CatalogSettings()
     merchants: MerchantSettings = MerchantSettings()
+    media: MediaSettings = MediaSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from handlers.messages import Incoming
     from models.chats import OpenedChat
     from models.files import FileStore
+    from models.media import MediaStore
     from models.people import Person
 
 
@@ -50,6 +51,8 @@ class Chat:
     config: ConversationConfig
     # Where a file the reply carries is kept (`handlers.attachments.attach`).
     files: FileStore
+    # Where photos and proofs sent in chat are kept for good (`handlers.media.keep_upload`).
+    media: MediaStore
 
     @property
     def language(self) -> str:

@@ -30,6 +30,7 @@ from handlers.texts import language_of, text
 from models.chats import open_chat
 from models.errors import Refusal
 from models.files import DatabaseFiles
+from models.media import MemoryMedia
 from models.uow import UnitOfWork, lost_connection
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from handlers.reply_writers import ReplyWriter
     from models.files import FileStore
+    from models.media import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ class Conversation:
     `writers` are the channels' own ways of keeping replies (by channel); a channel without
     one gets its replies back from `handle`, to send after the commit (`ReturnedReplies`).
     `files` keeps the files that replies carry, for the handlers that make them and the
-    channels that send them.
+    channels that send them; `media` the photos and proofs people send, for good.
     """
 
     def __init__(
@@ -63,9 +65,13 @@ class Conversation:
         clock: Clock,
         writers: Mapping[str, ReplyWriter] | None = None,
         files: FileStore | None = None,
+        media: MediaStore | None = None,
     ) -> None:
         self.sessions = sessions
         self.files: FileStore = files or DatabaseFiles()
+        # In memory unless given: a conversation built without the composition root (a
+        # benchmark) keeps nothing on disk.
+        self.media: MediaStore = media or MemoryMedia()
         self.config = config
         self.clock = clock
         self._writers = dict(writers or {})
@@ -118,7 +124,7 @@ class Conversation:
             if opened is None:
                 return []
             person, state = opened
-            chat = Chat(session, person, state, incoming, now, self.config, self.files)
+            chat = Chat(session, person, state, incoming, now, self.config, self.files, self.media)
             if person.blocked:
                 replies = [Reply(chat.t("blocked"))]
             elif refusal is not None:
@@ -143,7 +149,8 @@ class Conversation:
             return lambda c: STEPS["co_phone"](c, incoming.shared_phone or "")
         if incoming.shared_phone is not None:
             return SHARED_CONTACT
-        if incoming.photo is not None and state.step in PHOTO_STEPS:
+        sent_file = incoming.photo is not None or incoming.upload is not None
+        if sent_file and state.step in PHOTO_STEPS:
             return lambda c: STEPS[state.step or ""](c, "")
         typed = (incoming.text or "").strip()
         if not typed:

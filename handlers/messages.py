@@ -12,6 +12,17 @@ MAX_TEXT_LENGTH = 1000
 
 
 @dataclass(frozen=True)
+class Upload:
+    """The bytes of a file the person sent (a photo, a document), fetched by the channel.
+
+    `content` is None when the channel did not fetch it: over `size` the limit it was told
+    (`models.media.MAX_MEDIA_BYTES`), or the platform failed to give it."""
+
+    size: int
+    content: bytes | None
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One thing a person did: typed text or pressed a button (`payload`)."""
 
@@ -27,6 +38,9 @@ class Incoming:
     # A photo the person sent, as the platform's reference to it (`<channel>:<the platform's
     # file id or media URL>`) or its https:// address.
     photo: str | None = None
+    # The file the person sent, as its bytes: what jbl keeps (`models.media`), checked by
+    # its content. Set with `photo` by every channel that can fetch files.
+    upload: Upload | None = None
     # The phone number the platform vouches for as the sender's own, as the platform gives
     # it: where the account is a phone number (WhatsApp), or on a contact the person shared
     # of their own account (Telegram).

@@ -7,11 +7,13 @@ import re
 from typing import TYPE_CHECKING
 
 from handlers import payloads
+from handlers.media import Refused, sent_media
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.phones import display_phone, normalize_phone
 from handlers.texts import text
 from models.errors import Refusal
+from models.media import PICTURES
 from models.ordering import operated_merchants
 from models.payments import MAX_QRIS, Details, details_of, set_details
 
@@ -156,8 +158,13 @@ def _ask_qris(chat: Chat) -> list[Reply]:
 
 
 async def typed_qris(chat: Chat, typed: str) -> list[Reply]:
-    """A photo sent in the chat, kept as the platform's reference, as product photos are."""
-    photo = chat.incoming.photo
+    """A photo sent in the chat, kept by jbl as product photos are."""
+    try:
+        photo = await sent_media(chat, PICTURES)
+    except Refused as refused:
+        # No https:// address here: a QRIS image is shown to buyers as sent.
+        key = "pay_qris_not_a_photo" if refused.key == "media_not_picture" else refused.key
+        return [Reply(chat.t(key), _buttons(chat))]
     if photo is None or len(photo) > MAX_QRIS:
         return [Reply(chat.t("pay_qris_not_a_photo"), _buttons(chat))]
     chat.keep(pm_qris=photo)

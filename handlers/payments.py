@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from handlers import payloads
+from handlers.media import Refused, sent_media
 from handlers.menu import menu_button
 from handlers.merchant import order_actions
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
 from models.errors import Refusal
+from models.media import PROOFS
 from models.ordering import MAX_PROOF, PROOF_SENT
 from models.paying import (
     mark_not_received,
@@ -36,11 +38,15 @@ async def ask_proof(chat: Chat, order_id: int) -> list[Reply]:
 
 
 async def typed_proof(chat: Chat, typed: str) -> list[Reply]:
-    """A photo sent in the chat, kept as the platform's reference to it."""
+    """A photo (or a PDF, where the channel takes documents) sent in the chat, kept by jbl."""
     order_id = int(chat.state.data.get("order", 0))
-    photo = chat.incoming.photo
+    cancel = Button(chat.t("btn_cancel"), payloads.ORDER(order_id))
+    try:
+        photo = await sent_media(chat, PROOFS)
+    except Refused as refused:
+        key = "media_not_proof" if refused.key == "media_not_picture" else refused.key
+        return [Reply(chat.t(key), (cancel,))]
     if photo is None or len(photo) > MAX_PROOF:
-        cancel = Button(chat.t("btn_cancel"), payloads.ORDER(order_id))
         return [Reply(chat.t("pay_proof_not_a_photo"), (cancel,))]
     chat.end_step()
     order = await send_proof(chat.session, chat.person, order_id, photo, chat.now)

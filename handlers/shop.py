@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 from handlers import payloads
 from handlers.formatting import long_date, priced_label, shorten
+from handlers.media import Refused, sent_media
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah, parse_rupiah
 from handlers.photo_addresses import MAX_PHOTO_ADDRESS, photo_address
 from models.catalog import Review, categories_in_rotation
 from models.errors import Refusal
+from models.media import PICTURES
 from models.ordering import operated_merchants
 from models.shop import (
     MAX_STOCK,
@@ -200,7 +202,11 @@ async def ask_photo(chat: Chat, product_id: int) -> list[Reply]:
 
 async def typed_photo(chat: Chat, typed: str) -> list[Reply]:
     product_id = int(chat.state.data.get("product", 0))
-    photo = chat.incoming.photo or photo_address(typed)
+    try:
+        photo = await sent_media(chat, PICTURES)
+    except Refused as refused:
+        return [Reply(chat.t(refused.key), _back_to(product_id, chat))]
+    photo = photo or photo_address(typed)
     if photo is None or len(photo) > MAX_PHOTO_ADDRESS:
         address = typed.startswith("https://")
         said = chat.t("np_photo_address_invalid" if address else "np_photo_not_understood")
@@ -317,11 +323,15 @@ async def skipped(chat: Chat) -> list[Reply]:
 
 
 async def typed_new_photo(chat: Chat, typed: str) -> list[Reply]:
-    """A photo sent in the chat (its platform reference) or a typed https:// address."""
+    """A photo sent in the chat (kept by jbl) or a typed https:// address."""
+    skip = Button(chat.t("btn_skip"), payloads.NEW_PRODUCT_SKIP())
     # A platform's photo reference only ever comes from the platform, never typed.
-    photo = chat.incoming.photo or photo_address(typed)
+    try:
+        photo = await sent_media(chat, PICTURES)
+    except Refused as refused:
+        return [Reply(chat.t(refused.key), (skip, *_cancel(chat)))]
+    photo = photo or photo_address(typed)
     if photo is None or len(photo) > MAX_PHOTO_ADDRESS:
-        skip = Button(chat.t("btn_skip"), payloads.NEW_PRODUCT_SKIP())
         # An address that only starts right is told what is wrong with it.
         address = typed.startswith("https://")
         said = chat.t("np_photo_address_invalid" if address else "np_photo_not_understood")

@@ -21,6 +21,7 @@ TABLE_MODULES = (
     "friday",
     "invites",
     "links",
+    "media",
     "ordering",
     "outbox",
     "payments",

@@ -12,6 +12,7 @@ from models.demotion import Judged, demote_unsold
 from models.files import DatabaseFiles
 from models.friday import edition_date, last_friday
 from models.links import prune_link_attempts, prune_link_codes
+from models.media import prune_media_links
 from models.ordering import expire_waiting, remind_waiting
 from models.outbox import prune_outbox
 from models.paying import expire_unpaid, remind_unpaid
@@ -42,14 +43,22 @@ async def refresh_ranking(
 ) -> None:
     """Nightly: products whose sales are older than four weeks sink in the catalog; message
     ids old enough never to come again are forgotten, and so are outbox rows that ended a
-    month ago, files whose links have expired, and link codes and wrong tries of no more use."""
+    month ago, files whose links have expired, expired links to photos (not the photos), and
+    link codes and wrong tries of no more use."""
     async with UnitOfWork(sessions) as uow:
         await refresh_recent_sales(uow.session, clock())
         # Before the prune below deletes the rows the funnels are counted from.
         await keep_funnels(uow.session, clock())
         await uow.commit()
     store = files or DatabaseFiles()
-    prunes = (prune_processed, prune_outbox, store.prune, prune_link_codes, prune_link_attempts)
+    prunes = (
+        prune_processed,
+        prune_outbox,
+        store.prune,
+        prune_media_links,
+        prune_link_codes,
+        prune_link_attempts,
+    )
     for prune in prunes:
         pruned = PRUNE_BATCH
         while pruned == PRUNE_BATCH:

@@ -12,8 +12,9 @@ messages the bot sent, how edits changed them, which buttons are on them. Tests 
 
 Faithful where it matters to a bot: the JSON shapes, the error codes and descriptions the real
 server answers (bad HTML, too long, not modified, blocked, flood control, webhook conflicts),
-update delivery by long polling or by webhook. Not modelled: Markdown parse modes, inline mode,
-payments, files other than photos, channels and supergroups.
+update delivery by long polling or by webhook, photos and documents people send (getFile and
+the download at /file/bot<token>/<file_path>). Not modelled: Markdown parse modes, inline mode,
+payments, other kinds of files, channels and supergroups.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -91,6 +92,8 @@ MAX_CAPTION = 1024
 # The Bot API takes uploads up to 10 MB for a photo and 50 MB for any other file.
 MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
 MAX_DOCUMENT_UPLOAD = 50 * 1024 * 1024
+# getFile gives a bot files up to 20 MB.
+MAX_DOWNLOAD = 20 * 1024 * 1024
 MAX_CALLBACK_DATA = 64
 
 # Form-encoded bodies carry every value as a string, JSON-encoded unless it is a string already
@@ -704,6 +707,10 @@ class FakeTelegram:
         self._queries: dict[str, _Query] = {}
         self._answers: list[tuple[int, JSON]] = []
         self._photos: dict[str, list[JSON]] = {}  # file_id -> the PhotoSize list it belongs to
+        # Files people sent (photos, documents): file_id -> (the file_path getFile gives, bytes).
+        self._sent_files: dict[str, tuple[str, bytes]] = {}
+        # How many times each file was downloaded from /file/bot<token>/<file_path>.
+        self.downloads: dict[str, int] = {}
         self._allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._next_update_id = 1
         self._events = 0
@@ -718,6 +725,7 @@ class FakeTelegram:
         self._worker: asyncio.Task[None] | None = None
         self._handlers: dict[str, Callable[[JSON], Awaitable[Any]]] = {
             "getMe": self._get_me,
+            "getFile": self._get_file,
             "getUpdates": self._get_updates,
             "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
@@ -743,6 +751,7 @@ class FakeTelegram:
             Starlette(
                 routes=[
                     Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                    Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
                     Route("/{path:path}", self._not_found, methods=["GET", "POST"]),
                 ]
             )
@@ -1264,6 +1273,53 @@ class FakeTelegram:
 
     # --- methods ---------------------------------------------------------------------------------
 
+    async def _get_file(self, params: JSON) -> JSON:
+        file_id = str(params.get("file_id") or "")
+        sent = self._sent_files.get(file_id)
+        if sent is None:
+            raise bad_request("invalid file_id")
+        path, content = sent
+        if len(content) > MAX_DOWNLOAD:
+            raise bad_request("file is too big")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AQAD{file_id[-12:]}",
+            "file_size": len(content),
+            "file_path": path,
+        }
+
+    async def _download(self, request: Request) -> Response:
+        """A file people sent, at the file_path getFile gave, for the bot's token only."""
+        if request.path_params["token"] != self.token:
+            return JSONResponse(ApiError(401, "Unauthorized").body(), status_code=401)
+        path = request.path_params["path"]
+        content = next((c for p, c in self._sent_files.values() if p == path), None)
+        if content is None:
+            return JSONResponse(ApiError(404, "Not Found").body(), status_code=404)
+        self.downloads[path] = self.downloads.get(path, 0) + 1
+        return Response(content, media_type="application/octet-stream")
+
+    def _sent_photo(self, content: bytes) -> list[JSON]:
+        """The PhotoSize list of a photo a person sends; each size downloads as `content`."""
+        sizes = self._new_photo_sizes()
+        sizes[-1]["file_size"] = len(content)
+        for size in sizes:
+            path = f"photos/file_{next(self._ids)}.jpg"
+            self._sent_files[size["file_id"]] = (path, content)
+        return sizes
+
+    def _sent_document(self, content: bytes, file_name: str, mime_type: str) -> JSON:
+        number = next(self._ids)
+        file_id = f"BQACAgUAAxkBAAI{number:06d}"
+        self._sent_files[file_id] = (f"documents/file_{number}", content)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{number:06d}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+
     async def _get_me(self, params: JSON) -> JSON:
         return {
             **self.bot_user,
@@ -1694,14 +1750,19 @@ class TelegramUser(_ChatView):
             contact["user_id"] = user_id
         return self.tg._incoming(self.chat_id, self, contact=contact)
 
-    def send_photo(self, caption: str | None = None) -> int:
-        """Sends a photo from the phone (three sizes, as Telegram makes them); its largest
-        size's file_id is `sent_photo`."""
-        sizes = self.tg._new_photo_sizes()
+    def send_photo(self, content: bytes, caption: str | None = None) -> int:
+        """Sends a photo whose largest size is `content` (Telegram re-encodes photos as JPEG;
+        the fake keeps the bytes as given)."""
+        sizes = self.tg._sent_photo(content)
         self.sent_photo = str(sizes[-1]["file_id"])
         return self.tg._incoming(
-            self.chat_id, self, text=caption, photo=self.sent_photo, photo_sizes=sizes
+            self.chat_id, self, photo=sizes[-1]["file_id"], photo_sizes=sizes, text=caption
         )
+
+    def send_document(self, content: bytes, file_name: str, mime_type: str) -> int:
+        """Sends a file as a document: its name and media type are what the sender says."""
+        document = self.tg._sent_document(content, file_name, mime_type)
+        return self.tg._incoming(self.chat_id, self, document=document)
 
     def send_sticker(self) -> int:
         number = next(self.tg._ids)

@@ -171,6 +171,7 @@ class Fetched:
     content_type: str
     disposition: str
     size: int
+    content: bytes = field(default=b"", repr=False)
 
 
 @dataclass(eq=False)
@@ -308,10 +309,19 @@ class FakeTwilio:
                         self._create_message,
                         methods=["POST"],
                     ),
+                    Route(
+                        f"{API}/Accounts/{{account}}/Messages/{{message}}/Media/{{media}}",
+                        self._media,
+                        methods=["GET"],
+                    ),
                     Route("/{path:path}", self._not_found, methods=["GET", "POST"]),
                 ]
             )
         )
+        # Files people sent, by their MediaUrl's path: (media type, bytes).
+        self._media_files: dict[str, tuple[str, bytes]] = {}
+        # The MediaUrl paths the app fetched, with the account's credentials, in order.
+        self.media_fetches: list[str] = []
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -475,6 +485,24 @@ class FakeTwilio:
         call.status = answer.status_code
         return answer
 
+    async def _media(self, request: Request) -> Response:
+        """A file a person sent, as Twilio serves it: only with the account's credentials."""
+        if not self._authorised(request):
+            return twilio_error(401, AUTHENTICATE, "Authenticate")
+        stored = self._media_files.get(request.url.path)
+        if stored is None:
+            return twilio_error(404, 20404, "The requested resource was not found")
+        self.media_fetches.append(request.url.path)
+        media_type, content = stored
+        return Response(content, media_type=media_type)
+
+    def media_url(self, message_sid: str, media_type: str, content: bytes) -> str:
+        """Keeps a file a person sends and returns its MediaUrl, as Twilio's webhook gives it."""
+        media_sid = f"ME{secrets.token_hex(16)}"
+        path = f"{API}/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
+        self._media_files[path] = (media_type, content)
+        return f"{self.base_url}{path}"
+
     def _check_account(self, request: Request) -> Response | None:
         if not self._authorised(request):
             return twilio_error(401, AUTHENTICATE, "Authenticate")
@@ -625,6 +653,7 @@ class FakeTwilio:
                 response.headers.get("Content-Type", ""),
                 response.headers.get("Content-Disposition", ""),
                 len(body),
+                body,
             )
 
     async def _status(self, message: Message, status: str, code: int | None = None) -> None:
@@ -714,6 +743,15 @@ class WhatsappUser:
             "MessageType": "image",
         }
         return await self.send(caption, **media)
+
+    async def send_media(self, content: bytes, media_type: str, caption: str = "") -> int:
+        """Sends a file (a photo, a document) that Twilio keeps and the app fetches from its
+        MediaUrl with the account's credentials; `media_type` is what the sender's phone said."""
+        form = self.form(caption)
+        url = self.twilio.media_url(form["MessageSid"], media_type, content)
+        kind = "image" if media_type.startswith("image/") else "document"
+        media = {"NumMedia": "1", "MediaUrl0": url, "MediaContentType0": media_type}
+        return await self.twilio._incoming(self, form | media | {"MessageType": kind})
 
     def replies_after(self, stamp: int) -> list[Message]:
         return [m for m in self.messages if m.stamp > stamp]

@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from bot.bootstrap import App, build_app, init_database
 from bot.run import run
-from bot.settings import DatabaseSettings, HttpSettings, Settings, TelegramSettings
+from bot.settings import (
+    DatabaseSettings,
+    HttpSettings,
+    MediaSettings,
+    Settings,
+    TelegramSettings,
+)
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-token-for-jbl"
@@ -59,7 +66,17 @@ async def running_jbl(
 @contextlib.asynccontextmanager
 async def running_app(settings: Settings, clock: Any) -> AsyncIterator[Running]:
     """`jbl run` with these settings and the demo catalog until the block ends, then stopped
-    as SIGTERM would stop it; fails the test if it did not stop cleanly."""
+    as SIGTERM would stop it; fails the test if it did not stop cleanly. Photos sent in chat
+    are kept in a temporary directory unless `[media]` says where."""
+    with tempfile.TemporaryDirectory(prefix="jbl-media-") as media:
+        if not settings.media.path and not settings.media.s3_url:
+            settings = settings.model_copy(update={"media": MediaSettings(path=media)})
+        async with _running_app(settings, clock) as running:
+            yield running
+
+
+@contextlib.asynccontextmanager
+async def _running_app(settings: Settings, clock: Any) -> AsyncIterator[Running]:
     app = build_app(settings, clock)
     await init_database(app, demo=True)
     stop, ready = asyncio.Event(), asyncio.Event()

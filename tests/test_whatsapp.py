@@ -351,15 +351,19 @@ async def test_a_photo_sent_on_whatsapp_becomes_the_products_picture(
     await merchant.say("20")
     asked = await merchant.choose("Lewati")
     assert "Kirim foto produk" in asked.text
-    media = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
-    created = await merchant.wait_for_reply(await merchant.send_photo(media))
+    # jbl fetches it from Twilio with the account's credentials and keeps it.
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8 + b"\xff\xd9"
+    created = await merchant.wait_for_reply(await merchant.send_media(jpeg, "image/jpeg"))
     assert "Produk baru tersimpan" in created.text
     product = await db.product(jbl.app, "Keripik Tempe Pedas")
-    assert product.photo_url == f"whatsapp:{media}"
+    assert product.photo_url is not None and product.photo_url.startswith("media:")
     await curate(jbl.app, Decision.APPROVE, product.id, None)
     budi = twilio.user(BUDI, "Budi")
     card = await budi.say(f"/start p_{product.id}")
-    assert card.media_urls == [media] and "Rp15.000" in card.text
+    [url] = card.media_urls
+    assert url.startswith(f"{PUBLIC_URL}/media/") and "Rp15.000" in card.text
+    await twilio.wait_for(lambda: card.settled, 10, "the card sent")
+    assert card.fetched[0].content == jpeg
 
 
 async def test_what_cannot_be_used_gets_a_polite_answer_and_changes_nothing(

@@ -31,6 +31,7 @@ from bot.run import ChannelFailed, NothingToRun
 from bot.settings import SettingsError, config_path, load_settings
 from bot.telegram.channel import use_timedelta_periods
 from models.db import Access
+from models.media import MediaUnusable
 from models.unusable import DatabaseUnusable, check_database, database_errors
 
 GROUPS = (db, chat, run, links, merchant, staff, friday, broadcast, report, imports, curate)
@@ -111,7 +112,14 @@ def _command(argv: Sequence[str] | None) -> int:
     use_timedelta_periods(os.environ)
     try:
         loop.run(_run(args.run, args))
-    except (SettingsError, DatabaseUnusable, UsageError, NothingToRun, ChannelFailed) as error:
+    except (
+        SettingsError,
+        DatabaseUnusable,
+        UsageError,
+        NothingToRun,
+        ChannelFailed,
+        MediaUnusable,
+    ) as error:
         print(f"jbl: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

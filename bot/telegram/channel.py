@@ -24,9 +24,10 @@ from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
 from bot.telegram.request import JsonRequest
 from handlers.dispatch import Conversation
-from handlers.messages import PHOTO, Attachment, Incoming, Reply
+from handlers.messages import PHOTO, Attachment, Incoming, Reply, Upload
 from handlers.routes import COMMAND_MENU
 from handlers.texts import language_of, text
+from models.media import MAX_MEDIA_BYTES, PDF, key_of, media_type_of
 from models.people import person_of
 from models.uow import UnitOfWork
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 REMEMBERED_CHATS = 50_000
+REMEMBERED_UPLOADS = 10_000
 # Long polling: how long one getUpdates waits for news.
 POLL_SECONDS = 30
 # Requests to the Bot API at once (replies and outbox sends); PTB's `Bot` alone keeps one.
@@ -54,6 +56,12 @@ def use_timedelta_periods(environ: MutableMapping[str, str]) -> None:
     environment, where it reads the choice at use: otherwise every flood-control answer
     (`RetryAfter`) raises a deprecation warning as it is built. Set once, at start."""
     environ.setdefault("PTB_TIMEDELTA", "true")
+
+
+def file_base_url(api_base_url: str) -> str:
+    """Where the Bot API serves files, beside its methods: `…/bot` → `…/file/bot`."""
+    base = api_base_url.rstrip("/")
+    return f"{base.removesuffix('/bot')}/file/bot"
 
 
 def identity_of(user_id: int) -> str:
@@ -82,6 +90,7 @@ class TelegramChannel:
         self.bot = Bot(
             settings.token.get_secret_value(),
             base_url=settings.api_base_url,
+            base_file_url=file_base_url(settings.api_base_url),
             request=self._http,
             get_updates_request=JsonRequest(1),
         )
@@ -98,6 +107,9 @@ class TelegramChannel:
         # edits it in place. A notice (a new order) is never the newest menu, so its details
         # stay in the chat. Only recent chats are remembered; an older one gets a new message.
         self._last_menu: dict[int, int | None] = {}
+        # The file id Telegram gave a photo jbl keeps when it was first uploaded (media key ->
+        # file id): a broadcast of it then sends the id, not the bytes, to every chat.
+        self._uploaded: dict[str, str] = {}
 
     @property
     def running(self) -> bool:
@@ -262,6 +274,7 @@ class TelegramChannel:
             shared_phone=contact.phone_number if contact is not None else None,
             sender_phone=contact.phone_number if own and contact is not None else None,
             photo=_photo_of(message),
+            upload=await self._upload_of(message),
             bot=self.bot_id,
         )
         try:
@@ -286,6 +299,25 @@ class TelegramChannel:
             # Handled and committed; only telling the person failed (e.g. they blocked the
             # bot meanwhile). Nothing to undo, and the update must not be fetched again.
             log.warning("telegram update %s: reply not delivered: %s", update.update_id, error)
+
+    async def _upload_of(self, message: Message | None) -> Upload | None:
+        """The bytes of the photo (its largest size) or document the person sent, fetched
+        with getFile; not fetched when Telegram says it is over jbl's limit."""
+        sent = _file_of(message)
+        if sent is None:
+            return None
+        file_id, size = sent
+        if size > MAX_MEDIA_BYTES:
+            return Upload(size, None)
+        try:
+            file = await self.bot.get_file(file_id)
+            if (file.file_size or 0) > MAX_MEDIA_BYTES:
+                return Upload(file.file_size or 0, None)
+            content = bytes(await file.download_as_bytearray())
+        except TelegramError as error:
+            log.warning("telegram: file %s not fetched (%s)", file_id, error)
+            return Upload(size, None)
+        return Upload(len(content), content)
 
     async def _answer(self, query: CallbackQuery, toast: str | None) -> None:
         with contextlib.suppress(BadRequest):  # too old to answer: the replies still go
@@ -354,18 +386,33 @@ class TelegramChannel:
             if sent_id is not None:
                 return sent_id
             message = as_text(message, reply)
+        photo: str | InputFile | None = message.photo
+        key = key_of(message.photo)
+        if key is not None:
+            # Kept by jbl: Telegram gets the bytes once, then the file id it gave them.
+            photo = self._uploaded.get(key) or await self._stored_photo(key)
+        if message.photo is not None and photo is None:
+            log.warning("telegram: photo %s is not in the store; text instead", message.photo)
+            message = as_text(message, reply)
         if message.photo is not None:
+            # A kept PDF (a bank's receipt sent as proof) is no photo: it goes as a document.
+            pdf = key is not None and media_type_of(key) == PDF
+            method, field = ("sendDocument", "document") if pdf else ("sendPhoto", "photo")
             try:
                 sent = await self._call(
-                    "sendPhoto",
+                    method,
                     chat_id=chat_id,
-                    photo=message.photo,
+                    **{field: photo},
                     caption=message.html,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
                 )
+                if key is not None:
+                    self._remember_upload(key, sent)
                 return int(sent["message_id"])
             except BadRequest as error:
+                if key is not None:
+                    self._uploaded.pop(key, None)
                 if not any(part in error.message.lower() for part in _BAD_PHOTO):
                     raise
                 log.warning("telegram: photo %s not sent (%s); text instead", message.photo, error)
@@ -412,6 +459,23 @@ class TelegramChannel:
         )
         return int(sent["message_id"])
 
+    def _remember_upload(self, key: str, sent: dict[str, Any]) -> None:
+        # Only a photo's: a PDF is uploaded each time, as documents are rare.
+        sizes = sent.get("photo") or []
+        if not sizes or key in self._uploaded:
+            return
+        self._uploaded[key] = str(sizes[-1]["file_id"])
+        if len(self._uploaded) > REMEMBERED_UPLOADS:
+            del self._uploaded[next(iter(self._uploaded))]
+
+    async def _stored_photo(self, key: str) -> InputFile | None:
+        content = await self.conversation.media.load(key)
+        if content is None:
+            return None
+        upload = InputFile(content, filename=key)
+        upload.mimetype = media_type_of(key)
+        return upload
+
     async def _too_large(self, chat_id: int, attachment: Attachment) -> str:
         """The line, in the person's language, that stands for a file Telegram would refuse."""
         log.warning(
@@ -450,10 +514,21 @@ class TelegramChannel:
 
 
 def _photo_of(message: Message | None) -> str | None:
-    """The largest size of a photo the person sent, as jbl stores it."""
-    if message is None or not message.photo:
+    """The largest size of a photo, or the document, the person sent, as Telegram's
+    reference to it."""
+    sent = _file_of(message)
+    return None if sent is None else f"{PHOTO_PREFIX}{sent[0]}"
+
+
+def _file_of(message: Message | None) -> tuple[str, int] | None:
+    """The file id and size (as Telegram says) of the photo or document the person sent."""
+    if message is None:
         return None
-    return f"{PHOTO_PREFIX}{message.photo[-1].file_id}"
+    if message.photo:
+        return message.photo[-1].file_id, message.photo[-1].file_size or 0
+    if message.document is not None:
+        return message.document.file_id, message.document.file_size or 0
+    return None
 
 
 def _seconds(value: int | timedelta) -> float:

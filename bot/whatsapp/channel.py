@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -23,15 +24,17 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from bot.attachments import media_link
 from bot.delivery import NeedsTemplate, Pacer, Rejected, RetryLater, Unreachable
 from bot.file_links import file_url
 from bot.locks import KeyedLocks
-from bot.whatsapp.render import PHOTO_PREFIX, Part, one_line, parts
-from handlers.messages import Incoming, Reply
+from bot.whatsapp.render import MEDIA_TYPES, PHOTO_PREFIX, Part, one_line, parts
+from handlers.messages import Incoming, Reply, Upload
 from handlers.notices import REPLY, queue_replies
 from handlers.routes import route_payload
 from handlers.texts import text
 from models.chats import swap_menu
+from models.media import MAX_MEDIA_BYTES, key_of, media_type_of
 from models.people import WHATSAPP, canonical_identity, person_of
 from models.receipts import (
     DELIVERED,
@@ -72,6 +75,8 @@ WAKE_AFTER_S = 0.005
 # Twilio gives up on a webhook after 15 s; handling that takes longer goes on after the answer.
 ANSWER_WITHIN_S = 10.0
 REST_TIMEOUT_S = 15.0
+# A photo a person sent is fetched from Twilio within this.
+MEDIA_TIMEOUT_S = 30.0
 # Later parts of a long message are retried in place (the first is already on the phone, and
 # sending the row again would repeat it): after these pauses, then the row fails over.
 PART_RETRIES_S = (0.5, 1.0, 2.0)
@@ -299,9 +304,8 @@ class WhatsappChannel:
         if payload is not None and route_payload(payload) is None:
             typed, payload = typed or form.get("ButtonText", ""), None
         photo = None
-        if form.get("NumMedia", "0") != "0" and form.get("MediaContentType0", "").startswith(
-            "image/"
-        ):
+        if form.get("NumMedia", "0") != "0" and form.get("MediaUrl0"):
+            # Any kind of file: what it is, is checked on its bytes once fetched.
             photo = f"{PHOTO_PREFIX}{form.get('MediaUrl0', '')}"
         number = identity.split(":", 1)[1]
         return Incoming(
@@ -337,6 +341,9 @@ class WhatsappChannel:
         apologised = False
         async with self._handling.hold(incoming.identity):
             try:
+                if incoming.photo is not None:
+                    upload = await self._fetch_media(incoming.photo.removeprefix(PHOTO_PREFIX))
+                    incoming = replace(incoming, upload=upload)
                 await self.conversation.handle(incoming)
             except Exception:
                 log.exception("whatsapp %s could not be handled", incoming.message_id)
@@ -344,6 +351,37 @@ class WhatsappChannel:
                 apologised = True
         if apologised or not self._handing_off:
             self._wake_sender_soon()
+
+    async def _fetch_media(self, url: str) -> Upload:
+        """The bytes of a file the person sent, from Twilio with the account's credentials;
+        not kept past MAX_MEDIA_BYTES. The credentials go only to Twilio's own API: a media
+        URL elsewhere is not fetched (aiohttp drops them on a redirect to another host, such
+        as Twilio's storage)."""
+        api = urlsplit(self.settings.api_base_url)
+        where = urlsplit(url)
+        if (where.scheme, where.netloc) != (api.scheme, api.netloc):
+            log.warning("whatsapp: media not on Twilio's API was not fetched: %.100s", url)
+            return Upload(0, None)
+        token = self.settings.auth_token
+        assert self.settings.account_sid is not None and token is not None
+        auth = aiohttp.encode_basic_auth(self.settings.account_sid, token.get_secret_value())
+        received = bytearray()
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=MEDIA_TIMEOUT_S)) as http,
+                http.get(url, headers={"Authorization": auth}) as response,
+            ):
+                if response.status != 200:
+                    log.warning("whatsapp: media answered %d", response.status)
+                    return Upload(0, None)
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    received += chunk
+                    if len(received) > MAX_MEDIA_BYTES:
+                        return Upload(len(received), None)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("whatsapp: media not fetched (%s)", error)
+            return Upload(0, None)
+        return Upload(len(received), bytes(received))
 
     def _wake_sender_soon(self) -> None:
         """Wakes the sender for the replies just queued, once for all that come within
@@ -410,6 +448,7 @@ class WhatsappChannel:
         window, else as the approved template of its kind; each with a status callback."""
         message = claimed.message
         to = message.identity or ""
+        replies = [await self._with_media_link(reply) for reply in replies]
         async with self._sending.hold(to):
             if self._outside_window(claimed):
                 await self._send_template(claimed, replies)
@@ -432,6 +471,17 @@ class WhatsappChannel:
                             raise Rejected("the 24-hour window closed in a long message") from None
                         await self._send_template(claimed, replies)
                         return
+
+    async def _with_media_link(self, reply: Reply) -> Reply:
+        """The reply with its stored photo (`media:<key>`) as a link Twilio fetches; a
+        picture WhatsApp does not show as media (WebP) or a PDF goes as the link in the text."""
+        key = key_of(reply.photo_url)
+        if key is None:
+            return reply
+        link = await media_link(self.conversation, self.public_url, key)
+        if media_type_of(key) in MEDIA_TYPES:
+            return replace(reply, photo_url=link)
+        return replace(reply, text=f"{reply.text}\n\n{link}", photo_url=None)
 
     def _file_url(self, reply: Reply) -> str | None:
         """Where Twilio, or the person, fetches the reply's file (`bot.file_links`)."""

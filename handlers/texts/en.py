@@ -353,6 +353,13 @@ TEXTS: dict[str, str] = {
         "That photo address is incomplete or cannot be used. Type it in full, e.g. "
         "https://example.co.id/photo.jpg, send the photo, or skip."
     ),
+    "media_not_picture": (
+        "That file is not a photo jbl can use. Send a JPEG, PNG or WebP photo, or its "
+        "https:// address."
+    ),
+    "media_not_proof": "That file cannot be read as a proof of payment. Please send a photo (JPEG, PNG or WebP) or a PDF.",
+    "media_too_large": "That photo is over 10 MB. Please send a smaller one.",
+    "media_not_received": "That photo did not reach us. Please send it again.",
     "np_created": "✅ The new product is in the catalog now.",
     "np_created_waiting": "✅ The new product is saved. Staff review it first; it is in the catalog once approved, and you will be told.",
     "btn_stars": "{stars}",

@@ -355,6 +355,13 @@ TEXTS: dict[str, str] = {
         "Alamat foto itu tidak lengkap atau tidak bisa dipakai. Tulis lengkap, mis. "
         "https://contoh.co.id/foto.jpg, kirim fotonya, atau lewati."
     ),
+    "media_not_picture": (
+        "File itu bukan foto yang bisa dipakai. Kirim foto JPEG, PNG atau WebP, "
+        "atau alamat https:// fotonya."
+    ),
+    "media_not_proof": "File itu tidak bisa dibaca sebagai bukti bayar. Kirim foto (JPEG, PNG atau WebP) atau PDF.",
+    "media_too_large": "Foto itu lebih dari 10 MB. Kirim foto yang lebih kecil.",
+    "media_not_received": "Foto itu tidak sampai ke kami. Coba kirim lagi.",
     "np_created": "✅ Produk baru sudah tampil di katalog.",
     "np_created_waiting": "✅ Produk baru tersimpan. Staf memeriksanya dulu; produk tampil di katalog setelah disetujui, dan Anda diberi tahu.",
     "btn_stars": "{stars}",
