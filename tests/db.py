@@ -109,3 +109,11 @@ async def add_shop(
                 )
             )
         await uow.commit()
+
+
+async def set_merchant(app: App, merchant_name: str, **values: Any) -> None:
+    async with UnitOfWork(app.sessions) as uow:
+        await uow.session.execute(
+            update(Merchant).where(Merchant.name == merchant_name).values(**values)
+        )
+        await uow.commit()

@@ -4,8 +4,12 @@ and a category marks (and, with `[catalog] local_first`, puts first) their kecam
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.bootstrap import build_app
-from bot.settings import CatalogSettings, DatabaseSettings, Settings
+from bot.settings import CatalogSettings, DatabaseSettings, Settings, load_settings
 from handlers import payloads
 from models.areas import kecamatan_list, kelurahan_by_kecamatan
 from tests import db
@@ -109,10 +113,12 @@ async def test_an_areas_shops_are_paged_by_name_forward_and_back(app, budi: Chat
         await db.add_shop(app, f"Warung Senen {n}", "Jakarta Pusat", "Senen", "Kramat", n)
     # A shop whose only product is hidden lists nothing, and is not shown.
     await db.add_shop(app, "Toko Kosong Senen", "Jakarta Pusat", "Senen", "Kramat", 0)
+    # Two ratings, 4 and 5 stars.
+    await db.set_merchant(app, "Kue Basah Ibu Ratna", rating_count=2, rating_sum=9)
     await choose_area(budi, "Jakarta Pusat", "Senen", "Semua kelurahan")
     first = [label for label in budi.labels if "produk" in label]
     assert first == [
-        "Kue Basah Ibu Ratna · 4 produk",
+        "Kue Basah Ibu Ratna · 4 produk · ⭐4,5",
         *(f"Warung Senen {n} · {n} produk" for n in range(1, 8)),
     ]
     assert "◀️ Sebelumnya" not in budi.labels
@@ -290,3 +296,12 @@ async def test_the_nearby_menu_is_in_english_too(app, budi: Chatter) -> None:
     assert budi.labels[0] == "Kue Basah Ibu Ratna · 4 products"
     await budi.send_payload("nb:k:42")
     assert "we don't know that area" in budi.text
+
+
+def test_local_first_is_off_unless_the_file_or_the_environment_turns_it_on(
+    monkeypatch: pytest.MonkeyPatch, env_without_jbl: None
+) -> None:
+    shipped = Path(__file__).parent.parent / "config.toml"
+    assert load_settings(shipped).catalog.local_first is False
+    monkeypatch.setenv("JBL_CATALOG__LOCAL_FIRST", "true")
+    assert load_settings(shipped).catalog.local_first is True
