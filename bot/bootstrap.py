@@ -58,6 +58,7 @@ def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Acces
         report_editions=settings.reports.editions,
         review_new_products=settings.catalog.review_new_products,
         demote_after_fridays=settings.catalog.demote_after_fridays,
+        local_first=settings.catalog.local_first,
     )
     # Every WhatsApp message goes out through its outbox sender, replies too.
     whatsapp_replies = QueuedReplies()

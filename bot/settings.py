@@ -233,6 +233,8 @@ class CatalogSettings(Section):
     # A product without a sale over its category's last this many editions, while others of
     # the category sold, is demoted (models.demotion); 0 demotes nothing.
     demote_after_fridays: int = Field(2, ge=0, le=MOST_EDITIONS)
+    # In a category, products of the resident's own kecamatan come first within the same rank.
+    local_first: bool = False
 
 
 class MerchantSettings(Section):

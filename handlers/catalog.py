@@ -21,10 +21,15 @@ from models.catalog import (
 )
 from models.errors import Refusal
 from models.friday import edition_date, this_weeks_categories
+from models.nearby import products_from
 
 if TYPE_CHECKING:
     from handlers.context import Chat
     from handlers.payloads import Payload
+
+
+# Before a product of the resident's own kecamatan in a category's list.
+NEAR_MARK = "📍 "
 
 
 async def catalog(chat: Chat) -> list[Reply]:
@@ -57,6 +62,9 @@ async def category_page(
     if category is None:
         raise Refusal("category_gone")
     name = category.name(chat.language)
+    # The resident's own kecamatan: its shops' products are marked, and first within the same
+    # rank with `[catalog] local_first`.
+    home = chat.person.area_kecamatan
     return await _shelf_page(
         chat,
         Shelf("c", category_id),
@@ -65,6 +73,8 @@ async def category_page(
         key,
         heading=chat.t("category_page", category=name),
         empty=chat.t("category_empty", category=name),
+        home=home,
+        near=home if chat.config.local_first else None,
     )
 
 
@@ -95,6 +105,8 @@ async def _shelf_page(
     *,
     heading: str,
     empty: str,
+    home: str | None = None,
+    near: str | None = None,
 ) -> list[Reply]:
     chat.end_step()
     size = chat.config.page_size
@@ -104,16 +116,31 @@ async def _shelf_page(
         after=key if direction == "n" else None,
         before=key if direction == "p" else None,
         size=size,
+        near=near,
     )
     if not page.products and key is not None:
-        page = await catalog_page(chat.session, shelf, size=size)
+        page = await catalog_page(chat.session, shelf, size=size, near=near)
     # The shelf's first page, and a page from a cursor.
     first, paged = pages
     # A product card's Back returns to this very page.
     chat.keep(back=paged(shelf.id, direction, key) if key else first(shelf.id))
     if not page.products:
         return [Reply(empty, (Button(chat.t("btn_back"), payloads.CATALOG()),))]
-    buttons = [Button(priced_label(p.name, p.price), payloads.PRODUCT(p.id)) for p in page.products]
+    local: set[int] = set()
+    if near is not None:
+        # The page put them first, so it knows them already.
+        local = {p.id for p in page.products if p.local}
+    elif home is not None:
+        local = await products_from(chat.session, (p.id for p in page.products), home)
+    if local:
+        heading += "\n" + chat.t("near_you", kecamatan=home)
+    buttons = [
+        Button(
+            priced_label(p.name, p.price, NEAR_MARK if p.id in local else ""),
+            payloads.PRODUCT(p.id),
+        )
+        for p in page.products
+    ]
     if page.has_previous:
         buttons.append(Button(chat.t("btn_previous"), paged(shelf.id, "p", page.first)))
     if page.has_next:

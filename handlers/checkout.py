@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from handlers import payloads
@@ -14,6 +15,7 @@ from handlers.formatting import handover_lines, shorten
 from handlers.menu import menu_button
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
+from handlers.nearby import area_text, remember_from_address
 from handlers.phones import display_phone, normalize_phone
 from models.carts import CartGroup, cart_groups
 from models.errors import Refusal
@@ -327,10 +329,17 @@ async def confirm(chat: Chat, token: str) -> list[Reply]:
     person = chat.person
     person.contact_name, person.phone = details.contact_name, details.phone
     person.delivery, person.payment = details.delivery, details.payment
+    placed = _placed_reply(chat, orders, again=False)
     if details.address:
         person.address = details.address
+        # A resident who has not chosen an area yet lives, most likely, where they have
+        # things delivered.
+        area = remember_from_address(person, details.address)
+        if area is not None:
+            told = chat.t("area_from_address", area=area_text(chat, *area))
+            placed = replace(placed, text=f"{placed.text}\n\n{told}")
     _reset(chat)
-    return [_placed_reply(chat, orders, again=False)]
+    return [placed]
 
 
 def _retake_typed(chat: Chat) -> bool:

@@ -35,6 +35,8 @@ class ConversationConfig:
     review_new_products: bool = True
     # Over how many of its category's editions a product without a sale is demoted.
     demote_after_fridays: int = 2
+    # In a category, the products of the resident's kecamatan come first within the same rank.
+    local_first: bool = False
 
     @property
     def send_time(self) -> SendTime:

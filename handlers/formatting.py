@@ -53,9 +53,10 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def priced_label(name: str, price: int) -> str:
+def priced_label(name: str, price: int, mark: str = "") -> str:
+    """`Kopi Susu · Rp25.000`, after `mark` (e.g. `📍 `), the name cut to fit a label."""
     price_text = format_rupiah(price)
-    return f"{shorten(name, MAX_LABEL - len(price_text) - 3)} · {price_text}"
+    return f"{mark}{shorten(name, MAX_LABEL - len(mark) - len(price_text) - 3)} · {price_text}"
 
 
 def item_line(language: str, product: str, quantity: int, unit_price: int) -> str:

@@ -16,6 +16,7 @@ def main_menu_buttons(chat: Chat) -> tuple[Button, ...]:
     return (
         Button(chat.t("btn_catalog"), payloads.CATALOG()),
         Button(chat.t("btn_search"), payloads.SEARCH()),
+        Button(chat.t("btn_nearby"), payloads.NEARBY()),
         Button(chat.t("btn_cart"), payloads.CART()),
         Button(chat.t("btn_orders"), payloads.ORDERS()),
         Button(chat.t("btn_subscribe"), payloads.SUBSCRIBE()),

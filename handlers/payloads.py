@@ -63,13 +63,16 @@ class Payload:
 
 
 def _read_cursor(text: str) -> RankKey:
-    curated, sold, product_id, *demoted = text.split(":")
-    return RankKey(curated == "1", int(sold), id_from_text(product_id), bool(demoted))
+    curated, sold, product_id, *marks = text.split(":")
+    demoted, local = "d" in marks, "l" in marks
+    return RankKey(curated == "1", int(sold), id_from_text(product_id), demoted, local)
 
 
 def _write_cursor(key: RankKey) -> str:
     written = f"{int(key.curated)}:{key.recent_sold}:{_write_id(key.product_id)}"
-    return written + DEMOTED_MARK if key.demoted else written
+    if key.demoted:
+        written += DEMOTED_MARK
+    return written + LOCAL_MARK if key.local else written
 
 
 def _write_id(id: int) -> str:
@@ -105,10 +108,12 @@ ID = Field(r"[0-9]{1,12}", id_from_text, _write_id)
 QUANTITY = Field(r"[0-9]{1,6}", int)
 # Where a catalog page starts: the direction, and the product's rank key next to it (recent
 # sales fit a BIGINT in 18 digits), ending in `:d` when the product is demoted; buttons sent
-# before demotion carry no mark, and their product was not demoted.
+# before demotion carry no mark, and their product was not demoted. Then `:l` when the page
+# put the resident's kecamatan first (`[catalog] local_first`) and the product is from there.
 DIRECTION = one_of("n", "p")
 DEMOTED_MARK = ":d"
-CURSOR = Field(r"[01]:[0-9]{1,18}:[0-9]{1,12}(?::d)?", _read_cursor, _write_cursor)
+LOCAL_MARK = ":l"
+CURSOR = Field(r"[01]:[0-9]{1,18}:[0-9]{1,12}(?::d)?(?::l)?", _read_cursor, _write_cursor)
 # An instant to the microsecond (a product's `review_requested_at`), 0 for none.
 STAMP = Field(r"[0-9]{1,17}", _read_stamp, _write_stamp)
 # The Friday of a broadcast, YYYYMMDD.
@@ -209,6 +214,23 @@ PAY_SETUP_SAVE = Payload("pm", "ok")
 # A transfer/QRIS order's payment: the buyer sends a proof, the merchant decides on it.
 PAY_PROOF = Payload("bp", ID)
 PAY_DECIDE = Payload("pd", ID, one_of("paid", "unpaid"))
+# "Dekat saya": the entry (the remembered area's shops, or the choice of one), the kota to
+# choose from, a kota's kecamatan, a kecamatan's kelurahan, and an area's shops (chosen: it is
+# remembered; or a page of them after or before a merchant's id). Kota and kecamatan are their
+# place in `models.areas.kota_list` and `kecamatan_list`, a kelurahan its place in its
+# kecamatan's list or `a` for all of them; a place no list has is refused (`area_unknown`).
+AREA = Field(r"[0-9]{1,3}", int)
+KELURAHAN = Field(
+    r"[0-9]{1,3}|a",
+    lambda text: None if text == "a" else int(text),
+    lambda place: "a" if place is None else str(place),
+)
+NEARBY = Payload("nb")
+NEARBY_CHANGE = Payload("nb", "k")
+NEARBY_KOTA = Payload("nb", "k", AREA)
+NEARBY_KECAMATAN = Payload("nb", "d", AREA)
+NEARBY_AREA = Payload("nb", "a", AREA, KELURAHAN)
+NEARBY_PAGE = Payload("nb", "a", AREA, KELURAHAN, DIRECTION, ID)
 # Staff's /kurasi: the queue's next card, and a decision on the product a card showed, with the
 # time it was submitted then (a decision holds only while it waits from that time).
 CURATE = Payload("cu")

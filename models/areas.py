@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import re
 from functools import cache
 from pathlib import Path
 
@@ -44,6 +45,69 @@ def kelurahan_by_kecamatan() -> dict[str, tuple[str, ...]]:
     for row in rows:
         kecamatan.setdefault(row["kecamatan"], []).append(row["kelurahan"])
     return {name: tuple(kelurahan) for name, kelurahan in kecamatan.items()}
+
+
+def kota_list() -> tuple[str, ...]:
+    """The kota in the reference list's order: a button names one by its place here."""
+    return tuple(kecamatan_by_kota())
+
+
+@cache
+def kecamatan_list() -> tuple[str, ...]:
+    """Every kecamatan, kota by kota, in the reference list's order (names are unique)."""
+    return tuple(name for names in kecamatan_by_kota().values() for name in names)
+
+
+def kota_of(kecamatan: str) -> str:
+    return _kota_of_kecamatan()[kecamatan]
+
+
+@cache
+def _kecamatan_of_kelurahan() -> dict[str, str]:
+    # Kelurahan names are unique across Jakarta, so a name alone says where it is.
+    return {
+        kelurahan: kecamatan
+        for kecamatan, names in kelurahan_by_kecamatan().items()
+        for kelurahan in names
+    }
+
+
+@cache
+def _kelurahan_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (name, re.compile(rf"(?<!\w){re.escape(name.casefold())}(?!\w)"))
+        for name in _kecamatan_of_kelurahan()
+    )
+
+
+def kelurahan_in(address: str) -> tuple[str, str] | None:
+    """The `(kecamatan, kelurahan)` an address names, when it names exactly one kelurahan.
+
+    Names are matched as whole words, whatever the case. A name found only inside a longer
+    one (Menteng in "Menteng Atas") does not count, nor one that is also the kecamatan of
+    another kelurahan named ("Pegangsaan, Menteng"): both are read as the longer or finer
+    place. Two kelurahan left is no answer: the address is ambiguous.
+    """
+    text = " ".join(address.split()).casefold()
+    spans = {
+        name: [(m.start(), m.end()) for m in pattern.finditer(text)]
+        for name, pattern in _kelurahan_patterns()
+    }
+    spans = {name: found for name, found in spans.items() if found}
+    inside_longer = {
+        name
+        for name, found in spans.items()
+        for other, found_other in spans.items()
+        if other != name and all(any(a <= s and e <= b for a, b in found_other) for s, e in found)
+    }
+    named = set(spans) - inside_longer
+    of = _kecamatan_of_kelurahan()
+    kecamatan_named_too = {name for name in named if any(of[k] == name for k in named - {name})}
+    named -= kecamatan_named_too
+    if len(named) != 1:
+        return None
+    (kelurahan,) = named
+    return of[kelurahan], kelurahan
 
 
 def is_known_area(kota: str, kecamatan: str) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    case,
     false,
     or_,
     select,
@@ -191,6 +192,8 @@ class Listing:
     recent_sold: int
     # Last, with a default: broadcasts keep their picks as the first five fields.
     demoted: bool = False
+    # From the kecamatan a page put first (`catalog_page(near=…)`); False when none was.
+    local: bool = False
 
 
 LISTING_COLUMNS = (
@@ -215,10 +218,13 @@ class RankKey:
     recent_sold: int
     product_id: int
     demoted: bool = False
+    # Within the same rank, products of the resident's kecamatan first (`[catalog]
+    # local_first`): part of the key only on pages that put them first.
+    local: bool = False
 
     @classmethod
     def of(cls, product: Listing) -> RankKey:
-        return cls(product.curated, product.recent_sold, product.id, product.demoted)
+        return cls(product.curated, product.recent_sold, product.id, product.demoted, product.local)
 
 
 @dataclass(frozen=True)
@@ -259,9 +265,10 @@ async def catalog_page(
     after: RankKey | None = None,
     before: RankKey | None = None,
     size: int = 8,
+    near: str | None = None,
 ) -> CatalogPage:
     """One page of a shelf, best first: not demoted, then curated, then most sold recently,
-    then newest.
+    then (with `near`, a kecamatan) the products of that kecamatan's merchants, then newest.
 
     Keyset pagination: a page is defined by the key of its neighbour, so products added,
     hidden or sold out meanwhile never shift other products between pages. The products not
@@ -273,16 +280,17 @@ async def catalog_page(
         rows: list[Listing] = []
         for demoted in _PARTS[: _PARTS.index(before.demoted) + 1][::-1]:
             start = before if demoted == before.demoted else None
-            rows += await _part(session, shelf, demoted, start, size + 1 - len(rows), False)
+            limit = size + 1 - len(rows)
+            rows += await _part(session, shelf, demoted, start, limit, False, near)
             if len(rows) > size:
                 return CatalogPage(list(reversed(rows[:size])), has_previous=True, has_next=True)
         # Fewer products than a page lie before: the start of the catalog is that page.
-        return await catalog_page(session, shelf, size=size)
+        return await catalog_page(session, shelf, size=size, near=near)
     rows = []
     first = after.demoted if after is not None else _PARTS[0]
     for demoted in _PARTS[_PARTS.index(first) :]:
         start = after if after is not None and demoted == after.demoted else None
-        rows += await _part(session, shelf, demoted, start, size + 1 - len(rows), True)
+        rows += await _part(session, shelf, demoted, start, size + 1 - len(rows), True, near)
         if len(rows) > size:
             break
     return CatalogPage(rows[:size], has_previous=after is not None, has_next=len(rows) > size)
@@ -299,9 +307,12 @@ async def _part(
     start: RankKey | None,
     limit: int,
     forward: bool,
+    near: str | None = None,
 ) -> list[Listing]:
     """Up to `limit` products of one part (demoted or not) past `start`, or from its edge:
     best first going forward, worst first going back."""
+    if near is not None:
+        return await _part_near(session, shelf, demoted, start, limit, forward, near)
     key = tuple_(Product.curated, Product.recent_sold, Product.id)
     query = select(*LISTING_COLUMNS).where(
         shelf.holds(), listed(Product), Product.demoted == demoted
@@ -317,6 +328,34 @@ async def _part(
     else:
         order = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     return listings(await session.execute(query.order_by(*order).limit(limit)))
+
+
+async def _part_near(
+    session: AsyncSession,
+    shelf: Shelf,
+    demoted: bool,
+    start: RankKey | None,
+    limit: int,
+    forward: bool,
+    near: str,
+) -> list[Listing]:
+    """`_part` with the products of `near`'s merchants first within the same rank: whether a
+    product is local is a computed column of the order and of the keyset, so a page that ends
+    between the local and the other products of one rank continues exactly after it."""
+    local = case((Merchant.kecamatan == near, 1), else_=0)
+    key = tuple_(Product.curated, Product.recent_sold, local, Product.id)
+    query = (
+        select(*LISTING_COLUMNS, local)
+        .join(Merchant, Merchant.id == Product.merchant_id)
+        .where(shelf.holds(), listed(Product), Product.demoted == demoted)
+    )
+    if start is not None:
+        edge = (start.curated, start.recent_sold, int(start.local), start.product_id)
+        query = query.where(key < edge if forward else key > edge)
+    columns = (Product.curated, Product.recent_sold, local, Product.id)
+    order = tuple(c.desc() if forward else c.asc() for c in columns)
+    rows = await session.execute(query.order_by(*order).limit(limit))
+    return [Listing(*row[:-1], local=bool(row[-1])) for row in rows]
 
 
 async def category_by_slug_or_id(session: AsyncSession, typed: str) -> Category | None:

@@ -232,6 +232,10 @@ async def _merge(session: AsyncSession, keeper: Person, joining: Person) -> bool
     for field in ("contact_name", "phone", "delivery", "address", "payment"):
         if getattr(keeper, field) is None:
             setattr(keeper, field, getattr(joining, field))
+    # The area for "Dekat saya" goes as one: a kelurahan belongs to its kecamatan.
+    if keeper.area_kecamatan is None:
+        keeper.area_kecamatan = joining.area_kecamatan
+        keeper.area_kelurahan = joining.area_kelurahan
     await session.execute(
         update(Identity)
         .where(Identity.person_id == old)

@@ -28,6 +28,10 @@ class Person(Base):
     delivery: Mapped[str | None] = mapped_column(String(10))
     address: Mapped[str | None] = mapped_column(String(300))
     payment: Mapped[str | None] = mapped_column(String(10))
+    # Where the resident shops near ("Dekat saya"): a kecamatan of models/data, and one of its
+    # kelurahan or none (the whole kecamatan). Chosen in chat or read from a delivery address.
+    area_kecamatan: Mapped[str | None] = mapped_column(String(60))
+    area_kelurahan: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     identities: Mapped[list[Identity]] = relationship(back_populates="person")

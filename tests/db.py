@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select, update
 
-from models.catalog import Product
+from models.catalog import Category, Merchant, Product, search_text_for
 from models.ordering import Order
 from models.outbox import CLAIMABLE, OutboxMessage
 from models.payments import PaymentDetails
@@ -86,5 +86,50 @@ async def give_payment_details(app: App, merchant_id: int) -> None:
                 account_holder="Toko Contoh",
                 updated_at=app.clock(),
             )
+        )
+        await uow.commit()
+
+
+async def set_products(app: App, **values: Any) -> None:
+    """Sets the same values on every product."""
+    async with UnitOfWork(app.sessions) as uow:
+        await uow.session.execute(update(Product).values(**values))
+        await uow.commit()
+
+
+async def add_shop(
+    app: App, name: str, kota: str, kecamatan: str, kelurahan: str | None, products: int
+) -> None:
+    """A merchant of an area with `products` listed products of Makanan & Minuman, and one
+    more it hides."""
+    async with UnitOfWork(app.sessions) as uow:
+        session, now = uow.session, app.clock()
+        category = await session.scalar(select(Category).where(Category.slug == "makanan-minuman"))
+        assert category is not None
+        merchant = Merchant(
+            name=name, kota=kota, kecamatan=kecamatan, kelurahan=kelurahan, created_at=now
+        )
+        session.add(merchant)
+        for n in range(products + 1):
+            product_name = f"{name} produk {n + 1}"
+            session.add(
+                Product(
+                    merchant=merchant,
+                    category=category,
+                    name=product_name,
+                    price=10_000,
+                    stock=5,
+                    active=n < products,
+                    search_text=search_text_for(product_name, name, category),
+                    created_at=now,
+                )
+            )
+        await uow.commit()
+
+
+async def set_merchant(app: App, merchant_name: str, **values: Any) -> None:
+    async with UnitOfWork(app.sessions) as uow:
+        await uow.session.execute(
+            update(Merchant).where(Merchant.name == merchant_name).values(**values)
         )
         await uow.commit()

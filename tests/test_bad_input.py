@@ -35,8 +35,8 @@ async def test_a_first_message_that_is_no_command_is_greeted(budi: Chatter) -> N
 async def test_a_number_not_on_the_menu_shows_the_menu_again(budi: Chatter) -> None:
     await budi.send("/start")
     await budi.send("9")
-    assert "Nomor 9 tidak ada di menu. Ketik nomor 1 sampai 6:" in budi.text
-    assert len(budi.labels) == 6
+    assert "Nomor 9 tidak ada di menu. Ketik nomor 1 sampai 7:" in budi.text
+    assert len(budi.labels) == 7
     await budi.send("0")
     assert "Nomor 0 tidak ada di menu" in budi.text
     await budi.send("1")

@@ -14,6 +14,7 @@ async def test_start_greets_in_indonesian_with_the_main_menu(budi: Chatter) -> N
     assert budi.labels == [
         "🛍️ Katalog Jumat",
         "🔎 Cari",
+        "📍 Dekat saya",
         "🛒 Keranjang",
         "📦 Pesanan saya",
         "🔔 Siaran Jumat",

@@ -51,6 +51,16 @@ def test_the_formats_of_stored_buttons_stay_as_they_were() -> None:
     assert payloads.CATEGORY_PAGE.read("c:3:n:0:0:9:d") == (3, "n", RankKey(False, 0, 9, True))
     assert payloads.CATEGORY_PAGE.read("c:3:n:1:12:45") == (3, "n", RankKey(True, 12, 45, False))
     assert payloads.CATEGORY_PAGE.read("c:3:n:1:12:45:x") is None
+    # A product of the resident's kecamatan on a page that put it first (`local_first`).
+    local = RankKey(False, 0, 9, False, True)
+    assert payloads.CATEGORY_PAGE(3, "n", local) == "c:3:n:0:0:9:l"
+    assert payloads.CATEGORY_PAGE.read("c:3:n:0:0:9:d:l") == (
+        3,
+        "n",
+        RankKey(False, 0, 9, True, True),
+    )
+    assert payloads.NEARBY_AREA(3, None) == "nb:a:3:a"
+    assert payloads.NEARBY_PAGE(3, 1, "n", 12) == "nb:a:3:1:n:12"
     assert payloads.ADD(42, 1) == "a:42:1"
     assert payloads.TYPE_QUANTITY(42) == "qs:42"
     assert payloads.EMPTY_CART() == "cart:clear"

@@ -25,6 +25,7 @@ from tests.people import Chatter
 from tests.telegram_bot import TOKEN, free_port, running_app
 from tests.test_broadcast import FRIDAY_7AM, fire_friday_job, rows
 from tests.test_claim import SHOP_1_PHONE, whatsapp
+from tests.test_nearby import choose_area
 from tests.test_telegram import press, say, shown
 from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
 
@@ -312,3 +313,12 @@ async def test_linked_on_telegram_and_whatsapp_through_their_platforms(
         assert "Tautan dengan WhatsApp dilepas" in shown(parted)
         again = await on_wa.say("/lepas")
         assert "tidak tertaut dengan akun lain" in again.text
+
+
+async def test_the_area_chosen_on_one_chat_is_the_linked_persons(app: App) -> None:
+    tg, wa = Chatter(app, TG), Chatter(app, WA)
+    await choose_area(wa, "Jakarta Pusat", "Senen", "Kwitang")
+    await wa.send(await ask_code(tg))
+    assert "Akun tertaut" in wa.text, wa.text
+    await tg.send("/dekat")
+    assert "Toko UMKM di Kwitang, Senen, Jakarta Pusat" in tg.text, tg.text

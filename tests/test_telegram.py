@@ -61,7 +61,7 @@ async def test_a_resident_browses_buys_and_checks_out_with_a_shared_contact(
     budi = tg.user(1001, "Budi", language_code="id")
     welcome = await say(budi, "/start")
     assert "Selamat datang" in shown(welcome)
-    assert welcome.buttons[:3] == ["🛍️ Katalog Jumat", "🔎 Cari", "🛒 Keranjang"]
+    assert welcome.buttons[:4] == ["🛍️ Katalog Jumat", "🔎 Cari", "📍 Dekat saya", "🛒 Keranjang"]
 
     catalog = await press(budi, "🛍️ Katalog Jumat")
     # Moving through menus edits the message in place instead of adding one.

@@ -68,7 +68,7 @@ async def test_a_resident_browses_by_number_and_checks_out_with_their_whatsapp_n
     welcome = await budi.say("halo")
     assert "Selamat datang" in welcome.text
     assert welcome.bold == ["Selamat datang di Jumat Beli Lokal! 🛍️"]
-    assert welcome.menu[:3] == ["🛍️ Katalog Jumat", "🔎 Cari", "🛒 Keranjang"]
+    assert welcome.menu[:4] == ["🛍️ Katalog Jumat", "🔎 Cari", "📍 Dekat saya", "🛒 Keranjang"]
     assert welcome.italic == ["Balas dengan nomor atau nama pilihan Anda."]
 
     catalog = await budi.say("1")

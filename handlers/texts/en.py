@@ -12,6 +12,7 @@ TEXTS: dict[str, str] = {
         "How to use Jumat Beli Lokal:\n"
         "/catalog — the Friday catalog, featured category on top\n"
         "/search words — find products, e.g. /search coffee\n"
+        "/nearby — local shops of your kecamatan and kelurahan\n"
         "/cart — see and change your cart, then check out\n"
         "/orders — your orders and their status\n"
         "/subscribe — the Friday broadcast of featured products (/unsubscribe stops it)\n"
@@ -27,6 +28,7 @@ TEXTS: dict[str, str] = {
     "language_set": "Language switched to English. Please choose:",
     "btn_catalog": "🛍️ Friday catalog",
     "btn_search": "🔎 Search",
+    "btn_nearby": "📍 Near me",
     "btn_cart": "🛒 Cart",
     "btn_orders": "📦 My orders",
     "btn_help": "❓ Help",
@@ -181,6 +183,25 @@ TEXTS: dict[str, str] = {
     "cmd_start": "Start and main menu",
     "cmd_catalog": "Friday catalog",
     "cmd_search": "Search products, e.g. /search coffee",
+    "cmd_nearby": "Local shops near you",
+    # Shops by neighbourhood ("Dekat saya")
+    "nearby_choose_kota": (
+        "📍 Shop from the local businesses near you. Where do you live? Choose your kota (only "
+        "once, we remember it for next time):"
+    ),
+    "nearby_choose_kecamatan": "{kota} — choose a kecamatan:",
+    "nearby_choose_kelurahan": "Kecamatan {kecamatan} — choose a kelurahan:",
+    "btn_all_kelurahan": "All kelurahan",
+    "btn_other_kota": "⬅️ Another kota",
+    "btn_change_area": "🔄 Change area",
+    "nearby_area_saved": "📍 Your area: {area}. We remember it for next time (🔄 Change area any time).",
+    "nearby_shops": "📍 Local shops in {area} — choose a shop to see its products:",
+    "nearby_empty": "No shop with products in {area} yet.",
+    "nearby_shop_products": "{count} products",
+    "area_whole_kecamatan": "Kecamatan {kecamatan}, {kota}",
+    "area_unknown": "Sorry, we don't know that area. Please choose again from 📍 Near me.",
+    "area_from_address": "📍 Your area is now {area} (from your delivery address); see 📍 Near me.",
+    "near_you": "📍 near you: shops in Kecamatan {kecamatan}",
     "cmd_cart": "Shopping cart",
     "cmd_orders": "My orders",
     "cmd_language": "Change language",

@@ -12,6 +12,7 @@ TEXTS: dict[str, str] = {
         "Cara memakai Jumat Beli Lokal:\n"
         "/katalog — katalog Jumat, kategori unggulan di atas\n"
         "/cari kata — cari produk, mis. /cari kopi\n"
+        "/dekat — toko UMKM di kecamatan dan kelurahan Anda\n"
         "/keranjang — lihat dan ubah keranjang, lalu checkout\n"
         "/pesanan — pesanan Anda dan statusnya\n"
         "/langganan — siaran Jumat berisi produk unggulan (/berhenti untuk berhenti)\n"
@@ -27,6 +28,7 @@ TEXTS: dict[str, str] = {
     "language_set": "Bahasa diganti ke Bahasa Indonesia. Silakan pilih:",
     "btn_catalog": "🛍️ Katalog Jumat",
     "btn_search": "🔎 Cari",
+    "btn_nearby": "📍 Dekat saya",
     "btn_cart": "🛒 Keranjang",
     "btn_orders": "📦 Pesanan saya",
     "btn_help": "❓ Bantuan",
@@ -180,6 +182,25 @@ TEXTS: dict[str, str] = {
     "cmd_start": "Mulai dan menu utama",
     "cmd_catalog": "Katalog Jumat",
     "cmd_search": "Cari produk, mis. /cari kopi",
+    "cmd_nearby": "Toko UMKM di sekitar Anda",
+    # Shops by neighbourhood ("Dekat saya")
+    "nearby_choose_kota": (
+        "📍 Belanja dari UMKM di sekitar Anda. Di mana Anda tinggal? Pilih kota (sekali saja, "
+        "kami ingat untuk lain kali):"
+    ),
+    "nearby_choose_kecamatan": "{kota} — pilih kecamatan:",
+    "nearby_choose_kelurahan": "Kecamatan {kecamatan} — pilih kelurahan:",
+    "btn_all_kelurahan": "Semua kelurahan",
+    "btn_other_kota": "⬅️ Kota lain",
+    "btn_change_area": "🔄 Ganti area",
+    "nearby_area_saved": "📍 Area Anda: {area}. Kami ingat untuk lain kali (🔄 Ganti area kapan saja).",
+    "nearby_shops": "📍 Toko UMKM di {area} — pilih toko untuk melihat produknya:",
+    "nearby_empty": "Belum ada toko dengan produk di {area}.",
+    "nearby_shop_products": "{count} produk",
+    "area_whole_kecamatan": "Kecamatan {kecamatan}, {kota}",
+    "area_unknown": "Maaf, area itu tidak kami kenal. Silakan pilih lagi dari 📍 Dekat saya.",
+    "area_from_address": "📍 Area Anda kini {area} (dari alamat pengiriman); lihat 📍 Dekat saya.",
+    "near_you": "📍 dekat Anda: toko di Kecamatan {kecamatan}",
     "cmd_cart": "Keranjang belanja",
     "cmd_orders": "Pesanan saya",
     "cmd_language": "Ganti bahasa",
