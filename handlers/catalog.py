@@ -35,6 +35,7 @@ NEAR_MARK = "📍 "
 async def catalog(chat: Chat) -> list[Reply]:
     """This week's edition: the featured category first, then the others."""
     chat.end_step()
+    chat.keep(area_shops=None)
     friday = edition_date(chat.today)
     featured, categories = await this_weeks_categories(chat.session, friday)
     others = [c for c in categories if c.id != featured.id]
@@ -65,6 +66,7 @@ async def category_page(
     # The resident's own kecamatan: its shops' products are marked, and first within the same
     # rank with `[catalog] local_first`.
     home = chat.person.area_kecamatan
+    chat.keep(area_shops=None)
     return await _shelf_page(
         chat,
         Shelf("c", category_id),
@@ -85,6 +87,8 @@ async def merchant_page(
     merchant = await chat.session.get(Merchant, merchant_id)
     if merchant is None:
         raise Refusal("merchant_gone")
+    # Opened from "Dekat saya": back to that area's shops, not only to the categories.
+    area_shops = chat.state.data.get("area_shops")
     return await _shelf_page(
         chat,
         Shelf("m", merchant_id),
@@ -93,6 +97,7 @@ async def merchant_page(
         key,
         heading=chat.t("merchant_page", merchant=merchant.name, area=merchant.area),
         empty=chat.t("merchant_empty", merchant=merchant.name),
+        area_shops=area_shops,
     )
 
 
@@ -107,8 +112,10 @@ async def _shelf_page(
     empty: str,
     home: str | None = None,
     near: str | None = None,
+    area_shops: str | None = None,
 ) -> list[Reply]:
     chat.end_step()
+    also = (Button(chat.t("btn_area_shops"), area_shops),) if area_shops else ()
     size = chat.config.page_size
     page = await catalog_page(
         chat.session,
@@ -125,7 +132,7 @@ async def _shelf_page(
     # A product card's Back returns to this very page.
     chat.keep(back=paged(shelf.id, direction, key) if key else first(shelf.id))
     if not page.products:
-        return [Reply(empty, (Button(chat.t("btn_back"), payloads.CATALOG()),))]
+        return [Reply(empty, (*also, Button(chat.t("btn_back"), payloads.CATALOG())))]
     local: set[int] = set()
     if near is not None:
         # The page put them first, so it knows them already.
@@ -145,7 +152,7 @@ async def _shelf_page(
         buttons.append(Button(chat.t("btn_previous"), paged(shelf.id, "p", page.first)))
     if page.has_next:
         buttons.append(Button(chat.t("btn_next"), paged(shelf.id, "n", page.last)))
-    buttons.append(Button(chat.t("btn_categories"), payloads.CATALOG()))
+    buttons += [*also, Button(chat.t("btn_categories"), payloads.CATALOG())]
     return [Reply(heading, tuple(buttons))]
 
 

@@ -158,6 +158,13 @@ async def _shops(
             whole = Button(chat.t("btn_all_kelurahan"), payloads.NEARBY_AREA(place, None))
             buttons = (whole, *buttons)
         return [Reply(_noted(note, chat.t("nearby_empty", area=area)), buttons)]
+    # A shop's page opened from here leads back to this very list.
+    here = (
+        payloads.NEARBY_PAGE(place, kelurahan_place, direction, merchant_id)
+        if direction and merchant_id
+        else payloads.NEARBY_AREA(place, kelurahan_place)
+    )
+    chat.keep(area_shops=here)
     shown = [Button(_label(chat, shop), payloads.MERCHANT(shop.id)) for shop in page.shops]
     if page.has_previous:
         cursor = page.shops[0].id

@@ -72,6 +72,16 @@ async def test_a_resident_goes_from_kota_to_kelurahan_to_a_shops_catalog(
     assert "Kue Basah Ibu Ratna — Kwitang, Senen, Jakarta Pusat" in budi.text
     await budi.choose("Kembali")
     assert "Kue Basah Ibu Ratna (Kwitang" in budi.text
+    # Back to the area's shops, from where the shop was opened.
+    assert budi.labels[-2:] == ["⬅️ Toko di area ini", "📚 Kategori"]
+    await budi.choose("Toko di area ini")
+    assert "Toko UMKM di Kwitang, Senen, Jakarta Pusat" in budi.text
+    # Opened from a link after the catalog, the shop leads to the categories only.
+    shop = (await db.product(app, "Dadar Gulung Unti isi 6")).merchant_id
+    await budi.send("/katalog")
+    await budi.send(f"/start m_{payloads.ID.write(shop)}")
+    assert "Kue Basah Ibu Ratna (Kwitang" in budi.text
+    assert "⬅️ Toko di area ini" not in budi.labels, budi.labels
 
     person = await budi.person()
     assert (person.area_kecamatan, person.area_kelurahan) == ("Senen", "Kwitang")

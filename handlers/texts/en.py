@@ -193,6 +193,7 @@ TEXTS: dict[str, str] = {
     "nearby_choose_kelurahan": "Kecamatan {kecamatan} — choose a kelurahan:",
     "btn_all_kelurahan": "All kelurahan",
     "btn_other_kota": "⬅️ Another kota",
+    "btn_area_shops": "⬅️ Shops in this area",
     "btn_change_area": "🔄 Change area",
     "nearby_area_saved": "📍 Your area: {area}. We remember it for next time (🔄 Change area any time).",
     "nearby_shops": "📍 Local shops in {area} — choose a shop to see its products:",

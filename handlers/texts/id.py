@@ -192,6 +192,7 @@ TEXTS: dict[str, str] = {
     "nearby_choose_kelurahan": "Kecamatan {kecamatan} — pilih kelurahan:",
     "btn_all_kelurahan": "Semua kelurahan",
     "btn_other_kota": "⬅️ Kota lain",
+    "btn_area_shops": "⬅️ Toko di area ini",
     "btn_change_area": "🔄 Ganti area",
     "nearby_area_saved": "📍 Area Anda: {area}. Kami ingat untuk lain kali (🔄 Ganti area kapan saja).",
     "nearby_shops": "📍 Toko UMKM di {area} — pilih toko untuk melihat produknya:",
