@@ -59,7 +59,7 @@ def test_piped_console_chat_prints_replies_and_numbered_buttons(
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Selamat datang di Jumat Beli Lokal!" in out
-    assert "1. 🛍️ Katalog Jumat\n2. 🔎 Cari\n3. 🛒 Keranjang" in out
+    assert "1. 🛍️ Katalog Jumat\n2. 🔎 Cari\n3. 📍 Dekat saya\n4. 🛒 Keranjang" in out
     assert "1. ⭐ " in out  # the featured category comes first
     assert "Madu Hitam Pahit 350 g\n🏪 " in out
     assert "✅ 1 × Madu Hitam Pahit 350 g masuk keranjang" in out
