@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from bot.bootstrap import App
 from bot.cli.staff import add_staff
-from bot.settings import DatabaseSettings, HttpSettings, Settings, TelegramSettings
 from models.links import LinkAttempt, LinkCode
 from models.people import Identity, Role
 from models.subscriptions import Subscription
@@ -22,12 +21,11 @@ from tests.dialogs import add_to_cart, order_for_pickup
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
 from tests.people import Chatter
-from tests.telegram_bot import TOKEN, free_port, running_app
 from tests.test_broadcast import FRIDAY_7AM, fire_friday_job, rows
 from tests.test_claim import SHOP_1_PHONE, whatsapp
 from tests.test_nearby import choose_area
 from tests.test_telegram import press, say, shown
-from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
+from tests.whatsapp_bot import running_both
 
 TG = "telegram:1001"
 WA = "whatsapp:+6281234567890"
@@ -279,15 +277,7 @@ async def test_a_claim_waiting_for_staff_is_decided_for_the_linked_person(app: A
 async def test_linked_on_telegram_and_whatsapp_through_their_platforms(
     database_url: str, clock: Clock, tg: FakeTelegram, twilio: FakeTwilio
 ) -> None:
-    port = free_port()
-    settings = Settings(
-        database=DatabaseSettings(url=database_url),
-        http=HttpSettings(port=port),
-        telegram=TelegramSettings(token=TOKEN, api_base_url=tg.base_url),
-        whatsapp=whatsapp_settings(twilio),
-    )
-    twilio.connect(f"http://127.0.0.1:{port}", PUBLIC_URL)
-    async with running_app(settings, clock):
+    async with running_both(database_url, clock, tg, twilio):
         on_wa = twilio.user("+6281234567890", "Budi")
         await on_wa.say("/cari kopi susu pandan")
         await on_wa.choose("Kopi Susu Pandan")

@@ -29,10 +29,8 @@ from bot.console import ConsoleChat
 from bot.settings import (
     CatalogSettings,
     DatabaseSettings,
-    HttpSettings,
     MediaSettings,
     Settings,
-    TelegramSettings,
 )
 from handlers import payloads
 from handlers.messages import Incoming, Upload
@@ -43,8 +41,8 @@ from tests.conftest import Clock, demo_app
 from tests.fake_telegram import FakeMessage, FakeTelegram, LocalServer, TelegramUser
 from tests.fake_twilio import FakeTwilio, Message, WhatsappUser
 from tests.people import Chatter
-from tests.telegram_bot import TOKEN, Running, free_port, running_app
-from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
+from tests.telegram_bot import Running, free_port
+from tests.whatsapp_bot import PUBLIC_URL, running_both
 
 MERCHANT_ID = 42_001
 RESIDENT_NUMBER = "+6281311112222"
@@ -73,17 +71,14 @@ class Both:
 async def both_channels(
     database_url: str, clock: Clock, tg: FakeTelegram, twilio: FakeTwilio, media: MediaSettings
 ) -> AsyncIterator[Both]:
-    port = free_port()
-    settings = Settings(
-        database=DatabaseSettings(url=database_url),
-        http=HttpSettings(port=port),
-        telegram=TelegramSettings(token=TOKEN, api_base_url=tg.base_url),
-        whatsapp=whatsapp_settings(twilio),
+    async with running_both(
+        database_url,
+        clock,
+        tg,
+        twilio,
         catalog=CatalogSettings(review_new_products=False),
         media=media,
-    )
-    twilio.connect(f"http://127.0.0.1:{port}", PUBLIC_URL)
-    async with running_app(settings, clock) as running:
+    ) as running:
         await db.add_operator(running.app, 1, f"telegram:{MERCHANT_ID}")
         yield Both(running, tg, twilio, tg.user(MERCHANT_ID, "Sari"))
 

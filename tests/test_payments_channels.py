@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.settings import DatabaseSettings, HttpSettings, Settings, TelegramSettings
 from handlers.money import format_rupiah
 from models.media import MEDIA_PREFIX, PDF
 from models.ordering import AWAITING, PAID
@@ -15,9 +14,9 @@ from tests import db
 from tests.conftest import Clock
 from tests.fake_telegram import FakeMessage, FakeTelegram, TelegramUser
 from tests.fake_twilio import FakeTwilio, Message, WhatsappUser
-from tests.telegram_bot import TOKEN, Running, free_port, running_app, running_jbl
+from tests.telegram_bot import Running, running_jbl
 from tests.test_media import JPEG
-from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
+from tests.whatsapp_bot import running_both
 
 MERCHANT_CHAT = 5005
 RECEIPT = b"%PDF-1.4\n% a bank's receipt\n" + bytes(2000) + b"\n%%EOF\n"
@@ -94,15 +93,7 @@ async def test_a_proof_photo_on_telegram_reaches_the_merchant_who_marks_it_paid(
 async def test_a_proof_sent_on_telegram_is_answered_by_a_merchant_on_whatsapp(
     database_url: str, clock: Clock, tg: FakeTelegram, twilio: FakeTwilio
 ) -> None:
-    port = free_port()
-    settings = Settings(
-        database=DatabaseSettings(url=database_url),
-        http=HttpSettings(port=port),
-        telegram=TelegramSettings(token=TOKEN, api_base_url=tg.base_url),
-        whatsapp=whatsapp_settings(twilio),
-    )
-    twilio.connect(f"http://127.0.0.1:{port}", PUBLIC_URL)
-    async with running_app(settings, clock) as running:
+    async with running_both(database_url, clock, tg, twilio) as running:
         await db.add_operator(running.app, 1, f"whatsapp:{MERCHANT_NUMBER}")
         merchant = twilio.user(MERCHANT_NUMBER, "Ibu Sari")
         await set_details_on_whatsapp(twilio, merchant)

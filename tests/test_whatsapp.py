@@ -13,11 +13,7 @@ from bot.bootstrap import App
 from bot.cli.curate import curate
 from bot.run import ChannelFailed
 from bot.settings import (
-    DatabaseSettings,
-    HttpSettings,
-    Settings,
     SettingsError,
-    TelegramSettings,
     load_settings,
 )
 from models.carts import CartItem
@@ -29,7 +25,7 @@ from tests import db
 from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio, Message, WhatsappUser
-from tests.telegram_bot import TOKEN, Running, free_port, running_app
+from tests.telegram_bot import Running
 from tests.test_cli_and_console import run_jbl
 from tests.test_merchant import invite_code
 from tests.whatsapp_bot import (
@@ -37,8 +33,8 @@ from tests.whatsapp_bot import (
     AUTH_TOKEN,
     PUBLIC_URL,
     SENDER,
+    running_both,
     running_whatsapp,
-    whatsapp_settings,
 )
 
 BUDI = "+6281234567890"
@@ -256,15 +252,7 @@ async def test_a_template_quick_reply_payload_is_pressed_and_an_unknown_one_is_t
 async def test_telegram_and_whatsapp_run_in_one_process_and_report_their_health(
     database_url: str, clock: Clock, twilio: FakeTwilio, tg: FakeTelegram
 ) -> None:
-    port = free_port()
-    settings = Settings(
-        database=DatabaseSettings(url=database_url),
-        http=HttpSettings(port=port),
-        telegram=TelegramSettings(token=TOKEN, api_base_url=tg.base_url),
-        whatsapp=whatsapp_settings(twilio),
-    )
-    twilio.connect(f"http://127.0.0.1:{port}", PUBLIC_URL)
-    async with running_app(settings, clock) as jbl, httpx.AsyncClient() as client:
+    async with running_both(database_url, clock, tg, twilio) as jbl, httpx.AsyncClient() as client:
         on_whatsapp = await twilio.user(BUDI, "Budi").say("/bantuan")
         telegram_user = tg.user(1001, "Budi")
         on_telegram = await telegram_user.wait_for_reply(telegram_user.send("/bantuan"))
