@@ -5,9 +5,11 @@ FILE.errors.csv with what to fix, and what was imported is what residents find."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -158,75 +160,72 @@ async def test_the_templates_print_a_header_and_a_row_that_imports(
     assert await imported(app) == (1, 1)
 
 
-async def test_an_import_killed_half_way_leaves_whole_batches_and_a_second_run_finishes_it(
-    app: App, database_url: str, tmp_path: Path
-) -> None:
-    rows = 10 * BATCH_ROWS + 17
-    shops = [MERCHANTS[0]] + [
-        [f"JKP-{n:05}", f"Toko {n}", "", "Jakarta Timur", "Cakung", ""] for n in range(rows)
-    ]
-    path = write_csv(tmp_path / "toko.csv", shops)
+# More shops than ten batches, so that an import stopped after its first is stopped half-way.
+SHOPS_ROWS = 10 * BATCH_ROWS + 17
+MANY_SHOPS = [MERCHANTS[0]] + [
+    [f"JKP-{n:05}", f"Toko {n}", "", "Jakarta Timur", "Cakung", ""] for n in range(SHOPS_ROWS)
+]
+
+
+@contextlib.asynccontextmanager
+async def importing_half_way(
+    app: App, database_url: str, path: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`jbl import merchants PATH` in its own process group (as a terminal's foreground job),
+    handed over once its first batch is in; killed if the block leaves it running."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
     env["JBL_DATABASE__URL"] = database_url
     importing = await asyncio.create_subprocess_exec(
-        JBL, "import", "merchants", str(path), cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        JBL, "import", "merchants", str(path), cwd=path.parent, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
     )  # fmt: skip
     try:
-        # Killed once its first batch is in, before its last: a condition in another process,
-        # looked at again shortly.
+        # A condition in another process, looked at again shortly.
         async with asyncio.timeout(60):
             while (await imported(app))[0] == 0:
-                assert importing.returncode is None, "the import ended before it was killed"
+                assert importing.returncode is None, "the import ended before it was stopped"
                 await asyncio.sleep(0.01)
-        importing.kill()
+        yield importing
     finally:
-        await importing.wait()
+        if importing.returncode is None:
+            importing.kill()
+            await importing.communicate()
+
+
+async def finishes_what_was_left(app: App, database_url: str, path: Path) -> None:
+    """Whole batches were written, and a second run writes the rest."""
     written, _ = await imported(app)
-    assert written % BATCH_ROWS == 0 and 0 < written < rows
-    assert jbl_import(database_url, tmp_path, "merchants", str(path)) == (
-        f"merchants: {rows - written:,} created, 0 updated, {written:,} unchanged, 0 in error"
+    assert written % BATCH_ROWS == 0 and 0 < written < SHOPS_ROWS
+    assert jbl_import(database_url, path.parent, "merchants", str(path)) == (
+        f"merchants: {SHOPS_ROWS - written:,} created, 0 updated, {written:,} unchanged, 0 in error"
     )
-    assert await imported(app) == (rows, 0)
+    assert await imported(app) == (SHOPS_ROWS, 0)
+
+
+async def test_an_import_killed_half_way_leaves_whole_batches_and_a_second_run_finishes_it(
+    app: App, database_url: str, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "toko.csv", MANY_SHOPS)
+    async with importing_half_way(app, database_url, path) as importing:
+        importing.kill()
+        await importing.communicate()
+    await finishes_what_was_left(app, database_url, path)
 
 
 async def test_ctrl_c_stops_a_workbook_import_between_batches_quietly_and_with_its_reader(
     app: App, database_url: str, tmp_path: Path
 ) -> None:
-    rows = 10 * BATCH_ROWS + 17
-    shops = [MERCHANTS[0]] + [
-        [f"JKP-{n:05}", f"Toko {n}", "", "Jakarta Timur", "Cakung", ""] for n in range(rows)
-    ]
-    path = write_xlsx(tmp_path / "toko.xlsx", shops)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JBL_")}
-    env["JBL_DATABASE__URL"] = database_url
-    importing = await asyncio.create_subprocess_exec(
-        JBL, "import", "merchants", str(path), cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        # Its own process group, as a terminal's foreground job: Ctrl-C reaches the sheet's
-        # reader too.
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        async with asyncio.timeout(60):
-            while (await imported(app))[0] == 0:
-                assert importing.returncode is None, "the import ended before Ctrl-C"
-                await asyncio.sleep(0.01)
+    path = write_xlsx(tmp_path / "toko.xlsx", MANY_SHOPS)
+    async with importing_half_way(app, database_url, path) as importing:
+        # Ctrl-C reaches the whole foreground process group: the sheet's reader too.
         os.killpg(importing.pid, signal.SIGINT)
         _, stderr = await importing.communicate()
-    finally:
-        if importing.returncode is None:
-            importing.kill()
-            await importing.wait()
     # Nothing but the progress lines: no traceback, neither the importer's nor its reader's.
     said = [line for line in stderr.decode().splitlines() if not line.startswith("rows done: ")]
     assert (importing.returncode, said) == (130, [])
     assert sheet_readers(path) == []
-    written, _ = await imported(app)
-    assert written % BATCH_ROWS == 0 and 0 < written < rows
-    assert jbl_import(database_url, tmp_path, "merchants", str(path)) == (
-        f"merchants: {rows - written:,} created, 0 updated, {written:,} unchanged, 0 in error"
-    )
+    await finishes_what_was_left(app, database_url, path)
 
 
 async def test_columns_jbl_does_not_know_are_named_in_a_warning_and_ignored(
