@@ -18,7 +18,6 @@ from sqlalchemy import (
     String,
     Text,
     and_,
-    case,
     false,
     or_,
     select,
@@ -339,23 +338,74 @@ async def _part_near(
     forward: bool,
     near: str,
 ) -> list[Listing]:
-    """`_part` with the products of `near`'s merchants first within the same rank: whether a
-    product is local is a computed column of the order and of the keyset, so a page that ends
-    between the local and the other products of one rank continues exactly after it."""
-    local = case((Merchant.kecamatan == near, 1), else_=0)
-    key = tuple_(Product.curated, Product.recent_sold, local, Product.id)
+    """`_part` with the products of `near`'s merchants first within the same rank.
+
+    Whether a product is local is part of the order and of the keyset, so a page that ends
+    between the local and the other products of one rank continues exactly after it. Sorting
+    a whole category by that computed key would read all of it for every page, so the page
+    merges two keyset walks in the catalog index's order instead: the others, then the local
+    products only as far as the rank where the others' `limit` ends (any past it rank below
+    them all). See docs/decisions/0037-local-first-pages.md.
+    """
+    others = await _walk_near(session, shelf, demoted, start, limit, forward, near, False)
+    bound: tuple[bool, int] | None = None
+    if len(others) == limit:
+        bound = (others[-1].curated, others[-1].recent_sold)
+        # Past a non-local cursor, or going back, the local products of the cursor's own rank
+        # are on the other side of it: with the others ending in that rank, none can follow.
+        at_start = start is not None and bound == (start.curated, start.recent_sold)
+        if at_start and not (forward and start is not None and start.local):
+            return others
+    local = await _walk_near(session, shelf, demoted, start, limit, forward, near, True, bound)
+    merged = sorted(
+        others + local, key=lambda p: (p.curated, p.recent_sold, p.local, p.id), reverse=forward
+    )
+    return merged[:limit]
+
+
+async def _walk_near(
+    session: AsyncSession,
+    shelf: Shelf,
+    demoted: bool,
+    start: RankKey | None,
+    limit: int,
+    forward: bool,
+    near: str,
+    local: bool,
+    bound: tuple[bool, int] | None = None,
+) -> list[Listing]:
+    """Up to `limit` of one part's products from `near` (`local`) or from elsewhere, past
+    `start` in the local-first order, in the catalog index's order; the local ones only down
+    to the rank `bound` going forward, or up to just before it going back."""
+    rank = tuple_(Product.curated, Product.recent_sold)
+    key = tuple_(Product.curated, Product.recent_sold, Product.id)
+    in_area = Merchant.kecamatan == near if local else Merchant.kecamatan != near
     query = (
-        select(*LISTING_COLUMNS, local)
+        select(*LISTING_COLUMNS)
         .join(Merchant, Merchant.id == Product.merchant_id)
-        .where(shelf.holds(), listed(Product), Product.demoted == demoted)
+        .where(shelf.holds(), listed(Product), Product.demoted == demoted, in_area)
     )
     if start is not None:
-        edge = (start.curated, start.recent_sold, int(start.local), start.product_id)
-        query = query.where(key < edge if forward else key > edge)
-    columns = (Product.curated, Product.recent_sold, local, Product.id)
-    order = tuple(c.desc() if forward else c.asc() for c in columns)
+        edge = (start.curated, start.recent_sold)
+        if start.local == local:
+            query = query.where(
+                key < (*edge, start.product_id) if forward else key > (*edge, start.product_id)
+            )
+        elif forward:
+            # The others of the cursor's rank follow a local cursor; the local ones of it
+            # precede one from elsewhere.
+            query = query.where(rank <= edge if start.local else rank < edge)
+        else:
+            query = query.where(rank > edge if start.local else rank >= edge)
+    if bound is not None:
+        query = query.where(rank >= bound if forward else rank < bound)
+    # Without `demoted` and without the merchant: the order of the catalog index (see `_part`).
+    if forward:
+        order = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
+    else:
+        order = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     rows = await session.execute(query.order_by(*order).limit(limit))
-    return [Listing(*row[:-1], local=bool(row[-1])) for row in rows]
+    return [Listing(*row, local=local) for row in rows]
 
 
 async def category_by_slug_or_id(session: AsyncSession, typed: str) -> Category | None:
