@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.base import Base, UTCDateTime, id_from_text
@@ -347,20 +348,36 @@ async def _part_near(
     products only as far as the rank where the others' `limit` ends (any past it rank below
     them all). See docs/decisions/0037-local-first-pages.md.
     """
-    others = await _walk_near(session, shelf, demoted, start, limit, forward, near, False)
+    others = await _walk_near(session, shelf, demoted, start, limit, forward, near)
     bound: tuple[bool, int] | None = None
     if len(others) == limit:
         bound = (others[-1].curated, others[-1].recent_sold)
-        # Past a non-local cursor, or going back, the local products of the cursor's own rank
-        # are on the other side of it: with the others ending in that rank, none can follow.
-        at_start = start is not None and bound == (start.curated, start.recent_sold)
-        if at_start and not (forward and start is not None and start.local):
-            return others
-    local = await _walk_near(session, shelf, demoted, start, limit, forward, near, True, bound)
+    local: list[Listing] = []
+    # Past a cursor from elsewhere, or going back, the local products of the cursor's own rank
+    # lie on the other side of it: with the others ending in that rank, none can come first.
+    at_cursor = start is not None and bound == (start.curated, start.recent_sold)
+    if at_cursor and not (forward and start is not None and start.local):
+        return others
+    # One walk per value of `curated`, on its equality: PostgreSQL stops a walk at a bound on
+    # `recent_sold` alone, but reads a bound on (curated, recent_sold) as one on `curated`.
+    for curated in (True, False) if forward else (False, True):
+        local += await _walk_local(
+            session, shelf, demoted, curated, start, limit - len(local), forward, near, bound
+        )
+        if len(local) == limit:
+            break
     merged = sorted(
         others + local, key=lambda p: (p.curated, p.recent_sold, p.local, p.id), reverse=forward
     )
     return merged[:limit]
+
+
+def _near_listed(shelf: Shelf, demoted: bool, in_area: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*LISTING_COLUMNS)
+        .join(Merchant, Merchant.id == Product.merchant_id)
+        .where(shelf.holds(), listed(Product), Product.demoted == demoted, in_area)
+    )
 
 
 async def _walk_near(
@@ -371,35 +388,71 @@ async def _walk_near(
     limit: int,
     forward: bool,
     near: str,
-    local: bool,
-    bound: tuple[bool, int] | None = None,
 ) -> list[Listing]:
-    """Up to `limit` of one part's products from `near` (`local`) or from elsewhere, past
-    `start` in the local-first order, in the catalog index's order; the local ones only down
-    to the rank `bound` going forward, or up to just before it going back."""
-    rank = tuple_(Product.curated, Product.recent_sold)
-    key = tuple_(Product.curated, Product.recent_sold, Product.id)
-    in_area = Merchant.kecamatan == near if local else Merchant.kecamatan != near
-    query = (
-        select(*LISTING_COLUMNS)
-        .join(Merchant, Merchant.id == Product.merchant_id)
-        .where(shelf.holds(), listed(Product), Product.demoted == demoted, in_area)
-    )
+    """Up to `limit` of one part's products from merchants elsewhere than `near`, past `start`
+    in the local-first order, in the catalog index's order."""
+    query = _near_listed(shelf, demoted, Merchant.kecamatan != near)
     if start is not None:
+        rank = tuple_(Product.curated, Product.recent_sold)
         edge = (start.curated, start.recent_sold)
-        if start.local == local:
+        if not start.local:
+            key = tuple_(Product.curated, Product.recent_sold, Product.id)
             query = query.where(
                 key < (*edge, start.product_id) if forward else key > (*edge, start.product_id)
             )
-        elif forward:
-            # The others of the cursor's rank follow a local cursor; the local ones of it
-            # precede one from elsewhere.
-            query = query.where(rank <= edge if start.local else rank < edge)
         else:
-            query = query.where(rank > edge if start.local else rank >= edge)
-    if bound is not None:
-        query = query.where(rank >= bound if forward else rank < bound)
+            # A local cursor is followed by all others of its rank.
+            query = query.where(rank <= edge if forward else rank > edge)
     # Without `demoted` and without the merchant: the order of the catalog index (see `_part`).
+    return await _listings_near(session, query, limit, forward, local=False)
+
+
+async def _walk_local(
+    session: AsyncSession,
+    shelf: Shelf,
+    demoted: bool,
+    curated: bool,
+    start: RankKey | None,
+    limit: int,
+    forward: bool,
+    near: str,
+    bound: tuple[bool, int] | None,
+) -> list[Listing]:
+    """Up to `limit` of the products of `near` of one part and one value of `curated`, past
+    `start` in the local-first order; going forward only down to the rank `bound`, going back
+    only up to just before it."""
+    later = (lambda a, b: a < b) if forward else (lambda a, b: a > b)
+    query = _near_listed(shelf, demoted, Merchant.kecamatan == near).where(
+        Product.curated == curated
+    )
+    if start is not None:
+        if later(start.curated, curated):
+            return []
+        if start.curated == curated:
+            sold, product_id = Product.recent_sold, Product.id
+            edge = start.recent_sold
+            if start.local:
+                key = tuple_(sold, product_id)
+                query = query.where(later(key, (edge, start.product_id)))
+            elif forward:
+                # The local products of a cursor's rank precede it when it is from elsewhere.
+                query = query.where(sold < edge)
+            else:
+                query = query.where(sold >= edge)
+    if bound is not None:
+        if later(curated, bound[0]):
+            return []
+        if curated == bound[0]:
+            # Past the others' last rank, local products rank below all of them.
+            query = query.where(
+                Product.recent_sold >= bound[1] if forward else Product.recent_sold < bound[1]
+            )
+    return await _listings_near(session, query, limit, forward, local=True)
+
+
+async def _listings_near(
+    session: AsyncSession, query: Select[Any], limit: int, forward: bool, *, local: bool
+) -> list[Listing]:
     if forward:
         order = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
     else:
