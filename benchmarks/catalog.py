@@ -4,6 +4,7 @@
     python -m benchmarks.catalog --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/bench
     python -m benchmarks.catalog --quick                          # 2,800 / 10,000, smoke run
     python -m benchmarks.catalog --explain                        # + SQL per action, plans
+    python -m benchmarks.catalog --local-first                    # [catalog] local_first on
 
 Goals (the goals table at the end; PASS or FAIL):
 - sequential run, p99 of each action: catalog root, category page, next page and product card
@@ -12,6 +13,12 @@ Goals (the goals table at the end; PASS or FAIL):
   concurrent run (`SQLITE_THROUGHPUT_GOAL`; on PostgreSQL reported only), and in the paced run
   at least 95 % of the rate offered (`--rate`);
 - no failed message (an exception, or a message left without an answer) in any run.
+With `--local-first`, `[catalog] local_first` is on and every resident lives in a kecamatan
+(persons.area_kecamatan, spread over models/data's list as the seeded merchants are), so
+category pages and next pages put that kecamatan's products first within a rank. With
+`--rank-pages`, residents also open a category just past its products not curated that sold
+one (`rank_page`): the head of its largest rank, where a category nothing has sold in yet
+starts, and where an order the catalog index does not give costs the most.
 Also reported: the seeding's rows/s and size, the p99 by search query, the driver's peak RSS.
 
 The seeding runs in a child process (`benchmarks.harness.seeding`, so the driver's peak RSS is
@@ -51,7 +58,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from benchmarks.catalog_data import (
     MERCHANT_COLUMNS,
@@ -94,8 +101,11 @@ from benchmarks.harness.seeding import (
 from benchmarks.harness.sql import SqlProfile, print_plan, short_sql
 from benchmarks.harness.stats import mean, percentile, steady_rate
 from bot.bootstrap import App, build_app, init_database
+from handlers.catalog import NEAR_MARK
 from handlers.messages import Incoming, Reply
+from models.areas import kecamatan_list
 from models.catalog import Category
+from models.people import Identity, Person
 from models.uow import UnitOfWork
 
 FULL_MERCHANTS = 280_000
@@ -107,11 +117,20 @@ QUICK_PRODUCTS = 10_000
 # Goals of the issue
 # --------------------------------------------------------------------------------------------
 
-ACTIONS = ("catalog_root", "category_page", "next_page", "product_card", "search", "add_to_cart")
+ACTIONS = (
+    "catalog_root",
+    "category_page",
+    "next_page",
+    "rank_page",
+    "product_card",
+    "search",
+    "add_to_cart",
+)
 P99_GOAL_MS = {
     "catalog_root": 20.0,
     "category_page": 20.0,
     "next_page": 20.0,
+    "rank_page": 20.0,
     "product_card": 20.0,
     "search": 50.0,
 }
@@ -369,8 +388,8 @@ def seed_main(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------
 
 CATEGORY = re.compile(r"c:\d+")
-NEXT = re.compile(r"c:\d+:n:[01]:\d+:\d+")
-PAGE = re.compile(r"c:\d+(?::[np]:[01]:\d+:\d+)?")
+NEXT = re.compile(r"c:\d+:n:[01]:\d+:\d+(?::d)?(?::l)?")
+PAGE = re.compile(r"c:\d+(?::[np]:[01]:\d+:\d+(?::d)?(?::l)?)?")
 PRODUCT = re.compile(r"p:\d+")
 ADD_ONE = re.compile(r"a:\d+:1")
 
@@ -454,6 +473,8 @@ class Driver:
         # Mean pause of a resident before each message (reading, thumbing), or none at all.
         self.think: float | None = None
         self.think_rng = random.Random(tag)
+        # Also open categories at the head of their largest rank (`--rank-pages`).
+        self.rank_pages = False
 
     async def send(
         self,
@@ -494,6 +515,10 @@ class Driver:
         if action == "search" and text:
             self.stats.by_query[text.split(" ", 1)[1]].append(finished - started)
         resident.replies = replies
+        if action in ("category_page", "next_page", "rank_page") and any(
+            b.label.startswith(NEAR_MARK) for r in replies for b in r.buttons
+        ):
+            self.stats.notes["pages_with_local_products"] += 1
         return replies
 
 
@@ -505,11 +530,12 @@ async def browse(driver: Driver, resident: Resident, rng: random.Random) -> None
         driver.stats.notes["catalog_without_categories"] += 1
         return
     featured = rng.random() < 0.4
-    await driver.send(
-        resident,
-        "category_page",
-        payload=categories[0] if featured else rng.choice(categories),
-    )
+    category = categories[0] if featured else rng.choice(categories)
+    await driver.send(resident, "category_page", payload=category)
+    if driver.rank_pages and rng.random() < 0.3:
+        # Just past the products not curated that sold one: the head of the largest rank, where
+        # a category nothing has sold in yet starts.
+        await driver.send(resident, "rank_page", payload=f"{category}:n:0:1:1")
     while rng.random() < 0.55:
         following = resident.payloads(NEXT)
         if not following:
@@ -583,9 +609,11 @@ async def run_phase(
     tag: str,
     profile: SqlProfile | None = None,
     think: float | None = None,
+    rank_pages: bool = False,
 ) -> Stats:
     stats = Stats()
     driver = Driver(app, stats, messages, tag)
+    driver.rank_pages = rank_pages
     driver.profile = profile
     driver.think = think
     stats.started = time.perf_counter()
@@ -614,15 +642,33 @@ async def warm_up(app: App, residents: list[Resident]) -> Stats:
     return stats
 
 
+async def give_areas(app: App, residents: list[Resident]) -> None:
+    """Each resident lives in a kecamatan, in turn over the list the merchants were seeded in."""
+    areas = kecamatan_list()
+    async with UnitOfWork(app.sessions) as uow:
+        for index, resident in enumerate(residents):
+            person = select(Identity.person_id).where(Identity.identity == resident.identity)
+            await uow.session.execute(
+                update(Person)
+                .where(Person.id.in_(person.scalar_subquery()))
+                .values(area_kecamatan=areas[index % len(areas)])
+            )
+        await uow.commit()
+
+
 # --------------------------------------------------------------------------------------------
 # SQL profile and plans (--explain)
 # --------------------------------------------------------------------------------------------
 
 
-async def explain_actions(app: App, residents: list[Resident], messages: int, seed: int) -> None:
+async def explain_actions(
+    app: App, residents: list[Resident], messages: int, seed: int, rank_pages: bool
+) -> None:
     profile = SqlProfile(app)
     try:
-        stats = await run_phase(app, residents, messages, 1, seed, "explain", profile)
+        stats = await run_phase(
+            app, residents, messages, 1, seed, "explain", profile, rank_pages=rank_pages
+        )
     finally:
         profile.close()
     print(f"\n-- SQL per action ({stats.messages} messages, statements timed at the driver) --")
@@ -729,7 +775,11 @@ def goal_rows(
 
 
 async def drive_main(args: argparse.Namespace, sqlite: bool) -> list[Goal]:
-    app = build_app(app_settings(args.database_url))
+    settings = app_settings(args.database_url)
+    if args.local_first:
+        catalog = settings.catalog.model_copy(update={"local_first": True})
+        settings = settings.model_copy(update={"catalog": catalog})
+    app = build_app(settings)
     try:
         # A kept database (--no-seed) may predate the newest migration.
         await init_database(app, demo=False)
@@ -740,14 +790,26 @@ async def drive_main(args: argparse.Namespace, sqlite: bool) -> list[Goal]:
         residents = [Resident(i) for i in range(args.residents)]
         stats = await warm_up(app, residents)
         print_latencies(f"warm-up: {len(residents)} residents send /start", stats)
-        sequential = await run_phase(app, residents, args.messages, 1, args.seed, "seq")
+        if args.local_first:
+            await give_areas(app, residents)
+            print("[catalog] local_first on: residents live in every kecamatan in turn")
+        ranks = args.rank_pages
+        sequential = await run_phase(
+            app, residents, args.messages, 1, args.seed, "seq", rank_pages=ranks
+        )
         print_latencies(
             f"sequential run: {args.messages} messages, one event loop, sequential awaits",
             sequential,
         )
         print_queries(sequential)
         concurrent = await run_phase(
-            app, residents, args.messages, args.concurrency, args.seed + 1000, "conc"
+            app,
+            residents,
+            args.messages,
+            args.concurrency,
+            args.seed + 1000,
+            "conc",
+            rank_pages=ranks,
         )
         print_latencies(
             f"concurrent run: {args.messages} messages, {args.concurrency} residents at once"
@@ -758,7 +820,14 @@ async def drive_main(args: argparse.Namespace, sqlite: bool) -> list[Goal]:
         # Every resident chats at once with human pauses, together offering `--rate` msg/s.
         think = len(residents) / args.rate
         paced = await run_phase(
-            app, residents, args.messages, len(residents), args.seed + 3000, "paced", think=think
+            app,
+            residents,
+            args.messages,
+            len(residents),
+            args.seed + 3000,
+            "paced",
+            think=think,
+            rank_pages=ranks,
         )
         print_latencies(
             f"paced run: {len(residents)} residents at once, each pausing {think:.2f} s on"
@@ -766,7 +835,7 @@ async def drive_main(args: argparse.Namespace, sqlite: bool) -> list[Goal]:
             paced,
         )
         if args.explain:
-            await explain_actions(app, residents, args.explain_messages, args.seed + 2000)
+            await explain_actions(app, residents, args.explain_messages, args.seed + 2000, ranks)
     finally:
         await app.close()
     return (
@@ -817,6 +886,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.keep()
     parser.add_argument("--explain", action="store_true", help="profile SQL and print plans")
     parser.add_argument("--explain-messages", type=int, default=600)
+    parser.add_argument(
+        "--local-first",
+        action="store_true",
+        help="[catalog] local_first on, and every resident living in a kecamatan",
+    )
+    parser.add_argument(
+        "--rank-pages",
+        action="store_true",
+        help="also open categories at the head of their largest rank (rank_page)",
+    )
     args = parser.parse_args(argv)
     if args.products < args.merchants:
         parser.error("every merchant gets a product: --products must be ≥ --merchants")

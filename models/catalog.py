@@ -18,7 +18,6 @@ from sqlalchemy import (
     String,
     Text,
     and_,
-    case,
     false,
     or_,
     select,
@@ -27,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.base import Base, UTCDateTime, id_from_text
@@ -339,23 +339,126 @@ async def _part_near(
     forward: bool,
     near: str,
 ) -> list[Listing]:
-    """`_part` with the products of `near`'s merchants first within the same rank: whether a
-    product is local is a computed column of the order and of the keyset, so a page that ends
-    between the local and the other products of one rank continues exactly after it."""
-    local = case((Merchant.kecamatan == near, 1), else_=0)
-    key = tuple_(Product.curated, Product.recent_sold, local, Product.id)
-    query = (
-        select(*LISTING_COLUMNS, local)
+    """`_part` with the products of `near`'s merchants first within the same rank.
+
+    Whether a product is local is part of the order and of the keyset, so a page that ends
+    between the local and the other products of one rank continues exactly after it. Sorting
+    a whole category by that computed key would read all of it for every page, so the page
+    merges two keyset walks in the catalog index's order instead: the others, then the local
+    products only as far as the rank where the others' `limit` ends (any past it rank below
+    them all). See docs/decisions/0037-local-first-pages.md.
+    """
+    others = await _walk_near(session, shelf, demoted, start, limit, forward, near)
+    bound: tuple[bool, int] | None = None
+    if len(others) == limit:
+        bound = (others[-1].curated, others[-1].recent_sold)
+    local: list[Listing] = []
+    # Past a cursor from elsewhere, or going back, the local products of the cursor's own rank
+    # lie on the other side of it: with the others ending in that rank, none can come first.
+    at_cursor = start is not None and bound == (start.curated, start.recent_sold)
+    if at_cursor and not (forward and start is not None and start.local):
+        return others
+    # One walk per value of `curated`, on its equality: PostgreSQL stops a walk at a bound on
+    # `recent_sold` alone, but reads a bound on (curated, recent_sold) as one on `curated`.
+    for curated in (True, False) if forward else (False, True):
+        local += await _walk_local(
+            session, shelf, demoted, curated, start, limit - len(local), forward, near, bound
+        )
+        if len(local) == limit:
+            break
+    merged = sorted(
+        others + local, key=lambda p: (p.curated, p.recent_sold, p.local, p.id), reverse=forward
+    )
+    return merged[:limit]
+
+
+def _near_listed(shelf: Shelf, demoted: bool, in_area: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*LISTING_COLUMNS)
         .join(Merchant, Merchant.id == Product.merchant_id)
-        .where(shelf.holds(), listed(Product), Product.demoted == demoted)
+        .where(shelf.holds(), listed(Product), Product.demoted == demoted, in_area)
+    )
+
+
+async def _walk_near(
+    session: AsyncSession,
+    shelf: Shelf,
+    demoted: bool,
+    start: RankKey | None,
+    limit: int,
+    forward: bool,
+    near: str,
+) -> list[Listing]:
+    """Up to `limit` of one part's products from merchants elsewhere than `near`, past `start`
+    in the local-first order, in the catalog index's order."""
+    query = _near_listed(shelf, demoted, Merchant.kecamatan != near)
+    if start is not None:
+        rank = tuple_(Product.curated, Product.recent_sold)
+        edge = (start.curated, start.recent_sold)
+        if not start.local:
+            key = tuple_(Product.curated, Product.recent_sold, Product.id)
+            query = query.where(
+                key < (*edge, start.product_id) if forward else key > (*edge, start.product_id)
+            )
+        else:
+            # A local cursor is followed by all others of its rank.
+            query = query.where(rank <= edge if forward else rank > edge)
+    # Without `demoted` and without the merchant: the order of the catalog index (see `_part`).
+    return await _listings_near(session, query, limit, forward, local=False)
+
+
+async def _walk_local(
+    session: AsyncSession,
+    shelf: Shelf,
+    demoted: bool,
+    curated: bool,
+    start: RankKey | None,
+    limit: int,
+    forward: bool,
+    near: str,
+    bound: tuple[bool, int] | None,
+) -> list[Listing]:
+    """Up to `limit` of the products of `near` of one part and one value of `curated`, past
+    `start` in the local-first order; going forward only down to the rank `bound`, going back
+    only up to just before it."""
+    later = (lambda a, b: a < b) if forward else (lambda a, b: a > b)
+    query = _near_listed(shelf, demoted, Merchant.kecamatan == near).where(
+        Product.curated == curated
     )
     if start is not None:
-        edge = (start.curated, start.recent_sold, int(start.local), start.product_id)
-        query = query.where(key < edge if forward else key > edge)
-    columns = (Product.curated, Product.recent_sold, local, Product.id)
-    order = tuple(c.desc() if forward else c.asc() for c in columns)
+        if later(start.curated, curated):
+            return []
+        if start.curated == curated:
+            sold, product_id = Product.recent_sold, Product.id
+            edge = start.recent_sold
+            if start.local:
+                key = tuple_(sold, product_id)
+                query = query.where(later(key, (edge, start.product_id)))
+            elif forward:
+                # The local products of a cursor's rank precede it when it is from elsewhere.
+                query = query.where(sold < edge)
+            else:
+                query = query.where(sold >= edge)
+    if bound is not None:
+        if later(curated, bound[0]):
+            return []
+        if curated == bound[0]:
+            # Past the others' last rank, local products rank below all of them.
+            query = query.where(
+                Product.recent_sold >= bound[1] if forward else Product.recent_sold < bound[1]
+            )
+    return await _listings_near(session, query, limit, forward, local=True)
+
+
+async def _listings_near(
+    session: AsyncSession, query: Select[Any], limit: int, forward: bool, *, local: bool
+) -> list[Listing]:
+    if forward:
+        order = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
+    else:
+        order = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
     rows = await session.execute(query.order_by(*order).limit(limit))
-    return [Listing(*row[:-1], local=bool(row[-1])) for row in rows]
+    return [Listing(*row, local=local) for row in rows]
 
 
 async def category_by_slug_or_id(session: AsyncSession, typed: str) -> Category | None:

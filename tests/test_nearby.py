@@ -12,6 +12,7 @@ from bot.bootstrap import build_app
 from bot.settings import CatalogSettings, DatabaseSettings, Settings, load_settings
 from handlers import payloads
 from models.areas import kecamatan_list, kelurahan_by_kecamatan
+from models.catalog import Product
 from tests import db
 from tests.conftest import Clock, demo_app
 from tests.dialogs import add_to_cart
@@ -291,6 +292,65 @@ async def test_local_first_puts_the_kecamatan_first_within_a_rank_across_pages(
         for page in reversed(pages[:-1]):
             await budi.choose("Sebelumnya")
             assert products_shown(budi) == page
+
+
+@pytest.mark.parametrize("page_size", [2, 3, 5])
+async def test_local_first_pages_cross_ranks_the_local_boundary_and_the_demoted_both_ways(
+    database_url: str, clock: Clock, page_size: int
+) -> None:
+    settings = Settings(
+        database=DatabaseSettings(url=database_url),
+        catalog=CatalogSettings(page_size=page_size, local_first=True),
+    )
+    async with demo_app(settings, clock) as app:
+        await db.add_shop(app, "Warung Kramat", "Jakarta Pusat", "Senen", "Kramat", 7)
+        await db.add_shop(app, "Toko Tebet", "Jakarta Selatan", "Tebet", "Tebet Barat", 7)
+        category = [p for p in await db.products(app) if p.category.slug == "makanan-minuman"]
+        # Ranks of every size, some with local products only, some without, some with both,
+        # and a demoted part holding both.
+        for n, product in enumerate(category):
+            await db.set_product(
+                app,
+                product.name,
+                curated=n % 4 == 0,
+                recent_sold=(0, 3, 3, 9, 0, 3)[n % 6] if n % 7 else 0,
+                demoted=n % 5 == 2,
+            )
+        budi = Chatter(app, "console:budi")
+        await choose_area(budi, "Jakarta Pusat", "Senen", "Kwitang")
+        await budi.send("/katalog")
+        await budi.choose("Makanan & Minuman")
+        pages = await walk(budi)
+
+        listed = [p for p in await db.products(app) if p.category.slug == "makanan-minuman"]
+        listed = [p for p in listed if p.active]
+
+        def local(p: Product) -> bool:
+            return p.merchant.kecamatan == "Senen"
+
+        def rank(p: Product) -> tuple[bool, bool, int]:
+            return (p.demoted, p.curated, p.recent_sold)
+
+        # A plain sort of all of them: not demoted, curated, most sold, from Senen, newest.
+        expected = sorted(
+            listed, key=lambda p: (p.demoted, not p.curated, -p.recent_sold, not local(p), -p.id)
+        )
+        labels = [label.split(" · ")[0] for page in pages for label in page]
+        assert labels == [f"📍 {p.name}" if local(p) else p.name for p in expected]
+        # The walk crosses what it should: ranks with products from Senen and from elsewhere
+        # (the boundary within a rank), and from the products not demoted to the demoted.
+        mixed = {rank(p) for p in expected if local(p)} & {
+            rank(p) for p in expected if not local(p)
+        }
+        assert len(mixed) >= 3 and any(r[0] for r in mixed)
+        assert not expected[0].demoted and expected[-1].demoted
+        assert all(len(page) == page_size for page in pages[:-1])
+
+        # And back, page by page, the same pages.
+        for page in reversed(pages[:-1]):
+            await budi.choose("Sebelumnya")
+            assert products_shown(budi) == page
+        assert "Sebelumnya" not in " ".join(budi.labels)
 
 
 async def test_the_nearby_menu_is_in_english_too(app, budi: Chatter) -> None:
