@@ -323,11 +323,13 @@ async def _part(
     # Within one part, without `demoted`: PostgreSQL reads `demoted = true` as a plain boolean
     # filter, not as a constant, so ordering by it too would sort rather than walk the
     # catalog index, and tempt it into the search index, filtering every other category.
-    if forward:
-        order = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
-    else:
-        order = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
-    return listings(await session.execute(query.order_by(*order).limit(limit)))
+    return listings(await session.execute(query.order_by(*_rank_order(forward)).limit(limit)))
+
+
+def _rank_order(forward: bool) -> tuple[ColumnElement[Any], ...]:
+    """The catalog index's order within one part: best first going forward."""
+    columns = (Product.curated, Product.recent_sold, Product.id)
+    return tuple(column.desc() if forward else column.asc() for column in columns)
 
 
 async def _part_near(
@@ -453,11 +455,7 @@ async def _walk_local(
 async def _listings_near(
     session: AsyncSession, query: Select[Any], limit: int, forward: bool, *, local: bool
 ) -> list[Listing]:
-    if forward:
-        order = (Product.curated.desc(), Product.recent_sold.desc(), Product.id.desc())
-    else:
-        order = (Product.curated.asc(), Product.recent_sold.asc(), Product.id.asc())
-    rows = await session.execute(query.order_by(*order).limit(limit))
+    rows = await session.execute(query.order_by(*_rank_order(forward)).limit(limit))
     return [Listing(*row, local=local) for row in rows]
 
 
