@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, delete, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -67,3 +68,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def delete_some(
+    session: AsyncSession, key: Any, condition: Any, batch: int, order: Any = None
+) -> int:
+    """Deletes up to `batch` rows of `key`'s table that meet `condition` (the first in `order`
+    where one is given), in one statement; returns how many. The nightly prunes go a batch
+    per transaction, so chats and the sender are never held up for long."""
+    chosen = select(key).where(condition).limit(batch)
+    if order is not None:
+        chosen = chosen.order_by(order)
+    pruned = await session.execute(
+        delete(key.class_).where(key.in_(chosen)).execution_options(synchronize_session=False)
+    )
+    return pruned.rowcount  # type: ignore[attr-defined]

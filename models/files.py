@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Index, Integer, LargeBinary, String, delete, select
+from sqlalchemy import Index, Integer, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, delete_some
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,15 +108,6 @@ class DatabaseFiles:
         return None if row is None else FileContent(row.name, row.media_type, row.content)
 
     async def prune(self, session: AsyncSession, now: datetime, batch: int) -> int:
-        expired = (
-            select(StoredFile.token)
-            .where(StoredFile.expires_at <= now)
-            .order_by(StoredFile.expires_at)
-            .limit(batch)
+        return await delete_some(
+            session, StoredFile.token, StoredFile.expires_at <= now, batch, StoredFile.expires_at
         )
-        pruned = await session.execute(
-            delete(StoredFile)
-            .where(StoredFile.token.in_(expired))
-            .execution_options(synchronize_session=False)
-        )
-        return pruned.rowcount  # type: ignore[attr-defined]

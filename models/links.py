@@ -21,7 +21,7 @@ from sqlalchemy import ForeignKey, Index, String, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, delete_some
 from models.carts import MAX_QUANTITY, CartItem
 from models.claims import ShopClaim
 from models.errors import Refusal
@@ -398,19 +398,9 @@ async def unlink(session: AsyncSession, person: Person) -> list[str]:
 
 async def prune_link_codes(session: AsyncSession, now: datetime, batch: int) -> int:
     """Forgets up to `batch` codes that ended more than `KEEP_CODES` ago (nightly)."""
-    ended = select(LinkCode.id).where(LinkCode.expires_at < now - KEEP_CODES).limit(batch)
-    pruned = await session.execute(
-        delete(LinkCode).where(LinkCode.id.in_(ended)).execution_options(synchronize_session=False)
-    )
-    return pruned.rowcount  # type: ignore[attr-defined]
+    return await delete_some(session, LinkCode.id, LinkCode.expires_at < now - KEEP_CODES, batch)
 
 
 async def prune_link_attempts(session: AsyncSession, now: datetime, batch: int) -> int:
     """Forgets up to `batch` wrong tries older than the limit's window (nightly)."""
-    old = select(LinkAttempt.id).where(LinkAttempt.at <= now - TRIES_PER).limit(batch)
-    pruned = await session.execute(
-        delete(LinkAttempt)
-        .where(LinkAttempt.id.in_(old))
-        .execution_options(synchronize_session=False)
-    )
-    return pruned.rowcount  # type: ignore[attr-defined]
+    return await delete_some(session, LinkAttempt.id, LinkAttempt.at <= now - TRIES_PER, batch)

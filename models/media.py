@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Index, String, delete, select
+from sqlalchemy import Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime
+from models.base import Base, UTCDateTime, delete_some
 from models.files import TOKEN_LENGTH, new_token
 
 if TYPE_CHECKING:
@@ -205,15 +205,6 @@ async def linked_key(session: AsyncSession, token: str, now: datetime) -> str | 
 
 async def prune_media_links(session: AsyncSession, now: datetime, batch: int) -> int:
     """Deletes up to `batch` expired links (never the files they led to); returns how many."""
-    expired = (
-        select(MediaLink.token)
-        .where(MediaLink.expires_at <= now)
-        .order_by(MediaLink.expires_at)
-        .limit(batch)
+    return await delete_some(
+        session, MediaLink.token, MediaLink.expires_at <= now, batch, MediaLink.expires_at
     )
-    pruned = await session.execute(
-        delete(MediaLink)
-        .where(MediaLink.token.in_(expired))
-        .execution_options(synchronize_session=False)
-    )
-    return pruned.rowcount  # type: ignore[attr-defined]
