@@ -539,6 +539,7 @@ class _Queued:
     # sends): delivered once more even though its id is below the confirmed offset.
     redelivery: bool
     delivered: bool = False
+    posting: bool = False  # a webhook connection is posting it now
 
     @property
     def update_id(self) -> int:
@@ -678,6 +679,7 @@ class FakeTelegram:
         first_name: str = "JBL",
         username: str = "jbl_test_bot",
         webhook_attempts: int = 3,
+        webhook_connections: int = 1,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
@@ -688,6 +690,8 @@ class FakeTelegram:
             "username": username,
         }
         self.webhook_attempts = webhook_attempts
+        # Telegram's max_connections: updates posted at once (tests keep 1: strict order).
+        self.webhook_connections = webhook_connections
         self.clock = clock
         self.base_url = ""  # known once the server listens
         self.calls: list[Call] = []
@@ -722,7 +726,7 @@ class FakeTelegram:
         self._notify_scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self._workers: list[asyncio.Task[None]] = []
         self._handlers: dict[str, Callable[[JSON], Awaitable[Any]]] = {
             "getMe": self._get_me,
             "getFile": self._get_file,
@@ -767,7 +771,10 @@ class FakeTelegram:
             await self._http.aclose()
             raise
         self.base_url = f"{self._server.url}/bot"
-        self._worker = asyncio.get_running_loop().create_task(self._webhook_worker())
+        loop = asyncio.get_running_loop()
+        self._workers = [
+            loop.create_task(self._webhook_worker()) for _ in range(self.webhook_connections)
+        ]
         return self
 
     async def __aexit__(
@@ -778,10 +785,10 @@ class FakeTelegram:
     ) -> None:
         self._closing = True
         self._changed()  # wakes long polls, which answer at once
-        if self._worker is not None:
-            self._worker.cancel()
+        for worker in self._workers:
+            worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+                await worker
         await self._server.stop()
         if self._http is not None:
             await self._http.aclose()
@@ -998,7 +1005,8 @@ class FakeTelegram:
 
     async def _webhook_worker(self) -> None:
         """Delivers queued updates to the webhook one at a time, in order, as Telegram does with
-        max_connections=1; a non-2xx answer is retried, then the update is dropped."""
+        max_connections=1 (each of `webhook_connections` workers posts the oldest update no
+        other is posting); a non-2xx answer is retried, then the update is dropped."""
         while True:
             await self._wait(
                 lambda: self._closing or (self.webhook is not None and bool(self._webhook_queue())),
@@ -1009,6 +1017,7 @@ class FakeTelegram:
             hook = self.webhook
             assert hook is not None
             entry = self._webhook_queue()[0]
+            entry.posting = True
             status = 0
             for _ in range(max(1, self.webhook_attempts)):
                 status = await self._post(hook, entry.update, hook.secret_token)
@@ -1028,7 +1037,7 @@ class FakeTelegram:
 
     def _webhook_queue(self) -> list[_Queued]:
         allowed = self._allowed(self.webhook.allowed_updates if self.webhook else None)
-        return self._deliverable(allowed)
+        return [entry for entry in self._deliverable(allowed) if not entry.posting]
 
     async def _post(self, hook: WebhookInfo, update: JSON, secret: str | None) -> int:
         assert self._http is not None
