@@ -109,3 +109,17 @@ def shares_limits(sessions: async_sessionmaker[AsyncSession]) -> bool:
     """Whether senders on these sessions' database share the limits: on PostgreSQL, which
     several processes may use. SQLite runs one process."""
     return sessions.kw["bind"].dialect.name == "postgresql"
+
+
+async def group_settled(session: AsyncSession, channel: str, sender_key: str) -> tuple[int, bool]:
+    """How many senders of a group have a row, and whether each has counted every other (all
+    of them send at their share then)."""
+    rows = (
+        await session.execute(
+            select(SenderShare.id, SenderShare.seen).where(
+                SenderShare.channel == channel, SenderShare.sender_key == sender_key
+            )
+        )
+    ).all()
+    newest = max((row_id for row_id, _ in rows), default=0)
+    return len(rows), all(seen >= newest for _, seen in rows)
