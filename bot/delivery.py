@@ -119,7 +119,7 @@ class Limits:
     # The rate holds for every second as the platform counts it, not only as this process
     # starts the sends: a send's way there varies by a few milliseconds, so the `Window`
     # spans a second and this much more, and the pacer spaces the sends to match.
-    jitter_seconds: float = 0.03
+    jitter_seconds: float = 0.04
     # Sharing the limits with the deployment's other senders (PostgreSQL): how often a sender
     # beats; after how long without a beat the others take its share; and how long after its
     # last beat began a sender still starts sends. Its sends stop a second and more before
@@ -380,7 +380,12 @@ class OutboxSender:
 
     @property
     def _batch(self) -> int:
-        wanted = int(self._rate * self.limits.claim_seconds)
+        seconds = self.limits.claim_seconds
+        if self.view is not None and self.view.count > 1:
+            # Shorter batches among several senders: when the queue runs dry, the rows are
+            # left with the others for less time (and sent at a part of the rate).
+            seconds /= 2
+        wanted = int(self._rate * seconds)
         return max(1, min(self.limits.claim_rows, wanted))
 
     @property
@@ -797,6 +802,7 @@ class OutboxSender:
             if self._sending:
                 await asyncio.gather(*self._sending, return_exceptions=True)
             if beating is not None:
+                beating.cancel()  # ended by the stop already, unless the sender was cancelled
                 await asyncio.gather(beating, return_exceptions=True)
                 held = self._sent_held[-1][0] - time.monotonic() if self._sent_held else 0.0
                 await asyncio.sleep(max(self._window.quiet_in(), held))
