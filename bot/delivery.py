@@ -337,6 +337,9 @@ class OutboxSender:
         self._live_until = math.inf
         self._sent_held: deque[tuple[float, int]] = deque()
         self.view: View | None = None
+        # Monotonic: a newcomer starts sends a chat's slot after the others counted it, so the
+        # chats they sent to just before (recorded at once while they were alone) are free.
+        self._counted_at = 0.0
         deliver_row = getattr(transport, "deliver_row", None)
         self._deliver: Callable[[Claimed, Sequence[Reply]], Awaitable[None]] = deliver_row or (
             lambda c, replies: transport.deliver(c.message.identity or "", replies)
@@ -376,7 +379,13 @@ class OutboxSender:
             self._lanes.set_rate(rate_per_s)
 
     def _may_send(self) -> bool:
-        return self._rate > 0 and time.monotonic() < self._live_until
+        now = time.monotonic()
+        return self._rate > 0 and self._counted_at <= now < self._live_until
+
+    @property
+    def _others(self) -> bool:
+        """Other senders share the limits now: chats are held one sender at a time."""
+        return self.view is not None and self.view.count > 1
 
     @property
     def _batch(self) -> int:
@@ -486,6 +495,11 @@ class OutboxSender:
                 self.sender_key,
                 rate,
             )
+        newly_counted = self.view is None or not self.view.acknowledged
+        if view is not None and view.acknowledged and view.count > 1 and newly_counted:
+            wait = 1 / self.limits.per_chat_per_s
+            self._counted_at = time.monotonic() + wait
+            asyncio.get_running_loop().call_later(wait, self._start_sends)
         self.view = view
         self._live_until = started + self.limits.fence_seconds
         self.set_rate(rate)
@@ -571,7 +585,8 @@ class OutboxSender:
                 now,
                 lease,
                 limit,
-                alone=self._sharing,
+                take_turns=self._sharing,
+                alone=self._others,
             )
             rendering = time.perf_counter()
             ready = await self._render(uow.session, claimed, now + lease)
@@ -730,7 +745,7 @@ class OutboxSender:
                 self._outcomes.retry.append((message.id, retry_at, reason, True))
         else:
             self._lanes.took(time.monotonic() - started)
-            if self._sharing:
+            if self._others:
                 per_chat = self.limits.per_chat_per_s
                 self._sent_held.append((started + 1 / per_chat, message.id))
             else:

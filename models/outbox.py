@@ -60,7 +60,7 @@ _CLAIMABLE_SQL = "status IN ('pending', 'sending')"
 _SENDING_SQL = "status = 'sending'"
 _IDS_PER_STATEMENT = 10_000
 # The first key of the advisory lock under which claims of one channel that keep to chats
-# (`claim_due`'s `alone`) take turns, apart from the deployment's other advisory locks.
+# (`claim_due`'s `take_turns`), apart from the deployment's other advisory locks.
 _CLAIM_LOCK_SPACE = 2102
 # The platform takes only an approved template for this chat now (WhatsApp outside its 24-hour
 # window) and none is configured: not attempted.
@@ -351,6 +351,7 @@ async def claim_due(
     now: datetime,
     lease: timedelta,
     limit: int,
+    take_turns: bool = False,
     alone: bool = False,
 ) -> list[Claimed]:
     """Takes up to `limit` due rows of a channel for `worker`, oldest due first.
@@ -362,12 +363,13 @@ async def claim_due(
 
     `alone` (PostgreSQL, senders in several processes): rows of a chat for which another
     sender holds a row whose claim has not lapsed are left for that sender, so one chat is
-    sent to by one sender at a time, at its pace and in order. Such claims of a channel take
-    turns, so two never take the same chat at once.
+    sent to by one sender at a time, at its pace and in order. With `take_turns` the claims of
+    a channel take turns (an advisory lock), so two never take the same chat at once; a
+    sender alone takes turns too, so the first claim of one that joins waits for its last.
     """
     claimed: list[Claimed] = []
     unreachable: list[int] = []
-    if alone:
+    if take_turns or alone:
         await session.execute(
             select(func.pg_advisory_xact_lock(_CLAIM_LOCK_SPACE, func.hashtext(channel)))
         )
