@@ -37,7 +37,8 @@ there:
 - achieved rate: sends between the first and the last arrival, (N - 1) / (last - first);
 - steady-state rate: the sends between the 10th and the 90th percentile of the arrivals, over
   the time between them (no start, no tail);
-- busiest second: the most sends in any 1-second window (the limit, +1 for jitter, at most).
+- busiest second: the most sends in any 1-second window, as a multiple of the limit (the
+  sender's window spans a second and `Limits.jitter_seconds`, so the limit at most).
 
 Also counted: the rows ending `sent` in the database (all N, nothing else), chats that got a
 message more than once (none), and the errors the fake answered. Memory: the sender process's
