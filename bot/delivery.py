@@ -10,6 +10,10 @@ overall and per chat) a moment before it is due and is handed to the transport w
 comes, and the outcomes are written every half second. So the sender keeps to the rate
 without gaps between batches, however many rows are waiting, and holds about two batches of
 rows in memory whatever the size of the queue.
+
+On PostgreSQL, where several processes may send for one platform account, the limits are the
+deployment's: each sender beats on its row of `sender_shares` (`models.senders`) and sends at
+its share of the rate, and a chat is sent to by one sender at a time (`claim_due`'s `alone`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -36,6 +41,7 @@ from models.outbox import (
     give_back_claims,
     record_outcomes,
 )
+from models.senders import View, beat, leave, shares_limits
 from models.uow import UnitOfWork, once_more_if_disconnected
 
 if TYPE_CHECKING:
@@ -110,6 +116,17 @@ class Limits:
     ahead_seconds: float = 0.25
     # How often the outcomes are written.
     record_seconds: float = 0.5
+    # The rate holds for every second as the platform counts it, not only as this process
+    # starts the sends: a send's way there varies by a few milliseconds, so the `Window`
+    # spans a second and this much more, and the pacer spaces the sends to match.
+    jitter_seconds: float = 0.04
+    # Sharing the limits with the deployment's other senders (PostgreSQL): how often a sender
+    # beats; after how long without a beat the others take its share; and how long after its
+    # last beat began a sender still starts sends. Its sends stop a second and more before
+    # the others may count it gone, so its last second never overlaps their faster one.
+    beat_seconds: float = 1.0
+    lapse_seconds: float = 4.0
+    fence_seconds: float = 2.5
 
 
 @dataclass
@@ -129,6 +146,10 @@ class Pacer:
     catch_up_seconds: float = 0.1
     _next: float = 0.0
     _next_by_chat: dict[str, float] = field(default_factory=dict)
+
+    def set_rate(self, rate_per_s: float) -> None:
+        """Spaces the slots taken from now on at `rate_per_s` (above zero)."""
+        self.rate_per_s = rate_per_s
 
     def slot(self, chat: str) -> float:
         """Reserves the moment this chat may get its next message."""
@@ -166,19 +187,31 @@ class Window:
 
     rate_per_s: float
     clock: Callable[[], float] = time.monotonic
+    # Seconds the count is over: more than one keeps the platform's seconds to the rate
+    # though each send takes a little more or less time to reach it.
+    span: float = 1.0
     _starts: deque[float] = field(default_factory=deque)
 
     def wait(self) -> float:
         """Seconds until another send may start (0: now)."""
         now = self.clock()
-        while self._starts and self._starts[0] <= now - 1.0:
+        while self._starts and self._starts[0] <= now - self.span:
             self._starts.popleft()
         if len(self._starts) < max(1, int(self.rate_per_s)):
             return 0.0
-        return self._starts[0] + 1.0 - now
+        return self._starts[0] + self.span - now
 
     def started(self) -> None:
         self._starts.append(self.clock())
+
+    def set_rate(self, rate_per_s: float) -> None:
+        """Holds the starts to `rate_per_s` from now on, counting those of the last second: a
+        lower rate waits until the last second's starts are fewer than it."""
+        self.rate_per_s = rate_per_s
+
+    def quiet_in(self) -> float:
+        """Seconds until the last start is out of the window (0: already)."""
+        return max(0.0, self._starts[-1] + self.span - self.clock()) if self._starts else 0.0
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -230,6 +263,9 @@ class Lanes:
         self.most = most
         self._seconds: float | None = None
 
+    def set_rate(self, rate_per_s: float) -> None:
+        self.rate_per_s = rate_per_s
+
     def took(self, seconds: float) -> None:
         last = self._seconds
         self._seconds = seconds if last is None else last + self.WEIGHT * (seconds - last)
@@ -240,6 +276,17 @@ class Lanes:
             return min(self.most, 4)  # nothing measured yet
         # Half as many again, and two, for the sends that take longer than the average.
         return max(2, min(self.most, int(self.rate_per_s * self._seconds * 1.5) + 2))
+
+
+def share_of(limit: float, rank: int, count: int) -> float:
+    """The rate of the sender of `rank` among `count` live senders of one limit: whole sends a
+    second, which add up to the limit's whole part, so that no second of theirs together can
+    hold more (fractions of each would add up to a send more in some seconds)."""
+    if count <= 1:
+        return limit
+    whole = math.floor(limit)
+    part = whole * (rank + 1) // count - whole * rank // count
+    return float(part) if part >= 1 else limit / count
 
 
 class OutboxSender:
@@ -257,7 +304,8 @@ class OutboxSender:
         self.limits = limits
         self.clock = clock
         self.worker = worker_id(transport.channel)
-        self.pacer = Pacer(limits.rate_per_s, limits.per_chat_per_s)
+        span = 1.0 + limits.jitter_seconds
+        self.pacer = Pacer(limits.rate_per_s / span, limits.per_chat_per_s)
         self.stats = SenderStats()
         self._outcomes = Outcomes.empty()
         # A row's way: claimed and rendered (`_ready`, oldest claim first; rows handed over
@@ -270,7 +318,7 @@ class OutboxSender:
         self._waiting: deque[_Ready] = deque()
         self._sending: set[asyncio.Task[None]] = set()
         self._lanes = Lanes(limits.rate_per_s, limits.in_flight)
-        self._window = Window(limits.rate_per_s)
+        self._window = Window(limits.rate_per_s, span=span)
         self._window_opens: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
         self._claiming: asyncio.Task[None] | None = None
@@ -279,6 +327,19 @@ class OutboxSender:
         self._recorded_at = 0.0  # monotonic
         self._held_back = False  # sends are behind their slots: no new slots until they catch up
         self._stopping = False
+        # Sharing the limits (`run` on PostgreSQL): the rate now (0: not yet acknowledged by
+        # the other senders), until when sends may start (monotonic: the last beat's start and
+        # `fence_seconds`), and the sent rows kept claimed until their chat's next send is due
+        # (monotonic, row id), so no other sender takes the chat sooner.
+        self.sender_key: str = getattr(transport, "sender_key", "")
+        self._sharing = False
+        self._rate = limits.rate_per_s
+        self._live_until = math.inf
+        self._sent_held: deque[tuple[float, int]] = deque()
+        self.view: View | None = None
+        # Monotonic: a newcomer starts sends a chat's slot after the others counted it, so the
+        # chats they sent to just before (recorded at once while they were alone) are free.
+        self._counted_at = 0.0
         deliver_row = getattr(transport, "deliver_row", None)
         self._deliver: Callable[[Claimed, Sequence[Reply]], Awaitable[None]] = deliver_row or (
             lambda c, replies: transport.deliver(c.message.identity or "", replies)
@@ -305,8 +366,35 @@ class OutboxSender:
         self._wake.set()
 
     @property
+    def rate_per_s(self) -> float:
+        """The rate this sender keeps to now: the limit, or its share of it."""
+        return self._rate
+
+    def set_rate(self, rate_per_s: float) -> None:
+        """Paces the sends from now on at `rate_per_s` (0: none start)."""
+        self._rate = rate_per_s
+        if rate_per_s > 0:
+            self.pacer.set_rate(rate_per_s / self._window.span)
+            self._window.set_rate(rate_per_s)
+            self._lanes.set_rate(rate_per_s)
+
+    def _may_send(self) -> bool:
+        now = time.monotonic()
+        return self._rate > 0 and self._counted_at <= now < self._live_until
+
+    @property
+    def _others(self) -> bool:
+        """Other senders share the limits now: chats are held one sender at a time."""
+        return self.view is not None and self.view.count > 1
+
+    @property
     def _batch(self) -> int:
-        wanted = int(self.limits.rate_per_s * self.limits.claim_seconds)
+        seconds = self.limits.claim_seconds
+        if self.view is not None and self.view.count > 1:
+            # Shorter batches among several senders: when the queue runs dry, the rows are
+            # left with the others for less time (and sent at a part of the rate).
+            seconds /= 2
+        wanted = int(self._rate * seconds)
         return max(1, min(self.limits.claim_rows, wanted))
 
     @property
@@ -316,7 +404,15 @@ class OutboxSender:
     async def run(self, stop: asyncio.Event) -> None:
         """Sends until `stop` is set, then records what was sent and gives back the rest."""
         await self._take_back_from_the_gone()
-        async with self._until_finished(stop):
+        beating = None
+        if shares_limits(self.sessions):
+            # Nothing is sent until the other senders have counted this one.
+            self._sharing = True
+            self._live_until = 0.0
+            self.set_rate(0.0)
+            await self._beat()
+            beating = asyncio.create_task(self._beat_on(stop), name=f"{self.worker}-beat")
+        async with self._until_finished(stop, beating):
             while not stop.is_set():
                 self._wake.clear()
                 self._claim_if_wanted()
@@ -339,7 +435,9 @@ class OutboxSender:
         return True
 
     @contextlib.asynccontextmanager
-    async def _until_finished(self, stop: asyncio.Event) -> AsyncIterator[None]:
+    async def _until_finished(
+        self, stop: asyncio.Event, beating: asyncio.Task[None] | None = None
+    ) -> AsyncIterator[None]:
         """Naps end when `stop` is set; leaving, the sender finishes (`_finish`)."""
         stopping = asyncio.ensure_future(stop.wait())
         stopping.add_done_callback(lambda _: self._wake.set())
@@ -347,7 +445,73 @@ class OutboxSender:
             yield
         finally:
             stopping.cancel()
-            await self._finish()
+            await self._finish(beating)
+
+    # ---- sharing the limits --------------------------------------------------------------
+
+    async def _beat_on(self, stop: asyncio.Event) -> None:
+        """Beats every `beat_seconds` (four times as often while the others have not counted
+        this sender yet) until `stop`."""
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                pause = self.limits.beat_seconds
+                if self.view is None or not self.view.acknowledged:
+                    pause /= 4
+                await asyncio.wait([stopping], timeout=pause)
+                if not stop.is_set():
+                    await self._beat()
+        finally:
+            stopping.cancel()
+
+    async def _beat(self) -> None:
+        """One beat: this sender's share of the limit as its group stands now. A lower rate
+        applies before the beat commits, a higher one after: the others count on this
+        sender's new rate once they see the beat."""
+        started = time.monotonic()
+        channel = self.transport.channel
+        lapse = timedelta(seconds=self.limits.lapse_seconds)
+        try:
+            async with UnitOfWork(self.sessions) as uow:
+                view = await beat(uow.session, self.worker, channel, self.sender_key, lapse)
+                rate = self._share(view)
+                if rate < self._rate:
+                    self.set_rate(rate)
+                await uow.commit()
+        except Exception:
+            log.exception("outbox sender %s: a beat failed; trying again", self.worker)
+            return
+        if view is not None and view.joined and self.view is not None:
+            log.warning(
+                "outbox sender %s: its beats had lapsed; it waits to be counted again",
+                self.worker,
+            )
+        if view is not None and view != self.view:
+            log.info(
+                "outbox sender %s: %d live senders of %s %s; its share %g/s",
+                self.worker,
+                view.count,
+                channel,
+                self.sender_key,
+                rate,
+            )
+        newly_counted = self.view is None or not self.view.acknowledged
+        if view is not None and view.acknowledged and view.count > 1 and newly_counted:
+            wait = 1 / self.limits.per_chat_per_s
+            self._counted_at = time.monotonic() + wait
+            asyncio.get_running_loop().call_later(wait, self._start_sends)
+        self.view = view
+        self._live_until = started + self.limits.fence_seconds
+        self.set_rate(rate)
+        self._start_sends()
+        self._wake.set()
+
+    def _share(self, view: View | None) -> float:
+        if view is None:
+            return self.limits.rate_per_s
+        if not view.acknowledged:
+            return 0.0
+        return share_of(self.limits.rate_per_s, view.rank, view.count)
 
     async def _nap(self, seconds: float) -> None:
         """Waits up to `seconds` for news: rows claimed, sends done, a stop."""
@@ -384,7 +548,7 @@ class OutboxSender:
             self._claiming = asyncio.create_task(self._claim_more(), name=f"{self.worker}-claim")
 
     def _wants_claim(self) -> bool:
-        return self._claiming is None and self._unsent < 2 * self._batch
+        return self._claiming is None and self._rate > 0 and self._unsent < 2 * self._batch
 
     def _until_claim(self) -> float:
         """How long until the next claim is due (at most `poll_seconds`: news may come)."""
@@ -415,7 +579,14 @@ class OutboxSender:
             now = self.clock()
             lease = self.limits.lease
             claimed = await claim_due(
-                uow.session, self.transport.channel, self.worker, now, lease, limit
+                uow.session,
+                self.transport.channel,
+                self.worker,
+                now,
+                lease,
+                limit,
+                take_turns=self._sharing,
+                alone=self._others,
             )
             rendering = time.perf_counter()
             ready = await self._render(uow.session, claimed, now + lease)
@@ -467,6 +638,8 @@ class OutboxSender:
                 # Claimed long ago (sends are slower than the rate): back before the claim
                 # lapses.
                 self._outcomes.released.append(queue.popleft().claimed.message.id)
+        if self._rate <= 0:
+            return limits.poll_seconds  # woken by the beat that gives a share
         # Sends behind their slots already: more slots would only lengthen the queue.
         self._held_back = len(self._waiting) >= limits.in_flight
         if self._held_back:
@@ -503,6 +676,8 @@ class OutboxSender:
         """Hands waiting rows to the transport while lanes are free and the last second's
         sends are fewer than the rate."""
         while self._waiting and len(self._sending) < self._lanes.open and not self._stopping:
+            if not self._may_send():
+                break  # no share (yet), or no beat for a while: the next beat starts them
             wait = self._window.wait()
             if wait > 0:
                 if self._window_opens is None:
@@ -570,15 +745,29 @@ class OutboxSender:
                 self._outcomes.retry.append((message.id, retry_at, reason, True))
         else:
             self._lanes.took(time.monotonic() - started)
-            self._outcomes.sent.append(message.id)
+            if self._others:
+                per_chat = self.limits.per_chat_per_s
+                self._sent_held.append((started + 1 / per_chat, message.id))
+            else:
+                self._outcomes.sent.append(message.id)
 
     # ---- recording -----------------------------------------------------------------------
 
+    def _release_held(self, until: float) -> None:
+        """The sent rows held until `until` (monotonic) become outcomes to record."""
+        held = self._sent_held
+        while held and held[0][0] <= until:
+            self._outcomes.sent.append(held.popleft()[1])
+
     def _record_if_due(self) -> None:
+        self._release_held(time.monotonic())
         if self._recording is None and self._outcomes and self._until_record() == 0:
             self._recording = asyncio.create_task(self._record(), name=f"{self.worker}-record")
 
     def _until_record(self) -> float:
+        if self._recording is None and not self._outcomes and self._sent_held:
+            free = self._sent_held[0][0] - time.monotonic()
+            return min(self.limits.record_seconds, max(0.0, free))
         if self._recording is not None or not self._outcomes:
             return self.limits.record_seconds
         return max(0.0, self._recorded_at + self.limits.record_seconds - self.pacer.clock())
@@ -609,9 +798,11 @@ class OutboxSender:
             await record_outcomes(uow.session, outcomes, self.worker, self.clock())
             await uow.commit()
 
-    async def _finish(self) -> None:
+    async def _finish(self, beating: asyncio.Task[None] | None = None) -> None:
         """Stops in order: the claim under way ends, the unsent rows are given back, the sends
-        in flight end, and everything is recorded."""
+        in flight end, and everything is recorded. Sharing the limits, the sender then waits
+        for the second of its last sends (and its chats' next slots) to pass before it records
+        them and leaves, so that the others' faster seconds never overlap its last one."""
         if self._claiming is not None:
             await asyncio.gather(self._claiming, return_exceptions=True)
         self._stopping = True
@@ -625,9 +816,25 @@ class OutboxSender:
             self._outcomes.released += [row.claimed.message.id for row in unsent]
             if self._sending:
                 await asyncio.gather(*self._sending, return_exceptions=True)
+            if beating is not None:
+                beating.cancel()  # ended by the stop already, unless the sender was cancelled
+                await asyncio.gather(beating, return_exceptions=True)
+                held = self._sent_held[-1][0] - time.monotonic() if self._sent_held else 0.0
+                await asyncio.sleep(max(self._window.quiet_in(), held))
+                self._release_held(math.inf)
             if self._recording is not None:
                 await asyncio.gather(self._recording, return_exceptions=True)
             if self._outcomes:
                 await self._record()
+            if beating is not None:
+                await self._leave()
         finally:
             self._stopping = False
+
+    async def _leave(self) -> None:
+        try:
+            async with UnitOfWork(self.sessions) as uow:
+                await leave(uow.session, self.worker)
+                await uow.commit()
+        except Exception:
+            log.exception("outbox sender %s: could not leave; its share lapses", self.worker)

@@ -23,13 +23,14 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
+    func,
     insert,
     select,
     text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.base import Base, UTCDateTime
@@ -56,7 +57,11 @@ CLAIMABLE = (PENDING, SENDING)
 # As SQL with the statuses written out, not bound: the planners (SQLite's always, PostgreSQL's
 # generic plans) use a partial index only for a query whose condition is its own, literally.
 _CLAIMABLE_SQL = "status IN ('pending', 'sending')"
+_SENDING_SQL = "status = 'sending'"
 _IDS_PER_STATEMENT = 10_000
+# The first key of the advisory lock under which claims of one channel that keep to chats
+# (`claim_due`'s `take_turns`), apart from the deployment's other advisory locks.
+_CLAIM_LOCK_SPACE = 2102
 # The platform takes only an approved template for this chat now (WhatsApp outside its 24-hour
 # window) and none is configured: not attempted.
 NEEDS_TEMPLATE = "needs_template"
@@ -87,6 +92,14 @@ class OutboxMessage(Base):
         ),
         # A broadcast's progress, pause and cancel.
         Index("ix_outbox_broadcast", "broadcast_id", "status"),
+        # The rows being sent, by chat: a claim on PostgreSQL skips the chats another sender
+        # holds (`claim_due`'s `alone`). Broadcast rows are written pending: none are in it.
+        Index(
+            "ix_outbox_sending",
+            "identity",
+            sqlite_where=text(_SENDING_SQL),
+            postgresql_where=text(_SENDING_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -332,7 +345,14 @@ class Claimed:
 
 
 async def claim_due(
-    session: AsyncSession, channel: str, worker: str, now: datetime, lease: timedelta, limit: int
+    session: AsyncSession,
+    channel: str,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    take_turns: bool = False,
+    alone: bool = False,
 ) -> list[Claimed]:
     """Takes up to `limit` due rows of a channel for `worker`, oldest due first.
 
@@ -340,9 +360,19 @@ async def claim_due(
     has one writer anyway), and a lapsed claim is due again, so each row is sent by one
     sender, and again only if that sender died before recording the outcome. Rows for a
     chat that is unreachable end here, unsent.
+
+    `alone` (PostgreSQL, senders in several processes): rows of a chat for which another
+    sender holds a row whose claim has not lapsed are left for that sender, so one chat is
+    sent to by one sender at a time, at its pace and in order. With `take_turns` the claims of
+    a channel take turns (an advisory lock), so two never take the same chat at once; a
+    sender alone takes turns too, so the first claim of one that joins waits for its last.
     """
     claimed: list[Claimed] = []
     unreachable: list[int] = []
+    if take_turns or alone:
+        await session.execute(
+            select(func.pg_advisory_xact_lock(_CLAIM_LOCK_SPACE, func.hashtext(channel)))
+        )
     # One priority at a time, each a range of the index up to `now`. Ordered by priority
     # first in one query, the scan could not stop at the first row not yet due, and read
     # on through every row that is being sent (claimed until its lease ends): at 200
@@ -365,6 +395,8 @@ async def claim_due(
             .limit(wanted)
             .with_for_update(of=OutboxMessage, skip_locked=True)
         )
+        if alone:
+            due = due.where(~_held_by_another(worker, now))
         for message, unreachable_at, language, last_seen_at in (await session.execute(due)).all():
             if unreachable_at is not None:
                 unreachable.append(message.id)
@@ -381,6 +413,22 @@ async def claim_due(
             due_at=now + lease,
         )
     return claimed
+
+
+def _held_by_another(worker: str, now: datetime) -> ColumnElement[bool]:
+    """The row's chat has a row that another sender holds, its claim not lapsed (read through
+    `ix_outbox_sending`)."""
+    held = aliased(OutboxMessage, name="held")
+    return (
+        select(held.id)
+        .where(
+            held.identity == OutboxMessage.identity,
+            text("held.status = 'sending'"),
+            held.claimed_by != worker,
+            held.due_at > now,
+        )
+        .exists()
+    )
 
 
 async def claim_holders(session: AsyncSession, channel: str, prefix: str) -> list[str]:

@@ -27,6 +27,7 @@ TABLE_MODULES = (
     "payments",
     "people",
     "ratings",
+    "senders",
     "staff",
     "subscriptions",
 )

@@ -36,9 +36,16 @@ async def jbl_output(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, s
 
 
 async def sender_process(
-    database_url: str, api_base_url: str, lease_seconds: float
+    database_url: str,
+    api_base_url: str,
+    lease_seconds: float,
+    rate: float = 20,
+    per_chat: float = 20,
+    logs: bool = False,
 ) -> asyncio.subprocess.Process:
-    """The outbox sender alone, to Telegram at `api_base_url` (`tests/sender_process.py`)."""
+    """The outbox sender alone, to Telegram at `api_base_url` (`tests/sender_process.py`), at
+    `rate` a second overall and `per_chat` per chat; with `logs`, its standard error is piped
+    to the test (to read its shares of the rate)."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -46,5 +53,8 @@ async def sender_process(
         database_url,
         api_base_url,
         str(lease_seconds),
+        str(rate),
+        str(per_chat),
         cwd=ROOT,
+        stderr=asyncio.subprocess.PIPE if logs else None,
     )

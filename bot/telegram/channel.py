@@ -96,6 +96,8 @@ class TelegramChannel:
         )
         # The bot's user id, the token's number: update ids are counted per bot.
         self.bot_id = settings.token.get_secret_value().split(":", 1)[0]
+        # Whose limits the outbox senders share across processes: the bot's.
+        self.sender_key = self.bot_id
         self.username = ""
         self._polling: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()

@@ -225,6 +225,8 @@ class WhatsappChannel:
         self.public_url = settings.public_url.rstrip("/")
         # The sender's own number, that people write to (`from_number` is canonical).
         self.number = (settings.from_number or "").split(":", 1)[1]
+        # Whose limits the outbox senders share across processes: the sending number's.
+        self.sender_key = self.number
         self._http: _RestClient | None = None
         self._client: Client | None = None
         self._up = False
