@@ -145,7 +145,12 @@ class TelegramChannel:
         if self.webhook:
             await self._set_up("webhook", self._webhook(), self._set_webhook)
         else:
-            self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
+            # Chosen at once, this process deletes the webhook before it counts as up, as
+            # a lone process always has.
+            leading = await self._leadership.take()
+            if leading:
+                await self._lead()
+            self._polling = asyncio.create_task(self._poll(leading), name="telegram-polling")
         self._up = True
         log.info("telegram: @%s up (%s)", self.username, "webhook" if self.webhook else "polling")
 
@@ -178,11 +183,16 @@ class TelegramChannel:
             log.exception("telegram update %s failed", data.get("update_id"))
         return True
 
-    async def _poll(self) -> None:
-        """Polls while this process is the one chosen to; stands by while another is."""
+    async def _lead(self) -> None:
+        log.info("telegram: polling (this process was chosen to)")
+        await self._delete_webhook()
+
+    async def _poll(self, leading: bool) -> None:
+        """Polls while this process is the one chosen to; stands by while another is.
+        `leading`: chosen already, and the webhook deleted."""
         standing_by = False
         while not self._stopping.is_set():
-            if not await self._leadership.take():
+            if not leading and not await self._leadership.take():
                 if not standing_by:
                     log.info("telegram: standing by: another process polls")
                     standing_by = True
@@ -191,8 +201,9 @@ class TelegramChannel:
                 continue
             standing_by = False
             try:
-                log.info("telegram: polling (this process was chosen to)")
-                await self._delete_webhook()
+                if not leading:
+                    await self._lead()
+                leading = False
                 await self._poll_while_leading()
             except Exception as error:  # Telegram or the database away: later
                 log.warning("telegram: cannot poll (%s); trying again", error)
@@ -290,7 +301,7 @@ class TelegramChannel:
         """Applies a setting at Telegram unless it is what was last applied there, as the
         database remembers; processes starting together take turns, so the first applies it
         and the others find it done."""
-        digest = digest_of([self.settings.api_base_url, setting])
+        digest = digest_of(setting)
         async with UnitOfWork(self.conversation.sessions) as uow:
             await lock_setup(uow.session, self._setup_key)
             if await last_set(uow.session, self._setup_key, item) == digest:
