@@ -41,7 +41,7 @@ def single_run(url: str) -> Iterator[None]:
     try:
         fd = os.open(lock_path(database), os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as error:
-        raise DatabaseInUse(f"cannot lock the database {database}: {error.strerror}") from error
+        raise DatabaseUnusable(f"cannot lock the database {database}: {error.strerror}") from error
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

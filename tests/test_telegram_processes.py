@@ -130,6 +130,9 @@ async def test_of_three_processes_one_polls_and_another_takes_over_within_10_s_o
         for person, update in zip(people, updates, strict=True):
             await person.wait_for_reply(update, timeout=30)
         assert polled_by(tg) == {poller.name}
+        # Set once for the three: the menus, and the webhook's deletion by the poller.
+        assert len(tg.calls_of("setMyCommands")) == len(COMMAND_MENU) + 1
+        assert [c.via for c in tg.calls_of("deleteWebhook")] == [poller.name]
 
         poller.process.kill()
         await poller.process.wait()
