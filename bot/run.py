@@ -129,7 +129,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
 
 
 async def _start_telegram(app: App) -> TelegramChannel:
-    telegram = TelegramChannel(app.settings.telegram, app.conversation)
+    telegram = TelegramChannel(app.settings.telegram, app.conversation, app.engine)
     try:
         await telegram.start()
     except TelegramError as error:

@@ -11,6 +11,7 @@ from models.base import Base
 # The modules that declare tables: a table is in the migrations' target only if its module is
 # imported.
 TABLE_MODULES = (
+    "bot_setup",
     "broadcasts",
     "carts",
     "catalog",

@@ -148,6 +148,7 @@ class Call:
     status: int | None = None
     error: str | None = None  # the description of an error answer
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    via: str | None = None  # the name in the base URL the client used (`base_url_as`)
 
 
 @dataclass(frozen=True)
@@ -756,6 +757,8 @@ class FakeTelegram:
                 routes=[
                     Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
                     Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
+                    Route("/as/{via}/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                    Route("/as/{via}/file/bot{token}/{path:path}", self._download, methods=["GET"]),
                     Route("/{path:path}", self._not_found, methods=["GET", "POST"]),
                 ]
             )
@@ -798,6 +801,16 @@ class FakeTelegram:
             raise AssertionError(
                 f"the fake Telegram failed internally: {self.internal_errors!r}"
             ) from self.internal_errors[0]
+
+    def base_url_as(self, name: str) -> str:
+        """The API's base URL for one client of several (a `jbl run` process of many): its
+        calls are recorded with `via` set to `name`."""
+        return f"{self.base_url.removesuffix('/bot')}/as/{name}/bot"
+
+    def calls_of(self, method: str, via: str | None = None) -> list[Call]:
+        """The calls of `method` so far (from the client `via`, if given)."""
+        name = self._method_names.get(method.lower(), method)
+        return [c for c in self.calls if c.method == name and (via is None or c.via == via)]
 
     # --- waiting ---------------------------------------------------------------------------------
 
@@ -1067,7 +1080,7 @@ class FakeTelegram:
     async def _endpoint(self, request: Request) -> JSONResponse:
         token = request.path_params["token"]
         method = self._method_names.get(request.path_params["method"].lower())
-        call = Call(method or request.path_params["method"], {})
+        call = Call(method or request.path_params["method"], {}, via=request.path_params.get("via"))
         recorded = False
         try:
             if not TOKEN_SHAPE.fullmatch(token):

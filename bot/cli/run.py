@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot import loop
 from bot.cli.usage import add_command
 from bot.run import run, stop_on_signals
+from models.single_run import single_run
 
 if TYPE_CHECKING:
     import argparse
@@ -27,10 +28,13 @@ def add_to(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 async def _serve(app: App, _args: argparse.Namespace) -> None:
-    stop, ready = asyncio.Event(), asyncio.Event()
-    stop_on_signals(stop)
-    settling = asyncio.create_task(loop.settle_when(ready))
-    try:
-        await run(app, stop, ready)
-    finally:
-        settling.cancel()
+    # Before anything is migrated, polled or sent: a second `jbl run` on one SQLite file is
+    # refused (several processes need PostgreSQL).
+    with single_run(app.settings.database.url):
+        stop, ready = asyncio.Event(), asyncio.Event()
+        stop_on_signals(stop)
+        settling = asyncio.create_task(loop.settle_when(ready))
+        try:
+            await run(app, stop, ready)
+        finally:
+            settling.cancel()

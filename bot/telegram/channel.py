@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import MutableMapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, BotCommand, CallbackQuery, InputFile, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -27,9 +27,16 @@ from handlers.dispatch import Conversation
 from handlers.messages import PHOTO, Attachment, Incoming, Reply, Upload
 from handlers.routes import COMMAND_MENU
 from handlers.texts import language_of, text
+from models.bot_setup import digest_of, last_set, lock_setup, record_set
+from models.leader import Leadership, Sole, leadership
 from models.media import MAX_MEDIA_BYTES, PDF, key_of, media_type_of
 from models.people import person_of
 from models.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,9 @@ REMEMBERED_UPLOADS = 10_000
 POLL_SECONDS = 30
 # Requests to the Bot API at once (replies and outbox sends); PTB's `Bot` alone keeps one.
 CONNECTIONS = 64
+# How often a process standing by asks whether it may poll now: another takes over within
+# about this long of the poller's end.
+STANDBY_SECONDS = 1.5
 # Only these reach the bot; channel posts, edits, inline queries and the rest are not asked for.
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Bad requests that mean the chat itself is gone, not that this message was wrong.
@@ -80,7 +90,14 @@ class TelegramChannel:
 
     channel = CHANNEL
 
-    def __init__(self, settings: TelegramSettings, conversation: Conversation) -> None:
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        conversation: Conversation,
+        engine: AsyncEngine | None = None,
+    ) -> None:
+        """With `engine`, the processes on its database elect the one that polls, and set
+        the webhook and the command menus once between them."""
         if settings.token is None:
             raise ValueError("telegram.token is not set")
         self.settings = settings
@@ -98,6 +115,10 @@ class TelegramChannel:
         self.bot_id = settings.token.get_secret_value().split(":", 1)[0]
         # Whose limits the outbox senders share across processes: the bot's.
         self.sender_key = self.bot_id
+        self._setup_key = f"{CHANNEL}:{self.bot_id}"
+        self._leadership: Leadership = (
+            Sole() if engine is None else leadership(engine, f"telegram polling {self.bot_id}")
+        )
         self.username = ""
         self._polling: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -122,17 +143,16 @@ class TelegramChannel:
     async def start(self) -> None:
         await self.bot.initialize()
         self.username = self.bot.username
-        await self._set_commands()
+        await self._set_up("commands", self._command_menus(), self._set_commands)
         if self.webhook:
-            secret = self.settings.secret_token
-            await self.bot.set_webhook(
-                url=self.settings.webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            await self._set_up("webhook", self._webhook(), self._set_webhook)
         else:
-            await self.bot.delete_webhook()
-            self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
+            # Chosen at once, this process deletes the webhook before it counts as up, as
+            # a lone process always has.
+            leading = await self._leadership.take()
+            if leading:
+                await self._lead()
+            self._polling = asyncio.create_task(self._poll(leading), name="telegram-polling")
         self._up = True
         log.info("telegram: @%s up (%s)", self.username, "webhook" if self.webhook else "polling")
 
@@ -144,6 +164,7 @@ class TelegramChannel:
         if self._replying:
             await asyncio.wait(self._replying)
         self._up = False
+        await self._leadership.close()
         await self.bot.shutdown()
 
     async def process(self, data: dict[str, Any]) -> bool:
@@ -164,7 +185,36 @@ class TelegramChannel:
             log.exception("telegram update %s failed", data.get("update_id"))
         return True
 
-    async def _poll(self) -> None:
+    async def _lead(self) -> None:
+        log.info("telegram: polling (this process was chosen to)")
+        await self._delete_webhook()
+
+    async def _poll(self, leading: bool) -> None:
+        """Polls while this process is the one chosen to; stands by while another is.
+        `leading`: chosen already, and the webhook deleted."""
+        standing_by = False
+        while not self._stopping.is_set():
+            if not leading and not await self._leadership.take():
+                if not standing_by:
+                    log.info("telegram: standing by: another process polls")
+                    standing_by = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), STANDBY_SECONDS)
+                continue
+            standing_by = False
+            try:
+                if not leading:
+                    await self._lead()
+                leading = False
+                await self._poll_while_leading()
+            except Exception as error:  # Telegram or the database away: later
+                log.warning("telegram: cannot poll (%s); trying again", error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), STANDBY_SECONDS)
+            finally:
+                await self._leadership.give_up()
+
+    async def _poll_while_leading(self) -> None:
         """Long polling that confirms a batch only once its handling has committed.
 
         Telegram forgets updates below the offset asked for next, so a crash before the
@@ -174,16 +224,24 @@ class TelegramChannel:
         behind a round trip to Telegram; a crash while sending loses only those replies, as it
         would after they were confirmed.
         """
+        # Once the lead is lost another process may poll: this one stops at once.
+        losing = asyncio.ensure_future(self._leadership.lost())
+        try:
+            await self._poll_until(losing)
+        finally:
+            losing.cancel()
+
+    async def _poll_until(self, losing: asyncio.Future[None]) -> None:
         offset: int | None = None
         failures = 0
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and not losing.done():
             fetching = asyncio.ensure_future(
                 self.bot.get_updates(
                     offset=offset, timeout=POLL_SECONDS, allowed_updates=ALLOWED_UPDATES
                 )
             )
             stopping = asyncio.ensure_future(self._stopping.wait())
-            await asyncio.wait([fetching, stopping], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([fetching, stopping, losing], return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
             if not fetching.done():
                 # Stopped while waiting: whatever that request would bring is not confirmed.
@@ -205,6 +263,11 @@ class TelegramChannel:
             if updates:
                 await self._take(updates)
                 offset = updates[-1].update_id + 1
+        if losing.done():
+            # Not confirmed: the process polling now fetches the batch again, and what was
+            # handled here is recognised there.
+            log.warning("telegram: lost the database lock that chooses the poller; stopped polling")
+            return
         if offset is not None:
             # Confirms the last batch now, so the next start does not fetch it again.
             with contextlib.suppress(TelegramError):
@@ -232,14 +295,53 @@ class TelegramChannel:
         finally:
             handled.set()
 
+    # ---- set once at the platform ----------------------------------------------------------
+
+    async def _set_up(
+        self, item: str, setting: object, apply: Callable[[], Awaitable[object]]
+    ) -> None:
+        """Applies a setting at Telegram unless it is what was last applied there, as the
+        database remembers; processes starting together take turns, so the first applies it
+        and the others find it done."""
+        digest = digest_of(setting)
+        async with UnitOfWork(self.conversation.sessions) as uow:
+            await lock_setup(uow.session, self._setup_key)
+            if await last_set(uow.session, self._setup_key, item) == digest:
+                return
+            await apply()
+            await record_set(uow.session, self._setup_key, item, digest, self.conversation.clock())
+            await uow.commit()
+
+    def _webhook(self) -> dict[str, Any]:
+        secret = self.settings.secret_token
+        return {
+            "url": self.settings.webhook_url,
+            "secret_token": secret.get_secret_value() if secret else None,
+            "allowed_updates": ALLOWED_UPDATES,
+        }
+
+    async def _set_webhook(self) -> None:
+        await self.bot.set_webhook(**self._webhook())
+
+    async def _delete_webhook(self) -> None:
+        """Done by the poller each time it takes over, and remembered, so that a webhook
+        configured again later is set again."""
+        await self.bot.delete_webhook()
+        await self._set_up("webhook", None, _nothing)
+
+    def _command_menus(self) -> dict[str, list[tuple[str, str]]]:
+        """The menus by language, "" for the default one (no language given)."""
+        menus = {
+            language: [(name, text(language, key)) for name, key in commands]
+            for language, commands in COMMAND_MENU.items()
+        }
+        menus[""] = menus[self.conversation.config.default_language]
+        return menus
+
     async def _set_commands(self) -> None:
-        for language, commands in COMMAND_MENU.items():
-            menu = [BotCommand(name, text(language, key)) for name, key in commands]
-            await self.bot.set_my_commands(menu, language_code=language)
-        default = self.conversation.config.default_language
-        await self.bot.set_my_commands(
-            [BotCommand(name, text(default, key)) for name, key in COMMAND_MENU[default]]
-        )
+        for language, menu in self._command_menus().items():
+            commands = [BotCommand(name, description) for name, description in menu]
+            await self.bot.set_my_commands(commands, language_code=language or None)
 
     # ---- incoming ------------------------------------------------------------------------
 
@@ -513,6 +615,10 @@ class TelegramChannel:
             if any(part in error.message.lower() for part in _GONE):
                 raise Unreachable(error.message) from error
             raise Rejected(error.message) from error
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _photo_of(message: Message | None) -> str | None:
