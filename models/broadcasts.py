@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     exists,
+    func,
     insert,
     literal,
     select,
@@ -363,6 +364,36 @@ async def progress(session: AsyncSession, broadcast: Broadcast, now: datetime) -
         if rate and counts.waiting and broadcast.status == RUNNING:
             eta = now + timedelta(seconds=counts.waiting / rate)
     return Progress(counts, rate, eta)
+
+
+@dataclass(frozen=True)
+class LiveProgress:
+    """A broadcast being sent or on hold: its rows by channel and status."""
+
+    friday: date
+    status: str
+    recipients: int
+    rows: dict[tuple[str | None, str], int]
+
+
+async def progress_of_live(session: AsyncSession) -> list[LiveProgress]:
+    """The broadcasts being sent or on hold, with their rows counted (through the broadcast
+    index, one range per broadcast)."""
+    live = list(
+        await session.scalars(select(Broadcast).where(Broadcast.status.in_((RUNNING, HALTED))))
+    )
+    progress = []
+    for broadcast in live:
+        counted = await session.execute(
+            select(OutboxMessage.channel, OutboxMessage.status, func.count())
+            .where(OutboxMessage.broadcast_id == broadcast.id)
+            .group_by(OutboxMessage.channel, OutboxMessage.status)
+        )
+        rows = {(channel, status): count for channel, status, count in counted.all()}
+        progress.append(
+            LiveProgress(broadcast.friday, broadcast.status, broadcast.recipients, rows)
+        )
+    return progress
 
 
 async def calendar(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Update,
     bindparam,
     delete,
+    func,
     insert,
     select,
     text,
@@ -51,6 +52,7 @@ CANCELLED = "cancelled"
 # Claimed first: a new order's notice must not wait behind hours of broadcast.
 NOTICE_PRIORITY = 0
 BROADCAST_PRIORITY = 1
+PRIORITIES = (NOTICE_PRIORITY, BROADCAST_PRIORITY)
 # The rows a sender may claim: due to be sent, or claimed by a sender whose lease may lapse.
 CLAIMABLE = (PENDING, SENDING)
 # As SQL with the statuses written out, not bound: the planners (SQLite's always, PostgreSQL's
@@ -558,3 +560,55 @@ async def prune_outbox(session: AsyncSession, now: datetime, batch: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return pruned.rowcount  # type: ignore[attr-defined]
+
+
+async def oldest_due(
+    session: AsyncSession, channels: Sequence[str], now: datetime
+) -> dict[tuple[str, int], datetime]:
+    """The `due_at` of the oldest row due now, by channel and priority (none: nothing due).
+
+    One statement of a lookup per channel and priority, each the first entry of its range of
+    the claim's partial index: cheap however many rows a broadcast queued.
+    """
+    keys = [(channel, priority) for channel in channels for priority in PRIORITIES]
+    if not keys:
+        return {}
+    firsts = [
+        select(func.min(OutboxMessage.due_at))
+        .where(
+            OutboxMessage.channel == channel,
+            _claimable(),
+            OutboxMessage.priority == priority,
+        )
+        .scalar_subquery()
+        for channel, priority in keys
+    ]
+    row = (await session.execute(select(*firsts))).one()
+    return {
+        key: due_at
+        for key, due_at in zip(keys, row, strict=True)
+        if due_at is not None and due_at <= now
+    }
+
+
+async def waiting_rows(session: AsyncSession) -> dict[tuple[str | None, str], int]:
+    """How many rows wait, by channel and status: claimable (pending, sending) and held for a
+    merchant without an operator. (A paused broadcast's rows are counted with its progress,
+    `models.broadcasts.progress_of_live`.)
+
+    Counts every claimable row: while a broadcast is out, hundreds of thousands, so callers
+    read it seldom (bot.metrics caches it).
+    """
+    claimable = select(OutboxMessage.channel, OutboxMessage.status, func.count()).where(
+        _claimable()
+    )
+    # Held rows belong to no broadcast: a range of the broadcast index finds them.
+    held = select(OutboxMessage.channel, OutboxMessage.status, func.count()).where(
+        OutboxMessage.broadcast_id.is_(None), OutboxMessage.status == HELD
+    )
+    counts: dict[tuple[str | None, str], int] = {}
+    for query in (claimable, held):
+        grouped = query.group_by(OutboxMessage.channel, OutboxMessage.status)
+        for channel, status, count in (await session.execute(grouped)).all():
+            counts[channel, status] = count
+    return counts
