@@ -32,7 +32,15 @@ from bot.whatsapp.channel import CHANNEL as WHATSAPP
 from handlers.dispatch import Conversation
 from models.broadcasts import LiveProgress, progress_of_live
 from models.db import WRITE_QUEUE
-from models.outbox import BROADCAST_PRIORITY, NOTICE_PRIORITY, oldest_due, waiting_rows
+from models.outbox import (
+    BROADCAST_PRIORITY,
+    DUE,
+    LATER,
+    NOTICE_PRIORITY,
+    PAUSED,
+    oldest_due,
+    waiting_rows,
+)
 from models.uow import UnitOfWork, once_more_if_disconnected
 
 if TYPE_CHECKING:
@@ -47,8 +55,9 @@ log = logging.getLogger(__name__)
 message_log = logging.getLogger(MESSAGES)
 
 # The waiting rows and a broadcast's progress count every waiting row, hundreds of
-# thousands during a broadcast: read at most this often, whatever the scrapes.
-COUNTS_EVERY_S = 10.0
+# thousands during a broadcast, in every process scraped: read at most this often, whatever
+# the scrapes (docs/decisions/0041). The oldest due rows, the alarm, are read every scrape.
+COUNTS_EVERY_S = 30.0
 # A message is handled in milliseconds; seconds mean the database or a lock is in the way.
 HANDLING_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 QUEUES = {NOTICE_PRIORITY: "notices", BROADCAST_PRIORITY: "broadcast"}
@@ -70,7 +79,7 @@ class _Read:
 
     oldest: dict[tuple[str, int], datetime] = field(default_factory=dict)
     now: datetime | None = None
-    waiting: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    waiting: dict[tuple[str | None, int, str], int] = field(default_factory=dict)
     broadcasts: list[LiveProgress] = field(default_factory=list)
     counted_at: float | None = None  # monotonic
     seconds: float = 0.0
@@ -224,7 +233,7 @@ class Metrics:
                 due = counted is None or time.monotonic() - counted >= self.counts_every_s
                 if due:
                     read.waiting, read.broadcasts = await once_more_if_disconnected(
-                        self._counts, "metrics"
+                        lambda: self._counts(now), "metrics"
                     )
                     read.counted_at = time.monotonic()
                 read.ok = True
@@ -233,9 +242,11 @@ class Metrics:
                 read.ok = False
             read.seconds = time.perf_counter() - started
 
-    async def _counts(self) -> tuple[dict[tuple[str | None, str], int], list[LiveProgress]]:
+    async def _counts(
+        self, now: datetime
+    ) -> tuple[dict[tuple[str | None, int, str], int], list[LiveProgress]]:
         async with UnitOfWork(self.sessions) as uow:
-            waiting = await waiting_rows(uow.session)
+            waiting = await waiting_rows(uow.session, now)
             broadcasts = await progress_of_live(uow.session)
         return waiting, broadcasts
 
@@ -304,19 +315,24 @@ class _Collector:
     def _outbox(self, read: _Read) -> Iterator[Metric]:
         rows = GaugeMetricFamily(
             "jbl_outbox_rows",
-            f"Outbox rows waiting, by channel and status (read at most every {COUNTS_EVERY_S:g} s)",
-            labels=["channel", "status"],
+            "Outbox rows waiting, by channel, queue and state (due: to be sent now; later:"
+            " being sent, or waiting for a retry or the chat's turn; held: for a shop without"
+            f" an operator; paused: with their broadcast), read at most every"
+            f" {COUNTS_EVERY_S:g} s",
+            labels=["channel", "queue", "state"],
         )
         waiting = dict(read.waiting)
         for broadcast in read.broadcasts:
-            for (channel, status), count in broadcast.rows.items():
-                if status == "paused":
-                    waiting[channel, status] = waiting.get((channel, status), 0) + count
+            for channel, count in broadcast.paused.items():
+                key = (channel, BROADCAST_PRIORITY, PAUSED)
+                waiting[key] = waiting.get(key, 0) + count
         for channel in self.metrics.shown_channels:
-            for status in ("pending", "sending"):
-                waiting.setdefault((channel, status), 0)
-        for (channel, status), count in sorted(waiting.items(), key=lambda i: str(i[0])):
-            rows.add_metric([channel or "none", status], count)
+            for priority in QUEUES:
+                for state in (DUE, LATER):
+                    waiting.setdefault((channel, priority, state), 0)
+        for (channel, priority, state), count in sorted(waiting.items(), key=str):
+            queue = QUEUES.get(priority, str(priority))
+            rows.add_metric([channel or "none", queue, state], count)
         yield rows
         age = GaugeMetricFamily(
             "jbl_outbox_oldest_due_seconds",
@@ -345,11 +361,7 @@ class _Collector:
         for broadcast in live:
             friday = broadcast.friday.isoformat()
             recipients.add_metric([friday, broadcast.status], broadcast.recipients)
-            by_status: dict[str, int] = {}
-            for (_, status), count in broadcast.rows.items():
-                by_status[status] = by_status.get(status, 0) + count
-            for status in ("sent", "failed", "unreachable"):
-                by_status.setdefault(status, 0)
+            by_status = {"sent": 0, "failed": 0, "unreachable": 0} | broadcast.by_status
             for status, count in sorted(by_status.items()):
                 rows.add_metric([friday, status], count)
         yield rows

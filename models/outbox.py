@@ -591,24 +591,43 @@ async def oldest_due(
     }
 
 
-async def waiting_rows(session: AsyncSession) -> dict[tuple[str | None, str], int]:
-    """How many rows wait, by channel and status: claimable (pending, sending) and held for a
-    merchant without an operator. (A paused broadcast's rows are counted with its progress,
-    `models.broadcasts.progress_of_live`.)
+# What waits in the outbox, besides its status: due now, or not yet (claimed by a sender, or
+# waiting for a retry or its chat's turn).
+DUE = "due"
+LATER = "later"
 
-    Counts every claimable row: while a broadcast is out, hundreds of thousands, so callers
-    read it seldom (bot.metrics caches it).
+
+async def waiting_rows(
+    session: AsyncSession, now: datetime
+) -> dict[tuple[str | None, int, str], int]:
+    """How many rows wait, by channel, priority and state: claimable rows `DUE` now or due
+    `LATER`, and rows `HELD` for a merchant without an operator. (A paused broadcast's rows
+    are counted with its progress, `models.broadcasts.progress_of_live`.)
+
+    The claimable rows are counted from the claim's partial index alone (an index-only scan):
+    while a broadcast is out they are its hundreds of thousands, so callers read this seldom
+    (bot.metrics caches it).
     """
-    claimable = select(OutboxMessage.channel, OutboxMessage.status, func.count()).where(
-        _claimable()
+    claimable = (
+        select(
+            OutboxMessage.channel,
+            OutboxMessage.priority,
+            func.count().filter(OutboxMessage.due_at <= now),
+            func.count(),
+        )
+        .where(_claimable())
+        .group_by(OutboxMessage.channel, OutboxMessage.priority)
     )
+    counts: dict[tuple[str | None, int, str], int] = {}
+    for channel, priority, due, count in (await session.execute(claimable)).all():
+        counts[channel, priority, DUE] = due
+        counts[channel, priority, LATER] = count - due
     # Held rows belong to no broadcast: a range of the broadcast index finds them.
-    held = select(OutboxMessage.channel, OutboxMessage.status, func.count()).where(
-        OutboxMessage.broadcast_id.is_(None), OutboxMessage.status == HELD
+    held = (
+        select(OutboxMessage.channel, OutboxMessage.priority, func.count())
+        .where(OutboxMessage.broadcast_id.is_(None), OutboxMessage.status == HELD)
+        .group_by(OutboxMessage.channel, OutboxMessage.priority)
     )
-    counts: dict[tuple[str | None, str], int] = {}
-    for query in (claimable, held):
-        grouped = query.group_by(OutboxMessage.channel, OutboxMessage.status)
-        for channel, status, count in (await session.execute(grouped)).all():
-            counts[channel, status] = count
+    for channel, priority, count in (await session.execute(held)).all():
+        counts[channel, priority, HELD] = count
     return counts

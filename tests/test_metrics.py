@@ -14,6 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.bootstrap import App
 from handlers.messages import Reply
+from models import broadcasts
+from models.broadcasts import Broadcast
 from models.outbox import notify_identity, notify_merchant
 from models.people import new_person
 from models.uow import UnitOfWork
@@ -28,6 +30,7 @@ from scheduler.setup import (
 from tests.conftest import Clock, job_context
 from tests.fake_telegram import FakeTelegram
 from tests.fake_twilio import FakeTwilio
+from tests.people import Chatter
 from tests.telegram_bot import Running, running_jbl
 from tests.whatsapp_bot import running_both
 
@@ -135,9 +138,10 @@ async def test_rows_waiting_and_the_age_of_the_oldest_due_are_read_when_scraped(
         clock.advance(timedelta(seconds=90))
         samples = await scrape(jbl)
 
-    assert samples("jbl_outbox_rows", channel="whatsapp", status="pending") == 3
-    assert samples("jbl_outbox_rows", channel="none", status="held") == 1
-    assert samples("jbl_outbox_rows", channel="telegram", status="pending") == 0
+    assert samples("jbl_outbox_rows", channel="whatsapp", queue="notices", state="due") == 3
+    assert samples("jbl_outbox_rows", channel="whatsapp", queue="notices", state="later") == 0
+    assert samples("jbl_outbox_rows", channel="none", queue="notices", state="held") == 1
+    assert samples("jbl_outbox_rows", channel="telegram", queue="notices", state="due") == 0
     assert samples("jbl_outbox_oldest_due_seconds", channel="whatsapp", queue="notices") == 90
     assert samples("jbl_outbox_oldest_due_seconds", channel="whatsapp", queue="broadcast") == 0
     assert samples("jbl_outbox_oldest_due_seconds", channel="telegram", queue="notices") == 0
@@ -148,7 +152,7 @@ async def test_a_broadcast_being_sent_shows_its_progress(
 ) -> None:
     people = [tg.user(9000 + n, f"Warga {n}") for n in range(4)]
     async with running_jbl(database_url, clock, tg) as jbl:
-        # Every scrape counts afresh here (a deployment's reads them at most every 10 s).
+        # Every scrape counts afresh here (a deployment's process counts every 30 s at most).
         jbl.app.metrics.counts_every_s = 0
         for person in people:
             await person.wait_for_reply(person.send("/langganan"))
@@ -195,3 +199,32 @@ async def test_scheduled_job_runs_and_failures_are_counted_per_job(app: App) -> 
     assert samples("jbl_scheduler_job_failures_total", job=BROADCASTS_JOB) == 0
     assert samples("jbl_scheduler_job_runs_total", job="breaks") == 1
     assert samples("jbl_scheduler_job_failures_total", job="breaks") == 1
+
+
+async def test_a_paused_broadcast_shows_its_rows_paused_by_channel(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with running_jbl(database_url, clock, tg) as jbl:
+        app = jbl.app
+        app.metrics.counts_every_s = 0
+        # Subscribed on WhatsApp, which this jbl does not send: the delivery waits.
+        await Chatter(app, f"whatsapp:{BUDI}", sender_phone=BUDI).send("/langganan")
+        clock.now = FRIDAY_7AM
+        send_time = app.conversation.config.send_time
+        [started] = await friday_broadcast(app.sessions, app.clock, send_time)
+        running = await scrape(jbl)
+        async with UnitOfWork(app.sessions) as uow:
+            broadcast = await uow.session.get(Broadcast, started)
+            assert broadcast is not None
+            await broadcasts.pause(uow.session, broadcast)
+            await uow.commit()
+        paused = await scrape(jbl)
+
+    friday = "2026-11-27"
+    assert running("jbl_outbox_rows", channel="whatsapp", queue="broadcast", state="due") == 1
+    assert running("jbl_broadcast_rows", friday=friday, status="pending") == 1
+    assert running("jbl_broadcast_recipients", friday=friday, state="sending") == 1
+    assert paused("jbl_outbox_rows", channel="whatsapp", queue="broadcast", state="due") == 0
+    assert paused("jbl_outbox_rows", channel="whatsapp", queue="broadcast", state="paused") == 1
+    assert paused("jbl_broadcast_rows", friday=friday, status="paused") == 1
+    assert paused("jbl_broadcast_recipients", friday=friday, state="paused") == 1
