@@ -281,7 +281,7 @@ class _Collector:
             "jbl_outbox_sends",
             "Sends of outbox rows by channel and outcome (sent; retry_later: the platform"
             " asked to slow down, 429; unreachable; failed: refused for good; needs_template;"
-            " error: to be retried)",
+            " error: a failed attempt, retried with backoff until the row fails)",
             labels=["channel", "outcome"],
         )
         totals: dict[tuple[str, str], int] = {}
