@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from bot.logs import identity_hash
+from bot.metrics import MeasuredConversation, Metrics
 from bot.queued_replies import QueuedReplies
 from handlers.context import ConversationConfig
 from handlers.dispatch import Clock, Conversation
@@ -39,6 +41,8 @@ class App:
     clock: Clock
     # How the conversation keeps WhatsApp's replies, for the channel to hand to its sender.
     whatsapp_replies: QueuedReplies
+    # What `jbl run` shows the operator (`/metrics`, the outbox's lag in `/healthz`).
+    metrics: Metrics
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -62,15 +66,19 @@ def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Acces
     )
     # Every WhatsApp message goes out through its outbox sender, replies too.
     whatsapp_replies = QueuedReplies()
-    conversation = Conversation(
+    metrics = Metrics(
+        sessions, engine, clock, identity_hash(settings), settings.http.lag_degraded_s
+    )
+    conversation = MeasuredConversation(
         sessions,
         config,
         clock,
         {WHATSAPP: whatsapp_replies},
         files=DatabaseFiles(),
         media=media_store(settings),
+        metrics=metrics,
     )
-    return App(settings, engine, sessions, conversation, clock, whatsapp_replies)
+    return App(settings, engine, sessions, conversation, clock, whatsapp_replies, metrics)
 
 
 def media_store(settings: Settings) -> MediaStore:

@@ -233,6 +233,13 @@ class SenderStats:
     longest_record: float = 0.0
     most_in_flight: int = 0
     adopted: int = 0  # rows handed over as they were written (`OutboxSender.adopt`)
+    # What became of each send (the operator's metrics read these, bot.metrics).
+    sent: int = 0
+    retry_later: int = 0  # the platform asked to slow down (429)
+    unreachable: int = 0
+    rejected: int = 0
+    needs_template: int = 0
+    errors: int = 0  # failed for now: retried later, or failed after `max_attempts`
 
 
 @dataclass(frozen=True, slots=True)
@@ -724,6 +731,7 @@ class OutboxSender:
         try:
             await self._deliver(row.claimed, row.replies)
         except RetryLater as slow_down:
+            self.stats.retry_later += 1
             self.pacer.pause(slow_down.seconds)
             # The rows given slots before the platform asked to slow down get new ones.
             self._ready.extendleft(reversed(self._take_back_slots()))
@@ -731,12 +739,16 @@ class OutboxSender:
             retry_at = self.clock() + timedelta(seconds=slow_down.seconds)
             self._outcomes.retry.append((message.id, retry_at, str(slow_down), False))
         except Unreachable as error:
+            self.stats.unreachable += 1
             self._outcomes.unreachable.append((message.id, identity, str(error)))
         except Rejected as error:
+            self.stats.rejected += 1
             self._outcomes.failed.append((message.id, str(error)))
         except NeedsTemplate as error:
+            self.stats.needs_template += 1
             self._outcomes.needs_template.append((message.id, str(error)))
         except Exception as error:
+            self.stats.errors += 1
             reason = f"{type(error).__name__}: {error}"
             if message.attempts + 1 >= self.limits.max_attempts:
                 self._outcomes.failed.append((message.id, reason))
@@ -745,6 +757,7 @@ class OutboxSender:
                 self._outcomes.retry.append((message.id, retry_at, reason, True))
         else:
             self._lanes.took(time.monotonic() - started)
+            self.stats.sent += 1
             if self._others:
                 per_chat = self.limits.per_chat_per_s
                 self._sent_held.append((started + 1 / per_chat, message.id))

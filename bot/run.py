@@ -83,11 +83,18 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
             await telegram.stop()
         raise
     channels = [channel for channel in (telegram, whatsapp) if channel is not None]
-    web = build_web(app.engine, channels, telegram, whatsapp)
+    app.metrics.watch(senders)
+    web = build_web(app.engine, channels, telegram, whatsapp, app.metrics)
     # No proxy headers and no access log: nothing reads the client's address, and both cost
-    # work on every request (three per WhatsApp message).
+    # work on every request (three per WhatsApp message). uvicorn's lines go through jbl's
+    # log, in its format (`[log] format`).
     config = uvicorn.Config(
-        web, log_level="warning", lifespan="off", proxy_headers=False, access_log=False
+        web,
+        log_level="warning",
+        log_config=None,
+        lifespan="off",
+        proxy_headers=False,
+        access_log=False,
     )
     server = _Server(config)
     context = JobContext(
@@ -103,6 +110,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         demote_after_fridays=settings.catalog.demote_after_fridays,
     )
     scheduler = build_scheduler(context, settings.database.url, settings.timezone)
+    app.metrics.listen_to(scheduler)
     start_scheduler(scheduler)
     sending = [
         asyncio.create_task(sender.run(stop), name=f"outbox-{sender.transport.channel}")

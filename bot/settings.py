@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -73,6 +73,8 @@ class DatabaseSettings(Section):
 class HttpSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    # /healthz says "degraded" while a reply or notice has waited longer than this to be sent.
+    lag_degraded_s: float = Field(60.0, gt=0, le=86_400, allow_inf_nan=False)
 
     @field_validator("host")
     @classmethod
@@ -253,6 +255,11 @@ class MediaSettings(Section):
     )
 
 
+class LogSettings(Section):
+    # "json": one object per line, for a log collector; people are named by a keyed hash.
+    format: Literal["text", "json"] = "text"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
@@ -269,6 +276,7 @@ class Settings(BaseSettings):
     catalog: CatalogSettings = CatalogSettings()
     merchants: MerchantSettings = MerchantSettings()
     media: MediaSettings = MediaSettings()
+    log: LogSettings = LogSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from bot.file_links import files_route
+from bot.metrics import Metrics, metrics_route
 from bot.request_bodies import BodyRefused, read_body
 from bot.whatsapp.webhook import TwilioEndpoints
 from models.db import ping
@@ -46,14 +47,24 @@ def build_web(
     channels: Sequence[Channel],
     telegram: TelegramChannel | None,
     whatsapp: WhatsappChannel | None = None,
+    metrics: Metrics | None = None,
 ) -> ASGIApp:
     async def healthz(_request: Request) -> Response:
-        checks = {"database": await _database(engine)}
+        checks: dict[str, str] = {"database": await _database(engine)}
         checks |= {c.channel: "up" if c.running else "down" for c in channels}
         healthy = all(state in ("ok", "up") for state in checks.values())
-        return JSONResponse(checks, status_code=200 if healthy else 503)
+        answer = {"status": "ok" if healthy else "down"} | checks
+        if healthy and metrics is not None:
+            # Up, but people wait for their replies: still 200, so no proxy takes it out.
+            lagging = await _lagging(metrics)
+            answer["outbox"] = "ok" if lagging is None else "lagging"
+            if lagging is not None:
+                answer |= {"status": "degraded", "reason": lagging}
+        return JSONResponse(answer, status_code=200 if healthy else 503)
 
     routes = [Route("/healthz", healthz, methods=["GET"])]
+    if metrics is not None:
+        routes.append(metrics_route(metrics))
     if telegram is not None and telegram.webhook:
         routes.append(_telegram_webhook(telegram))
     if whatsapp is not None:
@@ -75,6 +86,15 @@ async def _database(engine: AsyncEngine) -> str:
         log.warning("health: database unreachable: %s", error)
         return "unreachable"
     return "ok"
+
+
+async def _lagging(metrics: Metrics) -> str | None:
+    try:
+        async with asyncio.timeout(2):
+            return await metrics.lagging()
+    except Exception as error:
+        log.warning("health: the outbox could not be read: %s", error)
+        return "the outbox could not be read"
 
 
 def _telegram_webhook(telegram: TelegramChannel) -> Route:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     exists,
+    func,
     insert,
     literal,
     select,
@@ -363,6 +364,49 @@ async def progress(session: AsyncSession, broadcast: Broadcast, now: datetime) -
         if rate and counts.waiting and broadcast.status == RUNNING:
             eta = now + timedelta(seconds=counts.waiting / rate)
     return Progress(counts, rate, eta)
+
+
+@dataclass(frozen=True)
+class LiveProgress:
+    """A broadcast being sent or on hold: its rows by status, and its paused rows by channel."""
+
+    friday: date
+    status: str
+    recipients: int
+    by_status: dict[str, int]
+    paused: dict[str | None, int]
+
+
+async def progress_of_live(session: AsyncSession) -> list[LiveProgress]:
+    """The broadcasts being sent or on hold, with their rows counted: by status from the
+    broadcast index alone (an index-only scan), and a held broadcast's paused rows by channel."""
+    live = list(
+        await session.scalars(select(Broadcast).where(Broadcast.status.in_((RUNNING, HALTED))))
+    )
+    progress = []
+    for broadcast in live:
+        of_it = OutboxMessage.broadcast_id == broadcast.id
+        counted = await session.execute(
+            select(OutboxMessage.status, func.count()).where(of_it).group_by(OutboxMessage.status)
+        )
+        paused: dict[str | None, int] = {}
+        if broadcast.status == HALTED:
+            by_channel = await session.execute(
+                select(OutboxMessage.channel, func.count())
+                .where(of_it, OutboxMessage.status == PAUSED)
+                .group_by(OutboxMessage.channel)
+            )
+            paused = {channel: count for channel, count in by_channel.all()}
+        progress.append(
+            LiveProgress(
+                broadcast.friday,
+                broadcast.status,
+                broadcast.recipients,
+                {status: count for status, count in counted.all()},
+                paused,
+            )
+        )
+    return progress
 
 
 async def calendar(

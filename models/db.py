@@ -55,12 +55,18 @@ class WriteQueue:
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[object] | None = None
+        # Units of work waiting for their turn (the operator's metrics show it).
+        self.waiting = 0
 
     async def enter(self) -> None:
         task = asyncio.current_task()
         if task is not None and self._holder is task:
             raise RuntimeError("a unit of work is already open in this task")
-        await self._lock.acquire()
+        self.waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self.waiting -= 1
         self._holder = task
 
     def leave(self) -> None:
@@ -87,6 +93,8 @@ class IdleSessions:
             self._idle.append(session)
 
 
+# Statements' parameters hold phone numbers, names and addresses: `hide_parameters` keeps them
+# out of every database error's text, and so out of the logs.
 def create_engine(
     url: str,
     *,
@@ -99,6 +107,7 @@ def create_engine(
         return create_async_engine(
             url,
             echo=echo,
+            hide_parameters=True,
             pool_size=pool_size,
             max_overflow=0,
             connect_args={"server_settings": read_only},
@@ -109,6 +118,7 @@ def create_engine(
     engine = create_async_engine(
         _opened_for(make_url(url), access),
         echo=echo,
+        hide_parameters=True,
         module=LoopFirstDBAPI(),
         # Never wait on the event loop: a busy statement is retried where it may wait.
         connect_args={"timeout": 0},

@@ -52,6 +52,7 @@ CANCELLED = "cancelled"
 # Claimed first: a new order's notice must not wait behind hours of broadcast.
 NOTICE_PRIORITY = 0
 BROADCAST_PRIORITY = 1
+PRIORITIES = (NOTICE_PRIORITY, BROADCAST_PRIORITY)
 # The rows a sender may claim: due to be sent, or claimed by a sender whose lease may lapse.
 CLAIMABLE = (PENDING, SENDING)
 # As SQL with the statuses written out, not bound: the planners (SQLite's always, PostgreSQL's
@@ -606,3 +607,74 @@ async def prune_outbox(session: AsyncSession, now: datetime, batch: int) -> int:
         .execution_options(synchronize_session=False)
     )
     return pruned.rowcount  # type: ignore[attr-defined]
+
+
+async def oldest_due(
+    session: AsyncSession, channels: Sequence[str], now: datetime
+) -> dict[tuple[str, int], datetime]:
+    """The `due_at` of the oldest row due now, by channel and priority (none: nothing due).
+
+    One statement of a lookup per channel and priority, each the first entry of its range of
+    the claim's partial index: cheap however many rows a broadcast queued.
+    """
+    keys = [(channel, priority) for channel in channels for priority in PRIORITIES]
+    if not keys:
+        return {}
+    firsts = [
+        select(func.min(OutboxMessage.due_at))
+        .where(
+            OutboxMessage.channel == channel,
+            _claimable(),
+            OutboxMessage.priority == priority,
+        )
+        .scalar_subquery()
+        for channel, priority in keys
+    ]
+    row = (await session.execute(select(*firsts))).one()
+    return {
+        key: due_at
+        for key, due_at in zip(keys, row, strict=True)
+        if due_at is not None and due_at <= now
+    }
+
+
+# What waits in the outbox, besides its status: due now, or not yet (claimed by a sender, or
+# waiting for a retry or its chat's turn).
+DUE = "due"
+LATER = "later"
+
+
+async def waiting_rows(
+    session: AsyncSession, now: datetime
+) -> dict[tuple[str | None, int, str], int]:
+    """How many rows wait, by channel, priority and state: claimable rows `DUE` now or due
+    `LATER`, and rows `HELD` for a merchant without an operator. (A paused broadcast's rows
+    are counted with its progress, `models.broadcasts.progress_of_live`.)
+
+    The claimable rows are counted from the claim's partial index alone (an index-only scan):
+    while a broadcast is out they are its hundreds of thousands, so callers read this seldom
+    (bot.metrics caches it).
+    """
+    claimable = (
+        select(
+            OutboxMessage.channel,
+            OutboxMessage.priority,
+            func.count().filter(OutboxMessage.due_at <= now),
+            func.count(),
+        )
+        .where(_claimable())
+        .group_by(OutboxMessage.channel, OutboxMessage.priority)
+    )
+    counts: dict[tuple[str | None, int, str], int] = {}
+    for channel, priority, due, count in (await session.execute(claimable)).all():
+        counts[channel, priority, DUE] = due
+        counts[channel, priority, LATER] = count - due
+    # Held rows belong to no broadcast: a range of the broadcast index finds them.
+    held = (
+        select(OutboxMessage.channel, OutboxMessage.priority, func.count())
+        .where(OutboxMessage.broadcast_id.is_(None), OutboxMessage.status == HELD)
+        .group_by(OutboxMessage.channel, OutboxMessage.priority)
+    )
+    for channel, priority, count in (await session.execute(held)).all():
+        counts[channel, priority, HELD] = count
+    return counts

@@ -250,7 +250,12 @@ async def test_health_says_database_and_telegram_are_up(jbl: Running) -> None:
     async with httpx.AsyncClient() as client:
         answer = await client.get(f"{jbl.base}/healthz")
     assert answer.status_code == 200
-    assert answer.json() == {"database": "ok", "telegram": "up"}
+    assert answer.json() == {
+        "status": "ok",
+        "database": "ok",
+        "telegram": "up",
+        "outbox": "ok",
+    }
 
 
 async def test_a_webhook_without_the_secret_is_refused_and_changes_nothing(

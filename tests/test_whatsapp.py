@@ -260,7 +260,7 @@ async def test_telegram_and_whatsapp_run_in_one_process_and_report_their_health(
     assert "Cara memakai" in on_whatsapp.text and "Cara memakai" in (on_telegram.text or "")
     assert (health.status_code, health.json()) == (
         200,
-        {"database": "ok", "telegram": "up", "whatsapp": "up"},
+        {"status": "ok", "database": "ok", "telegram": "up", "whatsapp": "up", "outbox": "ok"},
     )
 
 

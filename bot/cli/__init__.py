@@ -6,7 +6,6 @@ One module per command group, each adding its parser (`add_to`) and holding its 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,6 +26,7 @@ from bot.cli import (
     staff,
 )
 from bot.cli.usage import UsageError
+from bot.logs import configure_logging
 from bot.run import ChannelFailed, NothingToRun
 from bot.settings import SettingsError, config_path, load_settings
 from bot.telegram.channel import use_timedelta_periods
@@ -74,6 +74,7 @@ async def _run(
     command: Callable[[App, argparse.Namespace], Awaitable[None]], args: argparse.Namespace
 ) -> None:
     settings = load_settings(config_path(args.config))
+    configure_logging(settings)
     app = build_app(settings, access=_access(args))
     try:
         # The one place where a database that cannot be used becomes one line.
@@ -104,11 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    # jbl's own progress is worth seeing; httpx at INFO would log request URLs, and a
-    # Telegram URL holds the bot token.
-    logging.getLogger("bot").setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(None)
     use_timedelta_periods(os.environ)
     try:
         loop.run(_run(args.run, args))
