@@ -32,8 +32,9 @@ from tests.telegram_bot import Running, running_jbl
 from tests.test_cli_and_console import run_jbl
 from tests.whatsapp_bot import PUBLIC_URL, whatsapp_settings
 
-# What any message may change: the sender's chat (last menu, step) and the ids handled.
-CHAT_TABLES = {"chat_states", "processed_messages"}
+# What any message may change: the sender's chat (last menu, step) and the ids handled; and
+# what changes whatever comes: the outbox senders' beats (PostgreSQL).
+CHAT_TABLES = {"chat_states", "processed_messages", "sender_shares"}
 # Ids a button or link may carry that no demo row has: inside a 32-bit column, and beyond it.
 MISSING = st.integers(10**6, LARGEST_ID)
 BEYOND = st.integers(LARGEST_ID + 1, 10**40)
