@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from models.files import DatabaseFiles
 from scheduler.jobs import (
@@ -179,6 +180,17 @@ def _schedule(job: Job) -> tuple[Any, ...]:
     )
 
 
+class _JobStore(SQLAlchemyJobStore):
+    """APScheduler's store in the app's database, whose table several processes starting at
+    once may each create: the one that loses the race finds it made."""
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        try:
+            super().start(scheduler, alias)
+        except (IntegrityError, ProgrammingError):
+            super().start(scheduler, alias)
+
+
 def jobstore_url(database_url: str) -> str:
     """The same database through a synchronous driver, which APScheduler's store needs."""
     url = make_url(database_url)
@@ -193,9 +205,7 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
     # a rare clash with a message's transaction from stalling the loop (the job just runs
     # again on its next turn).
     options = {"connect_args": {"timeout": 1}} if sqlite else {}
-    store = SQLAlchemyJobStore(
-        url=jobstore_url(database_url), tablename=JOBS_TABLE, engine_options=options
-    )
+    store = _JobStore(url=jobstore_url(database_url), tablename=JOBS_TABLE, engine_options=options)
     scheduler = _Scheduler(
         timezone=timezone,
         jobstores={STORED: store, IN_MEMORY: MemoryJobStore()},

@@ -40,23 +40,30 @@ class JblProcess:
 
 
 class RoundRobin:
-    """The proxy in front of the processes: each request goes to the next process in turn,
-    and its answer back to Telegram."""
+    """The proxy in front of the processes: each request to a path goes to the next process
+    in turn (each path taking its own turns, so a person's messages alternate whatever else
+    comes), and its answer back to the platform."""
 
     def __init__(self, ports: list[int]) -> None:
-        self._targets = itertools.cycle(f"http://127.0.0.1:{port}" for port in ports)
+        self._ports = ports
+        self._turns: dict[str, itertools.cycle[int]] = {}
         self._http = httpx.AsyncClient(timeout=60)
-        self.app = Starlette(routes=[Route(WEBHOOK_PATH, self._forward, methods=["POST"])])
+        self.app = Starlette(routes=[Route("/{path:path}", self._forward, methods=["GET", "POST"])])
 
     async def _forward(self, request: Request) -> Response:
-        headers = {
-            "content-type": request.headers.get("content-type", "application/json"),
-            SECRET_HEADER: request.headers.get(SECRET_HEADER, ""),
-        }
-        answer = await self._http.post(
-            next(self._targets) + WEBHOOK_PATH, content=await request.body(), headers=headers
+        turns = self._turns.setdefault(request.url.path, itertools.cycle(self._ports))
+        kept = ("content-type", SECRET_HEADER.lower(), "x-twilio-signature")
+        headers = {name: value for name, value in request.headers.items() if name in kept}
+        answer = await self._http.request(
+            request.method,
+            f"http://127.0.0.1:{next(turns)}{request.url.path}",
+            params=request.url.query or None,
+            content=await request.body(),
+            headers=headers,
         )
-        return Response(answer.content, status_code=answer.status_code)
+        kept_back = ("content-type", "content-disposition")
+        back = {name: value for name, value in answer.headers.items() if name in kept_back}
+        return Response(answer.content, status_code=answer.status_code, headers=back)
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -64,11 +71,11 @@ class RoundRobin:
 
 @contextlib.asynccontextmanager
 async def proxy(ports: list[int]) -> AsyncIterator[str]:
-    """The proxy's webhook URL, handing requests to the processes on `ports` in turn."""
+    """The proxy's URL, handing requests to the processes on `ports` in turn."""
     robin = RoundRobin(ports)
     try:
         async with LocalServer(robin.app) as server:
-            yield server.url + WEBHOOK_PATH
+            yield server.url
     finally:
         await robin.close()
 

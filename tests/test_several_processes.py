@@ -12,13 +12,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.bootstrap import App
 from bot.cli.staff import add_staff
 from bot.settings import BroadcastSettings, DatabaseSettings, ReportSettings, Settings
 from models.broadcasts import Broadcast
 from models.carts import CartItem
+from models.db import create_engine
 from models.ordering import EXPIRED
 from models.outbox import OutboxMessage
 from models.staff import ReportDelivery
@@ -27,10 +28,12 @@ from tests import db
 from tests.conftest import PG_URL
 from tests.dialogs import order_for_pickup
 from tests.fake_telegram import FakeTelegram
+from tests.fake_twilio import FakeTwilio
 from tests.people import Chatter
 from tests.processes import jbl_env
-from tests.several_processes import jbl_runs, proxy, stored_job_due, until
+from tests.several_processes import WEBHOOK_PATH, jbl_runs, proxy, stored_job_due, until
 from tests.telegram_bot import SECRET, TOKEN, free_port
+from tests.whatsapp_bot import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SENDER
 
 pytestmark = pytest.mark.skipif(
     not PG_URL, reason="several jbl run processes share a PostgreSQL database; SQLite is one's"
@@ -59,6 +62,31 @@ async def cart_of(app: App, identity: str) -> dict[int, int]:
         return {product_id: quantity for product_id, quantity in rows}
 
 
+# ---- starting ------------------------------------------------------------------------------
+
+
+async def test_two_processes_started_at_once_on_an_empty_database_both_come_up(
+    database_url: str, tg: FakeTelegram, tmp_path: Path
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+    ports = [free_port(), free_port()]
+    # Each migrates the schema and makes the job store's table; neither trips on the other.
+    async with (
+        proxy(ports) as proxy_url,
+        jbl_runs(telegram_env(database_url, tg, proxy_url + WEBHOOK_PATH), ports, tmp_path),
+    ):
+        budi = tg.user(1001, "Budi")
+        for _ in ports:
+            welcome = await budi.wait_for_reply(budi.send("/bantuan"), timeout=60)
+            assert "Cara memakai" in (welcome.text or "")
+
+
 # ---- a person's messages --------------------------------------------------------------------
 
 
@@ -68,8 +96,8 @@ async def test_messages_handed_to_two_processes_in_turn_are_answered_on_the_stat
     product = (await db.products(app))[0]
     ports = [free_port(), free_port()]
     async with (
-        proxy(ports) as webhook_url,
-        jbl_runs(telegram_env(database_url, tg, webhook_url), ports, tmp_path),
+        proxy(ports) as proxy_url,
+        jbl_runs(telegram_env(database_url, tg, proxy_url + WEBHOOK_PATH), ports, tmp_path),
     ):
         budi = tg.user(1001, "Budi")
 
@@ -100,8 +128,8 @@ async def test_presses_at_once_on_two_processes_are_handled_one_at_a_time(
     presses = 10  # within the product's stock
     ports = [free_port(), free_port()]
     async with (
-        proxy(ports) as webhook_url,
-        jbl_runs(telegram_env(database_url, tg, webhook_url), ports, tmp_path),
+        proxy(ports) as proxy_url,
+        jbl_runs(telegram_env(database_url, tg, proxy_url + WEBHOOK_PATH), ports, tmp_path),
     ):
         budi = tg.user(1001, "Budi")
         card = await budi.wait_for_reply(budi.send(f"/start p_{product.id}"), timeout=60)
@@ -134,6 +162,35 @@ async def test_presses_at_once_on_two_processes_are_handled_one_at_a_time(
         and (found := IN_CART.search(str(call.params.get("text", ""))))
     ]
     assert sorted(totals) == list(range(1, presses + 1))
+
+
+async def test_whatsapp_messages_handed_to_two_processes_in_turn_keep_the_cart_right(
+    app: App, database_url: str, twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    product = (await db.products(app))[0]
+    ports = [free_port(), free_port()]
+    env = jbl_env(
+        database_url,
+        JBL_WHATSAPP__ACCOUNT_SID=ACCOUNT_SID,
+        JBL_WHATSAPP__AUTH_TOKEN=AUTH_TOKEN,
+        JBL_WHATSAPP__FROM_NUMBER=SENDER,
+        JBL_WHATSAPP__PUBLIC_URL=PUBLIC_URL,
+        JBL_WHATSAPP__API_BASE_URL=twilio.base_url,
+    )
+    async with proxy(ports) as proxy_url, jbl_runs(env, ports, tmp_path):
+        twilio.connect(proxy_url, PUBLIC_URL)
+        siti = twilio.user("+6281200001111", "Siti")
+        # Each message goes to the other process than the one before; each process's sender
+        # sends the replies it wrote.
+        assert product.name in (await siti.say(f"/start p_{product.id}")).text
+        assert "total di keranjang: 1" in (await siti.choose("Tambah 1")).text
+        assert product.name in (await siti.say(f"/start p_{product.id}")).text
+        assert "Berapa" in (await siti.choose("Pilih jumlah")).text
+        assert "total di keranjang: 4" in (await siti.say("3")).text
+        cart = (await siti.say("/keranjang")).text
+        assert f"{product.name} — 4 ×" in cart
+    assert await cart_of(app, "whatsapp:+6281200001111") == {product.id: 4}
+    assert twilio.webhook_responses == [200] * 6
 
 
 # ---- scheduled jobs -------------------------------------------------------------------------
