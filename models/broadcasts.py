@@ -272,10 +272,14 @@ def _deliveries(broadcast_id: int, category: Category, now: datetime, dialect: s
 
 
 async def start_due(session: AsyncSession, now: datetime) -> list[int]:
-    """Starts every scheduled broadcast whose time has come; returns their ids."""
+    """Starts every scheduled broadcast whose time has come; returns their ids. One that
+    another transaction is starting (the Friday job, the sweep or staff, in any process) is
+    left to it, not started again and refused."""
     due = list(
         await session.scalars(
-            select(Broadcast).where(Broadcast.status == SCHEDULED, Broadcast.send_at <= now)
+            select(Broadcast)
+            .where(Broadcast.status == SCHEDULED, Broadcast.send_at <= now)
+            .with_for_update(skip_locked=True)
         )
     )
     for broadcast in due:

@@ -294,7 +294,7 @@ async def remember_menu(
 ) -> None:
     """Makes a menu shown outside a reply (a notice with buttons) the one that typing a
     number chooses from."""
-    state = await session.get(ChatState, identity)
+    state = await _locked_state(session, identity)
     if state is None:
         session.add(
             ChatState(
@@ -315,8 +315,17 @@ async def swap_menu(
 ) -> tuple[list[str], list[str]]:
     """Makes `menu` (payloads, labels) the chat's, if it still shows `only_if` (None: whatever
     it shows); returns the one it had."""
-    state = await session.get(ChatState, identity)
+    state = await _locked_state(session, identity)
     had = (list(state.menu), list(state.labels)) if state is not None else ([], [])
     if only_if is None or had == only_if:
         await remember_menu(session, identity, *menu, now)
     return had
+
+
+async def _locked_state(session: AsyncSession, identity: str) -> ChatState | None:
+    """The chat's state under the chat's lock, the identity row `open_chat` locks: a message
+    being handled, in any process, commits first and its menu is read, not the one before."""
+    await session.execute(
+        select(Identity.identity).where(Identity.identity == identity).with_for_update()
+    )
+    return await session.get(ChatState, identity, populate_existing=True)

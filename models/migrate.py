@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL's advisory lock that migrations take (two keys: see models.turns).
+_MIGRATING = text(f"SELECT pg_advisory_xact_lock({zlib.crc32(b'jbl migrations') - 2**31}, 0)")
 
 
 def alembic_config() -> Config:
@@ -29,6 +33,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several `jbl run` started at once each migrate: one at a time, and the others
+            # then find the schema at head and do nothing (SQLite's file lock does this there).
+            await connection.execute(_MIGRATING)
         await connection.run_sync(run)
 
 

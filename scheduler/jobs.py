@@ -20,6 +20,7 @@ from models.people import preferred_identity
 from models.ranking import refresh_recent_sales
 from models.results import Period, Scope, keep_funnels
 from models.staff import claim_report, staff_members
+from models.turns import take_turn
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ async def refresh_ranking(
     month ago, files whose links have expired, expired links to photos (not the photos), and
     link codes and wrong tries of no more use."""
     async with UnitOfWork(sessions) as uow:
+        if not await take_turn(uow.session, "refresh_ranking"):
+            return  # another process runs this turn, prunes included
         await refresh_recent_sales(uow.session, clock())
         # Before the prune below deletes the rows the funnels are counted from.
         await keep_funnels(uow.session, clock())
@@ -64,6 +67,8 @@ async def refresh_ranking(
         while pruned == PRUNE_BATCH:
             # A batch per transaction, so chats and the sender are never held up for long.
             async with UnitOfWork(sessions) as uow:
+                if not await take_turn(uow.session, f"prune {prune.__qualname__}"):
+                    break  # another process prunes these now
                 pruned = await prune(uow.session, clock(), PRUNE_BATCH)
                 await uow.commit()
 
@@ -83,6 +88,8 @@ async def demote_unsold_products(
     now = clock()
     friday = last_friday(now.astimezone(timezone).date())
     async with UnitOfWork(sessions) as uow:
+        if not await take_turn(uow.session, "demote_unsold"):
+            return None
         judged = await demote_unsold(uow.session, friday, editions, timezone, now)
         await uow.commit()
     return judged
@@ -96,6 +103,8 @@ async def sweep_orders(
 ) -> tuple[list[int], list[int]]:
     """Every minute: reminds merchants of orders waiting too long, expires the abandoned."""
     async with UnitOfWork(sessions) as uow:
+        if not await take_turn(uow.session, "sweep_orders"):
+            return [], []
         now = clock()
         reminded = await remind_waiting(uow.session, now, remind_after)
         expired = await expire_waiting(uow.session, now, expire_after)
@@ -111,6 +120,8 @@ async def sweep_payments(
     """Every minute: reminds buyers of accepted transfer/QRIS orders unpaid for half of
     `pay_within`, once, and expires those unpaid for all of it, returning their stock."""
     async with UnitOfWork(sessions) as uow:
+        if not await take_turn(uow.session, "sweep_payments"):
+            return [], []
         now = clock()
         reminded = await remind_unpaid(uow.session, now, pay_within / 2)
         expired = await expire_unpaid(uow.session, now, pay_within)
@@ -126,6 +137,8 @@ async def friday_broadcast(
     """At the broadcast's time: plans this Friday's broadcast unless it exists (staff may
     have moved or cancelled it) and starts whatever is due. Firing again does nothing new."""
     async with UnitOfWork(sessions) as uow:
+        if not await take_turn(uow.session, "friday_broadcast"):
+            return []
         now = clock()
         friday = edition_date(now.astimezone(send_time.timezone).date())
         await broadcasts.plan(uow.session, friday, send_time.of(friday), now)
@@ -140,6 +153,8 @@ async def sweep_broadcasts(
     """Every minute: starts broadcasts staff moved to a time that has come, and marks those
     with nothing left to send as done."""
     async with UnitOfWork(sessions) as uow:
+        if not await take_turn(uow.session, "sweep_broadcasts"):
+            return []
         now = clock()
         started = await broadcasts.start_due(uow.session, now)
         await broadcasts.finish_sent(uow.session, now)
@@ -163,6 +178,8 @@ async def weekly_report(
     queued = []
     for person_id, language in staff:
         async with UnitOfWork(sessions) as uow:
+            if not await take_turn(uow.session, f"weekly_report {person_id}"):
+                continue  # another process is queuing this one's report now
             identity = await preferred_identity(uow.session, person_id)
             if identity is None or not await claim_report(uow.session, person_id, friday, now):
                 continue

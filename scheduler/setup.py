@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from models.files import DatabaseFiles
 from scheduler.jobs import (
@@ -143,6 +144,53 @@ async def broadcasts_job(context: JobContext) -> None:
     await sweep_broadcasts(context.sessions, context.clock)
 
 
+class _Scheduler(AsyncIOScheduler):
+    """APScheduler's, but a process starting leaves a stored job alone when it stores the same
+    schedule: every `jbl run` adds the stored jobs at start, and replacing them reset their
+    next run to the next turn from now, so a turn due while the processes were down, or due
+    right as one more started beside the others, was lost."""
+
+    def _real_add_job(self, job: Job, jobstore_alias: str, replace_existing: bool) -> None:
+        if replace_existing and jobstore_alias == STORED:
+            defaults = {k: v for k, v in self._job_defaults.items() if not hasattr(job, k)}
+            job._modify(**defaults)
+            try:
+                stored = self._lookup_jobstore(jobstore_alias).lookup_job(job.id)
+            except Exception:  # stored by a version whose job no longer loads: replaced
+                stored = None
+            if stored is not None and _schedule(stored) == _schedule(job):
+                job._jobstore_alias = jobstore_alias
+                return
+        super()._real_add_job(job, jobstore_alias, replace_existing)
+
+
+def _schedule(job: Job) -> tuple[Any, ...]:
+    """What a job runs, when, and how: all of it but its next run time (triggers compare by
+    what they print, which names every field, the time zone and any jitter)."""
+    return (
+        job.func_ref,
+        tuple(job.args),
+        dict(job.kwargs),
+        repr(job.trigger),
+        job.executor,
+        job.name,
+        job.misfire_grace_time,
+        job.coalesce,
+        job.max_instances,
+    )
+
+
+class _JobStore(SQLAlchemyJobStore):
+    """APScheduler's store in the app's database, whose table several processes starting at
+    once may each create: the one that loses the race finds it made."""
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        try:
+            super().start(scheduler, alias)
+        except (IntegrityError, ProgrammingError):
+            super().start(scheduler, alias)
+
+
 def jobstore_url(database_url: str) -> str:
     """The same database through a synchronous driver, which APScheduler's store needs."""
     url = make_url(database_url)
@@ -157,10 +205,8 @@ def build_scheduler(context: JobContext, database_url: str, timezone: ZoneInfo) 
     # a rare clash with a message's transaction from stalling the loop (the job just runs
     # again on its next turn).
     options = {"connect_args": {"timeout": 1}} if sqlite else {}
-    store = SQLAlchemyJobStore(
-        url=jobstore_url(database_url), tablename=JOBS_TABLE, engine_options=options
-    )
-    scheduler = AsyncIOScheduler(
+    store = _JobStore(url=jobstore_url(database_url), tablename=JOBS_TABLE, engine_options=options)
+    scheduler = _Scheduler(
         timezone=timezone,
         jobstores={STORED: store, IN_MEMORY: MemoryJobStore()},
         executors={"default": ContextExecutor(context)},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -16,7 +16,7 @@ from sqlalchemy import text
 from bot.bootstrap import App
 from bot.delivery import Limits, OutboxSender
 from bot.telegram.channel import TelegramChannel
-from models.broadcasts import Broadcast
+from models.broadcasts import Broadcast, SendTime
 from models.outbox import FAILED, SENDING, SENT, claim_due
 from models.uow import UnitOfWork
 from scheduler.setup import (
@@ -25,6 +25,7 @@ from scheduler.setup import (
     IN_MEMORY,
     ORDERS_JOB,
     STORED,
+    JobContext,
     build_scheduler,
     start_scheduler,
     stop_scheduler,
@@ -325,3 +326,38 @@ async def test_a_stored_job_read_back_from_the_database_runs_with_the_context_of
     assert (event.job_id, event.exception) == (FRIDAY_JOB, None)
     # It planned this Friday's broadcast in the app's database, by the app's clock.
     assert await db.count(app, Broadcast) == 1
+
+
+async def test_a_turn_missed_while_jbl_was_down_is_still_due_when_it_starts_again(
+    app: App,
+) -> None:
+    url, jakarta = app.settings.database.url, app.settings.timezone
+    missed = datetime.now(UTC) - timedelta(hours=1)
+    earlier = build_scheduler(job_context(app), url, jakarta)
+    earlier.start(paused=True)
+    earlier.modify_job(FRIDAY_JOB, jobstore=STORED, next_run_time=missed)
+    stop_scheduler(earlier)
+    # Started again with the same schedule (or beside a process that has it): the turn stays.
+    again = build_scheduler(job_context(app), url, jakarta)
+    again.start(paused=True)
+    try:
+        assert again.get_job(FRIDAY_JOB, jobstore=STORED).next_run_time == missed
+    finally:
+        stop_scheduler(again)
+    # Started with another schedule: the job is replaced, due at its next turn from now.
+    moved = job_context(app)
+    moved = JobContext(
+        moved.sessions,
+        moved.clock,
+        moved.remind_after,
+        moved.expire_after,
+        SendTime(2, time(9, 30), moved.send_time.timezone),
+    )
+    changed = build_scheduler(moved, url, jakarta)
+    changed.start(paused=True)
+    try:
+        job = changed.get_job(FRIDAY_JOB, jobstore=STORED)
+        assert job.next_run_time > datetime.now(UTC)
+        assert job.next_run_time.astimezone(jakarta).weekday() == 2
+    finally:
+        stop_scheduler(changed)
