@@ -112,6 +112,7 @@ from models.outbox import PENDING, SENDING, SENT, OutboxMessage
 from models.people import Identity, Person
 from models.senders import group_settled
 from models.uow import UnitOfWork
+from tests.arrivals import busiest_second
 from tests.fake_telegram import CountingTelegram
 from tests.telegram_bot import TOKEN
 
@@ -327,16 +328,6 @@ async def _serve_fake(connection: Connection, token: str, expected: int) -> None
     connection.recv()
     connection.send(("report", fake_report(tg)))
     connection.close()
-
-
-def busiest_second(arrivals: Any) -> int:
-    """The most arrivals in any window of one second (arrivals in order)."""
-    most, first = 0, 0
-    for last, at in enumerate(arrivals):
-        while at - arrivals[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def fake_report(tg: CountingTelegram) -> dict[str, Any]:

@@ -76,6 +76,7 @@ from benchmarks.whatsapp import until_healthy
 from bot.bootstrap import App, build_app, init_database
 from models.friday import edition_date
 from scheduler.jobs import friday_broadcast
+from tests.arrivals import busiest_second
 from tests.fake_telegram import Call, FakeTelegram, TelegramUser, inline_buttons
 from tests.fake_twilio import FakeTwilio, Message
 from tests.processes import JBL
@@ -497,16 +498,6 @@ class Storm:
     seconds: float
 
 
-def busiest_second(times: Sequence[float]) -> int:
-    """The most sends that arrived within one second, counted by the second from the first.
-    (In a sliding window, N + 1 sends paced exactly at N a second span one second less the
-    jitter of the loopback: every run would count one more than the limit.)"""
-    if not times:
-        return 0
-    first = min(times)
-    return max(Counter(int(at - first) for at in times).values())
-
-
 def rate_held(times: Sequence[float], limit: float) -> float:
     """Sends per second from the first to the last, as a fraction of the limit."""
     if len(times) < 2:
@@ -656,7 +647,7 @@ def report(storms: Sequence[Storm], args: argparse.Namespace) -> list[Goal]:
             # while the broadcast went counts.
             during = [t for t in sends if broadcast and min(broadcast) <= t <= max(broadcast)]
             held = rate_held(during if channel == WHATSAPP else broadcast, limit)
-            busiest = busiest_second(sends) / limit
+            busiest = busiest_second(sorted(sends)) / limit
             print(
                 f"{channel}: {len(broadcast):,} broadcast messages, {len(sends):,} paced sends;"
                 f" held {held:.3f} of {limit:g}/s, busiest second {busiest:.3f}×"

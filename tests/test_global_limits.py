@@ -22,6 +22,7 @@ from models.people import new_person
 from models.senders import live_senders
 from models.uow import UnitOfWork
 from tests import db
+from tests.arrivals import busiest_second
 from tests.conftest import PG_URL
 from tests.fake_telegram import FakeTelegram
 from tests.processes import sender_process
@@ -122,15 +123,6 @@ def sends(tg: FakeTelegram) -> list[tuple[float, int]]:
         for call in tg.calls
         if call.method.lower() == "sendmessage" and call.status == 200
     )
-
-
-def busiest_second(arrivals: list[float]) -> int:
-    most, first = 0, 0
-    for last, at in enumerate(arrivals):
-        while at - arrivals[first] >= 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 async def all_sent(app: App) -> bool:
