@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from handlers.routes import COMMAND_MENU
 from models.db import create_engine
+from models.leader import lock_key
 from tests.conftest import PG_URL, Clock
 from tests.fake_telegram import POLLING_CONFLICT, FakeTelegram, LocalServer
 from tests.processes import jbl, jbl_env, jbl_output
@@ -158,7 +159,10 @@ async def test_of_three_processes_one_polls_and_another_takes_over_within_10_s_o
 
 
 async def advisory_lock_holders(url: str) -> list[int]:
-    """The server processes holding an advisory lock on the database."""
+    """The server processes holding the poller's advisory lock on the database (senders and
+    scheduled jobs hold advisory locks of their own for moments)."""
+    # pg_locks shows a one-bigint key as its high and low 32 bits, with objsubid 1.
+    key = lock_key(f"telegram polling {TOKEN.split(':')[0]}") & 0xFFFF_FFFF_FFFF_FFFF
     engine = create_engine(url, pool_size=1)
     try:
         async with engine.connect() as connection:
@@ -166,8 +170,10 @@ async def advisory_lock_holders(url: str) -> list[int]:
                 text(
                     "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
                     " WHERE l.locktype = 'advisory' AND l.granted"
-                    " AND d.datname = current_database()"
-                )
+                    " AND d.datname = current_database() AND l.objsubid = 1"
+                    " AND l.classid::bigint = :high AND l.objid::bigint = :low"
+                ),
+                {"high": key >> 32, "low": key & 0xFFFF_FFFF},
             )
             return [int(pid) for pid in rows.scalars()]
     finally:
