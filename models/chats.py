@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
+from models.durability import note_relaxed, relaxed_commit
 from models.people import LAST_SEEN_PRECISION, Identity, Person, new_person
 
 
@@ -154,7 +155,7 @@ def _claim_and_chat_statement() -> Select[Any]:
         .cte("locked")
     )
     return (
-        select(counted.c.claimed, *_chat_columns(locked.c))
+        select(counted.c.claimed, *_chat_columns(locked.c), relaxed_commit())
         .select_from(counted)
         .outerjoin(locked, true())
         .outerjoin(Person, Person.id == locked.c.person_id)
@@ -179,7 +180,9 @@ async def open_chat(
     then gets None.
 
     The identity row is locked until commit, so one chat's messages are handled one at a
-    time even by several processes (SQLite serialises every write transaction anyway).
+    time even by several processes (SQLite serialises every write transaction anyway). On
+    PostgreSQL the commit need not wait for the disk unless the handling records a decision
+    (`models.durability`).
     """
     if session.get_bind().dialect.name == "postgresql":
         # One round trip, not two, for every message (SQLite has no INSERT inside WITH).
@@ -190,7 +193,8 @@ async def open_chat(
             "at": now,
             "identity": identity,
         }
-        claimed, *found = (await session.execute(_claim_and_chat_statement(), params)).one()
+        claimed, *found, _ = (await session.execute(_claim_and_chat_statement(), params)).one()
+        note_relaxed((await session.connection()).info)
         if not claimed:
             return None
         return await _opened(session, identity, display_name, language, now, found)

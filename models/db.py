@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models.durability import watch_writes
 from models.sqlite_driver import LoopFirstDBAPI
 
 WRITE_QUEUE = "jbl_write_queue"
@@ -104,7 +105,7 @@ def create_engine(
 ) -> AsyncEngine:
     if make_url(url).get_backend_name() != "sqlite":
         read_only = {"default_transaction_read_only": "on"} if access is Access.READ else {}
-        return create_async_engine(
+        postgres = create_async_engine(
             url,
             echo=echo,
             hide_parameters=True,
@@ -112,6 +113,8 @@ def create_engine(
             max_overflow=0,
             connect_args={"server_settings": read_only},
         )
+        watch_writes(postgres)
+        return postgres
     # One connection: SQLite has one writer at a time anyway; writers of this process take
     # turns in the `WriteQueue`, and a statement that finds another process holding the lock
     # waits for it on aiosqlite's thread (models.sqlite_driver).

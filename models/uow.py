@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.db import IDLE_SESSIONS, WRITE_QUEUE, IdleSessions, WriteQueue
+from models.durability import before_commit
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class UnitOfWork:
                 self._queue.leave()
 
     async def commit(self) -> None:
+        await before_commit(self.session)
         await self.session.commit()
 
 
