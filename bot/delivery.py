@@ -33,6 +33,7 @@ from bot.workers import here, process_gone, worker_id
 from handlers.messages import Reply
 from handlers.notices import NO_SUBJECTS, Subjects, notice, subjects_of
 from models.outbox import (
+    BROADCAST_PRIORITY,
     Claimed,
     Lease,
     Outcomes,
@@ -160,6 +161,16 @@ class Pacer:
         self._next_by_chat[chat] = at + 1 / self.per_chat_per_s
         return at
 
+    def chat_free_at(self, chat: str) -> float:
+        """The soonest moment this chat's next message may go by the per-chat rate alone."""
+        return self._next_by_chat.get(chat, 0.0)
+
+    def take_chat(self, chat: str, at: float) -> None:
+        """Reserves this chat's send at `at`, an overall slot taken over from another row."""
+        self._next_by_chat[chat] = max(
+            self._next_by_chat.get(chat, 0.0), at + 1 / self.per_chat_per_s
+        )
+
     def pause(self, seconds: float) -> None:
         self._next = max(self._next, self.clock() + seconds)
 
@@ -249,6 +260,10 @@ class _Ready:
     claimed: Claimed
     replies: list[Reply]
     lease_ends: datetime
+
+    @property
+    def broadcast(self) -> bool:
+        return self.claimed.message.priority == BROADCAST_PRIORITY
 
 
 class Lanes:
@@ -651,6 +666,7 @@ class OutboxSender:
         self._held_back = len(self._waiting) >= limits.in_flight
         if self._held_back:
             return limits.record_seconds  # woken when a send ends
+        self._take_broadcast_slots()
         loop = asyncio.get_running_loop()
         pacer = self.pacer
         hold = 2 * limits.claim_seconds
@@ -674,9 +690,45 @@ class OutboxSender:
             self._slotted[message.id] = (timer, row)
         return limits.record_seconds
 
+    def _take_broadcast_slots(self) -> None:
+        """Replies take the earliest slots that broadcast rows hold, and those rows go back
+        to the head of the queue for the next free ones: a person who just wrote does not wait
+        behind the broadcast's sends given their slots before they wrote (up to
+        `ahead_seconds` of them)."""
+        loop = asyncio.get_running_loop()
+        pacer = self.pacer
+        while self._replies:
+            row = self._replies[0]
+            identity = row.claimed.message.identity or ""
+            free = max(loop.time(), pacer.chat_free_at(identity))
+            held = [
+                (timer.when(), row_id)
+                for row_id, (timer, slotted) in self._slotted.items()
+                if slotted.broadcast and timer.when() >= free
+            ]
+            if not held:
+                return
+            at, row_id = min(held)
+            timer, displaced = self._slotted.pop(row_id)
+            timer.cancel()
+            self._ready.appendleft(displaced)
+            self._replies.popleft()
+            pacer.take_chat(identity, at)
+            message_id = row.claimed.message.id
+            self._slotted[message_id] = (loop.call_at(at, self._slot_came, message_id), row)
+
     def _slot_came(self, row_id: int) -> None:
         _, row = self._slotted.pop(row_id)
-        self._waiting.append(row)
+        waiting = self._waiting
+        if row.broadcast:
+            waiting.append(row)
+        else:
+            # Ahead of the broadcast rows still waiting for a lane or the window, behind the
+            # other rows (a chat's replies keep their order).
+            ahead = 0
+            while ahead < len(waiting) and not waiting[ahead].broadcast:
+                ahead += 1
+            waiting.insert(ahead, row)
         self._start_sends()
 
     def _start_sends(self) -> None:

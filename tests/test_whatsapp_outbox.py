@@ -5,6 +5,7 @@ fake Twilio; webhooks and callbacks reach the real ASGI app; the sender runs whe
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -396,3 +397,46 @@ async def test_replies_handed_to_a_busy_sender_go_out_in_the_order_people_wrote(
         stop.set()
         await running
     assert [m.to for m in rig.twilio.messages] == [f"whatsapp:{n}" for n in numbers]
+
+
+async def test_a_reply_during_the_broadcast_goes_before_the_broadcasts_slotted_sends(
+    rig: Rig,
+) -> None:
+    """A resident who writes while the broadcast goes out is answered at the next send, not
+    after the broadcast messages that had their moments set before she wrote."""
+    subscribers = [rig.twilio.user(f"+6281322{n:06d}", "Warga") for n in range(30)]
+    for subscriber in subscribers:
+        assert "Anda berlangganan siaran" in (await rig.say(subscriber, "START")).text
+    ana = Chatter(rig.app, "console:ana")
+    await add_staff(rig.app, ana.identity)
+    await ana.send("/siaran")
+    await ana.press("Kirim sekarang")
+    await ana.press("Ya, kirim")
+    # Slow, with the moments of the next two seconds of sends set ahead.
+    sender = OutboxSender(
+        rig.app.sessions, rig.channel, Limits(8, 10, ahead_seconds=2.0), rig.app.clock
+    )
+    rig.channel.attach(sender)
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    try:
+        await rig.twilio.wait_for(
+            lambda: len(rig.twilio.messages) >= len(subscribers) + 3,
+            what="the broadcast under way",
+        )
+        wati = rig.twilio.user("+6281311119999", "Wati")
+        before = len(rig.twilio.messages)
+        reply = await wati.wait_for_reply(await wati.send("/bantuan"))
+        broadcast_before_reply = rig.twilio.messages.index(reply) - before
+        await rig.twilio.wait_for(
+            lambda: len(rig.twilio.messages) >= 2 * len(subscribers) + 1,
+            what="the whole broadcast",
+        )
+    finally:
+        stop.set()
+        await running
+    # At most the send under way when she wrote, and the one whose moment had come.
+    assert broadcast_before_reply <= 2
+    assert "/katalog" in reply.text
+    got = Counter(m.to for m in rig.twilio.messages)
+    assert all(got[f"whatsapp:{s.number}"] == 2 for s in subscribers)
