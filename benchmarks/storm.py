@@ -18,8 +18,8 @@ What runs, all on this machine: PostgreSQL; N real `jbl run` processes, with Tel
 mode and WhatsApp through Twilio; the fake Bot API (`tests/fake_telegram.py`, posting updates to
 the webhook on up to 40 connections, as Telegram does) and the fake Twilio
 (`tests/fake_twilio.py`, with status callbacks) in the driver's process; in front of the
-processes a round-robin proxy (`Proxy`), as nginx would be, which every webhook and status
-callback passes. The database is seeded with the demo catalog and `--subscribers` people,
+processes a round-robin proxy (`benchmarks.harness.proxy`, a process of its own), as nginx
+would be, which every webhook and status callback passes. The database is seeded with the demo catalog and `--subscribers` people,
 half on each channel, each with their checkout details remembered and WhatsApp's 24-hour window
 open; the featured category's products get stock enough for every order.
 
@@ -50,8 +50,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-from aiohttp import web
 from sqlalchemy import text
 
 from benchmarks.harness.cli import BenchmarkParser
@@ -63,6 +61,7 @@ from benchmarks.harness.databases import (
     scratch_dir,
 )
 from benchmarks.harness.memory import kib_to_mib
+from benchmarks.harness.proxy import proxy_process
 from benchmarks.harness.report import (
     Goal,
     LatencyTable,
@@ -162,55 +161,6 @@ def on_twilio_message(arrivals: Arrivals, broadcasts: set[str]) -> Any:
         arrivals.arrived(f"wa:{message.to}", WHATSAPP, broadcast=first, paced=True)
 
     return arrived
-
-
-class Proxy:
-    """Round robin over the `jbl run` processes, as the HTTPS proxy in front of them would be."""
-
-    def __init__(self, upstreams: Sequence[str]) -> None:
-        self.upstreams = list(upstreams)
-        self.port = free_port()
-        self._turn = 0
-        self._client: aiohttp.ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def __aenter__(self) -> Proxy:
-        self._client = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=200), timeout=aiohttp.ClientTimeout(total=30)
-        )
-        app = web.Application(client_max_size=4 * 1024 * 1024)
-        app.router.add_route("*", "/{path:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._client is not None:
-            await self._client.close()
-
-    async def _forward(self, request: web.Request) -> web.Response:
-        assert self._client is not None
-        upstream = self.upstreams[self._turn % len(self.upstreams)]
-        self._turn += 1
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host",)}
-        async with self._client.request(
-            request.method,
-            upstream + request.path_qs,
-            data=await request.read(),
-            headers=headers,
-        ) as answer:
-            body = await answer.read()
-            kept = {
-                k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "location")
-            }
-            return web.Response(status=answer.status, body=body, headers=kept)
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,7 +303,6 @@ def jbl_env(
 async def running_jbls(
     count: int,
     url: str,
-    proxy: Proxy,
     tg: FakeTelegram,
     twilio: FakeTwilio,
     args: argparse.Namespace,
@@ -361,15 +310,29 @@ async def running_jbls(
 ) -> AsyncIterator[list[Jbl]]:
     """`count` `jbl run` processes behind the proxy until the block ends; then SIGTERM."""
     ports = [free_port() for _ in range(count)]
-    proxy.upstreams[:] = [f"http://127.0.0.1:{port}" for port in ports]
-    twilio.connect(proxy.base, PUBLIC_URL)
+    async with proxy_process([f"http://127.0.0.1:{port}" for port in ports]) as proxy:
+        twilio.connect(proxy, PUBLIC_URL)
+        async with _jbls_behind(proxy, ports, url, tg, twilio, args, cwd) as jbls:
+            yield jbls
+
+
+@contextlib.asynccontextmanager
+async def _jbls_behind(
+    proxy: str,
+    ports: list[int],
+    url: str,
+    tg: FakeTelegram,
+    twilio: FakeTwilio,
+    args: argparse.Namespace,
+    cwd: Path,
+) -> AsyncIterator[list[Jbl]]:
     jbls: list[Jbl] = []
     try:
         for port in ports:
             process = await asyncio.create_subprocess_exec(
                 JBL,
                 "run",
-                env=jbl_env(url, port, proxy.base, tg, twilio, args),
+                env=jbl_env(url, port, proxy, tg, twilio, args),
                 cwd=cwd,
                 stderr=asyncio.subprocess.PIPE,
             )
@@ -519,7 +482,6 @@ async def storm(processes: int, args: argparse.Namespace, url: str, cwd: Path) -
         async with (
             StormTelegram(arrivals) as tg,
             FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, SENDER) as twilio,
-            Proxy([]) as proxy,
         ):
             twilio.on_message = on_twilio_message(arrivals, firsts)
             # People who wrote to the bot before: Telegram knows their chats, and WhatsApp's
@@ -529,7 +491,7 @@ async def storm(processes: int, args: argparse.Namespace, url: str, cwd: Path) -
                     tg.user(telegram_id(n), f"Warga {n}")
                 else:
                     twilio.inbound(phone(n))
-            async with running_jbls(processes, url, proxy, tg, twilio, args, cwd) as jbls:
+            async with running_jbls(processes, url, tg, twilio, args, cwd) as jbls:
                 sampling = asyncio.create_task(sample_rss(jbls))
                 began = time.monotonic()
                 broadcast_id = await start_broadcast(app)
