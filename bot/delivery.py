@@ -387,6 +387,19 @@ class OutboxSender:
         self.stats.adopted += len(ready)
         self._wake.set()
 
+    async def next_part(self, chat: str) -> None:
+        """Waits for the turn of a row's message beyond its first (a long reply sent in
+        parts): the platform counts every message against its limit, so each part takes a
+        slot and a place in the window as a row does."""
+        delay = self.pacer.slot(chat) - self.pacer.clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        # Each wait is until the window's oldest start leaves it, not a poll; another send may
+        # take that place first, hence the loop.
+        while (wait := self._window.wait()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+        self._window.started()
+
     @property
     def rate_per_s(self) -> float:
         """The rate this sender keeps to now: the limit, or its share of it."""

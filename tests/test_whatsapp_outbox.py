@@ -5,6 +5,7 @@ fake Twilio; webhooks and callbacks reach the real ASGI app; the sender runs whe
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from models.people import Identity
 from models.receipts import delivery_progress
 from models.uow import UnitOfWork
 from tests import db
+from tests.arrivals import busiest_second
 from tests.conftest import Clock
 from tests.dialogs import order_for_pickup
 from tests.fake_telegram import LocalServer
@@ -440,3 +442,27 @@ async def test_a_reply_during_the_broadcast_goes_before_the_broadcasts_slotted_s
     assert "/katalog" in reply.text
     got = Counter(m.to for m in rig.twilio.messages)
     assert all(got[f"whatsapp:{s.number}"] == 2 for s in subscribers)
+
+
+async def test_a_reply_in_parts_counts_each_part_against_the_rate(rig: Rig) -> None:
+    """Twilio counts messages, not rows: two long cards of several parts each, written at
+    once, reach it at no more than the rate in any second (each part waits for a slot and a
+    place in the sender's window)."""
+    product = (await db.products(rig.app))[0]
+    await db.set_product(rig.app, product.name, description="Enak & gurih. " * 200)
+    sender = OutboxSender(rig.app.sessions, rig.channel, Limits(2, 10), rig.app.clock)
+    rig.channel.attach(sender)
+    arrived: list[float] = []
+    rig.twilio.on_message = lambda _: arrived.append(time.monotonic())
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    try:
+        people = [rig.twilio.user(f"+62813444{n:05d}", "Warga") for n in range(2)]
+        for person in people:
+            await person.send(f"/start p_{product.id}")
+        await rig.twilio.wait_for(lambda: len(arrived) >= 6, what="both cards, in parts")
+    finally:
+        stop.set()
+        await running
+    assert all(len(person.messages) >= 3 for person in people)
+    assert busiest_second(arrived) <= 2

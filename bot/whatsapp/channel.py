@@ -25,7 +25,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from bot.attachments import media_link
-from bot.delivery import NeedsTemplate, Pacer, Rejected, RetryLater, Unreachable
+from bot.delivery import NeedsTemplate, Rejected, RetryLater, Unreachable
 from bot.file_links import file_url
 from bot.locks import KeyedLocks
 from bot.whatsapp.render import MEDIA_TYPES, PHOTO_PREFIX, Part, one_line, parts
@@ -570,13 +570,9 @@ class WhatsappChannel:
         return Rejected(reason)
 
     async def _pace(self, to: str) -> None:
-        """Waits for the next send slot of the sender, for a message beyond a row's first."""
-        if self.sender is None:
-            return
-        pacer: Pacer = self.sender.pacer
-        delay = pacer.slot(to) - pacer.clock()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        """Waits for the sender's next turn, for a message beyond a row's first."""
+        if self.sender is not None:
+            await self.sender.next_part(to)
 
     @contextlib.asynccontextmanager
     async def _offering(self, identity: str, replies: Sequence[Reply]) -> AsyncIterator[None]:
