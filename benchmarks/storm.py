@@ -19,9 +19,10 @@ mode and WhatsApp through Twilio; the fake Bot API (`tests/fake_telegram.py`, po
 the webhook on up to 40 connections, as Telegram does) and the fake Twilio
 (`tests/fake_twilio.py`, with status callbacks) in the driver's process; in front of the
 processes a round-robin proxy (`benchmarks.harness.proxy`, a process of its own), as nginx
-would be, which every webhook and status callback passes. The database is seeded with the demo catalog and `--subscribers` people,
-half on each channel, each with their checkout details remembered and WhatsApp's 24-hour window
-open; the featured category's products get stock enough for every order.
+would be, which every webhook and status callback passes. The database is seeded with the demo
+catalog and `--subscribers` people, half on each channel, each with their checkout details
+remembered and WhatsApp's 24-hour window open; the featured category's products get stock
+enough for every order.
 
 The broadcast starts as the Friday job starts it (`scheduler.jobs.friday_broadcast`, on the
 clock of the last Friday's send time, so that its rows are due now), and every process's
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import random
@@ -75,7 +77,7 @@ from benchmarks.whatsapp import until_healthy
 from bot.bootstrap import App, build_app, init_database
 from models.friday import edition_date
 from scheduler.jobs import friday_broadcast
-from tests.arrivals import busiest_second
+from tests.arrivals import busiest_window
 from tests.fake_telegram import Call, FakeTelegram, TelegramUser, inline_buttons
 from tests.fake_twilio import FakeTwilio, Message
 from tests.processes import JBL
@@ -310,24 +312,13 @@ async def running_jbls(
 ) -> AsyncIterator[list[Jbl]]:
     """`count` `jbl run` processes behind the proxy until the block ends; then SIGTERM."""
     ports = [free_port() for _ in range(count)]
-    async with proxy_process([f"http://127.0.0.1:{port}" for port in ports]) as proxy:
-        twilio.connect(proxy, PUBLIC_URL)
-        async with _jbls_behind(proxy, ports, url, tg, twilio, args, cwd) as jbls:
-            yield jbls
-
-
-@contextlib.asynccontextmanager
-async def _jbls_behind(
-    proxy: str,
-    ports: list[int],
-    url: str,
-    tg: FakeTelegram,
-    twilio: FakeTwilio,
-    args: argparse.Namespace,
-    cwd: Path,
-) -> AsyncIterator[list[Jbl]]:
     jbls: list[Jbl] = []
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        proxy = await stack.enter_async_context(
+            proxy_process([f"http://127.0.0.1:{port}" for port in ports])
+        )
+        twilio.connect(proxy, PUBLIC_URL)
+        stack.push_async_callback(_stop_jbls, jbls)
         for port in ports:
             process = await asyncio.create_subprocess_exec(
                 JBL,
@@ -340,16 +331,19 @@ async def _jbls_behind(
         for jbl in jbls:
             await until_healthy(jbl.base, jbl.process)
         yield jbls
-    finally:
-        for jbl in jbls:
-            jbl.sample_rss()
-            if jbl.process.returncode is None:
-                jbl.process.send_signal(signal.SIGTERM)
-        for jbl in jbls:
-            _, err = await jbl.process.communicate()
-            said = err.decode()
-            if jbl.process.returncode != 0 or "Traceback" in said:
-                print(f"jbl ended with {jbl.process.returncode}:\n{said[-3000:]}", file=sys.stderr)
+
+
+async def _stop_jbls(jbls: list[Jbl]) -> None:
+    """SIGTERM to each, then what any said in dying."""
+    for jbl in jbls:
+        jbl.sample_rss()
+        if jbl.process.returncode is None:
+            jbl.process.send_signal(signal.SIGTERM)
+    for jbl in jbls:
+        _, err = await jbl.process.communicate()
+        said = err.decode()
+        if jbl.process.returncode != 0 or "Traceback" in said:
+            print(f"jbl ended with {jbl.process.returncode}:\n{said[-3000:]}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,6 +453,9 @@ class Storm:
     lost: int  # subscribers whose broadcast never reached them
     doubled: int  # broadcast rows that reached their chat more than once
     seconds: float
+    # The driver's longest moment away from its event loop: the fakes stamp each arrival when
+    # the loop gets to it, so a stall bunches the sends of its length into the next second.
+    longest_stall: float
 
 
 def rate_held(times: Sequence[float], limit: float) -> float:
@@ -491,8 +488,10 @@ async def storm(processes: int, args: argparse.Namespace, url: str, cwd: Path) -
                     tg.user(telegram_id(n), f"Warga {n}")
                 else:
                     twilio.inbound(phone(n))
-            async with running_jbls(processes, url, tg, twilio, args, cwd) as jbls:
+            async with running_jbls(processes, url, tg, twilio, args, cwd) as jbls, quiet_gc():
                 sampling = asyncio.create_task(sample_rss(jbls))
+                stalls = Stalls()
+                watching = asyncio.create_task(stalls.watch())
                 began = time.monotonic()
                 broadcast_id = await start_broadcast(app)
                 spread = args.spread_minutes * 60
@@ -509,6 +508,7 @@ async def storm(processes: int, args: argparse.Namespace, url: str, cwd: Path) -
                 await until_sent(app, broadcast_id)
                 seconds = time.monotonic() - began
                 sampling.cancel()
+                watching.cancel()
             rows = {int(row_id): status for row_id, status in await rows_of(app, broadcast_id)}
             whatsapp_sent = Counter(
                 int(m.status_callback.rsplit("row=", 1)[1])
@@ -533,6 +533,7 @@ async def storm(processes: int, args: argparse.Namespace, url: str, cwd: Path) -
             lost=args.subscribers - reached,
             doubled=doubled,
             seconds=seconds,
+            longest_stall=stalls.longest,
         )
     finally:
         await app.close()
@@ -559,6 +560,35 @@ async def until_sent(app: App, broadcast_id: int, timeout: float = 3600) -> None
             if not left:
                 return
             await asyncio.sleep(1.0)
+
+
+@contextlib.asynccontextmanager
+async def quiet_gc() -> AsyncIterator[None]:
+    """No collection of the driver's garbage while the storm is measured: a full collection
+    over the seeded fakes' objects held the loop (and the stamps at the fakes) for a tenth of a
+    second. What was built before is frozen out of later collections too."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+@dataclass
+class Stalls:
+    """How late the driver's event loop wakes a task that sleeps for `TICK` seconds."""
+
+    TICK = 0.01
+    longest: float = 0.0
+
+    async def watch(self) -> None:
+        while True:
+            asked = time.monotonic()
+            await asyncio.sleep(self.TICK)
+            self.longest = max(self.longest, time.monotonic() - asked - self.TICK)
 
 
 async def sample_rss(jbls: Sequence[Jbl]) -> None:
@@ -609,10 +639,13 @@ def report(storms: Sequence[Storm], args: argparse.Namespace) -> list[Goal]:
             # while the broadcast went counts.
             during = [t for t in sends if broadcast and min(broadcast) <= t <= max(broadcast)]
             held = rate_held(during if channel == WHATSAPP else broadcast, limit)
-            busiest = busiest_second(sorted(sends)) / limit
+            most, began = busiest_window(sorted(sends))
+            busiest = most / limit
+            start = min(broadcast, default=began)
             print(
                 f"{channel}: {len(broadcast):,} broadcast messages, {len(sends):,} paced sends;"
                 f" held {held:.3f} of {limit:g}/s, busiest second {busiest:.3f}×"
+                f" ({most} sends from {began - start:+.1f} s after the broadcast's first)"
             )
             goals.append(
                 verdict_row(
@@ -658,6 +691,8 @@ def report(storms: Sequence[Storm], args: argparse.Namespace) -> list[Goal]:
         )
         rss = ", ".join(kib_to_mib(kib) for kib in run.peak_rss_kib)
         goals.append(info_row(f"{label}: peak RSS per process", rss))
+        stall = f"{run.longest_stall * 1000:.0f} ms"
+        goals.append(info_row(f"{label}: driver's longest stall", stall))
     return goals
 
 

@@ -7,9 +7,16 @@ from collections.abc import Sequence
 
 def busiest_second(arrivals: Sequence[float]) -> int:
     """The most arrivals within any one second (a sliding window; arrivals in order)."""
-    most, first = 0, 0
+    return busiest_window(arrivals)[0]
+
+
+def busiest_window(arrivals: Sequence[float]) -> tuple[int, float]:
+    """The most arrivals within any one second, and when that second began (arrivals in
+    order; 0.0 for none)."""
+    most, began, first = 0, 0.0, 0
     for last, at in enumerate(arrivals):
         while at - arrivals[first] >= 1.0:
             first += 1
-        most = max(most, last - first + 1)
-    return most
+        if last - first + 1 > most:
+            most, began = last - first + 1, arrivals[first]
+    return most, began
