@@ -341,6 +341,10 @@ class OutboxSender:
         self._sending: set[asyncio.Task[None]] = set()
         self._lanes = Lanes(limits.rate_per_s, limits.in_flight)
         self._window = Window(limits.rate_per_s, span=span)
+        # Every message as it goes on the wire (`on_the_wire`): a transport that does work
+        # between a row's start and its request (WhatsApp sets the chat's menu in the
+        # database) must not let that work's varying time bunch the requests.
+        self._wire = Window(limits.rate_per_s, span=span)
         self._window_opens: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
         self._claiming: asyncio.Task[None] | None = None
@@ -388,17 +392,21 @@ class OutboxSender:
         self._wake.set()
 
     async def next_part(self, chat: str) -> None:
-        """Waits for the turn of a row's message beyond its first (a long reply sent in
+        """Waits for the slot of a row's message beyond its first (a long reply sent in
         parts): the platform counts every message against its limit, so each part takes a
-        slot and a place in the window as a row does."""
+        slot as a row does (and its place on the wire, `on_the_wire`)."""
         delay = self.pacer.slot(chat) - self.pacer.clock()
         if delay > 0:
             await asyncio.sleep(delay)
-        # Each wait is until the window's oldest start leaves it, not a poll; another send may
-        # take that place first, hence the loop.
-        while (wait := self._window.wait()) > 0:  # noqa: ASYNC110
+
+    async def on_the_wire(self) -> None:
+        """Waits until one more message may go to the platform within the rate, counted as
+        the requests go out rather than as the rows start."""
+        # Each wait is until the window's oldest request leaves it, not a poll; another send
+        # may take that place first, hence the loop.
+        while (wait := self._wire.wait()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(wait)
-        self._window.started()
+        self._wire.started()
 
     @property
     def rate_per_s(self) -> float:
@@ -411,6 +419,7 @@ class OutboxSender:
         if rate_per_s > 0:
             self.pacer.set_rate(rate_per_s / self._window.span)
             self._window.set_rate(rate_per_s)
+            self._wire.set_rate(rate_per_s)
             self._lanes.set_rate(rate_per_s)
 
     def _may_send(self) -> bool:
@@ -898,7 +907,8 @@ class OutboxSender:
                 beating.cancel()  # ended by the stop already, unless the sender was cancelled
                 await asyncio.gather(beating, return_exceptions=True)
                 held = self._sent_held[-1][0] - time.monotonic() if self._sent_held else 0.0
-                await asyncio.sleep(max(self._window.quiet_in(), held))
+                quiet = max(self._window.quiet_in(), self._wire.quiet_in())
+                await asyncio.sleep(max(quiet, held))
                 self._release_held(math.inf)
             if self._recording is not None:
                 await asyncio.gather(self._recording, return_exceptions=True)

@@ -530,6 +530,8 @@ class WhatsappChannel:
         in_place: bool = False,
     ) -> str:
         """Creates one message; returns its SID. Raises what the outbox understands."""
+        if self.sender is not None:
+            await self.sender.on_the_wire()
         arguments: dict[str, Any] = {
             "to": to,
             "from_": self.settings.from_number,
