@@ -201,27 +201,38 @@ def jakarta_today() -> tuple[int, str]:
     return datetime.now(ZoneInfo("Asia/Jakarta")).weekday(), "00:00"
 
 
+async def due_in_a_moment(
+    database_url: str,
+    tg: FakeTelegram,
+    job: str,
+    section: str,
+    schedule: type[BroadcastSettings] | type[ReportSettings],
+) -> dict:
+    """Stores the weekly `job` as due a few seconds from now, so that both processes wake for
+    it at the same moment once both are up; returns their environment, with the job's
+    `[section]` set for today."""
+    weekday, at = jakarta_today()
+    settings = Settings(
+        database=DatabaseSettings(url=database_url),
+        **{section: schedule(weekday=weekday, time=at)},
+    )
+    await stored_job_due(settings, job, datetime.now(UTC) + timedelta(seconds=8))
+    return telegram_env(
+        database_url,
+        tg,
+        "http://127.0.0.1:9/telegram/webhook",
+        **{f"JBL_{section.upper()}__WEEKDAY": str(weekday), f"JBL_{section.upper()}__TIME": at},
+    )
+
+
 async def test_the_friday_job_firing_in_two_processes_sends_one_broadcast_once_to_each(
     app: App, database_url: str, tg: FakeTelegram, tmp_path: Path
 ) -> None:
     people = [tg.user(9000 + n, f"Warga {n}") for n in range(6)]
     for person in people:
         await Chatter(app, f"telegram:{person.id}").send("/langganan")
-    weekday, at = jakarta_today()
-    settings = Settings(
-        database=DatabaseSettings(url=database_url),
-        broadcast=BroadcastSettings(weekday=weekday, time=at),
-    )
-    # Both processes wake for it at the same moment, once both are up.
-    await stored_job_due(settings, FRIDAY_JOB, datetime.now(UTC) + timedelta(seconds=8))
+    env = await due_in_a_moment(database_url, tg, FRIDAY_JOB, "broadcast", BroadcastSettings)
     ports = [free_port(), free_port()]
-    env = telegram_env(
-        database_url,
-        tg,
-        "http://127.0.0.1:9/telegram/webhook",
-        JBL_BROADCAST__WEEKDAY=str(weekday),
-        JBL_BROADCAST__TIME=at,
-    )
     async with jbl_runs(env, ports, tmp_path):
         await tg.wait_for(
             lambda: all(person.bot_messages for person in people),
@@ -279,20 +290,8 @@ async def test_the_weekly_report_firing_in_two_processes_goes_to_each_staff_memb
     staff = [f"console:{name}" for name in ("ana", "eko", "sari")]
     for identity in staff:
         await add_staff(app, identity)
-    weekday, at = jakarta_today()
-    settings = Settings(
-        database=DatabaseSettings(url=database_url),
-        reports=ReportSettings(weekday=weekday, time=at),
-    )
-    await stored_job_due(settings, REPORT_JOB, datetime.now(UTC) + timedelta(seconds=8))
+    env = await due_in_a_moment(database_url, tg, REPORT_JOB, "reports", ReportSettings)
     ports = [free_port(), free_port()]
-    env = telegram_env(
-        database_url,
-        tg,
-        "http://127.0.0.1:9/telegram/webhook",
-        JBL_REPORTS__WEEKDAY=str(weekday),
-        JBL_REPORTS__TIME=at,
-    )
     async with jbl_runs(env, ports, tmp_path):
 
         async def claimed() -> bool:
