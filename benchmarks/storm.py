@@ -17,7 +17,8 @@ processes:
 What runs, all on this machine: PostgreSQL; N real `jbl run` processes, with Telegram in webhook
 mode and WhatsApp through Twilio; the fake Bot API (`tests/fake_telegram.py`, posting updates to
 the webhook on up to 40 connections, as Telegram does) and the fake Twilio
-(`tests/fake_twilio.py`, with status callbacks) in the driver's process; in front of the
+(`tests/fake_twilio.py`, with status callbacks) in the driver's process, which is given the
+CPU ahead of the others while it measures (`first_on_the_cpu`; as root); in front of the
 processes a round-robin proxy (`benchmarks.harness.proxy`, a process of its own), as nginx
 would be, which every webhook and status callback passes. The database is seeded with the demo
 catalog and `--subscribers` people, half on each channel, each with their checkout details
@@ -97,6 +98,7 @@ TELEGRAM_SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMes
 BROADCAST_MARK = ":bc:"  # in the broadcast button's payload (`payloads.BROADCAST_CATALOG`)
 THINK_SECONDS = (2.0, 5.0)  # between a reply and the resident's next message
 REPLY_TIMEOUT = 60.0
+DRIVER_PRIORITY = -10  # a nice value: ahead of the `jbl run`s (0) when both want a core
 
 
 # --------------------------------------------------------------------------------------------
@@ -488,7 +490,11 @@ async def storm(processes: int, args: argparse.Namespace, url: str, cwd: Path) -
                     tg.user(telegram_id(n), f"Warga {n}")
                 else:
                     twilio.inbound(phone(n))
-            async with running_jbls(processes, url, tg, twilio, args, cwd) as jbls, quiet_gc():
+            async with (
+                running_jbls(processes, url, tg, twilio, args, cwd) as jbls,
+                quiet_gc(),
+                first_on_the_cpu(),
+            ):
                 sampling = asyncio.create_task(sample_rss(jbls))
                 stalls = Stalls()
                 watching = asyncio.create_task(stalls.watch())
@@ -575,6 +581,26 @@ async def quiet_gc() -> AsyncIterator[None]:
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+@contextlib.asynccontextmanager
+async def first_on_the_cpu() -> AsyncIterator[None]:
+    """The driver runs ahead of the processes it measures when both want a core: the fakes
+    stand for the platforms' servers, which are elsewhere in a deployment, and a stamp taken
+    late because the driver waited for the CPU bunches the sends into the next second. Entered
+    after the `jbl run`s and the proxy started, which keep the ordinary priority. Only root may
+    raise a priority; otherwise the driver says so and runs as it is."""
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, DRIVER_PRIORITY)
+    except PermissionError:
+        print("the driver runs at the ordinary priority (only root may raise it)", flush=True)
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, before)
 
 
 @dataclass

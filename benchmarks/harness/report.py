@@ -82,9 +82,11 @@ def info_row(figure: str, measured: str, goal: str = "(report)") -> Goal:
 def print_goals(rows: Sequence[Goal]) -> None:
     print("\n-- goals --")
     width = max(len(r[0]) for r in rows) + 2
-    print(f"{'figure':<{width}}{'goal':<16}{'measured':>14}  verdict")
+    goals = max(16, *(len(r[1]) + 2 for r in rows))
+    measures = max(14, *(len(r[2]) for r in rows))
+    print(f"{'figure':<{width}}{'goal':<{goals}}{'measured':>{measures}}  verdict")
     for name, goal, measured, verdict in rows:
-        print(f"{name:<{width}}{goal:<16}{measured:>14}  {verdict}")
+        print(f"{name:<{width}}{goal:<{goals}}{measured:>{measures}}  {verdict}")
 
 
 def finish(rows: Sequence[Goal], fingerprint: str) -> int:
