@@ -83,10 +83,9 @@ def print_goals(rows: Sequence[Goal]) -> None:
     print("\n-- goals --")
     width = max(len(r[0]) for r in rows) + 2
     goals = max(16, *(len(r[1]) + 2 for r in rows))
-    measures = max(14, *(len(r[2]) for r in rows))
-    print(f"{'figure':<{width}}{'goal':<{goals}}{'measured':>{measures}}  verdict")
+    print(f"{'figure':<{width}}{'goal':<{goals}}{'measured':>14}  verdict")
     for name, goal, measured, verdict in rows:
-        print(f"{name:<{width}}{goal:<{goals}}{measured:>{measures}}  {verdict}")
+        print(f"{name:<{width}}{goal:<{goals}}{measured:>14}  {verdict}")
 
 
 def finish(rows: Sequence[Goal], fingerprint: str) -> int:
