@@ -345,6 +345,11 @@ class OutboxSender:
         # between a row's start and its request (WhatsApp sets the chat's menu in the
         # database) must not let that work's varying time bunch the requests.
         self._wire = Window(limits.rate_per_s, span=span)
+        # Requests waiting for their place on the wire, first come first served (replies to
+        # different people keep the order they were written in), and the timer that lets the
+        # next one go when the window has room.
+        self._wire_turns: deque[asyncio.Future[None]] = deque()
+        self._wire_opens: asyncio.TimerHandle | None = None
         self._window_opens: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
         self._claiming: asyncio.Task[None] | None = None
@@ -401,12 +406,31 @@ class OutboxSender:
 
     async def on_the_wire(self) -> None:
         """Waits until one more message may go to the platform within the rate, counted as
-        the requests go out rather than as the rows start."""
-        # Each wait is until the window's oldest request leaves it, not a poll; another send
-        # may take that place first, hence the loop.
-        while (wait := self._wire.wait()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(wait)
-        self._wire.started()
+        the requests go out rather than as the rows start; in the order the requests came."""
+        if not self._wire_turns and self._wire.wait() <= 0:
+            self._wire.started()
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._wire_turns.append(turn)
+        self._let_on_the_wire()
+        await turn
+
+    def _let_on_the_wire(self) -> None:
+        """Gives the waiting requests their places on the wire, oldest first, while the window
+        has room; else sets the timer for when it will."""
+        if self._wire_opens is not None:
+            self._wire_opens.cancel()
+            self._wire_opens = None
+        while self._wire_turns:
+            wait = self._wire.wait()
+            if wait > 0:
+                loop = asyncio.get_running_loop()
+                self._wire_opens = loop.call_later(wait, self._let_on_the_wire)
+                return
+            turn = self._wire_turns.popleft()
+            if not turn.done():  # its send was cancelled meanwhile: no place taken
+                self._wire.started()
+                turn.set_result(None)
 
     @property
     def rate_per_s(self) -> float:
