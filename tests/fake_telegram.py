@@ -63,6 +63,15 @@ POLLING_CONFLICT = (
     "make sure that only one bot instance is running"
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
+# What the Bot API answers a send with allow_paid_broadcast that the bot's Stars cannot pay
+# for: the MTProto error, passed through as "Bad Request: <ERROR>" (telegram-bot-api's
+# Client.cpp keeps upper-case errors as they are; MTProto's messages.sendMessage lists
+# 400 BALANCE_TOO_LOW).
+BALANCE_TOO_LOW = "BALANCE_TOO_LOW"
+# The methods that take allow_paid_broadcast (Bot API 7.11) and that jbl uses.
+PAID_SENDS = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage"}
+)
 KICKED = "Forbidden: bot was kicked from the group chat"
 
 
@@ -703,6 +712,10 @@ class FakeTelegram:
         self.scoped_commands: dict[tuple[str, str | None], list[JSON]] = {}
         # Exceptions inside the fake itself: answered as 500 and raised when the fake exits.
         self.internal_errors: list[BaseException] = []
+        # Paid broadcast: how many paid sends the bot's Stars pay for (None: as many as asked),
+        # and how many were made. Telegram charges the sends that succeed.
+        self.paid_allowance: int | None = None
+        self.paid_sends = 0
 
         self._chats: dict[int, _Chat] = {}
         self._blocked: set[int] = set()
@@ -1096,7 +1109,9 @@ class FakeTelegram:
             recorded = True
             self._changed()
             self._take_failure(method, call.params)
+            paid = self._paid(method, call.params)
             result = await self._handlers[method](call.params)
+            self.paid_sends += paid
             body: JSON = {"ok": True, "result": result}
             if isinstance(result, _Answer):
                 body = {"ok": True, "result": result.result, "description": result.description}
@@ -1116,6 +1131,14 @@ class FakeTelegram:
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
+
+    def _paid(self, method: str, params: JSON) -> bool:
+        """Whether the call is a paid send; refused when the Stars do not cover it."""
+        if method not in PAID_SENDS or params.get("allow_paid_broadcast") not in (True, "true"):
+            return False
+        if self.paid_allowance is not None and self.paid_sends >= self.paid_allowance:
+            raise bad_request(BALANCE_TOO_LOW)
+        return True
 
     def _take_failure(self, method: str, params: JSON) -> None:
         queue = self._failures.get(method, [])
@@ -1860,9 +1883,12 @@ class CountingTelegram(FakeTelegram):
 
     def __init__(self, token: str = "123:ABC", **options: Any) -> None:
         super().__init__(token, **options)
-        # Successful sendMessage calls per chat id, and when each arrived (time.monotonic).
+        # Successful sendMessage calls per chat id, and when each arrived (time.monotonic): all
+        # of them, and apart the paid sends (allow_paid_broadcast) and the others.
         self.sends: Counter[int] = Counter()
         self.arrivals = array("d")
+        self.paid_arrivals = array("d")
+        self.free_arrivals = array("d")
         # "method status" of every call answered.
         self.answers: Counter[str] = Counter()
         # Called after each successful sendMessage with the number so far.
@@ -1894,7 +1920,10 @@ class CountingTelegram(FakeTelegram):
             raise ApiError(403, BLOCKED)
         text, _html, entities = self._text(params)
         markup = self._markup(params.get("reply_markup"))
-        self.arrivals.append(time.monotonic())
+        now = time.monotonic()
+        self.arrivals.append(now)
+        paid = params.get("allow_paid_broadcast") in (True, "true")
+        (self.paid_arrivals if paid else self.free_arrivals).append(now)
         self.sends[chat_id] += 1
         body: JSON = {
             "message_id": next(self._message_ids),
