@@ -14,6 +14,7 @@ from bot.metrics import MeasuredConversation, Metrics
 from bot.queued_replies import QueuedReplies
 from handlers.context import ConversationConfig
 from handlers.dispatch import Clock, Conversation
+from models.broadcasts import Rates
 from models.db import Access, create_engine, session_factory
 from models.demo import ensure_categories, load_demo
 from models.files import DatabaseFiles
@@ -63,6 +64,11 @@ def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Acces
         review_new_products=settings.catalog.review_new_products,
         demote_after_fridays=settings.catalog.demote_after_fridays,
         local_first=settings.catalog.local_first,
+        rates=Rates(
+            telegram=settings.telegram.rate_per_s,
+            whatsapp=settings.whatsapp.rate_per_s,
+            paid=settings.telegram.paid_rate_per_s if settings.telegram.paid_broadcast else None,
+        ),
     )
     # Every WhatsApp message goes out through its outbox sender, replies too.
     whatsapp_replies = QueuedReplies()

@@ -32,8 +32,12 @@ from typing import TYPE_CHECKING, Protocol
 from bot.workers import here, process_gone, worker_id
 from handlers.messages import Reply
 from handlers.notices import NO_SUBJECTS, Subjects, notice, subjects_of
+from models.broadcasts import record_paid
 from models.outbox import (
     BROADCAST_PRIORITY,
+    FREE_PRIORITIES,
+    PAID_BROADCAST_PRIORITY,
+    PRIORITIES,
     Claimed,
     Lease,
     Outcomes,
@@ -65,6 +69,11 @@ class Unreachable(Exception):
 
 class Rejected(Exception):
     """The platform refused this message for good; trying again would not help."""
+
+
+class PaidRefused(Exception):
+    """The platform refused a paid send (Telegram: the bot's Stars do not cover it): the
+    broadcast goes on at the free rate."""
 
 
 class NeedsTemplate(Exception):
@@ -229,6 +238,23 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 2 ** (attempts + 1)))
 
 
+@dataclass(frozen=True)
+class Lane:
+    """The rows a sender claims, by their priority (the first first), and whether its sends
+    are paid ones (Telegram's paid broadcast), counted for what they cost."""
+
+    priorities: tuple[int, ...] = FREE_PRIORITIES
+    paid: bool = False
+
+
+# A channel's one sender when no paid broadcast is set up: it claims every row, paid ones too
+# (a broadcast chosen paid before the deployment turned paid broadcast off goes free).
+EVERY_ROW = Lane(PRIORITIES)
+# With paid broadcast on: the paid broadcast's rows, and the free sender's.
+PAID_BROADCAST = Lane((PAID_BROADCAST_PRIORITY,), paid=True)
+FREE = Lane()
+
+
 @dataclass
 class SenderStats:
     """What a sender has done so far (for benchmarks and logs): totals and the longest."""
@@ -250,6 +276,7 @@ class SenderStats:
     unreachable: int = 0
     rejected: int = 0
     needs_template: int = 0
+    paid_refused: int = 0  # paid sends the platform refused (then the broadcast went free)
     errors: int = 0  # failed for now: retried later, or failed after `max_attempts`
 
 
@@ -263,7 +290,7 @@ class _Ready:
 
     @property
     def broadcast(self) -> bool:
-        return self.claimed.message.priority == BROADCAST_PRIORITY
+        return self.claimed.message.priority in (BROADCAST_PRIORITY, PAID_BROADCAST_PRIORITY)
 
 
 class Lanes:
@@ -320,11 +347,13 @@ class OutboxSender:
         transport: Transport,
         limits: Limits,
         clock: Callable[[], datetime],
+        lane: Lane = EVERY_ROW,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
         self.limits = limits
         self.clock = clock
+        self.lane = lane
         self.worker = worker_id(transport.channel)
         span = 1.0 + limits.jitter_seconds
         self.pacer = Pacer(limits.rate_per_s / span, limits.per_chat_per_s)
@@ -655,6 +684,7 @@ class OutboxSender:
                 limit,
                 take_turns=self._sharing,
                 alone=self._others,
+                priorities=self.lane.priorities,
             )
             rendering = time.perf_counter()
             ready = await self._render(uow.session, claimed, now + lease)
@@ -810,6 +840,13 @@ class OutboxSender:
         if self._held_back or not (self._slotted or self._waiting):
             self._wake.set()
 
+    def _unsent_rows(self) -> list[_Ready]:
+        """Every row claimed and not handed to the transport, taken out of the queues."""
+        unsent = self._take_back_slots() + list(self._replies) + list(self._ready)
+        self._replies.clear()
+        self._ready.clear()
+        return unsent
+
     def _take_back_slots(self) -> list[_Ready]:
         """The rows given slots and not sent yet, in slot order; their timers cancelled."""
         rows = list(self._waiting)
@@ -845,6 +882,15 @@ class OutboxSender:
         except NeedsTemplate as error:
             self.stats.needs_template += 1
             self._outcomes.needs_template.append((message.id, str(error)))
+        except PaidRefused as error:
+            self.stats.paid_refused += 1
+            log.warning("outbox sender %s: a paid send was refused (%s)", self.worker, error)
+            self._outcomes.released.append(message.id)
+            if message.broadcast_id is not None:
+                self._outcomes.paid_refused.add(message.broadcast_id)
+            # The rest of the queue would be refused too; recorded, its rows go free.
+            self._outcomes.released += [row.claimed.message.id for row in self._unsent_rows()]
+            self._no_claim_before = self.pacer.clock() + 2 * self.limits.record_seconds
         except Exception as error:
             self.stats.errors += 1
             reason = f"{type(error).__name__}: {error}"
@@ -856,6 +902,8 @@ class OutboxSender:
         else:
             self._lanes.took(time.monotonic() - started)
             self.stats.sent += 1
+            if self.lane.paid and message.broadcast_id is not None:
+                self._outcomes.paid[message.broadcast_id] += 1
             if self._others:
                 per_chat = self.limits.per_chat_per_s
                 self._sent_held.append((started + 1 / per_chat, message.id))
@@ -906,7 +954,10 @@ class OutboxSender:
 
     async def _write_outcomes(self, outcomes: Outcomes) -> None:
         async with UnitOfWork(self.sessions) as uow:
-            await record_outcomes(uow.session, outcomes, self.worker, self.clock())
+            now = self.clock()
+            await record_outcomes(uow.session, outcomes, self.worker, now)
+            if outcomes.paid or outcomes.paid_refused:
+                await record_paid(uow.session, outcomes.paid, outcomes.paid_refused, now)
             await uow.commit()
 
     async def _finish(self, beating: asyncio.Task[None] | None = None) -> None:
@@ -921,10 +972,7 @@ class OutboxSender:
             self._window_opens.cancel()
             self._window_opens = None
         try:
-            unsent = self._take_back_slots() + list(self._replies) + list(self._ready)
-            self._replies.clear()
-            self._ready.clear()
-            self._outcomes.released += [row.claimed.message.id for row in unsent]
+            self._outcomes.released += [row.claimed.message.id for row in self._unsent_rows()]
             if self._sending:
                 await asyncio.gather(*self._sending, return_exceptions=True)
             if beating is not None:

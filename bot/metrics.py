@@ -37,6 +37,7 @@ from models.outbox import (
     DUE,
     LATER,
     NOTICE_PRIORITY,
+    PAID_BROADCAST_PRIORITY,
     PAUSED,
     oldest_due,
     waiting_rows,
@@ -60,7 +61,11 @@ message_log = logging.getLogger(MESSAGES)
 COUNTS_EVERY_S = 30.0
 # A message is handled in milliseconds; seconds mean the database or a lock is in the way.
 HANDLING_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-QUEUES = {NOTICE_PRIORITY: "notices", BROADCAST_PRIORITY: "broadcast"}
+QUEUES = {
+    NOTICE_PRIORITY: "notices",
+    BROADCAST_PRIORITY: "broadcast",
+    PAID_BROADCAST_PRIORITY: "paid_broadcast",
+}
 # `SenderStats` fields, as the outcome label of the sends.
 SEND_OUTCOMES = {
     "sent": "sent",
@@ -68,6 +73,7 @@ SEND_OUTCOMES = {
     "unreachable": "unreachable",
     "rejected": "failed",
     "needs_template": "needs_template",
+    "paid_refused": "paid_refused",
     "errors": "error",
 }
 ANSWERED, FAILED = "answered", "failed"

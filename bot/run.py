@@ -16,8 +16,8 @@ from telegram.error import InvalidToken, TelegramError
 from twilio.base.exceptions import TwilioRestException
 
 from bot.bootstrap import App, init_database
-from bot.delivery import Limits, OutboxSender
-from bot.telegram.channel import TelegramChannel
+from bot.delivery import EVERY_ROW, FREE, PAID_BROADCAST, Limits, OutboxSender
+from bot.telegram.channel import PaidBroadcast, TelegramChannel
 from bot.web import build_web
 from bot.whatsapp.channel import PER_CHAT_PER_S, WhatsappChannel
 from scheduler.setup import JobContext, build_scheduler, start_scheduler, stop_scheduler
@@ -69,8 +69,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
     try:
         if settings.telegram.token is not None:
             telegram = await _start_telegram(app)
-            limits = Limits(settings.telegram.rate_per_s, settings.telegram.per_chat_per_s)
-            senders.append(OutboxSender(app.sessions, telegram, limits, app.clock))
+            senders += telegram_senders(app, telegram)
         if settings.whatsapp.enabled:
             whatsapp = await _start_whatsapp(app)
             limits = Limits(settings.whatsapp.rate_per_s, PER_CHAT_PER_S)
@@ -108,6 +107,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         report_weekday=settings.reports.weekday,
         report_at=settings.reports.at,
         demote_after_fridays=settings.catalog.demote_after_fridays,
+        paid_broadcast=settings.telegram.paid_broadcast,
     )
     scheduler = build_scheduler(context, settings.database.url, settings.timezone)
     app.metrics.listen_to(scheduler)
@@ -145,6 +145,20 @@ async def _start_telegram(app: App) -> TelegramChannel:
         reason = "the token was refused" if isinstance(error, InvalidToken) else "cannot start"
         raise ChannelFailed(f"telegram: {reason}: {error}") from error
     return telegram
+
+
+def telegram_senders(app: App, telegram: TelegramChannel) -> list[OutboxSender]:
+    """Telegram's sender at the free rate; with paid broadcast on, beside it the paid
+    broadcast's, at the paid rate, which takes only the rows of a broadcast sent paid."""
+    settings = app.settings.telegram
+    free = Limits(settings.rate_per_s, settings.per_chat_per_s)
+    if not settings.paid_broadcast:
+        return [OutboxSender(app.sessions, telegram, free, app.clock, EVERY_ROW)]
+    paid = Limits(settings.paid_rate_per_s, settings.per_chat_per_s)
+    return [
+        OutboxSender(app.sessions, telegram, free, app.clock, FREE),
+        OutboxSender(app.sessions, PaidBroadcast(telegram), paid, app.clock, PAID_BROADCAST),
+    ]
 
 
 async def _start_whatsapp(app: App) -> WhatsappChannel:

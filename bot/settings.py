@@ -92,6 +92,10 @@ class TelegramSettings(Section):
     secret_token: SecretStr | None = Field(None, validate_default=True)
     rate_per_s: float = _rate(30.0)
     per_chat_per_s: float = _rate(1.0)
+    # Telegram's paid broadcast (decision 0043): staff may choose it for a Friday; its sends
+    # go at up to `paid_rate_per_s` and cost the bot's Stars.
+    paid_broadcast: bool = False
+    paid_rate_per_s: float = _rate(1000.0)
 
     @field_validator("token")
     @classmethod

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from handlers import catalog, payloads
 from handlers.attachments import attach
-from handlers.formatting import local_time, long_date
+from handlers.formatting import count_text, duration_text, local_time, long_date
 from handlers.menu import menu_button, unknown_command
 from handlers.messages import DOCUMENT, Button, Reply
 from handlers.money import format_rupiah
@@ -112,16 +112,27 @@ async def menu(chat: Chat, notice: str | None = None) -> list[Reply]:
             chat.t(
                 "bc_scheduled",
                 when=when,
-                recipients=recipients - unreachable,
-                unreachable=unreachable,
+                recipients=count_text(recipients - unreachable, chat.language),
+                unreachable=count_text(unreachable, chat.language),
             )
         )
+        estimate = await broadcasts.estimate(chat.session, content.category, chat.config.rates)
+        lines += estimate_lines(chat.language, estimate)
         buttons += [
             Button(chat.t("btn_bc_test"), payloads.BROADCAST_TEST(friday)),
             Button(chat.t("btn_bc_now"), payloads.BROADCAST_SEND(friday)),
             Button(chat.t("btn_bc_time"), payloads.BROADCAST_TIME(friday)),
-            Button(chat.t("btn_bc_cancel"), payloads.BROADCAST_CANCEL(friday)),
         ]
+        if estimate.stars is not None:
+            paid = broadcast is not None and broadcast.paid
+            stars = count_text(estimate.stars, chat.language)
+            lines.append(chat.t("bc_mode_paid", stars=stars) if paid else chat.t("bc_mode_free"))
+            buttons.append(
+                Button(chat.t("btn_bc_free"), payloads.BROADCAST_FREE(friday))
+                if paid
+                else Button(chat.t("btn_bc_paid"), payloads.BROADCAST_PAID(friday))
+            )
+        buttons.append(Button(chat.t("btn_bc_cancel"), payloads.BROADCAST_CANCEL(friday)))
     else:
         lines.append(await _progress(chat, broadcast))
         if broadcast.status == broadcasts.RUNNING:
@@ -153,7 +164,54 @@ async def _progress(chat: Chat, broadcast: Broadcast) -> str:
         ),
         *progress_lines(chat.language, done.counts),
     ]
+    if broadcast.paid:
+        lines += paid_lines(chat.language, broadcast, chat.config.timezone)
     return "\n".join(lines)
+
+
+def estimate_lines(language: str, estimate: broadcasts.Estimate) -> list[str]:
+    """How long the broadcast takes on each channel, and what the paid one costs."""
+    free = duration_text(estimate.free_seconds, language)
+    if estimate.paid_seconds is not None and estimate.stars is not None:
+        telegram = text(
+            language,
+            "bc_estimate_paid",
+            recipients=count_text(estimate.telegram, language),
+            free=free,
+            paid=duration_text(estimate.paid_seconds, language),
+            stars=count_text(estimate.stars, language),
+        )
+    else:
+        telegram = text(
+            language,
+            "bc_estimate_free",
+            recipients=count_text(estimate.telegram, language),
+            free=free,
+        )
+    whatsapp = text(
+        language,
+        "bc_estimate_whatsapp",
+        recipients=count_text(estimate.whatsapp, language),
+        duration=duration_text(estimate.whatsapp_seconds, language),
+    )
+    return [telegram, whatsapp]
+
+
+def paid_lines(language: str, broadcast: Broadcast, timezone: ZoneInfo) -> list[str]:
+    """A paid broadcast's paid sends so far and the Stars they cost; when Telegram refused."""
+    stars = broadcast.paid_sends * broadcasts.STARS_PER_PAID_SEND
+    lines = [
+        text(
+            language,
+            "bc_paid_progress",
+            sent=count_text(broadcast.paid_sends, language),
+            stars=count_text(stars, language),
+        )
+    ]
+    if broadcast.paid_refused_at is not None:
+        when = local_time(broadcast.paid_refused_at, timezone, language)
+        lines.append(text(language, "bc_paid_refused", when=when))
+    return lines
 
 
 def _on_this_friday(action: StaffAction) -> Callable[[Chat, date | None], Awaitable[list[Reply]]]:
@@ -187,33 +245,59 @@ async def send_test(chat: Chat, friday: date) -> list[Reply]:
     return [Reply(replies[0].text, replies[0].buttons, toast=chat.t("bc_test_sent"))]
 
 
+def _confirm(chat: Chat, said: str, yes: str, payload: str) -> list[Reply]:
+    """A question before a staff action: its yes button, and back to the broadcast."""
+    buttons = (Button(chat.t(yes), payload), Button(chat.t("btn_back"), payloads.BROADCAST()))
+    return [Reply(said, buttons)]
+
+
 @_on_this_friday
 async def ask_send_now(chat: Chat, friday: date) -> list[Reply]:
-    """Asks before sending now, telling how many will get it."""
+    """Asks before sending now, telling how many will get it, and how long it takes."""
     broadcast = await broadcasts.broadcast_for(chat.session, friday)
     content = await broadcasts.content_for(chat.session, broadcast, friday)
     recipients, unreachable = await audience(chat.session, content.category)
+    estimate = await broadcasts.estimate(chat.session, content.category, chat.config.rates)
+    lines = [
+        chat.t(
+            "bc_confirm_now",
+            date=long_date(friday, chat.language),
+            recipients=count_text(recipients - unreachable, chat.language),
+        ),
+        *estimate_lines(chat.language, estimate),
+    ]
+    if broadcast is not None and broadcast.paid and estimate.stars is not None:
+        lines.append(chat.t("bc_confirm_now_paid", stars=count_text(estimate.stars, chat.language)))
+    return _confirm(chat, "\n".join(lines), "btn_bc_yes_send", payloads.BROADCAST_SEND_YES(friday))
+
+
+@_on_this_friday
+async def ask_paid(chat: Chat, friday: date) -> list[Reply]:
+    """Asks before the Friday's broadcast goes as Telegram's paid broadcast: how much faster,
+    and what it costs."""
+    rates = chat.config.rates
+    if rates.paid is None:
+        return await menu(chat, chat.t("bc_paid_off"))
+    broadcast = await broadcasts.broadcast_for(chat.session, friday)
+    content = await broadcasts.content_for(chat.session, broadcast, friday)
+    estimate = await broadcasts.estimate(chat.session, content.category, rates)
+    assert estimate.paid_seconds is not None and estimate.stars is not None
     said = chat.t(
-        "bc_confirm_now",
+        "bc_confirm_paid",
         date=long_date(friday, chat.language),
-        recipients=recipients - unreachable,
+        recipients=count_text(estimate.telegram, chat.language),
+        paid=duration_text(estimate.paid_seconds, chat.language),
+        free=duration_text(estimate.free_seconds, chat.language),
+        stars=count_text(estimate.stars, chat.language),
     )
-    buttons = (
-        Button(chat.t("btn_bc_yes_send"), payloads.BROADCAST_SEND_YES(friday)),
-        Button(chat.t("btn_back"), payloads.BROADCAST()),
-    )
-    return [Reply(said, buttons)]
+    return _confirm(chat, said, "btn_bc_yes_paid", payloads.BROADCAST_PAID_YES(friday))
 
 
 @_on_this_friday
 async def ask_cancel(chat: Chat, friday: date) -> list[Reply]:
     """Asks before cancelling the Friday's broadcast."""
     said = chat.t("bc_confirm_cancel", date=long_date(friday, chat.language))
-    buttons = (
-        Button(chat.t("btn_yes_cancel"), payloads.BROADCAST_CANCEL_YES(friday)),
-        Button(chat.t("btn_back"), payloads.BROADCAST()),
-    )
-    return [Reply(said, buttons)]
+    return _confirm(chat, said, "btn_yes_cancel", payloads.BROADCAST_CANCEL_YES(friday))
 
 
 @_on_this_friday
@@ -246,8 +330,33 @@ def _changing(change: Change) -> Callable[[Chat, date | None], Awaitable[list[Re
 @_changing
 async def send_now(chat: Chat, broadcast: Broadcast) -> None:
     """Starts sending the Friday's broadcast now."""
-    count = await broadcasts.start(chat.session, broadcast, chat.now)
-    await _record(chat, "broadcast_start", broadcast, recipients=count)
+    paid_allowed = chat.config.rates.paid is not None
+    count = await broadcasts.start(chat.session, broadcast, chat.now, paid_allowed)
+    await _record(chat, "broadcast_start", broadcast, recipients=count, paid=broadcast.paid)
+
+
+def _choosing(paid: bool) -> Callable[[Chat, date | None], Awaitable[list[Reply]]]:
+    """A staff button that chooses how this Friday's broadcast goes on Telegram (before it
+    starts), then shows it with what was chosen."""
+
+    @_on_this_friday
+    async def chosen(chat: Chat, friday: date) -> list[Reply]:
+        if paid and chat.config.rates.paid is None:
+            return await menu(chat, chat.t("bc_paid_off"))
+        broadcast = await broadcasts.broadcast_for(chat.session, friday) or await broadcasts.plan(
+            chat.session, friday, chat.config.send_time.of(friday), chat.now
+        )
+        if broadcast.status != broadcasts.SCHEDULED:
+            return await menu(chat, chat.t("bc_stale"))
+        await broadcasts.choose_paid(chat.session, broadcast, paid, chat.person.id)
+        await _record(chat, "broadcast_paid" if paid else "broadcast_free", broadcast)
+        return await menu(chat, chat.t("bc_chose_paid" if paid else "bc_chose_free"))
+
+    return chosen
+
+
+choose_paid = _choosing(paid=True)
+choose_free = _choosing(paid=False)
 
 
 @_changing

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from handlers.texts import text
-from models.broadcasts import SendTime
+from models.broadcasts import Rates, SendTime
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,9 @@ class ConversationConfig:
     demote_after_fridays: int = 2
     # In a category, the products of the resident's kecamatan come first within the same rank.
     local_first: bool = False
+    # The channels' send rates, for the broadcast's estimates; with a paid rate, staff may
+    # choose Telegram's paid broadcast.
+    rates: Rates = field(default_factory=Rates)
 
     @property
     def send_time(self) -> SendTime:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+import math
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 from handlers.money import format_rupiah
 from handlers.phones import display_phone
@@ -46,6 +49,23 @@ def weekly_time(send_time: SendTime, language: str) -> str:
     moment = datetime.combine(day, send_time.at)
     pattern = "EEEE HH.mm" if language == "id" else "EEEE HH:mm"
     return format_datetime(moment, pattern, locale=_locale(language))
+
+
+def count_text(number: int | Decimal, language: str) -> str:
+    """`280.000` / `280,000`; `0,3` / `0.3`."""
+    return format_decimal(number, locale=_locale(language))
+
+
+def duration_text(seconds: float, language: str) -> str:
+    """`2 j 36 m`, `4 m 40 d`, `9 d` / `2 h 36 min`, `4 min 40 s`, `9 s`: to the minute from
+    an hour, else to the second; rounded up."""
+    whole = math.ceil(seconds)
+    if whole >= 3600:
+        minutes = math.ceil(whole / 60)
+        return text(language, "dur_hours", hours=minutes // 60, minutes=minutes % 60)
+    if whole >= 60:
+        return text(language, "dur_minutes", minutes=whole // 60, seconds=whole % 60)
+    return text(language, "dur_seconds", seconds=whole)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from handlers import payloads
 from handlers.broadcast import broadcast_reply
 from handlers.claims import claim_notice
+from handlers.formatting import count_text, long_date
 from handlers.merchant import order_actions
 from handlers.messages import Button, Reply
 from handlers.money import format_rupiah
@@ -107,6 +108,8 @@ def notice(message: OutboxMessage, language: str, subjects: Subjects) -> Reply:
         return broadcast_reply(language, content)
     if message.kind == curation.NOTICE:
         return review_notice(message.payload, language)
+    if message.kind == broadcasts.PAID_REFUSED_KIND:
+        return paid_refused_notice(message.payload, language)
     if message.kind in claims.KINDS:
         view = subjects.shop_claims.get(message.payload["claim_id"])
         if view is None:
@@ -213,3 +216,15 @@ def review_notice(payload: Mapping[str, Any], language: str) -> Reply:
     )
     see = Button(text(language, "btn_see_product"), payloads.SHOP_PRODUCT(payload["product_id"]))
     return Reply(said, (see, Button(text(language, "btn_my_products"), payloads.SHOP_PRODUCTS(0))))
+
+
+def paid_refused_notice(payload: Mapping[str, Any], language: str) -> Reply:
+    """To the staff member who chose the paid broadcast: Telegram refused it, the rest goes
+    free."""
+    said = text(
+        language,
+        "notice_bc_paid_refused",
+        date=long_date(date.fromisoformat(payload["friday"]), language),
+        paid=count_text(payload["paid_sends"], language),
+    )
+    return Reply(said, (Button(text(language, "btn_bc_open"), payloads.BROADCAST()),))

@@ -189,6 +189,9 @@ BROADCAST_CANCEL = Payload("bc", FRIDAY, "x")
 BROADCAST_CANCEL_YES = Payload("bc", FRIDAY, "x!")
 BROADCAST_PAUSE = Payload("bc", FRIDAY, "pause")
 BROADCAST_RESUME = Payload("bc", FRIDAY, "resume")
+BROADCAST_PAID = Payload("bc", FRIDAY, "paid")
+BROADCAST_PAID_YES = Payload("bc", FRIDAY, "paid!")
+BROADCAST_FREE = Payload("bc", FRIDAY, "free")
 # A shop imported with the person's phone: "yes, mine" or "not mine" (the claim's id); staff's
 # approval or refusal when the shop already has someone else running it.
 CLAIM_YES = Payload("cl", ID, "y")

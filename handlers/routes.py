@@ -247,6 +247,9 @@ PAYLOADS: tuple[PayloadRoute, ...] = (
     PayloadRoute(payloads.BROADCAST_CANCEL_YES, broadcast.cancel),
     PayloadRoute(payloads.BROADCAST_PAUSE, broadcast.pause),
     PayloadRoute(payloads.BROADCAST_RESUME, broadcast.resume),
+    PayloadRoute(payloads.BROADCAST_PAID, broadcast.ask_paid),
+    PayloadRoute(payloads.BROADCAST_PAID_YES, broadcast.choose_paid),
+    PayloadRoute(payloads.BROADCAST_FREE, broadcast.choose_free),
     PayloadRoute(payloads.CALENDAR_FILE, broadcast.calendar_file),
     # A shop claimed by phone: the claimant's answer, and staff's decision.
     PayloadRoute(payloads.CLAIM_YES, claims.yes),

@@ -9,18 +9,23 @@ resuming and cancelling move the rows not yet claimed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     ForeignKey,
     Integer,
     String,
+    case,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -39,12 +44,15 @@ from models.friday import FRIDAY, FridayEdition, this_weeks_categories
 from models.outbox import (
     BROADCAST_PRIORITY,
     CANCELLED,
+    PAID_BROADCAST_PRIORITY,
     PAUSED,
     PENDING,
     SENDING,
     OutboxMessage,
+    notify_person,
 )
-from models.subscriptions import Subscription, audience, hears, reachable
+from models.people import TELEGRAM, WHATSAPP
+from models.subscriptions import Subscription, audience, audience_by_channel, hears, reachable
 
 SCHEDULED = "scheduled"
 RUNNING = "sending"
@@ -54,6 +62,10 @@ STOPPED = "cancelled"
 TOP_PRODUCTS = 5
 KIND = "broadcast"
 TEST_KIND = "broadcast_test"
+# The notice to the staff member who chose the paid broadcast when Telegram refused it.
+PAID_REFUSED_KIND = "broadcast_paid_refused"
+# What Telegram takes from the bot's balance for a paid send, in Stars.
+STARS_PER_PAID_SEND = Decimal("0.1")
 
 
 class Broadcast(Base):
@@ -80,6 +92,12 @@ class Broadcast(Base):
     funnel_delivered: Mapped[int | None] = mapped_column(Integer)
     funnel_read: Mapped[int | None] = mapped_column(Integer)
     funnel_ordered: Mapped[int | None] = mapped_column(Integer)
+    # Telegram's paid broadcast (decision 0043): chosen for this Friday, and by whom; when
+    # Telegram refused a paid send (the rest went at the free rate); the paid sends made.
+    paid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    paid_chosen_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    paid_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_sends: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
 
@@ -205,16 +223,22 @@ async def reschedule(session: AsyncSession, broadcast: Broadcast, send_at: datet
     await session.refresh(broadcast)
 
 
-async def start(session: AsyncSession, broadcast: Broadcast, now: datetime) -> int:
+async def start(
+    session: AsyncSession, broadcast: Broadcast, now: datetime, paid_allowed: bool = False
+) -> int:
     """Fixes the content and writes one delivery per reachable subscriber; returns how many.
-    Only a scheduled broadcast starts, once: a racing start finds it started."""
+    Only a scheduled broadcast starts, once: a racing start finds it started. Its Telegram
+    rows go as the paid broadcast if staff chose it and the deployment allows it
+    (`paid_allowed`); otherwise it goes free, and says so."""
     content = await live_content(session, broadcast.friday)
+    paid = Broadcast.paid if paid_allowed else false()
     started = await session.execute(
         update(Broadcast)
         .where(Broadcast.id == broadcast.id, Broadcast.status == SCHEDULED)
         .values(
             status=RUNNING,
             started_at=now,
+            paid=paid,
             category_id=content.category.id,
             headline=content.headline,
             products=[[p.id, p.name, p.price, p.curated, p.recent_sold] for p in content.products],
@@ -224,8 +248,11 @@ async def start(session: AsyncSession, broadcast: Broadcast, now: datetime) -> i
     if not started.rowcount:  # type: ignore[attr-defined]
         raise Refusal("broadcast_not_scheduled")
     _, unreachable = await audience(session, content.category)
+    await session.refresh(broadcast)
     dialect = session.get_bind().dialect.name
-    queued = await session.execute(_deliveries(broadcast.id, content.category, now, dialect))
+    queued = await session.execute(
+        _deliveries(broadcast.id, content.category, now, dialect, broadcast.paid)
+    )
     count = int(queued.rowcount)  # type: ignore[attr-defined]
     await session.execute(
         update(Broadcast)
@@ -237,7 +264,9 @@ async def start(session: AsyncSession, broadcast: Broadcast, now: datetime) -> i
     return count
 
 
-def _deliveries(broadcast_id: int, category: Category, now: datetime, dialect: str) -> Any:
+def _deliveries(
+    broadcast_id: int, category: Category, now: datetime, dialect: str, paid: bool
+) -> Any:
     columns = (
         "kind",
         "payload",
@@ -263,7 +292,12 @@ def _deliveries(broadcast_id: int, category: Category, now: datetime, dialect: s
             literal(now, UTCDateTime()),
             literal(now, UTCDateTime()),
             literal(broadcast_id, Integer()),
-            literal(BROADCAST_PRIORITY, Integer()),
+            case(
+                (Subscription.channel == TELEGRAM, PAID_BROADCAST_PRIORITY),
+                else_=BROADCAST_PRIORITY,
+            )
+            if paid
+            else literal(BROADCAST_PRIORITY, Integer()),
         )
         .select_from(Subscription)
         .where(hears(category), reachable(dialect))
@@ -271,7 +305,7 @@ def _deliveries(broadcast_id: int, category: Category, now: datetime, dialect: s
     return insert(OutboxMessage).from_select(columns, rows)
 
 
-async def start_due(session: AsyncSession, now: datetime) -> list[int]:
+async def start_due(session: AsyncSession, now: datetime, paid_allowed: bool = False) -> list[int]:
     """Starts every scheduled broadcast whose time has come; returns their ids. One that
     another transaction is starting (the Friday job, the sweep or staff, in any process) is
     left to it, not started again and refused."""
@@ -283,7 +317,7 @@ async def start_due(session: AsyncSession, now: datetime) -> list[int]:
         )
     )
     for broadcast in due:
-        await start(session, broadcast, now)
+        await start(session, broadcast, now, paid_allowed)
     return [b.id for b in due]
 
 
@@ -349,6 +383,95 @@ async def cancel(session: AsyncSession, broadcast: Broadcast, now: datetime) -> 
         .execution_options(synchronize_session=False)
     )
     await session.refresh(broadcast)
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The deployment's send rates, in messages a second: Telegram's free bulk rate, its paid
+    broadcast's (None: staff cannot choose it), and the WhatsApp sender's."""
+
+    telegram: float = 30.0
+    whatsapp: float = 80.0
+    paid: float | None = None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """How long a broadcast takes to reach its recipients on each channel, and what the paid
+    one costs (at most: Telegram charges only the sends beyond its free rate)."""
+
+    telegram: int
+    whatsapp: int
+    free_seconds: float
+    paid_seconds: float | None
+    stars: Decimal | None
+    whatsapp_seconds: float
+
+
+async def estimate(session: AsyncSession, category: Category, rates: Rates) -> Estimate:
+    """The estimate for a broadcast featuring `category`, sent now."""
+    counts = await audience_by_channel(session, category)
+    telegram, whatsapp = counts.get(TELEGRAM, 0), counts.get(WHATSAPP, 0)
+    return Estimate(
+        telegram=telegram,
+        whatsapp=whatsapp,
+        free_seconds=telegram / rates.telegram,
+        paid_seconds=telegram / rates.paid if rates.paid else None,
+        stars=telegram * STARS_PER_PAID_SEND if rates.paid else None,
+        whatsapp_seconds=whatsapp / rates.whatsapp,
+    )
+
+
+async def choose_paid(
+    session: AsyncSession, broadcast: Broadcast, paid: bool, person_id: int | None
+) -> None:
+    """Staff's choice of Telegram's paid broadcast for the Friday, before it starts."""
+    chosen = await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id, Broadcast.status == SCHEDULED)
+        .values(paid=paid, paid_chosen_by=person_id if paid else None)
+        .execution_options(synchronize_session=False)
+    )
+    if not chosen.rowcount:  # type: ignore[attr-defined]
+        raise Refusal("broadcast_not_scheduled")
+    await session.refresh(broadcast)
+
+
+async def record_paid(
+    session: AsyncSession, sent: Mapping[int, int], refused: Iterable[int], now: datetime
+) -> None:
+    """Counts the paid sends made, by broadcast. A broadcast of which Telegram refused a paid
+    send goes on free: its rows not sent yet leave the paid sender's queue for the free one,
+    and the staff member who chose paid is told, once."""
+    for broadcast_id, count in sent.items():
+        await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id)
+            .values(paid_sends=Broadcast.paid_sends + count)
+            .execution_options(synchronize_session=False)
+        )
+    for broadcast_id in refused:
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.broadcast_id == broadcast_id,
+                OutboxMessage.priority == PAID_BROADCAST_PRIORITY,
+                OutboxMessage.status.in_((PENDING, SENDING, PAUSED)),
+            )
+            .values(priority=BROADCAST_PRIORITY)
+            .execution_options(synchronize_session=False)
+        )
+        turned = await session.execute(
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.paid_refused_at.is_(None))
+            .values(paid_refused_at=now)
+            .returning(Broadcast.paid_chosen_by, Broadcast.friday, Broadcast.paid_sends)
+            .execution_options(synchronize_session=False)
+        )
+        first = turned.first()
+        if first is not None and first.paid_chosen_by is not None:
+            payload = {"friday": first.friday.isoformat(), "paid_sends": first.paid_sends}
+            await notify_person(session, first.paid_chosen_by, PAID_REFUSED_KIND, payload, now)
 
 
 @dataclass(frozen=True)

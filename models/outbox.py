@@ -7,7 +7,7 @@ renders it in their language when it is delivered.
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -52,7 +52,12 @@ CANCELLED = "cancelled"
 # Claimed first: a new order's notice must not wait behind hours of broadcast.
 NOTICE_PRIORITY = 0
 BROADCAST_PRIORITY = 1
-PRIORITIES = (NOTICE_PRIORITY, BROADCAST_PRIORITY)
+# A Telegram broadcast's rows while it goes as Telegram's paid broadcast: claimed only by the
+# paid sender (`bot.telegram.paid`), at its own rate.
+PAID_BROADCAST_PRIORITY = 2
+PRIORITIES = (NOTICE_PRIORITY, BROADCAST_PRIORITY, PAID_BROADCAST_PRIORITY)
+# What a sender claims unless told otherwise: everything but the paid broadcast's rows.
+FREE_PRIORITIES = (NOTICE_PRIORITY, BROADCAST_PRIORITY)
 # The rows a sender may claim: due to be sent, or claimed by a sender whose lease may lapse.
 CLAIMABLE = (PENDING, SENDING)
 # As SQL with the statuses written out, not bound: the planners (SQLite's always, PostgreSQL's
@@ -354,6 +359,7 @@ async def claim_due(
     limit: int,
     take_turns: bool = False,
     alone: bool = False,
+    priorities: Sequence[int] = FREE_PRIORITIES,
 ) -> list[Claimed]:
     """Takes up to `limit` due rows of a channel for `worker`, oldest due first.
 
@@ -367,6 +373,7 @@ async def claim_due(
     sent to by one sender at a time, at its pace and in order. With `take_turns` the claims of
     a channel take turns (an advisory lock), so two never take the same chat at once; a
     sender alone takes turns too, so the first claim of one that joins waits for its last.
+    `priorities` are the rows' priorities this sender claims, the first first.
     """
     claimed: list[Claimed] = []
     unreachable: list[int] = []
@@ -378,7 +385,7 @@ async def claim_due(
     # first in one query, the scan could not stop at the first row not yet due, and read
     # on through every row that is being sent (claimed until its lease ends): at 200
     # replies a second, 12,000 of them, for each claim.
-    for priority in (NOTICE_PRIORITY, BROADCAST_PRIORITY):
+    for priority in priorities:
         wanted = limit - len(claimed) - len(unreachable)
         if wanted <= 0:
             break
@@ -480,6 +487,9 @@ class Outcomes:
     released: list[int]
     # (row id, why): not attempted, the platform would take only a template (NEEDS_TEMPLATE)
     needs_template: list[tuple[int, str]] = field(default_factory=list)
+    # Paid sends made, by broadcast; the broadcasts of which Telegram refused a paid send.
+    paid: Counter[int] = field(default_factory=Counter)
+    paid_refused: set[int] = field(default_factory=set)
 
     @classmethod
     def empty(cls) -> Outcomes:
@@ -493,6 +503,8 @@ class Outcomes:
             + len(self.unreachable)
             + len(self.released)
             + len(self.needs_template)
+            + len(self.paid)
+            + len(self.paid_refused)
         )
 
     def extend(self, other: Outcomes) -> None:
@@ -503,6 +515,8 @@ class Outcomes:
         self.unreachable += other.unreachable
         self.released += other.released
         self.needs_template += other.needs_template
+        self.paid.update(other.paid)
+        self.paid_refused |= other.paid_refused
 
 
 async def record_outcomes(

@@ -13,6 +13,7 @@ from models.base import Base, UTCDateTime
 
 LAST_SEEN_PRECISION = timedelta(minutes=10)
 WHATSAPP = "whatsapp"
+TELEGRAM = "telegram"
 
 
 class Person(Base):

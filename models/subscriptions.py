@@ -111,3 +111,14 @@ async def audience(session: AsyncSession, category: Category) -> tuple[int, int]
         )
     ).one()
     return int(total), int(skipped)
+
+
+async def audience_by_channel(session: AsyncSession, category: Category) -> dict[str, int]:
+    """The subscribers who would get a broadcast for `category` now, by channel."""
+    dialect = session.get_bind().dialect.name
+    counted = await session.execute(
+        select(Subscription.channel, func.count())
+        .where(hears(category), reachable(dialect))
+        .group_by(Subscription.channel)
+    )
+    return {str(channel): int(count) for channel, count in counted.all()}

@@ -133,22 +133,26 @@ async def friday_broadcast(
     sessions: async_sessionmaker[AsyncSession],
     clock: Callable[[], datetime],
     send_time: SendTime,
+    paid_allowed: bool = False,
 ) -> list[int]:
     """At the broadcast's time: plans this Friday's broadcast unless it exists (staff may
-    have moved or cancelled it) and starts whatever is due. Firing again does nothing new."""
+    have moved or cancelled it) and starts whatever is due, paid on Telegram if staff chose
+    it for that Friday and the deployment allows it. Firing again does nothing new."""
     async with UnitOfWork(sessions) as uow:
         if not await take_turn(uow.session, "friday_broadcast"):
             return []
         now = clock()
         friday = edition_date(now.astimezone(send_time.timezone).date())
         await broadcasts.plan(uow.session, friday, send_time.of(friday), now)
-        started = await broadcasts.start_due(uow.session, now)
+        started = await broadcasts.start_due(uow.session, now, paid_allowed)
         await uow.commit()
     return started
 
 
 async def sweep_broadcasts(
-    sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Callable[[], datetime],
+    paid_allowed: bool = False,
 ) -> list[int]:
     """Every minute: starts broadcasts staff moved to a time that has come, and marks those
     with nothing left to send as done."""
@@ -156,7 +160,7 @@ async def sweep_broadcasts(
         if not await take_turn(uow.session, "sweep_broadcasts"):
             return []
         now = clock()
-        started = await broadcasts.start_due(uow.session, now)
+        started = await broadcasts.start_due(uow.session, now, paid_allowed)
         await broadcasts.finish_sent(uow.session, now)
         await uow.commit()
     return started

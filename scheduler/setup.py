@@ -81,6 +81,8 @@ class JobContext:
     report_at: time = time(7, 0)
     # Over how many of its category's editions a product without a sale is demoted; 0: never.
     demote_after_fridays: int = 2
+    # Whether a broadcast staff chose paid goes as Telegram's paid broadcast (`[telegram]`).
+    paid_broadcast: bool = False
 
 
 # Stored jobs are pickled, and the context cannot be (it holds the session factory): a job
@@ -133,7 +135,9 @@ async def orders_job(context: JobContext) -> None:
 
 
 async def friday_job(context: JobContext) -> None:
-    await friday_broadcast(context.sessions, context.clock, context.send_time)
+    await friday_broadcast(
+        context.sessions, context.clock, context.send_time, context.paid_broadcast
+    )
 
 
 async def report_job(context: JobContext) -> None:
@@ -141,7 +145,7 @@ async def report_job(context: JobContext) -> None:
 
 
 async def broadcasts_job(context: JobContext) -> None:
-    await sweep_broadcasts(context.sessions, context.clock)
+    await sweep_broadcasts(context.sessions, context.clock, context.paid_broadcast)
 
 
 class _Scheduler(AsyncIOScheduler):

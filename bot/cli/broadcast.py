@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from bot.cli.friday import this_friday
 from bot.cli.usage import add_actions, add_command
+from handlers.broadcast import estimate_lines, paid_lines
 from handlers.formatting import local_time
 from models import broadcasts
 from models.subscriptions import audience
@@ -50,11 +51,17 @@ async def broadcast_status(app: App) -> str:
                 broadcast.send_at if broadcast else app.conversation.config.send_time.of(friday)
             )
             total, unreachable = await audience(uow.session, content.category)
+            rates = app.conversation.config.rates
+            estimate = await broadcasts.estimate(uow.session, content.category, rates)
             lines += [
                 "status: scheduled",
                 f"sends at: {local_time(send_at, zone, 'en')}",
                 f"recipients: {total - unreachable} ({unreachable} unreachable, skipped)",
+                *estimate_lines("en", estimate),
             ]
+            if rates.paid is not None:
+                paid = broadcast is not None and broadcast.paid
+                lines.append(f"telegram sends: {'paid' if paid else 'free'} (chosen in /siaran)")
             return "\n".join(lines)
         done = await broadcasts.progress(uow.session, broadcast, now)
     rate = f"{done.rate:.1f}/s" if done.rate else "-"
@@ -74,4 +81,6 @@ async def broadcast_status(app: App) -> str:
         f"rate: {rate}",
         f"estimated finish: {eta}",
     ]
+    if broadcast.paid:
+        lines += paid_lines("en", broadcast, zone)
     return "\n".join(lines)

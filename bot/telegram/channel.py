@@ -18,7 +18,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.attachments import open_attachment, size_text
-from bot.delivery import Rejected, RetryLater, Unreachable
+from bot.delivery import PaidRefused, Rejected, RetryLater, Unreachable
 from bot.locks import KeyedLocks
 from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
@@ -54,6 +54,9 @@ STANDBY_SECONDS = 1.5
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Bad requests that mean the chat itself is gone, not that this message was wrong.
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "peer_id_invalid")
+# A paid send the bot's Stars do not cover: "Bad Request: BALANCE_TOO_LOW" (MTProto's error,
+# passed through; python-telegram-bot gives it as "Balance_too_low").
+BALANCE_TOO_LOW = "balance_too_low"
 # Bad requests that mean the photo, not the message, is the problem.
 _BAD_PHOTO = ("wrong file identifier", "failed to get http url content", "wrong type of the web")
 # The Bot API's limits for an uploaded photo and document.
@@ -479,14 +482,16 @@ class TelegramChannel:
             return "not modified" in error.message.lower()
         return True
 
-    async def _send(self, chat_id: int, message: Outgoing, reply: Reply) -> int:
-        """Sends one message; returns its message id."""
+    async def _send(
+        self, chat_id: int, message: Outgoing, reply: Reply, paid: bool | None = None
+    ) -> int:
+        """Sends one message; returns its message id. `paid`: as Telegram's paid broadcast."""
         markup = message.keyboard.json if message.keyboard else None
         if message.attachment is not None and message.attachment.size > DOCUMENT_LIMIT:
             # More than Telegram takes from a bot: the text goes, and says what did not.
             message = as_text(message, reply, await self._too_large(chat_id, message.attachment))
         elif message.attachment is not None:
-            sent_id = await self._send_attachment(chat_id, message, markup)
+            sent_id = await self._send_attachment(chat_id, message, markup, paid)
             if sent_id is not None:
                 return sent_id
             message = as_text(message, reply)
@@ -510,6 +515,7 @@ class TelegramChannel:
                     caption=message.html,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
+                    allow_paid_broadcast=paid,
                 )
                 if key is not None:
                     self._remember_upload(key, sent)
@@ -527,11 +533,12 @@ class TelegramChannel:
             text=message.html,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
+            allow_paid_broadcast=paid,
         )
         return int(sent["message_id"])
 
     async def _send_attachment(
-        self, chat_id: int, message: Outgoing, markup: str | None
+        self, chat_id: int, message: Outgoing, markup: str | None, paid: bool | None
     ) -> int | None:
         """Uploads the reply's file, with its text as caption or before it, and the buttons
         under it; None when the file has expired (the text goes alone)."""
@@ -550,7 +557,11 @@ class TelegramChannel:
         caption = message.html
         if message.text_first:
             await self._call(
-                "sendMessage", chat_id=chat_id, text=message.html, parse_mode=ParseMode.HTML
+                "sendMessage",
+                chat_id=chat_id,
+                text=message.html,
+                parse_mode=ParseMode.HTML,
+                allow_paid_broadcast=paid,
             )
             caption = None
         sent = await self._call(
@@ -559,6 +570,7 @@ class TelegramChannel:
             caption=caption,
             parse_mode=ParseMode.HTML if caption else None,
             reply_markup=markup,
+            allow_paid_broadcast=paid,
             **{field: upload},
         )
         return int(sent["message_id"])
@@ -600,21 +612,39 @@ class TelegramChannel:
         )
         return await self._http.post(f"{self.bot.base_url}/{method}", data)
 
-    async def deliver(self, identity: str, replies: Sequence[Reply]) -> None:
-        """Outbox transport: sends rendered rows, translating Telegram's answers."""
+    async def deliver(self, identity: str, replies: Sequence[Reply], paid: bool = False) -> None:
+        """Outbox transport: sends rendered rows, translating Telegram's answers. `paid`: as
+        Telegram's paid broadcast (`PaidBroadcast`)."""
         chat_id = chat_id_of(identity)
         try:
             for reply in replies:
-                await self._send(chat_id, outgoing(reply), reply)
+                await self._send(chat_id, outgoing(reply), reply, paid or None)
                 self._remember(chat_id, None)
         except RetryAfter as error:
             raise RetryLater(_seconds(error.retry_after)) from error
         except Forbidden as error:
             raise Unreachable(error.message) from error
         except BadRequest as error:
-            if any(part in error.message.lower() for part in _GONE):
+            said = error.message.lower()
+            if paid and BALANCE_TOO_LOW in said:
+                raise PaidRefused(error.message) from error
+            if any(part in said for part in _GONE):
                 raise Unreachable(error.message) from error
             raise Rejected(error.message) from error
+
+
+class PaidBroadcast:
+    """The channel as the paid broadcast's transport: every send carries
+    allow_paid_broadcast. Its senders share the paid rate among themselves, apart from the
+    free rate of the channel's other sends."""
+
+    def __init__(self, telegram: TelegramChannel) -> None:
+        self.telegram = telegram
+        self.channel = telegram.channel
+        self.sender_key = f"{telegram.sender_key}:paid"
+
+    async def deliver(self, identity: str, replies: Sequence[Reply]) -> None:
+        await self.telegram.deliver(identity, replies, paid=True)
 
 
 async def _nothing() -> None:
