@@ -5,6 +5,7 @@
     python -m benchmarks.outbox --quick                # 1,000 messages per limit, a smoke run
     python -m benchmarks.outbox --rate 1000 --messages 1000000    # the Friday broadcast's scale
     python -m benchmarks.outbox --database-url postgresql+asyncpg://… --processes 2 --rate 30
+    python -m benchmarks.outbox --database-url postgresql+asyncpg://… --paid  # outbox_paid.py
 
 With `--processes N` (PostgreSQL only) the rows are sent by N sender processes at once
 (`tests/sender_process.py`: the real sender and Telegram channel, as `jbl run` builds them),
@@ -59,7 +60,7 @@ import signal
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
@@ -341,15 +342,27 @@ def fake_report(tg: CountingTelegram) -> dict[str, Any]:
         "peak_rss_kib": peak_rss_kib(),
         "cpu_seconds": time.process_time(),
     }
-    if count >= 2:
-        first, last = arrivals[0], arrivals[-1]
-        report |= {
-            "seconds": last - first,
-            "rate": (count - 1) / (last - first) if last > first else float("inf"),
-            "steady_rate": steady_rate(arrivals) or float("nan"),
-            "busiest_second": busiest_second(arrivals),
-        }
+    report |= arrival_figures(arrivals)
+    report["paid"] = arrival_figures(tg.paid_arrivals) | {"sends": len(tg.paid_arrivals)}
+    report["free"] = arrival_figures(tg.free_arrivals) | {"sends": len(tg.free_arrivals)}
     return report
+
+
+def arrival_figures(arrivals: Sequence[float]) -> dict[str, Any]:
+    """The rate of sends from the first arrival to the last, in steady state, and the busiest
+    second (none for fewer than two)."""
+    count = len(arrivals)
+    if count < 2:
+        return {}
+    first, last = arrivals[0], arrivals[-1]
+    return {
+        "first": first,
+        "last": last,
+        "seconds": last - first,
+        "rate": (count - 1) / (last - first) if last > first else float("inf"),
+        "steady_rate": steady_rate(arrivals) or float("nan"),
+        "busiest_second": busiest_second(arrivals),
+    }
 
 
 class FakeServer:
@@ -755,6 +768,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="send with N sender processes sharing the limit (PostgreSQL only); several N run"
         " one after the other, e.g. --processes 1 2 4",
     )
+    parser.add_argument(
+        "--paid",
+        action="store_true",
+        help="Telegram's paid broadcast at --paid-rate beside replies at --rate"
+        " (benchmarks/outbox_paid.py)",
+    )
+    parser.add_argument("--paid-rate", type=float, default=1000.0, help="with --paid")
+    parser.sized("--recipients", full=280_000, quick=10_000, help="with --paid")
+    parser.add_argument("--replies", type=int, default=1_000, help="with --paid")
     parser.keep("keep the temporary SQLite files")
     args = parser.parse_args(argv)
     if args.messages < 2 or args.history < 0 or (args.rate is not None and args.rate <= 0):
@@ -777,11 +799,20 @@ def main(argv: list[str] | None = None) -> int:
             args.database_url or f"SQLite files in {directory}",
             [f"python-telegram-bot {telegram.__version__}", f"SQLite {sqlite3.sqlite_version}"],
         )
-        print(
-            f"per phase: {args.messages:,} pending notices to as many residents on Telegram"
-            f" ({PER_CHAT_PER_S:g}/s per chat), the fake Telegram in a child process"
-        )
-        for rate in args.rates:
+        if not args.paid:
+            print(
+                f"per phase: {args.messages:,} pending notices to as many residents on Telegram"
+                f" ({PER_CHAT_PER_S:g}/s per chat), the fake Telegram in a child process"
+            )
+        if args.paid:
+            # Imported here: the paid phase builds on this module's seeding and fake.
+            from benchmarks.outbox_paid import print_paid_phase, run_paid_phase
+
+            url = args.database_url or sqlite_url(directory / "outbox-paid.db")
+            free_rate = args.rate or PHASES[0]
+            paid = run_paid_phase(url, free_rate, args.paid_rate, args.recipients, args.replies)
+            goals += print_paid_phase(loop.run(paid))
+        for rate in () if args.paid else args.rates:
             if args.processes:
                 for processes in args.processes:
                     shared = run_shared_phase(args.database_url, rate, args.messages, processes)
