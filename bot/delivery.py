@@ -119,8 +119,11 @@ class Limits:
     lease: timedelta = timedelta(seconds=60)
     # How often an idle sender looks for new rows (other processes write them too).
     poll_seconds: float = 0.25
-    # Sends in progress at most. Fewer run while the platform answers fast (see `Lanes`).
-    in_flight: int = 64
+    # Sends in progress at most: enough to keep the rate over a round trip of this long (the
+    # Bot API's servers are in Europe, a quarter of a second from Jakarta), and never fewer
+    # than `least_in_flight`. Fewer run while the platform answers fast (see `Lanes`).
+    farthest_seconds: float = 0.3
+    least_in_flight: int = 64
     # How far ahead rows get their slots: while the event loop is busy for a moment (a claim,
     # a record), only the sends due in that moment wait, and they go out right after it.
     ahead_seconds: float = 0.25
@@ -138,6 +141,10 @@ class Limits:
     lapse_seconds: float = 4.0
     fence_seconds: float = 2.5
 
+    @property
+    def in_flight(self) -> int:
+        return max(self.least_in_flight, Lanes.needed(self.rate_per_s, self.farthest_seconds))
+
 
 @dataclass
 class Pacer:
@@ -146,14 +153,17 @@ class Pacer:
     Every send takes the next overall slot in order; one whose chat is still busy goes out
     later than its slot rather than holding back the chats behind it. Slots missed by up to
     `catch_up_seconds` (the event loop was busy with a claim) are still given, in the past, so
-    the sends make up for the moment (the `Window` keeps them to the rate in every second);
-    after a longer gap, idle or not, the slots start afresh from now.
+    the sends make up for the moment (the `Window` keeps them to the rate in every second).
+    After a longer stall, up to `stall_seconds` (the process waited for a core), the slots of
+    its last `catch_up_seconds` are still given; after a longer gap, idle or not, the slots
+    start afresh from now.
     """
 
     rate_per_s: float
     per_chat_per_s: float
     clock: Callable[[], float] = time.monotonic
     catch_up_seconds: float = 0.1
+    stall_seconds: float = 1.0
     _next: float = 0.0
     _next_by_chat: dict[str, float] = field(default_factory=dict)
 
@@ -164,7 +174,12 @@ class Pacer:
     def slot(self, chat: str) -> float:
         """Reserves the moment this chat may get its next message."""
         now = self.clock()
-        overall = self._next if self._next >= now - self.catch_up_seconds else now
+        if self._next >= now - self.catch_up_seconds:
+            overall = self._next
+        elif self._next >= now - self.stall_seconds:
+            overall = now - self.catch_up_seconds
+        else:
+            overall = now
         self._next = overall + 1 / self.rate_per_s
         at = max(overall, self._next_by_chat.get(chat, 0.0))
         self._next_by_chat[chat] = at + 1 / self.per_chat_per_s
@@ -319,12 +334,17 @@ class Lanes:
         last = self._seconds
         self._seconds = seconds if last is None else last + self.WEIGHT * (seconds - last)
 
+    @staticmethod
+    def needed(rate_per_s: float, seconds: float) -> int:
+        """Lanes for `rate_per_s` when a send takes `seconds`: half as many again, and two,
+        for the sends that take longer than the average."""
+        return int(rate_per_s * seconds * 1.5) + 2
+
     @property
     def open(self) -> int:
         if self._seconds is None:
             return min(self.most, 4)  # nothing measured yet
-        # Half as many again, and two, for the sends that take longer than the average.
-        return max(2, min(self.most, int(self.rate_per_s * self._seconds * 1.5) + 2))
+        return max(2, min(self.most, self.needed(self.rate_per_s, self._seconds)))
 
 
 def share_of(limit: float, rank: int, count: int) -> float:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.delivery import Lanes, Pacer, Window
+from bot.delivery import Lanes, Limits, Pacer, Window
 
 
 @dataclass
@@ -47,6 +47,23 @@ def test_slots_missed_for_a_moment_are_made_up_but_not_after_a_pause() -> None:
     clock.now = 105.0  # nothing to send for a while
     assert pacer.slot("next") == 105.0
     assert abs(pacer.slot("after") - 105.01) < 1e-9
+
+
+def test_after_a_stall_of_the_process_the_last_moment_of_slots_is_still_made_up() -> None:
+    clock = Seconds()
+    pacer = Pacer(rate_per_s=100, per_chat_per_s=1, clock=clock, catch_up_seconds=0.1)
+    for n in range(10):
+        pacer.slot(f"chat-{n}")
+    clock.now = 100.4  # the process waited for a core: 300 ms of slots went by unused
+    assert abs(pacer.slot("late") - 100.3) < 1e-9
+    assert abs(pacer.slot("later") - 100.31) < 1e-9
+
+
+def test_a_far_platform_gets_enough_sends_in_flight_for_its_rate() -> None:
+    # The paid broadcast at 1,000/s to servers a quarter of a second away needs 250 sends
+    # under way at once; the free rate keeps the floor.
+    assert Limits(1000, 1).in_flight >= 1000 * 0.25
+    assert Limits(30, 1).in_flight == 64
 
 
 def test_a_pause_for_retry_after_moves_every_later_slot() -> None:

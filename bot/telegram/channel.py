@@ -18,7 +18,7 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.attachments import open_attachment, size_text
-from bot.delivery import PaidRefused, Rejected, RetryLater, Unreachable
+from bot.delivery import Limits, PaidRefused, Rejected, RetryLater, Unreachable
 from bot.locks import KeyedLocks
 from bot.settings import TelegramSettings
 from bot.telegram.render import PHOTO_PREFIX, Outgoing, as_text, outgoing
@@ -64,6 +64,14 @@ PHOTO_LIMIT = 10 * 1024 * 1024
 DOCUMENT_LIMIT = 50 * 1024 * 1024
 
 
+def connections(settings: TelegramSettings) -> int:
+    """Requests to the Bot API at once: `CONNECTIONS`, and with paid broadcast on as many
+    more as its sender keeps in flight at the paid rate."""
+    if not settings.paid_broadcast:
+        return CONNECTIONS
+    return CONNECTIONS + Limits(settings.paid_rate_per_s, settings.per_chat_per_s).in_flight
+
+
 def use_timedelta_periods(environ: MutableMapping[str, str]) -> None:
     """Opts python-telegram-bot in to its coming time periods as timedeltas, in the process's
     environment, where it reads the choice at use: otherwise every flood-control answer
@@ -106,7 +114,7 @@ class TelegramChannel:
         self.settings = settings
         self.conversation = conversation
         self.webhook = settings.webhook_url is not None
-        self._http = JsonRequest(CONNECTIONS)
+        self._http = JsonRequest(connections(settings))
         self.bot = Bot(
             settings.token.get_secret_value(),
             base_url=settings.api_base_url,
