@@ -10,7 +10,11 @@ rows come due all at once a third into the broadcast (`REPLIES_AT`), as resident
 real senders drain them in this process, as `jbl run` builds them with `[telegram]
 paid_broadcast` on: the free one at `--rate` (30/s) and the paid one at `--paid-rate`
 (1,000/s) through `PaidBroadcast`, against the counting fake Bot API in a child process, which
-tells the paid sends (allow_paid_broadcast) from the others as they arrive.
+tells the paid sends (allow_paid_broadcast) from the others as they arrive. The fake runs ahead
+of the senders on the CPU (`benchmarks.harness.priority`), and the sending process takes the
+seeding's objects out of the garbage collector's passes once it starts, as `jbl run` does once it
+is up. `--round-trip-ms` has the fake answer each request that long after it arrived, as the Bot
+API's servers in Europe answer a deployment in Jakarta.
 
 Goals (the exit status is 1 if one fails):
 - the paid rate held ≥ 0.95 of `--paid-rate` (first to last paid arrival);
@@ -23,6 +27,7 @@ Goals (the exit status is 1 if one fails):
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -33,6 +38,7 @@ from sqlalchemy import update
 from benchmarks.harness.databases import app_settings, is_sqlite, prepare_postgres
 from benchmarks.harness.memory import kib_to_mib, proc_status_kib, reset_peak_rss
 from benchmarks.harness.report import Goal, info_row, verdict_row
+from benchmarks.harness.stalls import Stalls
 from benchmarks.outbox import (
     BUSIEST_GOAL,
     PER_CHAT_PER_S,
@@ -71,11 +77,17 @@ class PaidPhase:
     paid_counted: int  # the broadcast's paid sends, as the sender recorded them
     seconds: float  # from the senders' start to the broadcast's last send at the fake
     peak_rss_kib: int | None
+    longest_stall: float  # the sending process's event loop, held up at most this long
     timed_out: bool
 
 
 async def run_paid_phase(
-    url: str, free_rate: float, paid_rate: float, recipients: int, replies: int
+    url: str,
+    free_rate: float,
+    paid_rate: float,
+    recipients: int,
+    replies: int,
+    round_trip: float,
 ) -> PaidPhase:
     if not is_sqlite(url):
         await prepare_postgres(url, reset=True)
@@ -92,10 +104,15 @@ async def run_paid_phase(
         replies_after = timedelta(seconds=recipients / paid_rate * REPLIES_AT)
         broadcast_id = await as_paid_broadcast(app, seeded, replies, replies_after)
         print(f"{seeded.seconds:.1f} s", flush=True)
-        async with FakeServer(total, lambda _count: None) as fake:
-            channel = TelegramChannel(
-                TelegramSettings(token=TOKEN, api_base_url=fake.url), app.conversation
+        async with FakeServer(total, lambda _count: None, round_trip) as fake:
+            settings = TelegramSettings(
+                token=TOKEN,
+                api_base_url=fake.url,
+                rate_per_s=free_rate,
+                paid_broadcast=True,
+                paid_rate_per_s=paid_rate,
             )
+            channel = TelegramChannel(settings, app.conversation)
             await channel.bot.initialize()
             free = OutboxSender(
                 app.sessions, channel, Limits(free_rate, PER_CHAT_PER_S), app.clock, FREE
@@ -108,6 +125,12 @@ async def run_paid_phase(
                 PAID_BROADCAST,
             )
             reset_peak_rss()
+            # As `jbl run` once it is up (`bot.loop.settle_when`): a full garbage collection
+            # over the seeding's objects held the event loop, and the sends bunched after it.
+            gc.collect()
+            gc.freeze()
+            stalls = Stalls()
+            watching = asyncio.create_task(stalls.watch())
             stop = asyncio.Event()
             started = time.monotonic()
             sending = [
@@ -118,6 +141,8 @@ async def run_paid_phase(
             stop.set()
             await asyncio.gather(*sending)
             peak = proc_status_kib("VmHWM")
+            watching.cancel()
+            gc.unfreeze()
             await channel.bot.shutdown()
         report = fake.report
         async with app.sessions() as session:
@@ -135,6 +160,7 @@ async def run_paid_phase(
             paid_counted,
             float(report.get("paid", {}).get("last", started)) - started,
             peak,
+            stalls.longest,
             timed_out,
         )
     finally:
@@ -183,6 +209,10 @@ def print_paid_phase(phase: PaidPhase) -> list[Goal]:
         f"rows: {phase.statuses}; chats sent to twice: {fake.get('chats_more_than_once')};"
         f" paid sends counted {phase.paid_counted:,}; answers {fake.get('answers')}"
     )
+    print(
+        f"the fake Bot API's CPU: {fake.get('cpu_seconds', 0.0):.1f} s"
+        f" over {float(paid.get('seconds', 0.0)):.1f} s of paid sends"
+    )
     whole = (
         not phase.timed_out
         and phase.statuses == {SENT: phase.recipients + phase.replies}
@@ -224,5 +254,6 @@ def print_paid_phase(phase: PaidPhase) -> list[Goal]:
         verdict_row(
             "every row sent once, paid sends counted", "all", "yes" if whole else "no", whole
         ),
+        info_row("sender's longest stall", f"{phase.longest_stall * 1000:.0f} ms"),
         info_row("seeding", f"{phase.seeded.seconds:.1f} s"),
     ]

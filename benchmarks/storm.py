@@ -64,6 +64,7 @@ from benchmarks.harness.databases import (
     scratch_dir,
 )
 from benchmarks.harness.memory import kib_to_mib
+from benchmarks.harness.priority import first_on_the_cpu
 from benchmarks.harness.proxy import proxy_process
 from benchmarks.harness.report import (
     Goal,
@@ -73,6 +74,7 @@ from benchmarks.harness.report import (
     print_header,
     verdict_row,
 )
+from benchmarks.harness.stalls import Stalls
 from benchmarks.harness.stats import percentile
 from benchmarks.whatsapp import until_healthy
 from bot.bootstrap import App, build_app, init_database
@@ -98,7 +100,6 @@ TELEGRAM_SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMes
 BROADCAST_MARK = ":bc:"  # in the broadcast button's payload (`payloads.BROADCAST_CATALOG`)
 THINK_SECONDS = (2.0, 5.0)  # between a reply and the resident's next message
 REPLY_TIMEOUT = 60.0
-DRIVER_PRIORITY = -10  # a nice value: ahead of the `jbl run`s (0) when both want a core
 
 
 # --------------------------------------------------------------------------------------------
@@ -493,7 +494,7 @@ async def storm(processes: int, args: argparse.Namespace, url: str, cwd: Path) -
             async with (
                 running_jbls(processes, url, tg, twilio, args, cwd) as jbls,
                 quiet_gc(),
-                first_on_the_cpu(),
+                first_on_the_cpu("driver"),
             ):
                 sampling = asyncio.create_task(sample_rss(jbls))
                 stalls = Stalls()
@@ -581,40 +582,6 @@ async def quiet_gc() -> AsyncIterator[None]:
     finally:
         gc.enable()
         gc.unfreeze()
-
-
-@contextlib.asynccontextmanager
-async def first_on_the_cpu() -> AsyncIterator[None]:
-    """The driver runs ahead of the processes it measures when both want a core: the fakes
-    stand for the platforms' servers, which are elsewhere in a deployment, and a stamp taken
-    late because the driver waited for the CPU bunches the sends into the next second. Entered
-    after the `jbl run`s and the proxy started, which keep the ordinary priority. Only root may
-    raise a priority; otherwise the driver says so and runs as it is."""
-    before = os.getpriority(os.PRIO_PROCESS, 0)
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, DRIVER_PRIORITY)
-    except PermissionError:
-        print("the driver runs at the ordinary priority (only root may raise it)", flush=True)
-        yield
-        return
-    try:
-        yield
-    finally:
-        os.setpriority(os.PRIO_PROCESS, 0, before)
-
-
-@dataclass
-class Stalls:
-    """How late the driver's event loop wakes a task that sleeps for `TICK` seconds."""
-
-    TICK = 0.01
-    longest: float = 0.0
-
-    async def watch(self) -> None:
-        while True:
-            asked = time.monotonic()
-            await asyncio.sleep(self.TICK)
-            self.longest = max(self.longest, time.monotonic() - asked - self.TICK)
 
 
 async def sample_rss(jbls: Sequence[Jbl]) -> None:

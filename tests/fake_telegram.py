@@ -1879,10 +1879,14 @@ class CountingTelegram(FakeTelegram):
     so memory stays in megabytes. Any positive chat id is a private chat of someone who has
     started the bot; `sendMessage` is checked (HTML, length, markup) and answered as Telegram
     answers it. Tests that look at chats use FakeTelegram.
+
+    `answer_after` seconds pass between a call's arrival and its answer: the Bot API's distance
+    from the sender (its servers are in Europe).
     """
 
-    def __init__(self, token: str = "123:ABC", **options: Any) -> None:
+    def __init__(self, token: str = "123:ABC", answer_after: float = 0.0, **options: Any) -> None:
         super().__init__(token, **options)
+        self.answer_after = answer_after
         # Successful sendMessage calls per chat id, and when each arrived (time.monotonic): all
         # of them, and apart the paid sends (allow_paid_broadcast) and the others.
         self.sends: Counter[int] = Counter()
@@ -1906,6 +1910,8 @@ class CountingTelegram(FakeTelegram):
         response = await super()._endpoint(request)
         method = self._method_names.get(request.path_params["method"].lower(), "unknown")
         self.answers[f"{method} {response.status_code}"] += 1
+        if self.answer_after:
+            await asyncio.sleep(self.answer_after)
         return response
 
     async def _send_message(self, params: JSON) -> JSON:
