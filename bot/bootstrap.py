@@ -69,6 +69,7 @@ def build_app(settings: Settings, clock: Clock = utc_now, access: Access = Acces
             whatsapp=settings.whatsapp.rate_per_s,
             paid=settings.telegram.paid_rate_per_s if settings.telegram.paid_broadcast else None,
         ),
+        console_url=settings.console_url,
     )
     # Every WhatsApp message goes out through its outbox sender, replies too.
     whatsapp_replies = QueuedReplies()

@@ -15,6 +15,7 @@ import uvicorn
 from telegram.error import InvalidToken, TelegramError
 from twilio.base.exceptions import TwilioRestException
 
+from bot.admin.console import build_console
 from bot.bootstrap import App, init_database
 from bot.delivery import EVERY_ROW, FREE, PAID_BROADCAST, Limits, OutboxSender
 from bot.telegram.channel import PaidBroadcast, TelegramChannel
@@ -83,7 +84,7 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         raise
     channels = [channel for channel in (telegram, whatsapp) if channel is not None]
     app.metrics.watch(senders)
-    web = build_web(app.engine, channels, telegram, whatsapp, app.metrics)
+    web = build_web(app.engine, channels, telegram, whatsapp, app.metrics, build_console(app))
     # No proxy headers and no access log: nothing reads the client's address, and both cost
     # work on every request (three per WhatsApp message). uvicorn's lines go through jbl's
     # log, in its format (`[log] format`).

@@ -259,6 +259,20 @@ class MediaSettings(Section):
     )
 
 
+class WebSettings(Section):
+    """The staff web console at `/admin` of the HTTP app."""
+
+    # The https://host staff open it at (sign-in links point there); empty: whatsapp.public_url.
+    public_url: str | None = Field(None, pattern=r"^https?://[^/]+/?$")
+    # How long a session lasts after signing in with a link.
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, url: str | None) -> str | None:
+        return url.rstrip("/") if url else None
+
+
 class LogSettings(Section):
     # "json": one object per line, for a log collector; people are named by a keyed hash.
     format: Literal["text", "json"] = "text"
@@ -280,6 +294,7 @@ class Settings(BaseSettings):
     catalog: CatalogSettings = CatalogSettings()
     merchants: MerchantSettings = MerchantSettings()
     media: MediaSettings = MediaSettings()
+    web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
 
     @classmethod
@@ -297,6 +312,12 @@ class Settings(BaseSettings):
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.broadcast.timezone)
+
+    @property
+    def console_url(self) -> str | None:
+        """Where staff open the web console: `[web] public_url`, else WhatsApp's."""
+        base = self.web.public_url or self.whatsapp.public_url
+        return f"{base}/admin" if base else None
 
 
 def config_path(explicit: str | None = None) -> Path | None:

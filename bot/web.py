@@ -1,4 +1,5 @@
-"""The HTTP side of `jbl run`: health for the operator, webhooks for the platforms."""
+"""The HTTP side of `jbl run`: health for the operator, webhooks for the platforms, and the
+staff web console."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from bot.admin.console import PREFIX
 from bot.file_links import files_route
 from bot.metrics import Metrics, metrics_route
 from bot.request_bodies import BodyRefused, read_body
@@ -48,6 +50,7 @@ def build_web(
     telegram: TelegramChannel | None,
     whatsapp: WhatsappChannel | None = None,
     metrics: Metrics | None = None,
+    console: ASGIApp | None = None,
 ) -> ASGIApp:
     async def healthz(_request: Request) -> Response:
         checks: dict[str, str] = {"database": await _database(engine)}
@@ -70,6 +73,11 @@ def build_web(
     if whatsapp is not None:
         # Twilio fetches a reply's file from here to send it as media.
         routes.append(files_route(whatsapp.conversation))
+    if console is not None:
+        routes += [
+            Route(PREFIX, lambda _request: RedirectResponse(f"{PREFIX}/", status_code=308)),
+            Mount(PREFIX, app=console),
+        ]
     web = Starlette(routes=routes)
     # Every path is exact. Starlette would answer `/media/<anything>/` with a redirect to the
     # path without its slash, rebuilt from the request's own scheme and host: behind the TLS

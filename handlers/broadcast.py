@@ -22,7 +22,8 @@ from models import broadcasts
 from models.broadcasts import Broadcast, Content
 from models.friday import edition_date
 from models.outbox import notify_person
-from models.staff import is_staff, record
+from models.people import is_staff
+from models.staff import record
 from models.subscriptions import audience
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from handlers.phones import display_phone, normalize_phone
 from handlers.texts import text
 from models import claims
 from models.claims import ClaimView, Offer, ShopClaim
-from models.staff import is_staff
+from models.people import is_staff
 
 if TYPE_CHECKING:
     from handlers.context import Chat

@@ -40,6 +40,8 @@ class ConversationConfig:
     # The channels' send rates, for the broadcast's estimates; with a paid rate, staff may
     # choose Telegram's paid broadcast.
     rates: Rates = field(default_factory=Rates)
+    # Where staff open the web console (`[web] public_url`); None: it has no public address.
+    console_url: str | None = None
 
     @property
     def send_time(self) -> SendTime:

@@ -13,7 +13,7 @@ from handlers.menu import menu_button, unknown_command
 from handlers.messages import Button, Reply
 from models.catalog import Product, Review
 from models.curation import MAX_NOTE, NEEDS_NOTE, Decision, Shown, decide, next_in_queue
-from models.staff import is_staff
+from models.people import is_staff
 
 if TYPE_CHECKING:
     from handlers.context import Chat

@@ -33,8 +33,8 @@ from handlers.texts import text
 from models import results
 from models.areas import kecamatan_by_kota
 from models.friday import FRIDAY, edition_date, last_friday, this_weeks_categories
+from models.people import is_staff
 from models.results import Dimension, Funnel, Period, Report, Results, Scope
-from models.staff import is_staff
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo

@@ -26,6 +26,7 @@ from handlers import (
     results,
     search,
     shop,
+    sign_in,
     subscriptions,
 )
 from handlers.payloads import Payload
@@ -125,6 +126,7 @@ _COMMANDS: tuple[tuple[tuple[str, ...], Callable[[Chat, str], Awaitable[list[Rep
     (("jadwal", "schedule"), lambda chat, args: broadcast.calendar(chat)),
     (("laporan", "report"), lambda chat, args: results.menu(chat)),
     (("kurasi", "curate"), lambda chat, args: curation.queue(chat)),
+    (("masuk", "login"), lambda chat, args: sign_in.link(chat)),
     (("persetujuan", "approvals"), lambda chat, args: claims.waiting(chat)),
 )
 COMMANDS = {name: handle for names, handle in _COMMANDS for name in names}

@@ -57,6 +57,9 @@ class Identity(Base):
     person: Mapped[Person] = relationship(back_populates="identities")
 
 
+STAFF = "staff"
+
+
 class Role(Base):
     """`staff`, or `merchant` with the merchant the person operates."""
 
@@ -133,3 +136,10 @@ async def operators_of(session: AsyncSession, merchant_id: int) -> list[int]:
         select(Role.person_id).where(Role.role == "merchant", Role.merchant_id == merchant_id)
     )
     return list(rows)
+
+
+async def is_staff(session: AsyncSession, person_id: int) -> bool:
+    found = await session.scalar(
+        select(Role.id).where(Role.person_id == person_id, Role.role == STAFF).limit(1)
+    )
+    return found is not None

@@ -31,6 +31,7 @@ TABLE_MODULES = (
     "senders",
     "staff",
     "subscriptions",
+    "web_sessions",
 )
 
 

@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
-from models.people import Identity, Person, Role, new_person
-
-STAFF = "staff"
+from models.people import STAFF, Identity, Person, Role, is_staff, new_person
+from models.web_sessions import end_sessions_of
 
 
 class StaffAction(Base):
@@ -66,13 +65,6 @@ async def claim_report(session: AsyncSession, person_id: int, friday: date, now:
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
-async def is_staff(session: AsyncSession, person_id: int) -> bool:
-    found = await session.scalar(
-        select(Role.id).where(Role.person_id == person_id, Role.role == STAFF).limit(1)
-    )
-    return found is not None
-
-
 async def grant_staff(session: AsyncSession, identity: str, now: datetime) -> bool:
     """Makes the person behind `identity` staff (someone who has not written yet included);
     False if they were staff already."""
@@ -89,7 +81,7 @@ async def grant_staff(session: AsyncSession, identity: str, now: datetime) -> bo
     return True
 
 
-async def revoke_staff(session: AsyncSession, identity: str) -> bool:
+async def revoke_staff(session: AsyncSession, identity: str, now: datetime) -> bool:
     person_id = await session.scalar(
         select(Identity.person_id).where(Identity.identity == identity)
     )
@@ -98,7 +90,11 @@ async def revoke_staff(session: AsyncSession, identity: str) -> bool:
     removed = await session.execute(
         delete(Role).where(Role.person_id == person_id, Role.role == STAFF)
     )
-    return bool(removed.rowcount)  # type: ignore[attr-defined]
+    if not removed.rowcount:  # type: ignore[attr-defined]
+        return False
+    # Their web console sessions end with the role, not when they would have expired.
+    await end_sessions_of(session, person_id, now)
+    return True
 
 
 async def record(

@@ -697,4 +697,21 @@ TEXTS: dict[str, str] = {
     "notice_payment_expired": "⌛ Order #{order} from {merchant} expired because it was not paid. The stock is released.",
     "notice_payment_proof": "📎 Proof of payment for order #{order} from {name}, total {total}. Check your account:",
     "notice_payment_expired_shop": "⌛ Order #{order} expired because it was not paid; its stock is back.",
+    # Staff's /masuk: the web console's sign-in link
+    "web_link": "🔐 Your sign-in link to the staff web console (single use, valid for {minutes} minutes):\n{url}\n\nDo not forward this link to anyone.",
+    "web_no_address": "The web console has no public address yet. Ask the operator to set [web] public_url.",
+    # The staff web console (/admin)
+    "web_title": "Jumat Beli Lokal staff console",
+    "web_sign_in_title": "Sign in to the staff console",
+    "web_sign_in_how": "This console is for staff only. Type /login in the Jumat Beli Lokal bot's chat to get a single-use sign-in link, then open it here.",
+    "web_sign_in_ask": "This link signs you in to the staff console, once, within 10 minutes of asking for it.",
+    "web_sign_in_button": "Sign in",
+    "web_link_refused": "This link cannot be used: it was used already, it has expired, or you are no longer staff. Type /login in the chat for a new one.",
+    "web_form_refused": "This form is no longer valid (your session changed, or the page came from elsewhere). Reload the page and try again.",
+    "web_not_found": "There is no such page.",
+    "web_signed_in_as": "Signed in as {name}",
+    "web_sign_out": "Sign out",
+    "web_signed_out": "You have signed out. Type /login in the chat to sign in again.",
+    "web_home": "Home",
+    "web_home_intro": "Welcome, {name}. Your session lasts until {until}.",
 }

@@ -699,4 +699,21 @@ TEXTS: dict[str, str] = {
     "notice_payment_expired": "⌛ Pesanan #{order} dari {merchant} kedaluwarsa karena belum dibayar. Stoknya dikembalikan.",
     "notice_payment_proof": "📎 Bukti bayar pesanan #{order} dari {name}, total {total}. Cek mutasi rekening Anda:",
     "notice_payment_expired_shop": "⌛ Pesanan #{order} kedaluwarsa karena belum dibayar; stoknya dikembalikan.",
+    # Staff's /masuk: the web console's sign-in link
+    "web_link": "🔐 Tautan masuk konsol web staf (sekali pakai, berlaku {minutes} menit):\n{url}\n\nJangan teruskan tautan ini kepada siapa pun.",
+    "web_no_address": "Konsol web belum punya alamat publik. Minta operator mengisi [web] public_url.",
+    # The staff web console (/admin)
+    "web_title": "Konsol staf Jumat Beli Lokal",
+    "web_sign_in_title": "Masuk ke konsol staf",
+    "web_sign_in_how": "Konsol ini hanya untuk staf. Ketik /masuk di chat bot Jumat Beli Lokal untuk mendapat tautan masuk sekali pakai, lalu buka tautannya di sini.",
+    "web_sign_in_ask": "Tautan ini memasukkan Anda ke konsol staf, sekali saja, dalam 10 menit sejak diminta.",
+    "web_sign_in_button": "Masuk",
+    "web_link_refused": "Tautan ini tidak bisa dipakai: sudah dipakai, kedaluwarsa, atau Anda bukan staf lagi. Ketik /masuk di chat untuk tautan baru.",
+    "web_form_refused": "Formulir ini tidak berlaku lagi (sesi berganti atau halaman dari tempat lain). Muat ulang halaman lalu coba lagi.",
+    "web_not_found": "Halaman ini tidak ada.",
+    "web_signed_in_as": "Masuk sebagai {name}",
+    "web_sign_out": "Keluar",
+    "web_signed_out": "Anda sudah keluar. Ketik /masuk di chat untuk masuk lagi.",
+    "web_home": "Beranda",
+    "web_home_intro": "Selamat datang, {name}. Sesi Anda berlaku sampai {until}.",
 }

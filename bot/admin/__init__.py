@@ -1,0 +1,1 @@
+"""The staff web console (`/admin` of `jbl run`'s HTTP app)."""

@@ -1,0 +1,282 @@
+"""The staff web console at `/admin`: sign-in with a link from the chat, then the pages.
+
+Every path under `/admin` but the sign-in link's own answers a request without a valid session
+with the sign-in page and nothing else (`SignedIn`). Every POST with a session carries the
+session's form token and comes from the console's own origin (`_form`).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from handlers.formatting import local_time
+from handlers.texts import LANGUAGES, text
+from models.uow import UnitOfWork
+from models.web_sessions import Signed, end_session, signed_in, use_link
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+
+PREFIX = "/admin"
+COOKIE = "jbl_staff"
+# Paths a person without a session may open: the sign-in link's page and its form.
+SIGN_IN = "/masuk"
+# Form bodies of the console are small; anything bigger is no form of ours.
+MAX_FORM = 64 * 1024
+
+Page = Callable[[Request, Signed], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime]
+    session_hours: int
+    # The console's public address (`Settings.console_url`); None: no public address.
+    console_url: str | None
+    timezone: Any
+    default_language: str
+
+    @property
+    def secure(self) -> bool:
+        return (self.console_url or "").startswith("https://")
+
+    @property
+    def origin(self) -> str | None:
+        if self.console_url is None:
+            return None
+        parts = urlsplit(self.console_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+class Pages:
+    """Renders the console's templates in the person's language."""
+
+    def __init__(self, config: ConsoleConfig) -> None:
+        self.config = config
+        self.env = Environment(
+            loader=FileSystemLoader(Path(__file__).parent / "templates"),
+            autoescape=select_autoescape(default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(
+        self,
+        name: str,
+        language: str,
+        signed: Signed | None = None,
+        status: int = 200,
+        **values: Any,
+    ) -> HTMLResponse:
+        def t(key: str, **params: Any) -> str:
+            return text(language, key, **params)
+
+        html = self.env.get_template(name).render(
+            t=t, language=language, signed=signed, prefix=PREFIX, **values
+        )
+        return HTMLResponse(html, status_code=status, headers=_NO_STORE)
+
+    def language(self, request: Request, signed: Signed | None = None) -> str:
+        """The signed-in person's language; else the browser's first known one."""
+        if signed is not None and signed.language in LANGUAGES:
+            return signed.language
+        for part in request.headers.get("accept-language", "").split(","):
+            code = part.split(";")[0].split("-")[0].strip().lower()
+            if code in LANGUAGES:
+                return code
+        return self.config.default_language
+
+
+# Pages hold what only staff may read: no cache keeps them after sign-out.
+_NO_STORE = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def build_console(app: App) -> ASGIApp:
+    """The console's ASGI app for `jbl run`, to mount at `PREFIX`."""
+    settings = app.settings
+    return console_app(
+        ConsoleConfig(
+            app.sessions,
+            app.clock,
+            settings.web.session_hours,
+            settings.console_url,
+            settings.timezone,
+            settings.i18n.default_language,
+        )
+    )
+
+
+def console_app(config: ConsoleConfig) -> SignedIn:
+    pages = Pages(config)
+
+    async def link_page(request: Request) -> Response:
+        token = request.path_params["token"]
+        language = pages.language(request)
+        return pages.render("sign_in.html", language, token=token)
+
+    async def sign_in(request: Request) -> Response:
+        language = pages.language(request)
+        form = await _read_form(request)
+        if form is None or not _same_origin(request, config):
+            return pages.render("refused.html", language, status=403, key="web_form_refused")
+        token = str(form.get("token", ""))
+        lasting = timedelta(hours=config.session_hours)
+        async with UnitOfWork(config.sessions) as uow:
+            started = await use_link(uow.session, token, config.clock(), lasting)
+            await uow.commit()
+        if started is None:
+            return pages.render("refused.html", language, status=400, key="web_link_refused")
+        session_token, _ = started
+        response = RedirectResponse(f"{PREFIX}/", status_code=303)
+        response.set_cookie(
+            COOKIE,
+            session_token,
+            max_age=int(lasting.total_seconds()),
+            path=PREFIX,
+            secure=config.secure,
+            httponly=True,
+            samesite="lax",
+        )
+        return response
+
+    async def home(request: Request, signed: Signed) -> Response:
+        until = local_time(signed.expires_at, config.timezone, signed.language)
+        return pages.render("home.html", signed.language, signed, until=until)
+
+    async def sign_out(request: Request, signed: Signed) -> Response:
+        async with UnitOfWork(config.sessions) as uow:
+            await end_session(uow.session, request.cookies.get(COOKIE, ""), config.clock())
+            await uow.commit()
+        response = pages.render("refused.html", signed.language, key="web_signed_out")
+        response.delete_cookie(COOKIE, path=PREFIX, secure=config.secure, httponly=True)
+        return response
+
+    public = [
+        Route(f"{SIGN_IN}/{{token}}", link_page, methods=["GET"]),
+        Route(SIGN_IN, sign_in, methods=["POST"]),
+    ]
+    staff = [
+        Route("/", _page(home, config), methods=["GET"]),
+        Route("/keluar", _form(sign_out, config, pages), methods=["POST"]),
+    ]
+    router = Router(routes=public + staff)
+    router.redirect_slashes = False
+    return SignedIn(router, config, pages, {route.path for route in public})
+
+
+def _page(page: Page, config: ConsoleConfig) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await page(request, request.state.signed)
+
+    return endpoint
+
+
+def _form(
+    page: Page, config: ConsoleConfig, pages: Pages
+) -> Callable[[Request], Awaitable[Response]]:
+    """A POST of a signed-in person: only with the session's form token, from the console."""
+
+    async def endpoint(request: Request) -> Response:
+        signed: Signed = request.state.signed
+        form = await _read_form(request)
+        given = str(form.get("csrf", "")) if form is not None else ""
+        if not (
+            form is not None
+            and _same_origin(request, config)
+            and hmac.compare_digest(given.encode(), signed.csrf_token.encode())
+        ):
+            return pages.render(
+                "refused.html", signed.language, signed, status=403, key="web_form_refused"
+            )
+        request.state.form = form
+        return await page(request, signed)
+
+    return endpoint
+
+
+async def _read_form(request: Request) -> FormData | None:
+    if request.headers.get("content-type", "").split(";")[0].strip() not in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        return None
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM):
+        return None
+    try:
+        return await request.form(max_files=0, max_fields=100)
+    except Exception:  # a body that is no form: refused like a missing one
+        return None
+
+
+def _same_origin(request: Request, config: ConsoleConfig) -> bool:
+    """The browser says where the form came from (Origin, else Referer); it must be the
+    console's own address, or this request's host when no public address is set."""
+    said = request.headers.get("origin") or request.headers.get("referer")
+    if not said:
+        return False
+    parts = urlsplit(said)
+    came_from = f"{parts.scheme}://{parts.netloc}"
+    expected = config.origin or f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return hmac.compare_digest(came_from.encode(), expected.encode())
+
+
+class SignedIn:
+    """Lets a request through to the console's pages only with a valid session; else, on
+    every path but the sign-in link's, the sign-in page."""
+
+    def __init__(
+        self, router: Router, config: ConsoleConfig, pages: Pages, public: set[str]
+    ) -> None:
+        self.router = router
+        self.config = config
+        self.pages = pages
+        self.public = public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        path = scope.get("path", "")[len(scope.get("root_path", "")) :] or "/"
+        if self._public(path):
+            await self.router(scope, receive, send)
+            return
+        async with self.config.sessions() as session:
+            signed = await signed_in(session, request.cookies.get(COOKIE), self.config.clock())
+        if signed is None:
+            language = self.pages.language(request)
+            response = self.pages.render("sign_in.html", language, status=401, token=None)
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["signed"] = signed
+        if not any(route.matches(scope)[0].value for route in self.router.routes):
+            response = self.pages.render(
+                "refused.html", signed.language, signed, status=404, key="web_not_found"
+            )
+            await response(scope, receive, send)
+            return
+        await self.router(scope, receive, send)
+
+    def _public(self, path: str) -> bool:
+        return path == SIGN_IN or (
+            path.startswith(f"{SIGN_IN}/") and path.count("/") == SIGN_IN.count("/") + 1
+        )

@@ -1,0 +1,259 @@
+"""Staff sign in to the web console at /admin with a single-use link from the chat (/masuk) or
+from the operator (`jbl staff login-link`). A real `jbl run` with the fake Bot API; the browser
+is an HTTP client that keeps cookies and sends the Origin a browser sends with a form."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.routing import Route
+
+from bot.admin.console import PREFIX, ConsoleConfig, console_app
+from bot.cli.staff import add_staff, login_link, remove_staff
+from bot.settings import DatabaseSettings, HttpSettings, Settings, TelegramSettings, WebSettings
+from models.staff import StaffAction
+from tests.conftest import Clock
+from tests.fake_telegram import FakeTelegram, TelegramUser
+from tests.telegram_bot import TOKEN, Running, free_port, running_app
+
+LINK = re.compile(r"(http://\S+/admin/masuk/\S+)")
+
+
+@contextlib.asynccontextmanager
+async def console_jbl(
+    database_url: str, clock: Clock, tg: FakeTelegram, **web: Any
+) -> AsyncIterator[Running]:
+    """`jbl run` whose web console is at its own HTTP address."""
+    port = free_port()
+    web.setdefault("public_url", f"http://127.0.0.1:{port}")
+    settings = Settings(
+        database=DatabaseSettings(url=database_url),
+        http=HttpSettings(port=port),
+        telegram=TelegramSettings(token=TOKEN, api_base_url=tg.base_url),
+        web=WebSettings(**web),
+    )
+    async with running_app(settings, clock) as running:
+        yield running
+
+
+class Browser:
+    """Keeps the console's cookie as a browser does, and posts forms as one: with the Origin
+    of the page the form is on."""
+
+    def __init__(self, jbl: Running) -> None:
+        self.base = jbl.base
+        self.client = httpx.AsyncClient(follow_redirects=True)
+
+    async def __aenter__(self) -> Browser:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.aclose()
+
+    async def get(self, path_or_url: str) -> httpx.Response:
+        url = path_or_url if path_or_url.startswith("http") else f"{self.base}{path_or_url}"
+        return await self.client.get(url)
+
+    async def post(self, path: str, form: dict[str, str], origin: bool = True) -> httpx.Response:
+        headers = {"Origin": self.base} if origin else {}
+        return await self.client.post(f"{self.base}{path}", data=form, headers=headers)
+
+    async def sign_in(self, link: str) -> httpx.Response:
+        """Opens the link and presses Sign in."""
+        page = await self.get(link)
+        assert page.status_code == 200, page.text
+        token = re.search(r'name="token" value="([^"]+)"', page.text)
+        assert token is not None, page.text
+        return await self.post(f"{PREFIX}/masuk", {"token": token.group(1)})
+
+    def csrf(self, page: httpx.Response) -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert found is not None, page.text
+        return found.group(1)
+
+
+async def asked_link(person: TelegramUser, command: str = "/masuk") -> str:
+    await person.wait_for_reply(person.send(command))
+    found = LINK.search(person.last.text or "")
+    assert found is not None, person.last.text
+    return found.group(1)
+
+
+async def staff_member(jbl: Running, tg: FakeTelegram) -> TelegramUser:
+    ana = tg.user(7001, "Ana")
+    await ana.wait_for_reply(ana.send("/start"))
+    await add_staff(jbl.app, f"telegram:{ana.id}")
+    return ana
+
+
+async def test_staff_sign_in_with_the_link_from_chat_and_it_works_once(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
+        ana = await staff_member(jbl, tg)
+        link = await asked_link(ana)
+        assert "10 menit" in (ana.last.text or "")
+
+        # Opening the link does not use it (a chat app's preview fetches it too).
+        await browser.get(link)
+        home = await browser.sign_in(link)
+        assert home.status_code == 200
+        assert "Masuk sebagai Ana" in home.text
+        assert "Keluar" in home.text
+        cookie = next(c for c in browser.client.cookies.jar if c.name == "jbl_staff")
+        assert cookie.path == PREFIX and cookie.has_nonstandard_attr("HttpOnly")
+
+        async with Browser(jbl) as other:
+            again = await other.sign_in(link)
+            assert again.status_code == 400
+            assert "sudah dipakai, kedaluwarsa" in again.text
+            assert (await other.get(f"{PREFIX}/")).status_code == 401
+
+        async with jbl.app.sessions() as session:
+            asked = await session.scalar(
+                select(StaffAction).where(StaffAction.action == "web_link")
+            )
+        assert asked is not None and asked.actor == f"telegram:{ana.id}"
+
+
+async def test_a_link_expires_after_ten_minutes(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
+        ana = await staff_member(jbl, tg)
+        link = await asked_link(ana, "/login")
+        clock.advance(timedelta(minutes=10, seconds=1))
+        refused = await browser.sign_in(link)
+        assert refused.status_code == 400
+        assert (await browser.get(f"{PREFIX}/")).status_code == 401
+
+
+async def test_residents_get_no_link_and_the_sign_in_page_tells_how(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
+        budi = tg.user(1001, "Budi")
+        await budi.wait_for_reply(budi.send("/masuk"))
+        assert "tidak dikenal" in (budi.last.text or "")
+        assert "/admin" not in (budi.last.text or "")
+
+        page = await browser.get(f"{PREFIX}/")
+        assert page.status_code == 401
+        assert "Ketik /masuk di chat" in page.text
+
+
+async def test_removing_the_staff_role_ends_the_session_at_once(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
+        ana = await staff_member(jbl, tg)
+        unused = await asked_link(ana)
+        await browser.sign_in(await asked_link(ana))
+        assert (await browser.get(f"{PREFIX}/")).status_code == 200
+
+        await remove_staff(jbl.app, f"telegram:{ana.id}")
+        gone = await browser.get(f"{PREFIX}/")
+        assert gone.status_code == 401
+        # Made staff again: what was hers before the removal stays ended.
+        await add_staff(jbl.app, f"telegram:{ana.id}")
+        assert (await browser.get(f"{PREFIX}/")).status_code == 401
+        async with Browser(jbl) as other:
+            assert (await other.sign_in(unused)).status_code == 400
+
+
+async def test_a_session_lasts_session_hours(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with (
+        console_jbl(database_url, clock, tg, session_hours=2) as jbl,
+        Browser(jbl) as browser,
+    ):
+        ana = await staff_member(jbl, tg)
+        await browser.sign_in(await asked_link(ana))
+        clock.advance(timedelta(hours=1, minutes=59))
+        assert (await browser.get(f"{PREFIX}/")).status_code == 200
+        clock.advance(timedelta(minutes=2))
+        assert (await browser.get(f"{PREFIX}/")).status_code == 401
+
+
+async def test_a_form_without_its_token_or_from_elsewhere_is_refused(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
+        ana = await staff_member(jbl, tg)
+        home = await browser.sign_in(await asked_link(ana))
+        csrf = browser.csrf(home)
+
+        without = await browser.post(f"{PREFIX}/keluar", {})
+        forged = await browser.post(f"{PREFIX}/keluar", {"csrf": "x" * len(csrf)})
+        elsewhere = await browser.post(f"{PREFIX}/keluar", {"csrf": csrf}, origin=False)
+        for refused in (without, forged, elsewhere):
+            assert refused.status_code == 403
+            assert "Formulir ini tidak berlaku lagi" in refused.text
+        assert (await browser.get(f"{PREFIX}/")).status_code == 200
+
+        out = await browser.post(f"{PREFIX}/keluar", {"csrf": csrf})
+        assert out.status_code == 200 and "Anda sudah keluar" in out.text
+        assert (await browser.get(f"{PREFIX}/")).status_code == 401
+
+
+async def test_the_operator_prints_a_link_for_staff_only(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
+        ana = await staff_member(jbl, tg)
+        printed = await login_link(jbl.app, f"telegram:{ana.id}")
+        assert "(single use, until" in printed
+        home = await browser.sign_in(printed.splitlines()[0])
+        assert "Masuk sebagai Ana" in home.text
+        with pytest.raises(LookupError, match="is not staff"):
+            await login_link(jbl.app, "telegram:1001")
+
+
+async def test_without_a_public_address_staff_are_told_who_can_set_it(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with console_jbl(database_url, clock, tg, public_url=None) as jbl:
+        ana = await staff_member(jbl, tg)
+        await ana.wait_for_reply(ana.send("/masuk"))
+        assert "[web] public_url" in (ana.last.text or "")
+        with pytest.raises(LookupError, match="JBL_WEB__PUBLIC_URL"):
+            await login_link(jbl.app, f"telegram:{ana.id}")
+
+
+async def test_every_page_without_a_session_is_the_sign_in_page(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    # The routes come from the console itself: a page added later is checked too.
+    config = ConsoleConfig(None, clock, 12, None, None, "id")  # type: ignore[arg-type]
+    routes = [r for r in console_app(config).router.routes if isinstance(r, Route)]
+    public = {f"{PREFIX}/masuk/{{token}}", f"{PREFIX}/masuk"}
+    async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
+        checked = []
+        for route in routes:
+            path = f"{PREFIX}{route.path}"
+            if path in public:
+                continue
+            for method in sorted(route.methods or {"GET"}):
+                if method == "HEAD":
+                    continue
+                url = f"{jbl.base}{path.replace('{', '').replace('}', '')}"
+                answer = await browser.client.request(
+                    method, url, headers={"Origin": jbl.base}, data={"csrf": "x"}
+                )
+                assert answer.status_code == 401, (method, path)
+                assert "Masuk ke konsol staf" in answer.text, (method, path)
+                checked.append((method, path))
+        for stray in ("/admin/nothing", "/admin/masuk/x/y", "/admin//"):
+            answer = await browser.get(stray)
+            assert answer.status_code == 401, stray
+        bare = await browser.get("/admin")
+        assert bare.status_code == 401 and "Masuk ke konsol staf" in bare.text
+    assert ("GET", f"{PREFIX}/") in checked and ("POST", f"{PREFIX}/keluar") in checked
