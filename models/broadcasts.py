@@ -40,7 +40,7 @@ from models import receipts
 from models.base import Base, UTCDateTime
 from models.catalog import Category, Listing, Shelf, catalog_page
 from models.errors import Refusal
-from models.friday import FRIDAY, FridayEdition, this_weeks_categories
+from models.friday import FRIDAY, FridayEdition, set_edition, this_weeks_categories
 from models.outbox import (
     BROADCAST_PRIORITY,
     CANCELLED,
@@ -186,6 +186,31 @@ async def content_for(session: AsyncSession, broadcast: Broadcast | None, friday
 
 async def broadcast_for(session: AsyncSession, friday: date) -> Broadcast | None:
     return await session.scalar(select(Broadcast).where(Broadcast.friday == friday))
+
+
+MAX_HEADLINE = 300
+
+
+async def plan_friday(
+    session: AsyncSession,
+    friday: date,
+    category: Category,
+    headline: str | None,
+    this_friday: date,
+) -> FridayEdition:
+    """Plans a coming Friday: its featured category and headline (None: the default one).
+    Refused for a day that is no Friday, has passed, or whose broadcast has started."""
+    if friday.weekday() != FRIDAY:
+        raise Refusal("plan_not_friday", day=friday.isoformat())
+    if friday < this_friday:
+        raise Refusal("plan_passed", day=friday.isoformat())
+    headline = headline.strip() if headline is not None else None
+    if headline is not None and not 1 <= len(headline) <= MAX_HEADLINE:
+        raise Refusal("plan_headline_length", most=MAX_HEADLINE)
+    started = await broadcast_for(session, friday)
+    if started is not None and started.status != SCHEDULED:
+        raise Refusal("plan_started", day=friday.isoformat())
+    return await set_edition(session, friday, category, headline)
 
 
 async def plan(session: AsyncSession, friday: date, send_at: datetime, now: datetime) -> Broadcast:

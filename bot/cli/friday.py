@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from bot.cli.staff import actor
 from bot.cli.usage import UsageError, add_actions, add_command
 from handlers.broadcast import CALENDAR_WEEKS
+from handlers.texts import text
 from models import broadcasts
 from models.catalog import category_by_slug_or_id, category_slugs
-from models.friday import edition_date, set_edition
+from models.errors import Refusal
+from models.friday import edition_date
 from models.staff import record
 from models.uow import UnitOfWork
 
@@ -93,21 +95,15 @@ async def set_friday(app: App, day: str, category_name: str, headline: str | Non
         friday = date.fromisoformat(day)
     except ValueError as error:
         raise ValueError(f"{day}: write the date as YYYY-MM-DD") from error
-    if friday.weekday() != 4:
-        raise ValueError(f"{day} is not a Friday")
-    if friday < this_friday(app):
-        raise ValueError(f"{day} has passed")
-    if headline is not None and not 1 <= len(headline.strip()) <= 300:
-        raise ValueError("the headline takes 1 to 300 characters")
     async with UnitOfWork(app.sessions) as uow:
         category = await category_by_slug_or_id(uow.session, category_name)
         if category is None:
             slugs = ", ".join(await category_slugs(uow.session))
             raise ValueError(f"{category_name}: no such category (one of {slugs})")
-        started = await broadcasts.broadcast_for(uow.session, friday)
-        if started is not None and started.status != broadcasts.SCHEDULED:
-            raise ValueError(f"the broadcast of {day} is {started.status} already")
-        await set_edition(uow.session, friday, category, headline and headline.strip())
+        try:
+            await broadcasts.plan_friday(uow.session, friday, category, headline, this_friday(app))
+        except Refusal as refusal:
+            raise ValueError(text("en", refusal.key, **refusal.params)) from None
         await record(
             uow.session,
             actor(),

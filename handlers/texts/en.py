@@ -714,4 +714,19 @@ TEXTS: dict[str, str] = {
     "web_signed_out": "You have signed out. Type /login in the chat to sign in again.",
     "web_home": "Home",
     "web_home_intro": "Welcome, {name}. Your session lasts until {until}.",
+    # Planning a Friday (jbl friday set, the web console)
+    "plan_not_friday": "{day} is not a Friday.",
+    "plan_passed": "{day} has passed.",
+    "plan_headline_length": "The headline takes 1 to {most} characters.",
+    "plan_started": "The broadcast of {day} has started; its plan can no longer change.",
+    # The web console's Friday plan
+    "web_fridays": "Friday plan",
+    "web_fridays_intro": "Each Friday's featured category and broadcast headline. A Friday whose broadcast has started cannot change.",
+    "web_friday_saved": "The plan of {day} is saved.",
+    "web_broadcast_state": "Broadcast: {state}",
+    "web_category": "Category",
+    "web_headline": "Headline",
+    "web_headline_default": "(the default headline)",
+    "web_save": "Save",
+    "web_bad_form": "The form's values are not valid. Reload the page and try again.",
 }

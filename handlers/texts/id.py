@@ -716,4 +716,19 @@ TEXTS: dict[str, str] = {
     "web_signed_out": "Anda sudah keluar. Ketik /masuk di chat untuk masuk lagi.",
     "web_home": "Beranda",
     "web_home_intro": "Selamat datang, {name}. Sesi Anda berlaku sampai {until}.",
+    # Planning a Friday (jbl friday set, the web console)
+    "plan_not_friday": "{day} bukan hari Jumat.",
+    "plan_passed": "{day} sudah lewat.",
+    "plan_headline_length": "Judul siaran 1 sampai {most} karakter.",
+    "plan_started": "Siaran {day} sudah dimulai; rencananya tidak bisa diubah lagi.",
+    # The web console's Friday plan
+    "web_fridays": "Rencana Jumat",
+    "web_fridays_intro": "Kategori unggulan dan judul siaran tiap Jumat. Jumat yang siarannya sudah dimulai tidak bisa diubah.",
+    "web_friday_saved": "Rencana {day} disimpan.",
+    "web_broadcast_state": "Siaran: {state}",
+    "web_category": "Kategori",
+    "web_headline": "Judul siaran",
+    "web_headline_default": "(judul bawaan)",
+    "web_save": "Simpan",
+    "web_bad_form": "Isian formulir tidak sah. Muat ulang halaman lalu coba lagi.",
 }
