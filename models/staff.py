@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, delete, select
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -118,3 +119,79 @@ async def record(
         )
     )
     await session.flush()
+
+
+# Where an action came from, by the start of its actor: a chat channel, the command line, or
+# the web console (`web`).
+CHANNELS = ("web", "telegram", "whatsapp", "console", "cli")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str | None = None
+    channel: str | None = None
+    # Part of the person's name or of the actor, as typed.
+    who: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    person: str | None
+    action: str
+    detail: dict[str, Any]
+
+    @property
+    def channel(self) -> str:
+        head = self.actor.split(":", 1)[0]
+        return head if head in CHANNELS else "cli"
+
+
+async def audit(
+    session: AsyncSession, found: AuditFilter, before_id: int | None, limit: int
+) -> list[AuditRow]:
+    """Staff actions, newest first, that match the filter; keyset paged by id."""
+    query = (
+        select(
+            StaffAction.id,
+            StaffAction.at,
+            StaffAction.actor,
+            Person.display_name,
+            StaffAction.action,
+            StaffAction.detail,
+        )
+        .outerjoin(Person, Person.id == StaffAction.person_id)
+        .order_by(StaffAction.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(StaffAction.id < before_id)
+    if found.action:
+        query = query.where(StaffAction.action == found.action)
+    if found.channel == "web":
+        query = query.where(StaffAction.actor == "web")
+    elif found.channel:
+        query = query.where(StaffAction.actor.startswith(f"{found.channel}:", autoescape=True))
+    if found.who:
+        typed = found.who.lower()
+        query = query.where(
+            func.lower(Person.display_name).contains(typed, autoescape=True)
+            | func.lower(StaffAction.actor).contains(typed, autoescape=True)
+        )
+    if found.since is not None:
+        query = query.where(StaffAction.at >= found.since)
+    if found.until is not None:
+        query = query.where(StaffAction.at < found.until)
+    rows = await session.execute(query)
+    return [AuditRow(*row) for row in rows]
+
+
+async def audit_actions(session: AsyncSession) -> list[str]:
+    """Every kind of action recorded so far, for the filter's choices."""
+    return list(
+        await session.scalars(select(StaffAction.action).distinct().order_by(StaffAction.action))
+    )

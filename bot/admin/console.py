@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.admin.audit import Audit
 from bot.admin.fridays import FridayPlan
 from handlers.formatting import local_time
 from handlers.texts import LANGUAGES, text
@@ -176,11 +177,13 @@ def console_app(config: ConsoleConfig) -> SignedIn:
         Route(SIGN_IN, sign_in, methods=["POST"]),
     ]
     fridays = FridayPlan(config, pages)
+    audit = Audit(config, pages)
     staff = [
         Route("/", _page(home, config), methods=["GET"]),
         Route("/keluar", _form(sign_out, config, pages), methods=["POST"]),
         Route("/jumat", _page(fridays.page, config), methods=["GET"]),
         Route("/jumat/{friday}", _form(fridays.save, config, pages), methods=["POST"]),
+        Route("/audit", _page(audit.page, config), methods=["GET"]),
     ]
     router = Router(routes=public + staff)
     router.redirect_slashes = False
