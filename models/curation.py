@@ -62,12 +62,30 @@ async def next_in_queue(session: AsyncSession) -> tuple[Product | None, int]:
     return product, left or 0
 
 
-async def waiting_products(session: AsyncSession, limit: int) -> list[Product]:
-    """The queue, oldest first, up to `limit` products."""
+async def waiting_products(session: AsyncSession, limit: int, offset: int = 0) -> list[Product]:
+    """The queue, oldest first, up to `limit` products after the first `offset`."""
     rows = await session.scalars(
         select(Product)
         .where(Product.review_state == Review.WAITING)
         .order_by(Product.review_requested_at, Product.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def waiting_count(session: AsyncSession) -> int:
+    waiting = Product.review_state == Review.WAITING
+    return await session.scalar(select(func.count()).select_from(Product).where(waiting)) or 0
+
+
+async def pinned_products(session: AsyncSession, limit: int, offset: int = 0) -> list[Product]:
+    """Curator's picks, by name, up to `limit` after the first `offset`."""
+    rows = await session.scalars(
+        select(Product)
+        .where(Product.curated.is_(True), Product.active.is_(True))
+        .order_by(Product.name, Product.id)
+        .offset(offset)
         .limit(limit)
     )
     return list(rows)

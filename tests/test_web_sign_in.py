@@ -157,7 +157,7 @@ async def test_every_page_without_a_session_is_the_sign_in_page(
     database_url: str, clock: Clock, tg: FakeTelegram
 ) -> None:
     # The routes come from the console itself: a page added later is checked too.
-    config = ConsoleConfig(None, clock, 12, None, None, "id")  # type: ignore[arg-type]
+    config = ConsoleConfig(None, clock, 12, None, None, "id", None)  # type: ignore[arg-type]
     routes = [r for r in console_app(config).router.routes if isinstance(r, Route)]
     public = {f"{PREFIX}/masuk/{{token}}", f"{PREFIX}/masuk"}
     async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:

@@ -24,6 +24,7 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.admin.audit import Audit
+from bot.admin.curation import Curation, photo
 from bot.admin.fridays import FridayPlan
 from handlers.formatting import local_time
 from handlers.texts import LANGUAGES, text
@@ -32,6 +33,7 @@ from models.web_sessions import Signed, end_session, signed_in, use_link
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
+    from models.media import MediaStore
 
 PREFIX = "/admin"
 COOKIE = "jbl_staff"
@@ -41,6 +43,7 @@ SIGN_IN = "/masuk"
 MAX_FORM = 64 * 1024
 
 Page = Callable[[Request, Signed], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class ConsoleConfig:
     console_url: str | None
     timezone: Any
     default_language: str
+    # Where photos sent in chat are kept: the curation cards show them.
+    media: MediaStore
 
     @property
     def secure(self) -> bool:
@@ -123,6 +128,7 @@ def build_console(app: App) -> ASGIApp:
             settings.console_url,
             settings.timezone,
             settings.i18n.default_language,
+            app.conversation.media,
         )
     )
 
@@ -178,28 +184,46 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     ]
     fridays = FridayPlan(config, pages)
     audit = Audit(config, pages)
+    curation = Curation(config, pages)
+
+    async def product_photo(request: Request, signed: Signed) -> Response:
+        product_id = request.path_params["product"]
+        if not product_id.isdigit() or len(product_id) > 9:
+            return Response(status_code=404)
+        return await photo(config, request, int(product_id))
+
+    def page(shown: Page) -> Endpoint:
+        return _page(shown)
+
+    def form(posted: Page) -> Endpoint:
+        return _form(posted, config, pages)
+
     staff = [
-        Route("/", _page(home, config), methods=["GET"]),
-        Route("/keluar", _form(sign_out, config, pages), methods=["POST"]),
-        Route("/jumat", _page(fridays.page, config), methods=["GET"]),
-        Route("/jumat/{friday}", _form(fridays.save, config, pages), methods=["POST"]),
-        Route("/audit", _page(audit.page, config), methods=["GET"]),
+        Route("/", page(home), methods=["GET"]),
+        Route("/keluar", form(sign_out), methods=["POST"]),
+        Route("/jumat", page(fridays.page), methods=["GET"]),
+        Route("/jumat/{friday}", form(fridays.save), methods=["POST"]),
+        Route("/audit", page(audit.page), methods=["GET"]),
+        Route("/kurasi", page(curation.queue), methods=["GET"]),
+        Route("/kurasi/pilihan", page(curation.picks), methods=["GET"]),
+        Route("/kurasi/tayangkan", form(curation.approve_many), methods=["POST"]),
+        Route("/kurasi/{product}", form(curation.decide_one), methods=["POST"]),
+        Route("/kurasi/{product}/lepas", form(curation.decide_one), methods=["POST"]),
+        Route("/foto/{product}", page(product_photo), methods=["GET"]),
     ]
     router = Router(routes=public + staff)
     router.redirect_slashes = False
     return SignedIn(router, config, pages, {route.path for route in public})
 
 
-def _page(page: Page, config: ConsoleConfig) -> Callable[[Request], Awaitable[Response]]:
+def _page(page: Page) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         return await page(request, request.state.signed)
 
     return endpoint
 
 
-def _form(
-    page: Page, config: ConsoleConfig, pages: Pages
-) -> Callable[[Request], Awaitable[Response]]:
+def _form(page: Page, config: ConsoleConfig, pages: Pages) -> Endpoint:
     """A POST of a signed-in person: only with the session's form token, from the console."""
 
     async def endpoint(request: Request) -> Response:
