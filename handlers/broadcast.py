@@ -149,25 +149,29 @@ async def menu(chat: Chat, notice: str | None = None) -> list[Reply]:
 
 async def _progress(chat: Chat, broadcast: Broadcast) -> str:
     done = await broadcasts.progress(chat.session, broadcast, chat.now)
-    rate = chat.t("bc_rate", rate=f"{done.rate:.1f}") if done.rate else chat.t("bc_unknown")
-    eta = (
-        local_time(done.eta, chat.config.timezone, chat.language)
-        if done.eta
-        else chat.t("bc_unknown")
-    )
+    return "\n".join(progress_text(chat.language, chat.config.timezone, broadcast, done))
+
+
+def progress_text(
+    language: str, timezone: ZoneInfo, broadcast: Broadcast, done: broadcasts.Progress
+) -> list[str]:
+    """A started broadcast's state, rate, finish, counts and paid sends, for staff."""
+    rate = text(language, "bc_rate", rate=f"{done.rate:.1f}") if done.rate else None
+    eta = local_time(done.eta, timezone, language) if done.eta else None
     lines = [
-        chat.t(
+        text(
+            language,
             "bc_progress",
-            status=chat.t(f"bc_status_{broadcast.status}"),
+            status=text(language, f"bc_status_{broadcast.status}"),
             skipped=broadcast.skipped,
-            rate=rate,
-            eta=eta,
+            rate=rate or text(language, "bc_unknown"),
+            eta=eta or text(language, "bc_unknown"),
         ),
-        *progress_lines(chat.language, done.counts),
+        *progress_lines(language, done.counts),
     ]
     if broadcast.paid:
-        lines += paid_lines(chat.language, broadcast, chat.config.timezone)
-    return "\n".join(lines)
+        lines += paid_lines(language, broadcast, timezone)
+    return lines
 
 
 def estimate_lines(language: str, estimate: broadcasts.Estimate) -> list[str]:

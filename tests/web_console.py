@@ -23,15 +23,20 @@ LINK = re.compile(r"(http://\S+/admin/masuk/\S+)")
 
 @contextlib.asynccontextmanager
 async def console_jbl(
-    database_url: str, clock: Clock, tg: FakeTelegram, **web: Any
+    database_url: str,
+    clock: Clock,
+    tg: FakeTelegram,
+    telegram: dict[str, Any] | None = None,
+    **web: Any,
 ) -> AsyncIterator[Running]:
-    """`jbl run` whose web console is at its own HTTP address."""
+    """`jbl run` whose web console is at its own HTTP address; `telegram`: more of its
+    Telegram settings."""
     port = free_port()
     web.setdefault("public_url", f"http://127.0.0.1:{port}")
     settings = Settings(
         database=DatabaseSettings(url=database_url),
         http=HttpSettings(port=port),
-        telegram=TelegramSettings(token=TOKEN, api_base_url=tg.base_url),
+        telegram=TelegramSettings(token=TOKEN, api_base_url=tg.base_url, **(telegram or {})),
         web=WebSettings(**web),
     )
     async with running_app(settings, clock) as running:

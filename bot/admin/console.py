@@ -8,6 +8,7 @@ session's form token and comes from the console's own origin (`_form`).
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,9 +22,10 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.admin.audit import Audit
+from bot.admin.broadcast import BroadcastPage
 from bot.admin.curation import Curation, photo
 from bot.admin.fridays import FridayPlan
 from handlers.formatting import local_time
@@ -34,6 +36,8 @@ from models.web_sessions import Signed, end_session, signed_in, use_link
 if TYPE_CHECKING:
     from bot.bootstrap import App
     from models.media import MediaStore
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/admin"
 COOKIE = "jbl_staff"
@@ -185,6 +189,7 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     fridays = FridayPlan(config, pages)
     audit = Audit(config, pages)
     curation = Curation(config, pages)
+    broadcast = BroadcastPage(config, pages)
 
     async def product_photo(request: Request, signed: Signed) -> Response:
         product_id = request.path_params["product"]
@@ -201,6 +206,9 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     staff = [
         Route("/", page(home), methods=["GET"]),
         Route("/keluar", form(sign_out), methods=["POST"]),
+        Route("/siaran", page(broadcast.page), methods=["GET"]),
+        Route("/siaran/kemajuan", page(broadcast.progress), methods=["GET"]),
+        Route("/siaran/{action}", form(broadcast.act), methods=["POST"]),
         Route("/jumat", page(fridays.page), methods=["GET"]),
         Route("/jumat/{friday}", form(fridays.save), methods=["POST"]),
         Route("/audit", page(audit.page), methods=["GET"]),
@@ -305,7 +313,28 @@ class SignedIn:
             )
             await response(scope, receive, send)
             return
-        await self.router(scope, receive, send)
+        await self._page(scope, receive, send, signed)
+
+    async def _page(self, scope: Scope, receive: Receive, send: Send, signed: Signed) -> None:
+        """The page, or, if it broke before answering, a page that says so politely (the
+        log keeps what broke)."""
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self.router(scope, receive, sending)
+        except Exception:
+            log.exception("web console: %s %s failed", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = self.pages.render(
+                "refused.html", signed.language, signed, status=500, key="web_broken"
+            )
+            await response(scope, receive, send)
 
     def _public(self, path: str) -> bool:
         return path == SIGN_IN or (

@@ -762,4 +762,17 @@ TEXTS: dict[str, str] = {
     "web_cu_taken": "🙏 That product was just decided by another staff member (or changed by its merchant); nothing was changed.",
     "web_cu_unpinned": "{product} is no longer a curator's pick.",
     "web_none_chosen": "No product was chosen.",
+    # The web console's broadcast
+    "web_broadcast": "Broadcast",
+    "web_bc_state": "State: {state}",
+    "web_bc_sure_jeda": "Pause the broadcast? Messages not sent yet wait until it resumes.",
+    "web_bc_sure_lanjutkan": "Resume the broadcast? The waiting messages go out from now.",
+    "web_bc_sure_batalkan": "Cancel the broadcast? Messages not sent yet will not be sent.",
+    "web_yes": "Yes",
+    "web_back": "Back",
+    "web_bc_paused": "⏸️ The broadcast is paused.",
+    "web_bc_resumed": "▶️ The broadcast goes on.",
+    "web_bc_cancelled": "🛑 The broadcast is cancelled.",
+    "web_bc_moved_on": "The broadcast changed meanwhile; nothing was changed. This is where it stands now.",
+    "web_broken": "Sorry, this page failed because of a fault on our side. Nothing was changed; please try again in a moment.",
 }

@@ -764,4 +764,17 @@ TEXTS: dict[str, str] = {
     "web_cu_taken": "🙏 Produk itu baru saja diputuskan oleh staf lain (atau diubah penjualnya); tidak ada yang diubah.",
     "web_cu_unpinned": "{product} tidak lagi pilihan kurator.",
     "web_none_chosen": "Belum ada produk yang dipilih.",
+    # The web console's broadcast
+    "web_broadcast": "Siaran",
+    "web_bc_state": "Status: {state}",
+    "web_bc_sure_jeda": "Jeda siaran? Pesan yang belum terkirim menunggu sampai dilanjutkan.",
+    "web_bc_sure_lanjutkan": "Lanjutkan siaran? Pesan yang menunggu dikirim lagi mulai sekarang.",
+    "web_bc_sure_batalkan": "Batalkan siaran? Pesan yang belum terkirim tidak akan dikirim.",
+    "web_yes": "Ya",
+    "web_back": "Kembali",
+    "web_bc_paused": "⏸️ Siaran dijeda.",
+    "web_bc_resumed": "▶️ Siaran dilanjutkan.",
+    "web_bc_cancelled": "🛑 Siaran dibatalkan.",
+    "web_bc_moved_on": "Siaran sudah berubah sementara itu; tidak ada yang diubah. Ini keadaannya sekarang.",
+    "web_broken": "Maaf, halaman ini gagal dibuka karena kesalahan di pihak kami. Tidak ada yang berubah; coba lagi sebentar lagi.",
 }
