@@ -28,6 +28,7 @@ from bot.admin.audit import Audit
 from bot.admin.broadcast import BroadcastPage
 from bot.admin.curation import Curation, photo
 from bot.admin.fridays import FridayPlan
+from bot.admin.results import ResultsPage
 from handlers.formatting import local_time
 from handlers.texts import LANGUAGES, text
 from models.uow import UnitOfWork
@@ -61,6 +62,10 @@ class ConsoleConfig:
     default_language: str
     # Where photos sent in chat are kept: the curation cards show them.
     media: MediaStore
+    # The results' spreadsheet: its products sheet's most rows, and whether it reads its parts
+    # on several connections at once (not on SQLite's one).
+    sheet_products: int = 100_000
+    at_once: bool = False
 
     @property
     def secure(self) -> bool:
@@ -133,6 +138,8 @@ def build_console(app: App) -> ASGIApp:
             settings.timezone,
             settings.i18n.default_language,
             app.conversation.media,
+            settings.reports.sheet_products,
+            app.engine.dialect.name != "sqlite",
         )
     )
 
@@ -190,6 +197,7 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     audit = Audit(config, pages)
     curation = Curation(config, pages)
     broadcast = BroadcastPage(config, pages)
+    report = ResultsPage(config, pages)
 
     async def product_photo(request: Request, signed: Signed) -> Response:
         product_id = request.path_params["product"]
@@ -206,6 +214,10 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     staff = [
         Route("/", page(home), methods=["GET"]),
         Route("/keluar", form(sign_out), methods=["POST"]),
+        Route("/hasil", page(report.page), methods=["GET"]),
+        Route("/hasil/grafik.png", page(report.chart), methods=["GET"]),
+        Route("/hasil/hasil.csv", page(report.csv), methods=["GET"]),
+        Route("/hasil/hasil.xlsx", page(report.xlsx), methods=["GET"]),
         Route("/siaran", page(broadcast.page), methods=["GET"]),
         Route("/siaran/kemajuan", page(broadcast.progress), methods=["GET"]),
         Route("/siaran/{action}", form(broadcast.act), methods=["POST"]),

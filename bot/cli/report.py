@@ -9,8 +9,6 @@ and an existing FILE as it was."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import re
 import secrets
 import sys
@@ -26,7 +24,7 @@ from babel.numbers import format_decimal
 from bot.cli import report_lists
 from bot.cli.usage import UsageError, add_command
 from handlers.money import format_rupiah
-from handlers.reports.cells import csv_cell
+from handlers.reports.cells import write_results_csv
 from handlers.reports.chart import chart_png
 from handlers.reports.headings import funnel_not_sent, funnel_unfinished, share
 from handlers.reports.streaming import write_report_streaming
@@ -343,71 +341,11 @@ async def _funnel_block(app: App, request: Request) -> list[str]:
 
 # ---- CSV ---------------------------------------------------------------------------------
 
-CSV_HEADER = (
-    "level",
-    "key",
-    "parent",
-    "id",
-    "placed",
-    "sold",
-    "completed",
-    "rejected",
-    "cancelled",
-    "expired",
-    "lost",
-    "units",
-    "omzet",
-    "buyers",
-    "new_buyers",
-    "returning_buyers",
-    "average_order_value",
-    "merchants_with_sale",
-    "products_sold",
-)
-
-
-def _csv_figures(figures: Figures) -> list[int]:
-    return [
-        figures.placed,
-        figures.sold,
-        figures.completed,
-        figures.rejected,
-        figures.cancelled,
-        figures.expired,
-        figures.lost,
-        figures.units,
-        figures.omzet,
-        figures.buyers,
-        figures.new_buyers,
-        figures.returning_buyers,
-        figures.average_order_value,
-        figures.merchants_with_sale,
-        figures.products_sold,
-    ]
-
 
 async def comma_separated(app: App, request: Request, out: IO[bytes]) -> None:
     """UTF-8 with a header row; the total first (level `total`), then a line per row."""
     found, _ = await _results(app, request)
-    lines = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    try:
-        writer = csv.writer(lines, lineterminator="\r\n")
-        writer.writerow(CSV_HEADER)
-        writer.writerow(["total", csv_cell(request.scope.name), "", "", *_csv_figures(found.total)])
-        for row in found.rows:
-            writer.writerow(
-                [
-                    request.by.value,
-                    csv_cell(row.key),
-                    csv_cell(row.parent),
-                    csv_cell(row.id),
-                    *_csv_figures(row.figures),
-                ]
-            )
-        lines.flush()
-    finally:
-        # The stream is the caller's: left open, whatever happened.
-        lines.detach()
+    write_results_csv(found, out)
 
 
 # ---- spreadsheet and chart ---------------------------------------------------------------
