@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 
 import aiohttp
@@ -18,7 +18,9 @@ from twilio.base.exceptions import TwilioRestException
 from bot.admin.console import build_console
 from bot.bootstrap import App, init_database
 from bot.delivery import EVERY_ROW, FREE, PAID_BROADCAST, Limits, OutboxSender
+from bot.failures import ChannelFailed
 from bot.telegram.channel import PaidBroadcast, TelegramChannel
+from bot.telegram.links import bot_username
 from bot.web import build_web
 from bot.whatsapp.channel import PER_CHAT_PER_S, WhatsappChannel
 from scheduler.setup import JobContext, build_scheduler, start_scheduler, stop_scheduler
@@ -28,10 +30,6 @@ log = logging.getLogger(__name__)
 
 class NothingToRun(Exception):
     """No channel is configured."""
-
-
-class ChannelFailed(Exception):
-    """A channel could not start; the message says which and why."""
 
 
 class _Server(uvicorn.Server):
@@ -84,7 +82,8 @@ async def run(app: App, stop: asyncio.Event, ready: asyncio.Event | None = None)
         raise
     channels = [channel for channel in (telegram, whatsapp) if channel is not None]
     app.metrics.watch(senders)
-    web = build_web(app.engine, channels, telegram, whatsapp, app.metrics, build_console(app))
+    console = build_console(app, _bot_name(app))
+    web = build_web(app.engine, channels, telegram, whatsapp, app.metrics, console)
     # No proxy headers and no access log: nothing reads the client's address, and both cost
     # work on every request (three per WhatsApp message). uvicorn's lines go through jbl's
     # log, in its format (`[log] format`).
@@ -146,6 +145,22 @@ async def _start_telegram(app: App) -> TelegramChannel:
         reason = "the token was refused" if isinstance(error, InvalidToken) else "cannot start"
         raise ChannelFailed(f"telegram: {reason}: {error}") from error
     return telegram
+
+
+def _bot_name(app: App) -> Callable[[], Awaitable[str | None]] | None:
+    """How the web console names the Telegram bot in invite links: by asking Telegram."""
+    settings = app.settings.telegram
+    if settings.token is None:
+        return None
+
+    async def named() -> str | None:
+        try:
+            return await bot_username(settings)
+        except ChannelFailed as error:
+            log.warning("web console: no bot name for invite links: %s", error)
+            return None
+
+    return named
 
 
 def telegram_senders(app: App, telegram: TelegramChannel) -> list[OutboxSender]:

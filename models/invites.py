@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, String, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -147,3 +147,38 @@ async def merchants_and_operators(
         (merchant, by_merchant.get(merchant.id, []))
         for merchant in await session.scalars(merchants)
     ]
+
+
+async def find_merchants(
+    session: AsyncSession,
+    typed: str | None,
+    kota: str | None,
+    kecamatan: str | None,
+    limit: int,
+    offset: int = 0,
+) -> list[Merchant]:
+    """Merchants whose Jakpreneur id is `typed`, or whose name holds it, in a kota or
+    kecamatan if given; by name."""
+    query = select(Merchant).order_by(Merchant.name, Merchant.id).offset(offset).limit(limit)
+    if typed:
+        query = query.where(
+            (Merchant.jakpreneur_id == typed)
+            | func.lower(Merchant.name).contains(typed.lower(), autoescape=True)
+        )
+    if kota:
+        query = query.where(Merchant.kota == kota)
+    if kecamatan:
+        query = query.where(Merchant.kecamatan == kecamatan)
+    return list(await session.scalars(query))
+
+
+async def operators_of_merchant(session: AsyncSession, merchant_id: int) -> list[tuple[str, str]]:
+    """Who runs the merchant: each operator's name and identity."""
+    rows = await session.execute(
+        select(Person.display_name, Identity.identity)
+        .join(Role, Role.person_id == Person.id)
+        .join(Identity, Identity.person_id == Person.id)
+        .where(Role.role == "merchant", Role.merchant_id == merchant_id)
+        .order_by(Person.display_name, Identity.identity)
+    )
+    return [(name, identity) for name, identity in rows]

@@ -933,3 +933,38 @@ async def count_unsold(
         return 0
     listed = _unsold(days, category_id, timezone).order_by(None).subquery()
     return int(await session.scalar(select(func.count()).select_from(listed)) or 0)
+
+
+@dataclass(frozen=True)
+class MerchantFriday:
+    friday: date
+    orders: int
+    units: int
+    omzet: int
+
+
+async def merchant_fridays(
+    session: AsyncSession, merchant_id: int, fridays: list[date], timezone: ZoneInfo
+) -> list[MerchantFriday]:
+    """One merchant's sold orders, units and omzet on each of these Fridays (Jakarta days)."""
+    found = []
+    for friday in fridays:
+        first, last = Period.friday(friday).instants(timezone)
+        sold = (
+            select(Order.id, Order.total)
+            .where(
+                Order.merchant_id == merchant_id,
+                Order.created_at >= first,
+                Order.created_at < last,
+                Order.status.not_in((REJECTED, CANCELLED, EXPIRED)),
+            )
+            .subquery()
+        )
+        orders, omzet = (
+            await session.execute(select(func.count(sold.c.id), func.sum(sold.c.total)))
+        ).one()
+        units = await session.scalar(
+            select(func.sum(OrderItem.quantity)).where(OrderItem.order_id.in_(select(sold.c.id)))
+        )
+        found.append(MerchantFriday(friday, int(orders or 0), int(units or 0), int(omzet or 0)))
+    return found

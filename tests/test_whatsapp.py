@@ -11,7 +11,7 @@ import pytest
 
 from bot.bootstrap import App
 from bot.cli.curate import curate
-from bot.run import ChannelFailed
+from bot.failures import ChannelFailed
 from bot.settings import (
     SettingsError,
     load_settings,

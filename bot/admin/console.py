@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from bot.admin.audit import Audit
 from bot.admin.broadcast import BroadcastPage
 from bot.admin.curation import Curation, photo
 from bot.admin.fridays import FridayPlan
+from bot.admin.merchants import Merchants
 from bot.admin.results import ResultsPage
 from handlers.formatting import local_time
 from handlers.texts import LANGUAGES, text
@@ -66,6 +67,17 @@ class ConsoleConfig:
     # on several connections at once (not on SQLite's one).
     sheet_products: int = 100_000
     at_once: bool = False
+    invite_days: int = 7
+    # The Telegram bot's @name for invite links, asked once; None without Telegram.
+    name_bot: Callable[[], Awaitable[str | None]] | None = None
+    _username: list[str | None] = field(default_factory=list)
+
+    async def bot_username(self) -> str | None:
+        if self.name_bot is None:
+            return None
+        if not self._username:
+            self._username.append(await self.name_bot())
+        return self._username[0]
 
     @property
     def secure(self) -> bool:
@@ -126,8 +138,9 @@ _NO_STORE = {
 }
 
 
-def build_console(app: App) -> ASGIApp:
-    """The console's ASGI app for `jbl run`, to mount at `PREFIX`."""
+def build_console(app: App, name_bot: Callable[[], Awaitable[str | None]] | None = None) -> ASGIApp:
+    """The console's ASGI app for `jbl run`, to mount at `PREFIX`; `name_bot` gives the
+    Telegram bot's @name for invite links."""
     settings = app.settings
     return console_app(
         ConsoleConfig(
@@ -140,6 +153,8 @@ def build_console(app: App) -> ASGIApp:
             app.conversation.media,
             settings.reports.sheet_products,
             app.engine.dialect.name != "sqlite",
+            settings.merchants.invite_valid_days,
+            name_bot,
         )
     )
 
@@ -198,6 +213,7 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     curation = Curation(config, pages)
     broadcast = BroadcastPage(config, pages)
     report = ResultsPage(config, pages)
+    merchants = Merchants(config, pages)
 
     async def product_photo(request: Request, signed: Signed) -> Response:
         product_id = request.path_params["product"]
@@ -218,6 +234,9 @@ def console_app(config: ConsoleConfig) -> SignedIn:
         Route("/hasil/grafik.png", page(report.chart), methods=["GET"]),
         Route("/hasil/hasil.csv", page(report.csv), methods=["GET"]),
         Route("/hasil/hasil.xlsx", page(report.xlsx), methods=["GET"]),
+        Route("/toko", page(merchants.search), methods=["GET"]),
+        Route("/toko/{merchant}", page(merchants.merchant), methods=["GET"]),
+        Route("/toko/{merchant}/undang", form(merchants.invite), methods=["POST"]),
         Route("/siaran", page(broadcast.page), methods=["GET"]),
         Route("/siaran/kemajuan", page(broadcast.progress), methods=["GET"]),
         Route("/siaran/{action}", form(broadcast.act), methods=["POST"]),

@@ -26,8 +26,9 @@ from bot.cli import (
     staff,
 )
 from bot.cli.usage import UsageError
+from bot.failures import ChannelFailed
 from bot.logs import configure_logging
-from bot.run import ChannelFailed, NothingToRun
+from bot.run import NothingToRun
 from bot.settings import SettingsError, config_path, load_settings
 from bot.telegram.channel import use_timedelta_periods
 from models.db import Access

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from telegram import Bot
 from telegram.error import TelegramError
 
-from bot.run import ChannelFailed
+from bot.failures import ChannelFailed
 
 if TYPE_CHECKING:
     from bot.settings import TelegramSettings
