@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from bot.admin.audit import Audit
 from bot.admin.broadcast import BroadcastPage
 from bot.admin.curation import Curation, photo
 from bot.admin.fridays import FridayPlan
+from bot.admin.imports import MAX_UPLOAD, Imports
 from bot.admin.merchants import Merchants
 from bot.admin.results import ResultsPage
 from handlers.formatting import local_time
@@ -68,6 +70,8 @@ class ConsoleConfig:
     sheet_products: int = 100_000
     at_once: bool = False
     invite_days: int = 7
+    # Where uploaded import files wait between their dry run and their import.
+    uploads: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "jbl-imports")
     # The Telegram bot's @name for invite links, asked once; None without Telegram.
     name_bot: Callable[[], Awaitable[str | None]] | None = None
     _username: list[str | None] = field(default_factory=list)
@@ -144,17 +148,17 @@ def build_console(app: App, name_bot: Callable[[], Awaitable[str | None]] | None
     settings = app.settings
     return console_app(
         ConsoleConfig(
-            app.sessions,
-            app.clock,
-            settings.web.session_hours,
-            settings.console_url,
-            settings.timezone,
-            settings.i18n.default_language,
-            app.conversation.media,
-            settings.reports.sheet_products,
-            app.engine.dialect.name != "sqlite",
-            settings.merchants.invite_valid_days,
-            name_bot,
+            sessions=app.sessions,
+            clock=app.clock,
+            session_hours=settings.web.session_hours,
+            console_url=settings.console_url,
+            timezone=settings.timezone,
+            default_language=settings.i18n.default_language,
+            media=app.conversation.media,
+            sheet_products=settings.reports.sheet_products,
+            at_once=app.engine.dialect.name != "sqlite",
+            invite_days=settings.merchants.invite_valid_days,
+            name_bot=name_bot,
         )
     )
 
@@ -214,6 +218,7 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     broadcast = BroadcastPage(config, pages)
     report = ResultsPage(config, pages)
     merchants = Merchants(config, pages)
+    imports = Imports(config, pages)
 
     async def product_photo(request: Request, signed: Signed) -> Response:
         product_id = request.path_params["product"]
@@ -224,8 +229,8 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     def page(shown: Page) -> Endpoint:
         return _page(shown)
 
-    def form(posted: Page) -> Endpoint:
-        return _form(posted, config, pages)
+    def form(posted: Page, files: bool = False) -> Endpoint:
+        return _form(posted, config, pages, files)
 
     staff = [
         Route("/", page(home), methods=["GET"]),
@@ -237,6 +242,10 @@ def console_app(config: ConsoleConfig) -> SignedIn:
         Route("/toko", page(merchants.search), methods=["GET"]),
         Route("/toko/{merchant}", page(merchants.merchant), methods=["GET"]),
         Route("/toko/{merchant}/undang", form(merchants.invite), methods=["POST"]),
+        Route("/impor", page(imports.page), methods=["GET"]),
+        Route("/impor", form(imports.upload, files=True), methods=["POST"]),
+        Route("/impor/{upload}", form(imports.confirm), methods=["POST"]),
+        Route("/impor/{upload}/kesalahan.csv", page(imports.errors), methods=["GET"]),
         Route("/siaran", page(broadcast.page), methods=["GET"]),
         Route("/siaran/kemajuan", page(broadcast.progress), methods=["GET"]),
         Route("/siaran/{action}", form(broadcast.act), methods=["POST"]),
@@ -262,12 +271,13 @@ def _page(page: Page) -> Endpoint:
     return endpoint
 
 
-def _form(page: Page, config: ConsoleConfig, pages: Pages) -> Endpoint:
-    """A POST of a signed-in person: only with the session's form token, from the console."""
+def _form(page: Page, config: ConsoleConfig, pages: Pages, files: bool = False) -> Endpoint:
+    """A POST of a signed-in person: only with the session's form token, from the console.
+    `files`: the form may carry one uploaded file."""
 
     async def endpoint(request: Request) -> Response:
         signed: Signed = request.state.signed
-        form = await _read_form(request)
+        form = await _read_form(request, files)
         given = str(form.get("csrf", "")) if form is not None else ""
         if not (
             form is not None
@@ -278,22 +288,26 @@ def _form(page: Page, config: ConsoleConfig, pages: Pages) -> Endpoint:
                 "refused.html", signed.language, signed, status=403, key="web_form_refused"
             )
         request.state.form = form
-        return await page(request, signed)
+        try:
+            return await page(request, signed)
+        finally:
+            await form.close()  # an uploaded file's spooled copy
 
     return endpoint
 
 
-async def _read_form(request: Request) -> FormData | None:
+async def _read_form(request: Request, files: bool = False) -> FormData | None:
     if request.headers.get("content-type", "").split(";")[0].strip() not in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
         return None
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_FORM):
+    most = MAX_UPLOAD + MAX_FORM if files else MAX_FORM
+    if length is not None and (not length.isdigit() or int(length) > most):
         return None
     try:
-        return await request.form(max_files=0, max_fields=100)
+        return await request.form(max_files=1 if files else 0, max_fields=100)
     except Exception:  # a body that is no form: refused like a missing one
         return None
 
