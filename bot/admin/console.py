@@ -138,7 +138,9 @@ class Pages:
 _NO_STORE = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # A sign-in link's token is in its page's address: it goes to no other site. (No referrer
+    # at all would make the browser send its forms with the Origin `null`.)
+    "Referrer-Policy": "same-origin",
 }
 
 
