@@ -362,14 +362,19 @@ async def drive(args: argparse.Namespace, full_size: bool) -> list[Any]:
     return goals
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = BenchmarkParser("reports", __doc__, database=EMPTY_SCHEMA_HELP, quick="20,000 orders")
+def scale_parser(name: str, doc: str | None) -> BenchmarkParser:
+    """The options of a benchmark on the database this module seeds (`benchmarks.web` too)."""
+    parser = BenchmarkParser(name, doc, database=EMPTY_SCHEMA_HELP, quick="20,000 orders")
     parser.reset_database()
-    for name in FULL:
-        parser.sized(f"--{name}", full=FULL[name], quick=QUICK[name], help=name)
+    for size in FULL:
+        parser.sized(f"--{size}", full=FULL[size], quick=QUICK[size], help=size)
     parser.seeding()
     parser.keep()
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return scale_parser("reports", __doc__).parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
