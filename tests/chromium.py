@@ -115,13 +115,16 @@ class Chromium:
 
     async def text(self) -> str:
         """What the page shows now ("" while the next page replaces it)."""
-        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+        )
         from selenium.webdriver.common.by import By
 
         def shown() -> str:
             try:
                 return str(self.driver.find_element(By.TAG_NAME, "body").text)
-            except StaleElementReferenceException:
+            except (StaleElementReferenceException, NoSuchElementException):
                 return ""
 
         return await self.run(shown)

@@ -131,9 +131,18 @@ async def test_staff_review_plan_download_and_a_tokenless_form_is_refused(
             f"{PREFIX}/keluar",
         )
         assert status == 403
-        await chromium.open(f"{jbl.base}{PREFIX}/audit")
-        assert "Masuk sebagai Ana" in await chromium.text()
-        await chromium.screenshot("audit")
+        # The other pages, for people to look at.
+        for name, path in (
+            ("audit", "/audit"),
+            ("picks", "/kurasi/pilihan"),
+            ("shops", "/toko?cari=ibu"),
+            ("shop", f"/toko/{ape.merchant_id}"),
+            ("imports", "/impor"),
+            ("broadcast", "/siaran"),
+        ):
+            await chromium.open(f"{jbl.base}{PREFIX}{path}")
+            assert "Masuk sebagai Ana" in await chromium.until_text("Masuk sebagai Ana")
+            await chromium.screenshot(name)
 
 
 async def test_staff_pause_and_resume_a_running_broadcast_in_the_browser(

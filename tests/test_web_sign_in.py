@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 from starlette.routing import Route
@@ -182,3 +183,20 @@ async def test_every_page_without_a_session_is_the_sign_in_page(
         bare = await browser.get("/admin")
         assert bare.status_code == 401 and "Masuk ke konsol staf" in bare.text
     assert ("GET", f"{PREFIX}/") in checked and ("POST", f"{PREFIX}/keluar") in checked
+
+
+async def test_the_cookie_is_secure_when_the_console_is_at_an_https_address(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    public = "https://konsol.jbl.example"
+    async with console_jbl(database_url, clock, tg, public_url=public) as jbl:
+        ana = await staff_member(jbl, tg)
+        link = await asked_link(ana, pattern=r"(https://\S+/admin/masuk/(\S+))")
+        token = link.rsplit("/", 1)[1]
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(
+                f"{jbl.base}{PREFIX}/masuk", data={"token": token}, headers={"Origin": public}
+            )
+        cookie = answer.headers["set-cookie"]
+        assert answer.status_code == 303
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie

@@ -79,9 +79,14 @@ class Browser:
         return found.group(1)
 
 
-async def asked_link(person: TelegramUser, command: str = "/masuk") -> str:
+async def asked_link(person: TelegramUser, command: str = "/masuk", pattern: str = "") -> str:
+    """The sign-in link the bot answers `command` with."""
     await person.wait_for_reply(person.send(command))
-    found = LINK.search(person.last.text or "")
+    found = (
+        re.search(pattern, person.last.text or "")
+        if pattern
+        else LINK.search(person.last.text or "")
+    )
     assert found is not None, person.last.text
     return found.group(1)
 
