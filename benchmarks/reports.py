@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import sys
 import tempfile
@@ -377,22 +378,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return scale_parser("reports", __doc__).parse_args(argv)
 
 
+@contextlib.contextmanager
+def scale_database(args: argparse.Namespace, name: str) -> Iterator[tuple[str, list[Any]]]:
+    """The database of `args`, seeded at their sizes in a child process: the fingerprint of
+    the run and the goals table's first row (the seeding's time)."""
+    with database_url(args.database_url, f"{name}.db", keep=args.keep) as args.database_url:
+        database = prepare_database(args.database_url, reset=args.reset_database)
+        fingerprint = print_header(name, args.database_url, [database])
+        print(f"\n-- seeding {args.orders:,} orders (child process) --")
+        options = [f"--{size}={getattr(args, size)}" for size in FULL]
+        seeded = seed_in_child("benchmarks.reports", args.database_url, args.seed, options)
+        load = sum(
+            seconds for step, seconds, _ in seeded["steps"] if not step.startswith("migrate")
+        )
+        print(f"seeded {args.orders:,} orders, {seeded['items']:,} items in {load:.1f} s")
+        yield fingerprint, [info_row("seeding (bulk load)", f"{load:.1f} s")]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.seed_only:
         seed_main(args)
         return 0
-    with database_url(args.database_url, "reports.db", keep=args.keep) as args.database_url:
-        database = prepare_database(args.database_url, reset=args.reset_database)
-        fingerprint = print_header("reports", args.database_url, [database])
-        print(f"\n-- seeding {args.orders:,} orders (child process) --")
-        options = [f"--{name}={getattr(args, name)}" for name in FULL]
-        seeded = seed_in_child("benchmarks.reports", args.database_url, args.seed, options)
-        load = sum(
-            seconds for name, seconds, _ in seeded["steps"] if not name.startswith("migrate")
-        )
-        print(f"seeded {args.orders:,} orders, {seeded['items']:,} items in {load:.1f} s")
-        goals = [info_row("seeding (bulk load)", f"{load:.1f} s")]
+    with scale_database(args, "reports") as (fingerprint, goals):
         goals += asyncio.run(drive(args, args.orders >= FULL["orders"]))
         return finish(goals, fingerprint)
 

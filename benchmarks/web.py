@@ -35,21 +35,17 @@ from sqlalchemy import text
 
 from benchmarks.harness.databases import (
     app_settings,
-    database_url,
     is_sqlite,
-    prepare_database,
 )
 from benchmarks.harness.report import (
     Goal,
     LatencyTable,
     finish,
     info_row,
-    print_header,
     verdict_row,
 )
-from benchmarks.harness.seeding import seed_in_child
 from benchmarks.harness.stats import percentile
-from benchmarks.reports import FULL, LAST_FRIDAY, scale_parser
+from benchmarks.reports import FULL, LAST_FRIDAY, scale_database, scale_parser
 from bot.admin.console import PREFIX, build_console
 from bot.bootstrap import build_app
 from bot.web import build_web
@@ -162,17 +158,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with database_url(args.database_url, "web.db", keep=args.keep) as args.database_url:
-        database = prepare_database(args.database_url, reset=args.reset_database)
-        fingerprint = print_header("web", args.database_url, [database])
-        print(f"\n-- seeding {args.orders:,} orders as benchmarks.reports does (child process) --")
-        options = [f"--{name}={getattr(args, name)}" for name in FULL]
-        seeded = seed_in_child("benchmarks.reports", args.database_url, args.seed, options)
-        load = sum(
-            seconds for name, seconds, _ in seeded["steps"] if not name.startswith("migrate")
-        )
-        print(f"seeded {args.orders:,} orders in {load:.1f} s")
-        goals = [info_row("seeding (bulk load)", f"{load:.1f} s")]
+    with scale_database(args, "web") as (fingerprint, goals):
         goals += asyncio.run(drive(args.database_url, args.orders >= FULL["orders"]))
         return finish(goals, fingerprint)
 

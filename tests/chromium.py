@@ -81,17 +81,46 @@ class Chromium:
         await self.run(self.driver.get, url)
 
     async def click(self, css: str) -> None:
+        """Presses what `css` finds, once the page shows it."""
         from selenium.webdriver.common.by import By
 
-        await self.run(lambda: self.driver.find_element(By.CSS_SELECTOR, css).click())
+        await self._press(By.CSS_SELECTOR, css)
 
     async def click_text(self, label: str) -> None:
-        """Presses the button or link that shows `label`."""
+        """Presses the button or link that shows `label`, once the page shows it."""
         from selenium.webdriver.common.by import By
 
         quoted = _quoted(label)
-        xpath = f"//button[normalize-space()={quoted}] | //a[normalize-space()={quoted}]"
-        await self.run(lambda: self.driver.find_element(By.XPATH, xpath).click())
+        await self._press(
+            By.XPATH, f"//button[normalize-space()={quoted}] | //a[normalize-space()={quoted}]"
+        )
+
+    async def _press(self, by: str, where: str) -> None:
+        from selenium.common.exceptions import (
+            StaleElementReferenceException,
+            WebDriverException,
+        )
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def press() -> None:
+            # The page before may still be there, or be replaced as it is found: then again.
+            deadline = time.monotonic() + WAIT_SECONDS
+            while True:
+                waiting = WebDriverWait(
+                    self.driver, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,)
+                )
+                try:
+                    waiting.until(expected_conditions.element_to_be_clickable((by, where))).click()
+                    return
+                except (StaleElementReferenceException, WebDriverException) as error:
+                    gone = isinstance(error, StaleElementReferenceException) or (
+                        "does not belong to the document" in str(error)
+                    )
+                    if not gone or time.monotonic() > deadline:
+                        raise
+
+        await self.run(press)
 
     async def type(self, css: str, words: str) -> None:
         from selenium.webdriver.common.by import By

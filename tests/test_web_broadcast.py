@@ -20,7 +20,7 @@ from models.uow import UnitOfWork
 from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
 from tests.test_paid_broadcast import subscribed
-from tests.web_console import Browser, console_jbl, signed_in_staff
+from tests.web_console import Browser, console_jbl, staff_form_token
 
 PAGE = f"{PREFIX}/siaran"
 
@@ -58,8 +58,7 @@ async def test_staff_see_the_preview_and_pause_resume_and_cancel_after_confirmin
         Browser(jbl) as browser,
     ):
         await subscribed(tg, 12)
-        home = await signed_in_staff(jbl, tg, browser)
-        csrf = browser.csrf(home)
+        csrf = await staff_form_token(jbl, tg, browser)
 
         before = await browser.get(PAGE)
         assert "Pratinjau, persis seperti yang diterima pelanggan:" in before.text

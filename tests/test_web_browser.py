@@ -166,6 +166,7 @@ async def test_staff_pause_and_resume_a_running_broadcast_in_the_browser(
         await chromium.screenshot("broadcast-paused")
 
         await chromium.click_text("▶️ Lanjutkan")
+        await chromium.until_text("Lanjutkan siaran?")
         await chromium.click_text("Ya")
         await chromium.until_text("▶️ Siaran dilanjutkan.")
         assert await broadcast_state(jbl.app) == "sending"

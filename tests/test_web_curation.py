@@ -20,7 +20,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.people import Chatter
 from tests.test_curation import OPERATOR, add_product
 from tests.test_search import found
-from tests.web_console import Browser, console_jbl, signed_in_staff
+from tests.web_console import Browser, console_jbl, signed_in_staff, staff_form_token
 
 QUEUE = f"{PREFIX}/kurasi"
 
@@ -60,8 +60,7 @@ async def test_staff_list_and_reject_from_the_cards_and_merchant_and_residents_s
         await add_product(penjual, "Kue Ape Jadul")
         clock.advance(timedelta(minutes=1))
         await add_product(penjual, "Bika Ambon Medan")
-        home = await signed_in_staff(jbl, tg, browser)
-        csrf = browser.csrf(home)
+        csrf = await staff_form_token(jbl, tg, browser)
 
         queue = await browser.get(QUEUE)
         assert "2 produk menunggu" in queue.text
@@ -137,8 +136,7 @@ async def test_a_pin_and_an_unpin_and_forged_decisions(
     async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
         penjual = Chatter(jbl.app, OPERATOR)
         await add_product(penjual, "Kue Ape Jadul")
-        home = await signed_in_staff(jbl, tg, browser)
-        csrf = browser.csrf(home)
+        csrf = await staff_form_token(jbl, tg, browser)
         queue = await browser.get(QUEUE)
         action, stamp = card_form(queue.text, "Kue Ape Jadul")
 

@@ -18,7 +18,12 @@ from models.staff import StaffAction
 from models.uow import UnitOfWork
 from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
-from tests.web_console import Browser, asked_link, console_jbl, signed_in_staff, staff_member
+from tests.web_console import (
+    Browser,
+    console_jbl,
+    signed_in_staff,
+    staff_form_token,
+)
 
 FRIDAYS = f"{PREFIX}/jumat"
 
@@ -72,9 +77,7 @@ async def test_a_started_broadcast_a_passed_day_and_a_forged_category_are_refuse
     database_url: str, clock: Clock, tg: FakeTelegram
 ) -> None:
     async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
-        ana = await staff_member(jbl, tg)
-        home = await browser.sign_in(await asked_link(ana))
-        csrf = browser.csrf(home)
+        csrf = await staff_form_token(jbl, tg, browser)
         page = await browser.get(FRIDAYS)
         health = category_ids(page.text)["Produk Kesehatan"]
         friday = this_friday(jbl.app)

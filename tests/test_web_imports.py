@@ -15,7 +15,12 @@ from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
 from tests.test_import_cli import MERCHANTS, imported, write_csv, write_xlsx
 from tests.test_web_audit import rows
-from tests.web_console import Browser, asked_link, console_jbl, signed_in_staff, staff_member
+from tests.web_console import (
+    Browser,
+    asked_link,
+    console_jbl,
+    staff_form_token,
+)
 
 IMPORTS = f"{PREFIX}/impor"
 
@@ -36,8 +41,7 @@ async def test_staff_check_a_file_download_its_errors_then_import_it(
     database_url: str, clock: Clock, tg: FakeTelegram, tmp_path: Path
 ) -> None:
     async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
-        home = await signed_in_staff(jbl, tg, browser)
-        csrf = browser.csrf(home)
+        csrf = await staff_form_token(jbl, tg, browser)
         checked = await upload(browser, csrf, write_xlsx(tmp_path / "toko.xlsx", MERCHANTS))
         assert "Pemeriksaan toko.xlsx (belum ada yang diubah)" in checked
         assert re.search(r"Akan dibuat: <strong>2</strong>", checked)
@@ -78,9 +82,7 @@ async def test_a_broken_file_a_missing_file_and_a_forged_kind_change_nothing(
     database_url: str, clock: Clock, tg: FakeTelegram, tmp_path: Path
 ) -> None:
     async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
-        ana = await staff_member(jbl, tg)
-        home = await browser.sign_in(await asked_link(ana))
-        csrf = browser.csrf(home)
+        csrf = await staff_form_token(jbl, tg, browser)
         broken = tmp_path / "toko.xlsx"
         broken.write_bytes(b"PK\x03\x04 not really a workbook")
         said = await upload(browser, csrf, broken)

@@ -16,7 +16,7 @@ from bot.cli.staff import add_staff, login_link, remove_staff
 from models.staff import StaffAction
 from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
-from tests.web_console import Browser, asked_link, console_jbl, staff_member
+from tests.web_console import Browser, asked_link, console_jbl, staff_form_token, staff_member
 
 
 async def test_staff_sign_in_with_the_link_from_chat_and_it_works_once(
@@ -113,9 +113,7 @@ async def test_a_form_without_its_token_or_from_elsewhere_is_refused(
     database_url: str, clock: Clock, tg: FakeTelegram
 ) -> None:
     async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
-        ana = await staff_member(jbl, tg)
-        home = await browser.sign_in(await asked_link(ana))
-        csrf = browser.csrf(home)
+        csrf = await staff_form_token(jbl, tg, browser)
 
         without = await browser.post(f"{PREFIX}/keluar", {})
         forged = await browser.post(f"{PREFIX}/keluar", {"csrf": "x" * len(csrf)})

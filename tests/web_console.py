@@ -102,3 +102,8 @@ async def signed_in_staff(jbl: Running, tg: FakeTelegram, browser: Browser) -> h
     """Ana, made staff, signs in with a link from the chat; the console's home page."""
     ana = await staff_member(jbl, tg)
     return await browser.sign_in(await asked_link(ana))
+
+
+async def staff_form_token(jbl: Running, tg: FakeTelegram, browser: Browser) -> str:
+    """Ana, made staff, signs in; the form token of her session."""
+    return browser.csrf(await signed_in_staff(jbl, tg, browser))
