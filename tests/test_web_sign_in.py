@@ -198,3 +198,24 @@ async def test_the_cookie_is_secure_when_the_console_is_at_an_https_address(
         cookie = answer.headers["set-cookie"]
         assert answer.status_code == 303
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+async def test_a_staff_member_who_chats_in_english_gets_the_console_in_english(
+    database_url: str, clock: Clock, tg: FakeTelegram
+) -> None:
+    async with console_jbl(database_url, clock, tg) as jbl, Browser(jbl) as browser:
+        ana = await staff_member(jbl, tg)
+        await ana.wait_for_reply(ana.send("/language"))
+        await ana.wait_for_reply(ana.press("🇬🇧 English"))
+        link = await asked_link(ana, "/login")
+        assert "valid for 10 minutes" in (ana.last.text or "")
+        home = await browser.sign_in(link)
+        assert "Signed in as Ana" in home.text and "Sign out" in home.text
+        fridays = await browser.get(f"{PREFIX}/jumat")
+        assert "Friday plan" in fridays.text and "Friday, 27 November 2026" in fridays.text
+        # Before signing in, the browser's language decides.
+        async with Browser(jbl) as stranger:
+            english = await stranger.client.get(
+                f"{jbl.base}{PREFIX}/", headers={"Accept-Language": "en-US,en;q=0.9"}
+            )
+            assert "Sign in to the staff console" in english.text
