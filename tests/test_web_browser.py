@@ -144,6 +144,18 @@ async def test_staff_review_plan_download_and_a_tokenless_form_is_refused(
             assert "Masuk sebagai Ana" in await chromium.until_text("Masuk sebagai Ana")
             await chromium.screenshot(name)
 
+        # On a phone every page fits the screen's width; wide tables scroll within themselves.
+        await chromium.run(chromium.driver.set_window_size, 390, 844)
+        for path in ("/", "/hasil", "/kurasi/pilihan", "/jumat", "/toko?cari=ibu", "/audit"):
+            await chromium.open(f"{jbl.base}{PREFIX}{path}")
+            await chromium.until_text("Masuk sebagai Ana")
+            wider = await chromium.run(
+                chromium.driver.execute_script,
+                "return document.documentElement.scrollWidth - window.innerWidth",
+            )
+            assert wider <= 0, (path, wider)
+        await chromium.screenshot("phone-shops")
+
 
 async def test_staff_pause_and_resume_a_running_broadcast_in_the_browser(
     database_url: str, clock: Clock, tg: FakeTelegram, chromium: Chromium
