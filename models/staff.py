@@ -121,9 +121,11 @@ async def record(
     await session.flush()
 
 
+# The actor of what staff do in the web console (the person is `person_id`).
+WEB = "web"
 # Where an action came from, by the start of its actor: a chat channel, the command line, or
-# the web console (`web`).
-CHANNELS = ("web", "telegram", "whatsapp", "console", "cli")
+# the web console.
+CHANNELS = (WEB, "telegram", "whatsapp", "console", "cli")
 
 
 @dataclass(frozen=True)

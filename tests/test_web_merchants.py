@@ -73,5 +73,6 @@ async def test_staff_find_a_shop_see_its_page_and_invite_an_operator_who_joins_i
 
         missing = await browser.get(f"{SHOPS}/999999")
         assert missing.status_code == 404 and "Toko itu tidak ada." in missing.text
-        forged = await browser.get(f"{SHOPS}/abc")
-        assert forged.status_code == 404
+        for forged in ("abc", "²", "9" * 30):
+            refused = await browser.get(f"{SHOPS}/{forged}")
+            assert refused.status_code == 404 and "Toko itu tidak ada." in refused.text

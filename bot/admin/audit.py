@@ -4,13 +4,13 @@ who and when, fifty at a time."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.admin.typed import day, number
 from handlers.formatting import local_time
 from models.friday import day_bounds
 from models.staff import CHANNELS, AuditFilter, audit, audit_actions
@@ -33,7 +33,7 @@ class Audit:
         action = _typed(query.get("action"))
         channel = query.get("channel") if query.get("channel") in CHANNELS else None
         who = _typed(query.get("who"))
-        since, until = _day(query.get("from")), _day(query.get("to"))
+        since, until = day(query.get("from")), day(query.get("to"))
         timezone = self.config.timezone
         found = AuditFilter(
             action=action,
@@ -42,8 +42,7 @@ class Audit:
             since=day_bounds(since, timezone)[0] if since else None,
             until=day_bounds(until, timezone)[1] if until else None,
         )
-        before = query.get("before", "")
-        before_id = int(before) if before.isdigit() and len(before) < 12 else None
+        before_id = number(query.get("before"))
         async with self.config.sessions() as session:
             rows = await audit(session, found, before_id, PAGE_ROWS + 1)
             actions = await audit_actions(session)
@@ -88,10 +87,3 @@ class Audit:
 def _typed(value: str | None) -> str | None:
     value = (value or "").strip()
     return value[:MAX_TYPED] or None
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return None

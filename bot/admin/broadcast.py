@@ -17,7 +17,7 @@ from handlers.formatting import long_date
 from handlers.texts import text
 from models import broadcasts
 from models.friday import edition_date
-from models.staff import record
+from models.staff import WEB, record
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from bot.admin.console import ConsoleConfig, Pages
     from models.broadcasts import Broadcast
     from models.web_sessions import Signed
-
-WEB = "web"
 
 
 @dataclass(frozen=True)

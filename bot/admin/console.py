@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route, Router
+from starlette.routing import Match, Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.admin.audit import Audit
@@ -32,6 +32,7 @@ from bot.admin.fridays import FridayPlan
 from bot.admin.imports import MAX_UPLOAD, Imports
 from bot.admin.merchants import Merchants
 from bot.admin.results import ResultsPage
+from bot.admin.typed import number
 from handlers.formatting import local_time
 from handlers.texts import LANGUAGES, text
 from models.uow import UnitOfWork
@@ -223,13 +224,12 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     imports = Imports(config, pages)
 
     async def product_photo(request: Request, signed: Signed) -> Response:
-        product_id = request.path_params["product"]
-        if not product_id.isdigit() or len(product_id) > 9:
+        product_id = number(request.path_params["product"])
+        if product_id is None:
             return Response(status_code=404)
-        return await photo(config, request, int(product_id))
+        return await photo(config, request, product_id)
 
-    def page(shown: Page) -> Endpoint:
-        return _page(shown)
+    page = _page
 
     def form(posted: Page, files: bool = False) -> Endpoint:
         return _form(posted, config, pages, files)
@@ -263,7 +263,7 @@ def console_app(config: ConsoleConfig) -> SignedIn:
     ]
     router = Router(routes=public + staff)
     router.redirect_slashes = False
-    return SignedIn(router, config, pages, {route.path for route in public})
+    return SignedIn(router, config, pages, public)
 
 
 def _page(page: Page) -> Endpoint:
@@ -306,7 +306,7 @@ async def _read_form(request: Request, files: bool = False) -> FormData | None:
         return None
     length = request.headers.get("content-length")
     most = MAX_UPLOAD + MAX_FORM if files else MAX_FORM
-    if length is not None and (not length.isdigit() or int(length) > most):
+    if length is not None and (not (length.isascii() and length.isdigit()) or int(length) > most):
         return None
     try:
         return await request.form(max_files=1 if files else 0, max_fields=100)
@@ -331,7 +331,7 @@ class SignedIn:
     every path but the sign-in link's, the sign-in page."""
 
     def __init__(
-        self, router: Router, config: ConsoleConfig, pages: Pages, public: set[str]
+        self, router: Router, config: ConsoleConfig, pages: Pages, public: list[Route]
     ) -> None:
         self.router = router
         self.config = config
@@ -342,8 +342,8 @@ class SignedIn:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
-        path = scope.get("path", "")[len(scope.get("root_path", "")) :] or "/"
-        if self._public(path):
+        # The sign-in link's page and its form, in any method (the router answers a wrong one).
+        if any(route.matches(scope)[0] != Match.NONE for route in self.public):
             await self.router(scope, receive, send)
             return
         async with self.config.sessions() as session:
@@ -354,7 +354,7 @@ class SignedIn:
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["signed"] = signed
-        if not any(route.matches(scope)[0].value for route in self.router.routes):
+        if all(route.matches(scope)[0] == Match.NONE for route in self.router.routes):
             response = self.pages.render(
                 "refused.html", signed.language, signed, status=404, key="web_not_found"
             )
@@ -382,8 +382,3 @@ class SignedIn:
                 "refused.html", signed.language, signed, status=500, key="web_broken"
             )
             await response(scope, receive, send)
-
-    def _public(self, path: str) -> bool:
-        return path == SIGN_IN or (
-            path.startswith(f"{SIGN_IN}/") and path.count("/") == SIGN_IN.count("/") + 1
-        )

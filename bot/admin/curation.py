@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bot.admin.typed import number
 from handlers import payloads
 from handlers.formatting import local_time
 from handlers.money import format_rupiah
@@ -29,6 +30,7 @@ from models.curation import (
     waiting_products,
 )
 from models.media import key_of, media_type_of
+from models.staff import WEB
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
     from models.web_sessions import Signed
 
 CARDS = 48
-WEB = "web"
 # What a card's buttons may decide; unpinning is on the picks' page.
 _ON_CARD = (Decision.APPROVE, Decision.CHANGES, Decision.REJECT, Decision.PIN)
 
@@ -85,7 +86,7 @@ class Curation:
 
     async def decide_one(self, request: Request, signed: Signed) -> Response:
         form = request.state.form
-        product_id = _number(request.path_params["product"])
+        product_id = number(request.path_params["product"])
         try:
             decision = Decision(str(form.get("decision", "")))
         except ValueError:
@@ -112,11 +113,11 @@ class Curation:
         lines = []
         for chosen in form.getlist("chosen")[:CARDS]:
             product_id, _, typed_stamp = str(chosen).partition(":")
-            number, stamp = _number(product_id), _stamp(typed_stamp)
-            if number is None or stamp is False:
+            found, stamp = number(product_id), _stamp(typed_stamp)
+            if found is None or stamp is False:
                 continue
             shown = Shown(Review.WAITING, stamp)
-            lines.append(await self._decide(signed, number, Decision.APPROVE, None, shown))
+            lines.append(await self._decide(signed, found, Decision.APPROVE, None, shown))
         if not lines:
             lines.append(text(signed.language, "web_none_chosen"))
         return self._back(request, lines)
@@ -195,12 +196,8 @@ def _stamp(typed: object) -> datetime | bool | None:
 
 
 def _page_number(typed: str | None) -> int:
-    number = _number(typed or "")
-    return number if number is not None and 1 <= number <= 100_000 else 1
-
-
-def _number(typed: object) -> int | None:
-    return int(typed) if isinstance(typed, str) and typed.isdigit() and len(typed) < 10 else None
+    found = number(typed)
+    return found if found is not None and 1 <= found <= 100_000 else 1
 
 
 async def photo(config: ConsoleConfig, request: Request, product_id: int) -> Response:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bot.admin.typed import day, number
 from handlers.broadcast import CALENDAR_WEEKS
 from handlers.formatting import long_date
 from handlers.texts import text
@@ -16,15 +17,12 @@ from models import broadcasts
 from models.catalog import categories_in_rotation
 from models.errors import Refusal
 from models.friday import edition_date
-from models.staff import record
+from models.staff import WEB, record
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.admin.console import ConsoleConfig, Pages
     from models.web_sessions import Signed
-
-# Who did it, in `staff_actions`: the web console (the person is `person_id`).
-WEB = "web"
 
 
 class FridayPlan:
@@ -54,7 +52,7 @@ class FridayPlan:
             for friday, category, headline, state in planned
         ]
         choices = [(c.id, c.name(language)) for c in categories]
-        saved = request.query_params.get("saved")
+        saved = day(request.query_params.get("saved"))
         return self.pages.render(
             "fridays.html",
             language,
@@ -62,18 +60,17 @@ class FridayPlan:
             status=status,
             rows=rows,
             choices=choices,
-            saved=long_date(date.fromisoformat(saved), language) if _is_date(saved) else None,
+            saved=long_date(saved, language) if saved else None,
             error=error,
         )
 
     async def save(self, request: Request, signed: Signed) -> Response:
         form = request.state.form
-        typed_day = request.path_params["friday"]
-        if not _is_date(typed_day):
+        friday = day(request.path_params["friday"])
+        if friday is None:
             return await self.page(request, signed, text(signed.language, "web_bad_form"), 400)
-        friday = date.fromisoformat(typed_day)
         headline = str(form.get("headline", "")).strip() or None
-        error = await self._plan(signed, friday, _number(form.get("category")), headline)
+        error = await self._plan(signed, friday, number(form.get("category")), headline)
         if error is not None:
             return await self.page(request, signed, error, 400)
         return RedirectResponse(f"{request.url.path.rsplit('/', 1)[0]}?saved={friday}", 303)
@@ -105,15 +102,3 @@ class FridayPlan:
             )
             await uow.commit()
         return None
-
-
-def _is_date(typed: str | None) -> bool:
-    try:
-        date.fromisoformat(typed or "")
-    except ValueError:
-        return False
-    return len(typed or "") == 10
-
-
-def _number(typed: object) -> int | None:
-    return int(typed) if isinstance(typed, str) and typed.isdigit() and len(typed) < 10 else None

@@ -27,7 +27,7 @@ from handlers.imports import Imported, import_file
 from handlers.reports.headings import count
 from handlers.texts import text
 from models.importing import Kind, Outcome
-from models.staff import record
+from models.staff import WEB, record
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ ERRORS_SHOWN = 100
 KEPT_SECONDS = 24 * 3600
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-WEB = "web"
 
 
 class Imports:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.admin.typed import number
 from bot.telegram.links import start_url
 from handlers.formatting import local_time, long_date
 from handlers.money import format_rupiah
@@ -22,7 +23,7 @@ from models.friday import last_friday
 from models.invites import create_invite, find_merchants, operators_of_merchant
 from models.results import merchant_fridays
 from models.shop import shop_products
-from models.staff import record
+from models.staff import WEB, record
 from models.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 FOUND = 50
 PRODUCTS_SHOWN = 200
 FRIDAYS_SHOWN = 4
-WEB = "web"
 
 
 class Merchants:
@@ -48,7 +48,7 @@ class Merchants:
         kota = query.get("kota") if query.get("kota") in areas else None
         every = {k for names in areas.values() for k in names}
         kecamatan = query.get("kecamatan") if query.get("kecamatan") in every else None
-        page = _number(query.get("halaman")) or 1
+        page = number(query.get("halaman")) or 1
         async with self.config.sessions() as session:
             found = await find_merchants(
                 session, typed, kota, kecamatan, FOUND + 1, (min(page, 10_000) - 1) * FOUND
@@ -70,7 +70,7 @@ class Merchants:
     async def merchant(
         self, request: Request, signed: Signed, invite: str | None = None
     ) -> Response:
-        merchant_id = _number(request.path_params["merchant"])
+        merchant_id = number(request.path_params["merchant"])
         language = signed.language
         last = last_friday(self.config.clock().astimezone(self.config.timezone).date())
         fridays = [last - timedelta(weeks=n) for n in range(FRIDAYS_SHOWN)]
@@ -104,7 +104,7 @@ class Merchants:
         )
 
     async def invite(self, request: Request, signed: Signed) -> Response:
-        merchant_id = _number(request.path_params["merchant"])
+        merchant_id = number(request.path_params["merchant"])
         now = self.config.clock()
         async with UnitOfWork(self.config.sessions) as uow:
             if merchant_id is None or await uow.session.get(Merchant, merchant_id) is None:
@@ -154,7 +154,3 @@ def _product(product: Product, language: str) -> dict[str, object]:
         "state": state,
         "pinned": product.curated,
     }
-
-
-def _number(typed: object) -> int | None:
-    return int(typed) if isinstance(typed, str) and typed.isdigit() and len(typed) < 10 else None
